@@ -1,0 +1,99 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "ntmwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ntmwatchd", targets: ["ntmwatchd"]),
+        .executable(name: "ntmwatch", targets: ["ntmwatch"]),
+        // A check module used by the tests: built as a shared library and loaded with dlopen,
+        // never linked into anything.
+        .library(name: "NTMTestCheck", type: .dynamic, targets: ["NTMTestCheck"]),
+        .library(name: "NTMTestCheckIncompatible", type: .dynamic, targets: ["NTMTestCheckIncompatible"]),
+    ],
+    dependencies: [
+        .package(path: "Sources/CheckKit"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "NTMStore",
+            dependencies: [
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NTMWatchCore",
+            dependencies: [
+                "CSystemd", "NTMStore",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ntmwatchd",
+            dependencies: [
+                "NTMWatchCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ntmwatch",
+            dependencies: [
+                "NTMWatchCore", "NTMStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NTMTestCheck",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit")],
+            path: "Tests/Fixtures/NTMTestCheck",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NTMTestCheckIncompatible",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit")],
+            path: "Tests/Fixtures/NTMTestCheckIncompatible",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CheckKitTests",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMStoreTests",
+            dependencies: ["NTMStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMWatchCoreTests",
+            dependencies: ["NTMWatchCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,45 @@
+import CheckKit
+
+/// Why an import was refused. Nothing was written.
+public struct ImportError: Error, Sendable, CustomStringConvertible {
+    public struct Problem: Sendable, Hashable {
+        public let row: Int?
+        public let column: String?
+        public let value: String?
+        public let reason: LocalizedText
+
+        init(row: Int?, column: String?, value: String?, reason: LocalizedText) {
+            self.row = row; self.column = column; self.value = value; self.reason = reason
+        }
+
+        init(row: Int?, column: String?, value: String?, reason: String) {
+            self.init(row: row, column: column, value: value, reason: LocalizedText(vi: reason, en: reason))
+        }
+    }
+
+    public let file: String
+    public let problems: [Problem]
+
+    /// At most this many problems are listed; the rest are counted.
+    static let listed = 50
+
+    public func message(in language: Language) -> String {
+        let rowWord = language == .vi ? "dòng" : "row"
+        let columnWord = language == .vi ? "cột" : "column"
+        var lines = problems.prefix(Self.listed).map { problem -> String in
+            var place = file
+            if let row = problem.row { place += ":\(rowWord) \(row)" }
+            if let column = problem.column { place += ", \(columnWord) '\(column)'" }
+            if let value = problem.value { place += " ('\(value)')" }
+            return "\(place): \(problem.reason.text(in: language))"
+        }
+        if problems.count > Self.listed {
+            lines.append(language == .vi ? "... và \(problems.count - Self.listed) lỗi khác"
+                                         : "... and \(problems.count - Self.listed) more")
+        }
+        lines.append(language == .vi ? "Không có gì được ghi vào kho dữ liệu." : "Nothing was written to the store.")
+        return lines.joined(separator: "\n")
+    }
+
+    public var description: String { message(in: .en) }
+}

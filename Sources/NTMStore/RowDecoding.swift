@@ -1,0 +1,140 @@
+import CheckKit
+import Foundation
+import SQLKit
+
+/// Typed access to columns, the same on both backends.
+extension SQLRow {
+    func text(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func optionalText(_ column: String) throws -> String? {
+        try decode(column: column, as: String?.self).flatMap { $0.isEmpty ? nil : $0 }
+    }
+    func int(_ column: String) throws -> Int { try decode(column: column, as: Int.self) }
+    func optionalInt(_ column: String) throws -> Int? { try decode(column: column, as: Int?.self) }
+    func int64(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
+    func double(_ column: String) throws -> Double { try decode(column: column, as: Double.self) }
+    func optionalDouble(_ column: String) throws -> Double? { try decode(column: column, as: Double?.self) }
+    /// A civil date column; nil when empty or not a real date.
+    func date(_ column: String) throws -> CivilDate? { try optionalText(column).flatMap(CivilDate.init) }
+}
+
+/// How instants are written in the store: ISO 8601 in UTC, to the second, so that text order is
+/// time order on both backends.
+enum StoreTime {
+    static func format(_ instant: Date) -> String {
+        instant.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: TimeZone(identifier: "UTC")!))
+    }
+
+    /// Reads an ISO 8601 instant with any offset, or a civil date (its first instant in Vietnam).
+    static func parse(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let date = try? Date(trimmed, strategy: .iso8601) { return date }
+        if let date = CivilDate(trimmed), trimmed.count <= 10 { return date.startInstant() }
+        return nil
+    }
+
+    /// `{"mountain": 70, "plains": 90}`.
+    static func regionThresholds(_ json: String) -> [String: Double]? {
+        try? JSONDecoder().decode([String: Double].self, from: Data(json.utf8))
+    }
+}
+
+/// The text form of an obligation's schedule in the store: `2024-10-30` (once), `monthly:20`,
+/// `yearly:06-30`.
+public enum ObligationSchedule {
+    public static func parse(_ text: String) -> Obligation.Schedule? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("monthly:") {
+            guard let day = Int(trimmed.dropFirst("monthly:".count)), (1...31).contains(day) else { return nil }
+            return .monthly(day: day)
+        }
+        if trimmed.hasPrefix("yearly:") {
+            let parts = trimmed.dropFirst("yearly:".count).split(separator: "-")
+            guard parts.count == 2, let month = Int(parts[0]), let day = Int(parts[1]),
+                  CivilDate(year: 2024, month: month, day: day) != nil else { return nil }
+            return .yearly(month: month, day: day)
+        }
+        return CivilDate(trimmed).map { .once(due: $0) }
+    }
+
+    public static func format(_ schedule: Obligation.Schedule) -> String {
+        switch schedule {
+        case .once(let due): due.description
+        case .monthly(let day): "monthly:\(day)"
+        case .yearly(let month, let day): String(format: "yearly:%02d-%02d", month, day)
+        }
+    }
+
+    static func parseDays(_ text: String) -> [Int] {
+        text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
+}
+
+/// An operator's SQL query, run with `?` placeholders bound in order. Read-only is the
+/// connection's business (SQLite `query_only`, PostgreSQL read-only transaction), not ours.
+enum ReadOnlyQuery {
+    struct ParameterCountMismatch: Error, CustomStringConvertible {
+        let placeholders: Int, parameters: Int
+        var description: String { "the query has \(placeholders) '?' placeholders but \(parameters) parameters were given" }
+    }
+
+    static func run(_ text: String, parameters: [Value], on sql: any SQLDatabase) async throws -> [StoreRow] {
+        let query = try bind(text, parameters)
+        return try await sql.raw(query).all().map(storeRow)
+    }
+
+    static func bind(_ text: String, _ parameters: [Value]) throws -> SQLQueryString {
+        var query = SQLQueryString("")
+        var literal = ""
+        var quote: Character?
+        var index = 0
+        for character in text {
+            if let open = quote {
+                if character == open { quote = nil }
+                literal.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                literal.append(character)
+            } else if character == "?" {
+                guard index < parameters.count else {
+                    throw ParameterCountMismatch(placeholders: placeholderCount(text), parameters: parameters.count)
+                }
+                query.appendLiteral(literal)
+                literal = ""
+                appendBind(parameters[index], to: &query)
+                index += 1
+            } else {
+                literal.append(character)
+            }
+        }
+        guard index == parameters.count else {
+            throw ParameterCountMismatch(placeholders: index, parameters: parameters.count)
+        }
+        query.appendLiteral(literal)
+        return query
+    }
+
+    private static func placeholderCount(_ text: String) -> Int { text.filter { $0 == "?" }.count }
+
+    private static func appendBind(_ value: Value, to query: inout SQLQueryString) {
+        switch value {
+        case .integer(let i), .amountVND(let i): query.appendInterpolation(bind: i)
+        case .number(let d), .percent(let d): query.appendInterpolation(bind: d)
+        case .bool(let b): query.appendInterpolation(bind: b ? 1 : 0)
+        case .instant(let t): query.appendInterpolation(bind: StoreTime.format(t))
+        case .text, .date, .list: query.appendInterpolation(bind: value.plain)
+        }
+    }
+
+    static func storeRow(_ row: any SQLRow) -> StoreRow {
+        let columns = row.allColumns
+        let values: [Value?] = columns.map { column in
+            if (try? row.decodeNil(column: column)) == true { return nil }
+            if let i = try? row.decode(column: column, as: Int64.self) { return .integer(i) }
+            if let d = try? row.decode(column: column, as: Double.self) { return .number(d) }
+            if let s = try? row.decode(column: column, as: String.self) { return .text(s) }
+            if let b = try? row.decode(column: column, as: Bool.self) { return .bool(b) }
+            return nil
+        }
+        return StoreRow(columns: columns, values: values)
+    }
+}
