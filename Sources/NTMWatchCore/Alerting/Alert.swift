@@ -1,0 +1,75 @@
+import CheckKit
+import Foundation
+
+/// A finding as the alert stages see it: with the check that produced it, its identifying
+/// labels (hierarchy included), the rule's MESSAGE_ID and the configured severity and `for`.
+public struct LabeledFinding: Sendable, Hashable {
+    public var finding: Finding
+    public var check: String
+    public var messageID: String
+    public var labels: [String: String]
+    public var severity: Severity
+    public var pendingFor: Duration
+
+    public var fingerprint: String { Fingerprint.of(labels) }
+}
+
+/// An alert: one problem that persists across evaluations, from pending to firing to resolved.
+public struct Alert: Sendable, Codable, Hashable {
+    public enum Status: String, Sendable, Codable { case pending, firing, resolved }
+
+    public var fingerprint: String
+    public var check: String
+    public var ruleID: String
+    public var messageID: String
+    /// Identifying labels: severity is not among them, so a severity change is the same alert.
+    public var labels: [String: String]
+    public var subject: Subject
+    public var severity: Severity
+    public var status: Status
+    public var activeSince: Date
+    public var firingSince: Date?
+    public var resolvedAt: Date?
+    public var lastNotifiedAt: Date?
+    public var lastNotifiedSeverity: Severity?
+    public var values: [String: Value]
+    public var summary: LocalizedText
+
+    /// Labels as receivers see them: the identifying ones plus `severity`.
+    public var notificationLabels: [String: String] {
+        labels.merging(["severity": severity.rawValue]) { _, new in new }
+    }
+}
+
+/// One thing to tell the receivers about one alert.
+public struct Notification: Sendable, Codable, Hashable {
+    public enum Reason: String, Sendable, Codable {
+        case firing, severityChanged = "severity_changed", repeated, resolved
+    }
+
+    /// Unique and stable: the same notification delivered twice (after a crash) has the same id,
+    /// so a webhook file is replaced, not duplicated.
+    public var id: String
+    public var reason: Reason
+    public var at: Date
+    public var alert: Alert
+}
+
+/// Alertmanager's fingerprint: FNV-1a 64 over the sorted label names and values, each followed
+/// by the byte 0xff, as 16 hex digits.
+public enum Fingerprint {
+    public static func of(_ labels: [String: String]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ bytes: some Sequence<UInt8>) {
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+        }
+        for name in labels.keys.sorted() {
+            mix(name.utf8); mix([0xff])
+            mix(labels[name]!.utf8); mix([0xff])
+        }
+        return String(format: "%016llx", hash)
+    }
+}

@@ -1,0 +1,193 @@
+import CheckKit
+import Foundation
+import NTMStore
+import Yams
+
+/// Reads the configuration file. Relative paths in it are relative to the file's folder.
+public enum ConfigLoader {
+    public static func load(path: String) throws(ConfigError) -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, line: nil, column: nil, key: nil,
+                              message: LocalizedText(vi: "không đọc được tệp cấu hình", en: "cannot read the configuration file"))
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String) throws(ConfigError) -> Configuration {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw YAMLSection.error(path, nil, nil, vi: "tệp cấu hình trống", en: "the configuration file is empty")
+            }
+            root = node
+        } catch let error as ConfigError {
+            throw error
+        } catch let YamlError.scanner(_, problem, mark, _), let YamlError.parser(_, problem, mark, _),
+                let YamlError.composer(_, problem, mark, _) {
+            throw ConfigError(file: path, line: mark.line, column: mark.column, key: nil,
+                              message: LocalizedText(vi: "YAML không hợp lệ: \(problem)", en: "invalid YAML: \(problem)"))
+        } catch {
+            throw ConfigError(file: path, line: nil, column: nil, key: nil,
+                              message: LocalizedText(vi: "YAML không hợp lệ: \(error)", en: "invalid YAML: \(error)"))
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func resolve(_ relative: String) -> String {
+            relative.hasPrefix("/") ? relative : base.appendingPathComponent(relative).standardizedFileURL.path
+        }
+
+        let top = try YAMLSection(root, path: "", file: path)
+        let instance = try top.string("instance") ?? "ntmwatch"
+        let languageText = try top.string("language") ?? "vi"
+        guard let language = Language(rawValue: languageText) else {
+            throw top.error(top["language"], "language", vi: "cần vi hoặc en", en: "expected vi or en")
+        }
+        let stateDirectory = resolve(try top.string("state_directory") ?? "/var/lib/ntmwatch")
+
+        // store
+        guard let storeSection = try top.section("store") else {
+            throw top.error(nil, "store", vi: "thiếu mục store (sqlite: TỆP hoặc postgres: URL)",
+                            en: "missing store section (sqlite: FILE or postgres: URL)")
+        }
+        let location: StoreLocation
+        switch (try storeSection.string("sqlite"), try storeSection.string("postgres"), try storeSection.string("postgres_url_file")) {
+        case (let file?, nil, nil): location = .sqlite(path: resolve(file))
+        case (nil, let url?, nil): location = .postgres(url: url)
+        case (nil, nil, let secretFile?):
+            // Keeps the password out of the configuration file (and of anything that prints it).
+            guard let url = try? String(contentsOfFile: resolve(secretFile), encoding: .utf8) else {
+                throw storeSection.error(storeSection["postgres_url_file"], "postgres_url_file",
+                                         vi: "không đọc được tệp", en: "cannot read the file")
+            }
+            location = .postgres(url: url.trimmingCharacters(in: .whitespacesAndNewlines))
+        default:
+            throw storeSection.error(nil, "sqlite", vi: "ghi đúng một trong sqlite, postgres, postgres_url_file",
+                                     en: "set exactly one of sqlite, postgres, postgres_url_file")
+        }
+        let store = Configuration.StoreSettings(
+            location: location, seedFrom: try storeSection.string("seed_from").map(resolve),
+            queryTimeout: try storeSection.duration("query_timeout") ?? .seconds(30))
+        try storeSection.rejectUnknownKeys()
+
+        // modules and scheduler
+        let modulesSection = try top.section("modules")
+        let moduleDirectories = (try modulesSection?.strings("directories") ?? ["/usr/lib/ntmwatch/modules", "/etc/ntmwatch/modules"]).map(resolve)
+        try modulesSection?.rejectUnknownKeys()
+        let scheduler = try top.section("scheduler")
+        let defaultInterval = try scheduler?.duration("default_interval") ?? .seconds(300)
+        let defaultTimeout = try scheduler?.duration("default_timeout") ?? .seconds(60)
+        let maxConcurrent = try scheduler?.int("max_concurrent", in: 1...64) ?? 2
+        try scheduler?.rejectUnknownKeys()
+
+        // checks
+        var checks: [Configuration.CheckSettings] = []
+        for (index, node) in (try top.sequence("checks") ?? []).enumerated() {
+            let section = try YAMLSection(node, path: "checks[\(index)]", file: path)
+            let module = try section.requiredString("module")
+            let name = try section.string("name") ?? module
+            if checks.contains(where: { $0.name == name }) {
+                throw section.error(section["name"], "name", vi: "tên kiểm tra '\(name)' bị trùng; đặt name khác",
+                                    en: "check name '\(name)' is used twice; give one a different name")
+            }
+            var settings: [String: SettingValue] = [:]
+            if let settingsNode = section["settings"] {
+                guard case .table(let table) = YAMLSection.settingValue(settingsNode) else {
+                    throw section.error(settingsNode, "settings", vi: "cần một bảng", en: "expected a mapping")
+                }
+                settings = table
+            }
+            var severity: [String: Severity] = [:]
+            for (rule, text) in try section.stringMap("severity") ?? [:] {
+                guard let level = Severity(rawValue: text) else {
+                    throw section.error(section["severity"], "severity.\(rule)",
+                                        vi: "mức độ phải là một trong \(Severity.allCases.map(\.rawValue).joined(separator: ", "))",
+                                        en: "severity must be one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                severity[rule] = level
+            }
+            var pendingFor: [String: Duration] = [:]
+            for (rule, text) in try section.stringMap("pending_for") ?? [:] {
+                guard let duration = DurationText.parse(text) else {
+                    throw section.error(section["pending_for"], "pending_for.\(rule)", vi: "cần khoảng thời gian như 10m", en: "expected a duration such as 10m")
+                }
+                pendingFor[rule] = duration
+            }
+            checks.append(.init(
+                name: name, module: module, interval: try section.duration("interval") ?? defaultInterval,
+                timeout: try section.duration("timeout") ?? defaultTimeout, settings: settings, severity: severity,
+                pendingFor: pendingFor, line: section.line))
+            try section.rejectUnknownKeys()
+        }
+
+        // alerts
+        var repeatInterval = Configuration.defaultRepeatInterval
+        let alerts = try top.section("alerts")
+        if let repeatSection = try alerts?.section("repeat_interval") {
+            for key in repeatSection.keys {
+                guard let level = Severity(rawValue: key) else {
+                    _ = repeatSection[key]
+                    throw repeatSection.error(nil, key, vi: "mức độ không tồn tại", en: "no such severity")
+                }
+                repeatInterval[level] = try repeatSection.duration(key)
+            }
+            try repeatSection.rejectUnknownKeys()
+        }
+        try alerts?.rejectUnknownKeys()
+
+        // sinks
+        let journald = try top.bool("journald") ?? true
+        let externalURL = try top.string("external_url") ?? ""
+        var receivers: [Configuration.Receiver] = []
+        for (index, node) in (try top.sequence("receivers") ?? []).enumerated() {
+            let section = try YAMLSection(node, path: "receivers[\(index)]", file: path)
+            let name = try section.requiredString("name")
+            if receivers.contains(where: { $0.name == name }) {
+                throw section.error(section["name"], "name", vi: "tên receiver bị trùng", en: "receiver name is used twice")
+            }
+            receivers.append(.init(
+                name: name, directory: resolve(try section.requiredString("directory")),
+                maxSpoolBytes: try section.bytes("max_spool_bytes") ?? 100 << 20,
+                maxAlertsPerFile: try section.int("max_alerts_per_file", in: 1...100_000) ?? 500))
+            try section.rejectUnknownKeys()
+        }
+        let route: Configuration.Route
+        if let routeNode = top["route"] {
+            route = try parseRoute(routeNode, path: "route", file: path, receivers: Set(receivers.map(\.name)), isRoot: true)
+        } else if let first = receivers.first {
+            route = .init(receiver: first.name, match: [:], matchRegex: [:], groupBy: nil, continueMatching: false, routes: [])
+        } else {
+            route = .init(receiver: nil, match: [:], matchRegex: [:], groupBy: nil, continueMatching: false, routes: [])
+        }
+        try top.rejectUnknownKeys()
+
+        return Configuration(
+            instance: instance, language: language, stateDirectory: stateDirectory, store: store,
+            moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, checks: checks,
+            repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
+            route: route, path: path)
+    }
+
+    private static func parseRoute(_ node: Node, path: String, file: String, receivers: Set<String>, isRoot: Bool) throws(ConfigError) -> Configuration.Route {
+        let section = try YAMLSection(node, path: path, file: file)
+        let receiver = try section.string("receiver")
+        if let receiver, !receivers.contains(receiver) {
+            throw section.error(section["receiver"], "receiver", vi: "không có receiver tên '\(receiver)'",
+                                en: "no receiver named '\(receiver)'")
+        }
+        if isRoot && receiver == nil {
+            throw section.error(nil, "receiver", vi: "tuyến gốc cần receiver mặc định", en: "the root route needs a default receiver")
+        }
+        let matchRegex = try section.stringMap("match_re") ?? [:]
+        for (label, pattern) in matchRegex where (try? Regex(pattern)) == nil {
+            throw section.error(section["match_re"], "match_re.\(label)", vi: "biểu thức chính quy không hợp lệ", en: "invalid regular expression")
+        }
+        var children: [Configuration.Route] = []
+        for (index, child) in (try section.sequence("routes") ?? []).enumerated() {
+            children.append(try parseRoute(child, path: "\(path).routes[\(index)]", file: file, receivers: receivers, isRoot: false))
+        }
+        let route = Configuration.Route(
+            receiver: receiver, match: try section.stringMap("match") ?? [:], matchRegex: matchRegex,
+            groupBy: try section.strings("group_by"), continueMatching: try section.bool("continue") ?? false, routes: children)
+        try section.rejectUnknownKeys()
+        return route
+    }
+}

@@ -1,0 +1,58 @@
+import CheckKit
+import Foundation
+
+/// Writes each notification as one structured journal entry.
+public struct JournaldSink: Sendable {
+    public let instance: String
+    public let language: Language
+
+    /// Labels with fields of their own; every other label and value becomes `NTMWATCH_<NAME>`.
+    static let reservedLabels: Set<String> = ["alertname", "check", "rule", "subject_kind", "subject_id", "instance", "severity"]
+
+    public func fields(for notification: Notification) -> [(String, String)] {
+        let alert = notification.alert
+        let resolved = notification.reason == .resolved
+        let summary = alert.summary.text(in: language)
+        let message = resolved ? (language == .vi ? "Đã hết: " : "Resolved: ") + summary : summary
+        var fields: [(String, String)] = [
+            ("MESSAGE", message),
+            // A recovery is news, not a problem: it should not show under `journalctl -p warning`.
+            ("PRIORITY", String(resolved ? Severity.notice.syslogPriority : alert.severity.syslogPriority)),
+            ("MESSAGE_ID", alert.messageID),
+            ("SYSLOG_IDENTIFIER", "ntmwatchd"),
+            ("NTMWATCH_INSTANCE", instance),
+            ("NTMWATCH_CHECK", alert.check),
+            ("NTMWATCH_RULE", alert.ruleID),
+            ("NTMWATCH_STATE", resolved ? "resolved" : "firing"),
+            ("NTMWATCH_REASON", notification.reason.rawValue),
+            ("NTMWATCH_SEVERITY", alert.severity.rawValue),
+            ("NTMWATCH_FINGERPRINT", alert.fingerprint),
+            ("NTMWATCH_SUBJECT_KIND", alert.subject.kind),
+            ("NTMWATCH_SUBJECT_ID", alert.subject.id),
+            ("NTMWATCH_SUBJECT_NAME", alert.subject.name),
+            ("NTMWATCH_SUMMARY_EN", alert.summary.en),
+            ("NTMWATCH_SUMMARY_VI", alert.summary.vi),
+            ("NTMWATCH_STARTS_AT", (alert.firingSince ?? alert.activeSince).formatted(.iso8601)),
+        ]
+        var used = Set(fields.map(\.0))
+        for name in alert.labels.keys.sorted() where !Self.reservedLabels.contains(name) {
+            let field = "NTMWATCH_" + Journal.fieldName(name)
+            if used.insert(field).inserted { fields.append((field, alert.labels[name]!)) }
+        }
+        for key in alert.values.keys.sorted() {
+            let field = "NTMWATCH_" + Journal.fieldName(key)
+            if used.insert(field).inserted { fields.append((field, alert.values[key]!.plain)) }
+        }
+        return fields
+    }
+
+    public struct SendFailed: Error, CustomStringConvertible {
+        public let code: Int32
+        public var description: String { "sd_journal_sendv failed: \(String(cString: strerror(-code)))" }
+    }
+
+    public func deliver(_ notification: Notification) throws {
+        let code = Journal.send(fields(for: notification))
+        if code < 0 { throw SendFailed(code: code) }
+    }
+}

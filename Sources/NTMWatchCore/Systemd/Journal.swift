@@ -1,0 +1,63 @@
+import CSystemd
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The native journal protocol, through libsystemd.
+public enum Journal {
+    public static let socketPath = "/run/systemd/journal/socket"
+
+    /// True when journald is listening here. Without it, ntmwatch logs to stderr.
+    public static var isAvailable: Bool { FileManager.default.fileExists(atPath: socketPath) }
+
+    /// Sends one entry. `fields` are `NAME=value` pairs; names must be upper-case ASCII,
+    /// digits and `_`. Values may hold any text, newlines included.
+    @discardableResult
+    public static func send(_ fields: [(String, String)]) -> Int32 {
+        let entries = fields.map { strdup("\($0.0)=\($0.1)")! }
+        defer { entries.forEach { free($0) } }
+        var vectors = entries.map { iovec(iov_base: UnsafeMutableRawPointer($0), iov_len: strlen($0)) }
+        return vectors.withUnsafeMutableBufferPointer { buffer in
+            sd_journal_sendv(buffer.baseAddress, Int32(buffer.count))
+        }
+    }
+
+    /// A journal field name from a free-form key: `due_date` → `DUE_DATE`.
+    public static func fieldName(_ key: String) -> String {
+        let upper = key.uppercased().unicodeScalars.map { scalar -> Character in
+            (("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)) ? Character(scalar) : "_"
+        }
+        return String(upper)
+    }
+}
+
+/// `sd_notify` messages to the service manager. Without `NOTIFY_SOCKET` they go nowhere,
+/// which is what a daemon run by hand wants.
+public struct ServiceNotifier: Sendable {
+    public init() {}
+
+    public var isSupervised: Bool { ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] != nil }
+
+    public func notify(_ state: String) {
+        _ = sd_notify(0, state)
+    }
+
+    public func ready(status: String) { notify("READY=1\nSTATUS=\(status)") }
+    public func reloading() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        notify("RELOADING=1\nMONOTONIC_USEC=\(usec)")
+    }
+    public func stopping() { notify("STOPPING=1") }
+    public func status(_ text: String) { notify("STATUS=\(text)") }
+    public func watchdog() { notify("WATCHDOG=1") }
+
+    /// The watchdog interval systemd expects pings within, when it watches this process.
+    public var watchdogInterval: Duration? {
+        var usec: UInt64 = 0
+        guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
+        return .microseconds(Int64(usec))
+    }
+}
