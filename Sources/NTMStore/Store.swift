@@ -165,7 +165,9 @@ public struct Store: Sendable {
             try? await connection.close()
             throw error
         }
-        return StoreConnection(sql: sql, backend: .sqlite, closeConnection: { try await connection.close() })
+        // The future-based close, on purpose: the async one does nothing in a cancelled task
+        // (a check that timed out), and the connection must be closed all the same.
+        return StoreConnection(sql: sql, backend: .sqlite, closeConnection: { try await connection.close().get() })
     }
 
     private func connectPostgres(url: String, access: Access) async throws -> StoreConnection {

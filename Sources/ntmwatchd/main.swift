@@ -1,1 +1,66 @@
-print("x")
+import ArgumentParser
+import Foundation
+import Logging
+import NTMWatchCore
+import ServiceLifecycle
+
+@main
+struct NTMWatchDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ntmwatchd",
+        abstract: "Monitors the NTM programme store with check modules and raises alerts to journald and webhook files.")
+
+    @Option(help: "The configuration file.")
+    var config = "/etc/ntmwatch/ntmwatch.yaml"
+
+    @Flag(help: "Run one full cycle with notifications, then exit (tests, backfills).")
+    var once = false
+
+    @Option(help: "With --once: the instant to evaluate as of (ISO 8601 or YYYY-MM-DD, Vietnam time).")
+    var at: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        DaemonLogging.bootstrap(level: logLevel)
+        let logger = Logger(label: "ntmwatchd")
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader.load(path: config)
+        } catch {
+            logger.critical("invalid configuration: \(error.text(in: .en))")
+            FileHandle.standardError.write(Data("ntmwatchd: \(error.text(in: .vi))\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG: systemd's Restart=on-failure will not loop on it forever
+        }
+        let instant: Date
+        if let at {
+            guard once else { throw ValidationError("--at goes with --once") }
+            guard let parsed = InstantText.parse(at) else { throw ValidationError("--at: '\(at)' is not an ISO 8601 instant or YYYY-MM-DD") }
+            instant = parsed
+        } else {
+            instant = Date()
+        }
+        let engine: Engine
+        do {
+            engine = try await Engine.start(configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            FileHandle.standardError.write(Data("ntmwatchd: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        if once {
+            try await engine.runCycle(at: instant)
+            let status = await engine.statusLine()
+            logger.notice("one cycle done: \(status)")
+            await engine.close()
+            return
+        }
+        let daemon = DaemonService(configPath: config, engine: engine, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -122,3 +122,26 @@ public struct Importer: Sendable {
         }
     }
 }
+
+extension Importer {
+    /// Imports every `<kind>.csv` or `<kind>.json` of a folder, in dependency order, in one
+    /// transaction: one bad file imports nothing.
+    public func importFolder(_ directory: String, dryRun: Bool = false) async throws -> [ImportReport] {
+        var files: [(ImportKind, TabularFile)] = []
+        for kind in ImportKind.dependencyOrder {
+            for suffix in ["csv", "json"] {
+                let path = (directory as NSString).appendingPathComponent("\(kind.rawValue).\(suffix)")
+                if FileManager.default.fileExists(atPath: path) { files.append((kind, try TabularFile.read(path: path))) }
+            }
+        }
+        return try await store.withConnection(.readWrite) { connection in
+            try await connection.transaction(dryRun ? .rehearse : .write) {
+                var reports: [ImportReport] = []
+                for (kind, file) in files {
+                    reports.append(try await Self.load(kind, file: file, on: connection, dryRun: dryRun))
+                }
+                return reports
+            }
+        }
+    }
+}

@@ -19,6 +19,9 @@ public struct Alert: Sendable, Codable, Hashable {
     public enum Status: String, Sendable, Codable { case pending, firing, resolved }
 
     public var fingerprint: String
+    /// The run that owns the alert: a check's name, or `meta:<check>` for the daemon's alerts
+    /// about it. A successful run resolves its scope's alerts that it did not find again.
+    public var scope: String
     public var check: String
     public var ruleID: String
     public var messageID: String

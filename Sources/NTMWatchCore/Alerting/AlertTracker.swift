@@ -22,9 +22,9 @@ public struct AlertTracker: Sendable {
         public var dropped: [String] = []
     }
 
-    /// Applies the findings of one run of `check` at `instant`. Alerts of the check that are not
+    /// Applies the findings of one run in `scope` at `instant`. Alerts of the scope that are not
     /// among the findings resolve (firing) or are dropped (pending).
-    public mutating func apply(check: String, findings: [LabeledFinding], at instant: Date) -> Step {
+    public mutating func apply(scope: String, findings: [LabeledFinding], at instant: Date) -> Step {
         var step = Step()
         var seen = Set<String>()
         for labeled in findings {
@@ -32,7 +32,7 @@ public struct AlertTracker: Sendable {
             guard seen.insert(fingerprint).inserted else { continue }
             let isNew = active[fingerprint] == nil
             var alert = active[fingerprint] ?? Alert(
-                fingerprint: fingerprint, check: check, ruleID: labeled.finding.ruleID, messageID: labeled.messageID,
+                fingerprint: fingerprint, scope: scope, check: labeled.check, ruleID: labeled.finding.ruleID, messageID: labeled.messageID,
                 labels: labeled.labels, subject: labeled.finding.subject, severity: labeled.severity, status: .pending,
                 activeSince: instant, firingSince: nil, resolvedAt: nil, lastNotifiedAt: nil, lastNotifiedSeverity: nil,
                 values: labeled.finding.values, summary: labeled.finding.summary)
@@ -55,16 +55,16 @@ public struct AlertTracker: Sendable {
             active[fingerprint] = alert
             if isNew || alert != before { step.changed.append(alert) }
         }
-        for (fingerprint, alert) in active.sorted(by: { $0.key < $1.key }) where alert.check == check && !seen.contains(fingerprint) {
+        for (fingerprint, alert) in active.sorted(by: { $0.key < $1.key }) where alert.scope == scope && !seen.contains(fingerprint) {
             step.merge(resolve(fingerprint, at: instant))
         }
         return step
     }
 
-    /// Resolves every alert of a check that is no longer configured.
-    public mutating func retire(check: String, at instant: Date) -> Step {
+    /// Resolves every alert of scopes that no longer exist (a check removed from the configuration).
+    public mutating func retire(keeping scopes: Set<String>, at instant: Date) -> Step {
         var step = Step()
-        for (fingerprint, alert) in active.sorted(by: { $0.key < $1.key }) where alert.check == check {
+        for (fingerprint, alert) in active.sorted(by: { $0.key < $1.key }) where !scopes.contains(alert.scope) {
             step.merge(resolve(fingerprint, at: instant))
         }
         return step

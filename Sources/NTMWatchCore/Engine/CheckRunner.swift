@@ -1,0 +1,97 @@
+import CheckKit
+import Foundation
+import Logging
+import NTMStore
+import Synchronization
+
+/// The result of one run of one check.
+public enum CheckOutcome: Sendable {
+    case findings([Finding])
+    case failed(String)
+    case timedOut
+}
+
+/// Runs one check against the store as of one instant, within its timeout.
+///
+/// The evaluation runs in its own task. At the timeout that task is cancelled and the run is
+/// reported at once, whether or not the module notices the cancellation; `isStillRunning`
+/// tells the scheduler not to start the same check again until a stuck run has really ended.
+public final class CheckRunner: Sendable {
+    private let busy = Mutex(false)
+
+    public init() {}
+
+    public var isStillRunning: Bool { busy.withLock { $0 } }
+
+    public func run(_ check: ConfiguredCheck, store: Store, at instant: Date, logger: Logger) async -> CheckOutcome {
+        busy.withLock { $0 = true }
+        let moduleLogger = CheckLogger { level, message, metadata in
+            var meta: Logger.Metadata = ["check": "\(check.name)"]
+            for (key, value) in metadata { meta[key] = "\(value)" }
+            logger.log(level: level.swiftLogLevel, "\(message)", metadata: meta)
+        }
+        let settle = Settle<CheckOutcome>()
+        let evaluation = Task { [self] in
+            defer { self.busy.withLock { $0 = false } }
+            do {
+                let findings = try await store.withReader(asOf: instant) { reader in
+                    try await check.module.module.evaluate(EvaluationContext(
+                        instant: instant, settings: check.settings, store: reader, logger: moduleLogger))
+                }
+                settle.resolve(.findings(findings))
+            } catch is CancellationError {
+                settle.resolve(.timedOut)
+            } catch {
+                settle.resolve(.failed("\(error)"))
+            }
+        }
+        let timer = Task {
+            try await Task.sleep(for: check.timeout)
+            evaluation.cancel()
+            settle.resolve(.timedOut)
+        }
+        let outcome = await settle.value
+        timer.cancel()
+        return outcome
+    }
+}
+
+/// A value that is set once, by whichever of several tasks gets there first.
+final class Settle<Value: Sendable>: Sendable {
+    private let state = Mutex<(value: Value?, waiter: CheckedContinuation<Value, Never>?)>((nil, nil))
+
+    func resolve(_ value: Value) {
+        let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
+            guard state.value == nil else { return nil }
+            state.value = value
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Value? = state.withLock { state in
+                    if let value = state.value { return value }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
+}
+
+extension CheckLogger.Level {
+    var swiftLogLevel: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error: .error
+        }
+    }
+}

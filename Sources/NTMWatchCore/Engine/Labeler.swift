@@ -1,0 +1,62 @@
+import CheckKit
+import Foundation
+import NTMStore
+
+/// Gives findings their identifying labels: who raised them, about what, and where the subject
+/// sits in the administrative hierarchy (one label per level, e.g. `district`, `province`), so
+/// that routes can send each office its own units' alerts.
+struct Labeler: Sendable {
+    let units: [String: AdministrativeUnit]
+    let instance: String
+
+    init(units: [String: AdministrativeUnit], instance: String) {
+        self.units = units
+        self.instance = instance
+    }
+
+    init(store: Store, at instant: Date, instance: String) async throws {
+        let units = try await store.withReader(asOf: instant) { try await $0.units() }
+        self.init(units: Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }), instance: instance)
+    }
+
+    func label(_ findings: [Finding], of check: ConfiguredCheck) -> [LabeledFinding] {
+        let descriptor = check.module.descriptor
+        return findings.map { finding in
+            let rule = descriptor.rule(finding.ruleID)
+            var labels = hierarchy(of: finding.subject.unitID)
+            labels.merge(finding.labels) { _, own in own }
+            labels.merge([
+                "alertname": finding.ruleID, "rule": finding.ruleID, "check": check.name, "instance": instance,
+                "subject_kind": finding.subject.kind, "subject_id": finding.subject.id,
+            ]) { _, fixed in fixed }
+            return LabeledFinding(
+                finding: finding, check: check.name, messageID: rule?.messageID ?? MetaRules.moduleFailed.messageID,
+                labels: labels, severity: check.severity[finding.ruleID] ?? finding.severity,
+                pendingFor: check.pendingFor[finding.ruleID] ?? rule?.pendingFor ?? .zero)
+        }
+        .sorted { ($0.finding.ruleID, $0.fingerprint) < ($1.finding.ruleID, $1.fingerprint) }
+    }
+
+    func meta(_ rule: Rule, check: String, values: [String: Value], subjectKind: String = "check") -> LabeledFinding {
+        let subject = Subject(kind: subjectKind, id: check, name: check)
+        let finding = Finding(rule: rule, subject: subject, values: values)
+        let labels = ["alertname": rule.id, "rule": rule.id, "check": check, "instance": instance,
+                      "subject_kind": subjectKind, "subject_id": check]
+        return LabeledFinding(finding: finding, check: check, messageID: rule.messageID, labels: labels,
+                              severity: rule.defaultSeverity, pendingFor: .zero)
+    }
+
+    /// `{commune: …, district: …, province: …}` for a unit, by each ancestor's level.
+    func hierarchy(of unitID: String?) -> [String: String] {
+        var labels: [String: String] = [:]
+        var current = unitID.flatMap { units[$0] }
+        var steps = 0
+        while let unit = current, steps < 16 {
+            let name = unit.level.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !name.isEmpty, labels[name] == nil { labels[name] = unit.id }
+            current = unit.parentID.flatMap { units[$0] }
+            steps += 1
+        }
+        return labels
+    }
+}

@@ -1,0 +1,144 @@
+import CheckKit
+import Foundation
+import Logging
+import Testing
+@testable import NTMWatchCore
+
+/// The daemon's pipeline in process, with real parts: a module loaded with dlopen, an SQLite
+/// store, the alert state file and webhook files.
+@Suite struct EngineTests {
+    let logger = Logger(label: "test")
+    let t0 = InstantText.parse("2024-10-25")!
+
+    @Test func moduleLoadedAtRunTimeRaisesAlertsWithHierarchyLabels() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        _ = try sandbox.configuration()
+        let engine = try await Engine.start(try sandbox.load(), logger: logger)
+        #expect(await engine.runtime.modules.map(\.path) == [sandbox.path("modules/libNTMTestCheck.so")])
+        try await engine.runCycle(at: t0)
+        let alerts = await engine.activeAlerts()
+        #expect(alerts.map(\.subject.name).sorted() == ["Tiên Lãnh", "Đại Chánh"])
+        let tienLanh = try #require(alerts.first { $0.subject.id == "QNA.TP.TL" })
+        #expect(tienLanh.status == .firing)
+        #expect(tienLanh.labels["district"] == "QNA.TP")
+        #expect(tienLanh.labels["province"] == "QNA")
+        #expect(tienLanh.labels["commune"] == "QNA.TP.TL")
+        #expect(tienLanh.summary.vi == "Xã Tiên Lãnh cần xử lý trước ngày 01/11/2024, số tiền 1.234.567.000 đ")
+        await engine.close()
+    }
+
+    @Test func groupWritableModuleAndIncompatibleABIAreRefusedAndReported() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so", mode: 0o664)
+        try sandbox.installModule("libNTMTestCheckIncompatible.so")
+        _ = try sandbox.configuration()
+        let runtime = Runtime.build(try sandbox.load())
+        #expect(runtime.checks.isEmpty)
+        let reasons = runtime.problems.map(\.reason).joined(separator: "\n")
+        #expect(reasons.contains("writable by its group or by others"))
+        #expect(reasons.contains("built against CheckKit ABI \(ModuleExport.abiVersion + 1000)"))
+        #expect(reasons.contains("module 'testcheck' is not loaded"))
+
+        let engine = try await Engine.start(try sandbox.load(), logger: logger)
+        let failed = await engine.activeAlerts().filter { $0.ruleID == "ntmwatch.module_failed" }
+        #expect(failed.count == 3)
+        let files = try sandbox.webhookFiles("province")
+        #expect(files.flatMap(\.payload.alerts).filter { $0.labels["rule"] == "ntmwatch.module_failed" }.count == 3)
+        await engine.close()
+    }
+
+    @Test func worldWritableModuleFolderIsRefused() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: sandbox.path("modules"))
+        let (modules, failures) = ModuleLoader(directories: [sandbox.path("modules")]).loadAll()
+        #expect(modules.isEmpty)
+        #expect(failures.first?.reason.contains("writable by its group or by others") == true)
+    }
+
+    @Test func throwingAndHangingModulesAreReportedAndTheOthersRun() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        _ = try sandbox.configuration(checks: """
+              - module: testcheck
+              - module: testcheck
+                name: broken
+                settings: {mode: throw}
+              - module: testcheck
+                name: stuck
+                timeout: 300ms
+                settings: {mode: hang}
+            """)
+        let engine = try await Engine.start(try sandbox.load(), logger: logger)
+        try await engine.runCycle(at: t0)
+        let alerts = await engine.activeAlerts()
+        #expect(alerts.filter { $0.check == "testcheck" && $0.ruleID == "testcheck.commune_flagged" }.count == 2)
+        let failed = try #require(alerts.first { $0.ruleID == "ntmwatch.module_failed" })
+        #expect(failed.subject.id == "broken")
+        #expect(failed.values["reason"] == .text("deliberate failure of the test module"))
+        let timedOut = try #require(alerts.first { $0.ruleID == "ntmwatch.module_timeout" })
+        #expect(timedOut.subject.id == "stuck")
+        await engine.close()
+    }
+
+    @Test func webhookFilesAreAlertmanagerV4AndGroupedAsConfigured() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        _ = try sandbox.configuration(groupBy: "[district]")
+        let engine = try await Engine.start(try sandbox.load(), logger: logger)
+        try await engine.runCycle(at: t0)
+        await engine.close()
+
+        let province = try sandbox.webhookFiles("province")
+        // One group per district at the root; Tiên Phước's alert also goes to its own office.
+        #expect(province.map(\.payload.groupLabels).sorted { $0["district"]! < $1["district"]! } == [["district": "QNA.DL"], ["district": "QNA.TP"]])
+        let district = try sandbox.webhookFiles("tien-phuoc")
+        #expect(district.count == 1)
+        #expect(district[0].payload.alerts.map { $0.labels["subject_id"] } == ["QNA.TP.TL"])
+        for file in province + district {
+            for key in ["version", "groupKey", "truncatedAlerts", "status", "receiver", "groupLabels", "commonLabels",
+                        "commonAnnotations", "externalURL", "alerts"] {
+                #expect(file.json[key] != nil, "missing \(key) in \(file.name)")
+            }
+            #expect(file.payload.version == "4")
+            #expect(file.payload.status == "firing")
+            let alert = try #require(file.payload.alerts.first)
+            #expect(alert.endsAt == "0001-01-01T00:00:00Z")
+            #expect(alert.startsAt == "2024-10-24T17:00:00Z")
+            #expect(alert.labels["severity"] == "warning")
+            #expect(alert.fingerprint.count == 16)
+            #expect(file.name.hasPrefix("20241024T170000"))
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: sandbox.path("spool/province")).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporary files left behind: \(leftovers)")
+    }
+
+    @Test func restartNeitherRepeatsNotificationsNorMissesAResolution() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        _ = try sandbox.configuration()
+        var engine = try await Engine.start(try sandbox.load(), logger: logger)
+        try await engine.runCycle(at: t0)
+        await engine.close()
+        #expect(try sandbox.webhookFiles("province").flatMap(\.payload.alerts).count == 2)
+
+        // A restart, and a cycle an hour later: still firing, nothing new to say.
+        engine = try await Engine.start(try sandbox.load(), logger: logger)
+        try await engine.runCycle(at: t0.addingTimeInterval(3600))
+        await engine.close()
+        #expect(try sandbox.webhookFiles("province").flatMap(\.payload.alerts).count == 2)
+
+        // While the daemon is down, Đại Chánh stops being flagged.
+        _ = try sandbox.configuration(checks: "  - module: testcheck\n    settings: {flag_region: plains}\n")
+        engine = try await Engine.start(try sandbox.load(), logger: logger)
+        try await engine.runCycle(at: t0.addingTimeInterval(7200))
+        try await engine.runCycle(at: t0.addingTimeInterval(7260))
+        await engine.close()
+        let alerts = try sandbox.webhookFiles("province").flatMap(\.payload.alerts)
+        let resolved = alerts.filter { $0.status == "resolved" }
+        #expect(resolved.map { $0.labels["subject_id"] ?? "" }.sorted() == ["QNA.DL.DC", "QNA.TP.TL"])
+        #expect(resolved.allSatisfy { $0.endsAt == "2024-10-24T19:00:00Z" })
+        #expect(alerts.filter { $0.status == "firing" && $0.labels["subject_id"] == "QNA.TP.TC" }.count == 1)
+    }
+}

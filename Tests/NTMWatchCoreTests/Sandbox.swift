@@ -1,0 +1,100 @@
+import Foundation
+@testable import NTMWatchCore
+
+/// A throw-away installation: module folder, seed data, state and spool folders, and a
+/// configuration file, under a fresh temporary folder owned by the test's user.
+struct Sandbox {
+    let root: String
+    let instance: String
+
+    /// Where SwiftPM put the test bundle, and so the fixture modules and the binaries.
+    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        root = base
+        instance = "test-\(UUID().uuidString.prefix(8).lowercased())"
+        for folder in ["modules", "seed", "state", "spool"] {
+            try FileManager.default.createDirectory(atPath: path(folder), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        }
+        try write("seed/units.csv", Self.units)
+    }
+
+    func path(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
+
+    func write(_ relative: String, _ text: String) throws {
+        try text.write(toFile: path(relative), atomically: true, encoding: .utf8)
+    }
+
+    /// Copies a fixture library into the module folder with `mode`.
+    @discardableResult
+    func installModule(_ library: String, as name: String? = nil, mode: Int = 0o644) throws -> String {
+        let target = path("modules/\(name ?? library)")
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: (Self.products as NSString).appendingPathComponent(library), toPath: target)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: target)
+        return target
+    }
+
+    static let units = """
+        id,name,level,parent_id,region
+        QNA,Quảng Nam,province,,
+        QNA.TP,Tiên Phước,district,QNA,
+        QNA.TP.TL,Tiên Lãnh,commune,QNA.TP,mountain
+        QNA.TP.TC,Tiên Cảnh,commune,QNA.TP,plains
+        QNA.DL,Đại Lộc,district,QNA,
+        QNA.DL.DC,Đại Chánh,commune,QNA.DL,mountain
+
+        """
+
+    /// A configuration with the given `checks:` YAML block (indented by two spaces).
+    func configuration(checks: String = "  - module: testcheck\n", groupBy: String = "[check, rule]", interval: String = "1h") throws -> String {
+        let text = """
+            instance: \(instance)
+            state_directory: state
+            store:
+              sqlite: state/store.sqlite
+              seed_from: seed
+            modules:
+              directories: [modules]
+            scheduler:
+              default_interval: \(interval)
+              default_timeout: 10s
+              max_concurrent: 2
+            checks:
+            \(checks)
+            receivers:
+              - name: province
+                directory: spool/province
+              - name: tien-phuoc
+                directory: spool/tien-phuoc
+            route:
+              receiver: province
+              group_by: \(groupBy)
+              routes:
+                - match: {district: QNA.TP}
+                  receiver: tien-phuoc
+                  continue: true
+                - receiver: province
+
+            """
+        try write("ntmwatch.yaml", text)
+        return path("ntmwatch.yaml")
+    }
+
+    func load() throws -> Configuration { try ConfigLoader.load(path: path("ntmwatch.yaml")) }
+
+    /// The webhook files of a receiver, oldest first, decoded.
+    func webhookFiles(_ receiver: String) throws -> [(name: String, payload: WebhookPayload, json: [String: Any])] {
+        let folder = path("spool/\(receiver)")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        return try names.map { name in
+            let data = try Data(contentsOf: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name)))
+            return (name, try JSONDecoder().decode(WebhookPayload.self, from: data),
+                    try JSONSerialization.jsonObject(with: data) as! [String: Any])
+        }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+}
