@@ -3,54 +3,66 @@ import Foundation
 import Testing
 @testable import NTMStore
 
-/// A store in a fresh temporary folder, migrated.
-struct ScratchStore {
-    let folder: String
-    let store: Store
-
-    init() async throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntmstore-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        store = Store(location: .sqlite(path: (folder as NSString).appendingPathComponent("store.sqlite")))
-        try await store.migrate()
-    }
-
-    func write(_ name: String, _ text: String) throws -> String {
-        let path = (folder as NSString).appendingPathComponent(name)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    func count(_ table: String) async throws -> Int {
-        try await store.withConnection(.readOnly) { connection in
-            try await connection.sql.raw("SELECT count(*) AS n FROM \(unsafeRaw: table)").first()!.decode(column: "n", as: Int.self)
-        }
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: folder) }
-}
-
 @Suite struct StoreTests {
-    @Test func migrationIsIdempotentAndReaderRequiresCurrentSchema() async throws {
-        let scratch = try await ScratchStore(); defer { scratch.remove() }
+    @Test(arguments: Backend.available)
+    func migrationsRunUpFromEmptyOnceAndTheReaderRequiresThem(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
         #expect(try await scratch.store.schemaVersion() == Schema.currentVersion)
         #expect(try await scratch.store.migrate().isEmpty)
         try await scratch.store.requireCurrentSchema()
+        await scratch.remove()
     }
 
-    @Test func readOnlyConnectionRefusesWrites() async throws {
-        let scratch = try await ScratchStore(); defer { scratch.remove() }
+    @Test(arguments: Backend.available)
+    func readOnlyConnectionsRefuseWrites(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        await #expect(throws: (any Error).self) {
+            try await scratch.store.withReader(asOf: Date()) { reader in
+                _ = try await reader.query("INSERT INTO units (id, name, level) VALUES ('X', 'X', 'commune') RETURNING id", parameters: [])
+            }
+        }
         await #expect(throws: (any Error).self) {
             try await scratch.store.withConnection(.readOnly) { connection in
-                try await connection.sql.raw("INSERT INTO units (id, name, level) VALUES ('X', 'X', 'commune')").run()
+                try await connection.sql.raw("DELETE FROM units").run()
             }
         }
         #expect(try await scratch.count("units") == 0)
+        await scratch.remove()
     }
 
-    @Test func vietnameseHeadersWithBOMAndSemicolonsImportAndReimportChangesNothing() async throws {
-        let scratch = try await ScratchStore(); defer { scratch.remove() }
-        let path = try scratch.write("units.csv", "\u{FEFF}Mã;Tên;Cấp;Cấp trên;Vùng\nQNA;Quảng Nam;province;;\nQNA.TP;Tiên Phước;district;QNA;\nQNA.TP.TL;Tiên Lãnh;commune;Tiên Phước;mountain\n")
+    @Test(arguments: Backend.available)
+    func theSampleReadsTheSameOnBothBackendsAndReimportChangesNothing(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        let importer = Importer(store: scratch.store)
+        let first = try await importer.importFolder(ScratchStore.sampleFolder)
+        #expect(first.allSatisfy { $0.updated == 0 && $0.unchanged == 0 })
+        let again = try await importer.importFolder(ScratchStore.sampleFolder)
+        #expect(again.allSatisfy { $0.inserted == 0 && $0.updated == 0 }, "\(again)")
+
+        let asOf = InstantFixture.october2024
+        let snapshot = try await scratch.store.withReader(asOf: asOf) { try await StoreSnapshot(reading: $0) }
+        #expect(snapshot.units.count == 139)
+        #expect(snapshot.projects.first { $0.id == "DA-QA-01" }?.totalVND == 5_200_000_000)
+        if backend == .postgres {
+            let reference = try await ScratchStore(.sqlite)
+            _ = try await Importer(store: reference.store).importFolder(ScratchStore.sampleFolder)
+            let expected = try await reference.store.withReader(asOf: asOf) { try await StoreSnapshot(reading: $0) }
+            #expect(snapshot == expected)
+            let query = "SELECT unit_id, count(*) AS n, sum(satisfied) AS s FROM surveys GROUP BY unit_id ORDER BY unit_id"
+            let rows = try await scratch.store.withReader(asOf: asOf) { try await $0.query(query, parameters: []) }
+            let expectedRows = try await reference.store.withReader(asOf: asOf) { try await $0.query(query, parameters: []) }
+            #expect(rows == expectedRows)
+            await reference.remove()
+        }
+        await scratch.remove()
+    }
+
+    @Test(arguments: Backend.available)
+    func vietnameseHeadersWithBOMAndSemicolonsAndNamesWithinParents(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        // Excel's "CSV UTF-8" with a BOM and semicolons; the commune's parent is given by name,
+        // written without diacritics; the decomposed "Tiên" (NFD) must match the NFC one.
+        let path = try scratch.write("units.csv", "\u{FEFF}Mã;Tên;Cấp;Cấp trên;Vùng\nQNA;Quảng Nam;province;;\nQNA.TP;Tiên Phước;district;QNA;\nQNA.TP.TL;Tie\u{0302}n Lãnh;commune;Tien Phuoc;mountain\n")
         let importer = Importer(store: scratch.store)
         let first = try await importer.importFile(.units, path: path)
         #expect((first.inserted, first.updated, first.unchanged) == (3, 0, 0))
@@ -58,29 +70,47 @@ struct ScratchStore {
         #expect((again.inserted, again.updated, again.unchanged) == (0, 0, 3))
 
         let units = try await scratch.store.withReader(asOf: Date()) { try await $0.units() }
-        #expect(units.first { $0.id == "QNA.TP.TL" }?.parentID == "QNA.TP")
-        #expect(units.first { $0.id == "QNA.TP.TL" }?.name == "Tiên Lãnh")
+        let commune = try #require(units.first { $0.id == "QNA.TP.TL" })
+        #expect(commune.parentID == "QNA.TP")
+        #expect(commune.name == "Tiên Lãnh")
+        #expect(commune.name.unicodeScalars.count == "Tiên Lãnh".precomposedStringWithCanonicalMapping.unicodeScalars.count)
+        await scratch.remove()
     }
 
-    @Test func oneBadRowImportsNothingAndTheErrorNamesRowColumnAndValue() async throws {
-        let scratch = try await ScratchStore(); defer { scratch.remove() }
-        let path = try scratch.write("units.csv", "id,name,level,parent_id,region\nQNA,Quảng Nam,province,,\nQNA.TP,Tiên Phước,district,QNA,hills\n")
-        let error = await #expect(throws: ImportError.self) {
-            try await Importer(store: scratch.store).importFile(.units, path: path)
-        }
-        let problem = try #require(error?.problems.first)
-        #expect(problem.row == 3)
-        #expect(problem.column == "region")
-        #expect(problem.value == "hills")
-        #expect(error?.message(in: .vi).contains("Không có gì được ghi vào kho dữ liệu.") == true)
-        #expect(try await scratch.count("units") == 0)
+    @Test(arguments: Backend.available)
+    func aChangedFileUpdatesAndADryRunWritesNothing(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        let importer = Importer(store: scratch.store)
+        _ = try await importer.importFile(.units, path: try scratch.write("units.csv", "id,name,level\nQNA,Quảng Nam,province\n"))
+        let changed = try scratch.write("units2.csv", "id,name,level\nQNA,Tỉnh Quảng Nam,province\nDN,Đà Nẵng,province\n")
+        let rehearsal = try await importer.importFile(.units, path: changed, dryRun: true)
+        #expect((rehearsal.inserted, rehearsal.updated, rehearsal.dryRun) == (1, 1, true))
+        #expect(try await scratch.count("units") == 1)
+        let real = try await importer.importFile(.units, path: changed)
+        #expect((real.inserted, real.updated) == (1, 1))
+        #expect(try await scratch.count("units") == 2)
+        await scratch.remove()
     }
+}
 
-    @Test func dryRunReportsWithoutWriting() async throws {
-        let scratch = try await ScratchStore(); defer { scratch.remove() }
-        let path = try scratch.write("units.csv", "id,name,level\nQNA,Quảng Nam,province\n")
-        let report = try await Importer(store: scratch.store).importFile(.units, path: path, dryRun: true)
-        #expect(report.inserted == 1 && report.dryRun)
-        #expect(try await scratch.count("units") == 0)
+enum InstantFixture {
+    /// 2024-10-25 00:00 in Vietnam.
+    static let october2024 = CivilDate(year: 2024, month: 10, day: 25)!.startInstant()
+}
+
+/// Everything a check can read, for comparing backends.
+struct StoreSnapshot: Equatable {
+    var units: [AdministrativeUnit], criteriaSets: [CriteriaSet], assessments: [Assessment]
+    var recognitions: [Recognition], roadmap: [RoadmapEntry], submissions: [DossierSubmission]
+    var obligations: [Obligation], projects: [Project], capitalPlans: [CapitalPlan]
+    var reallocationReports: [ReallocationReport], surveys: [SatisfactionSurvey], targets: [ProvinceTarget]
+
+    init(reading reader: any StoreReader) async throws {
+        units = try await reader.units(); criteriaSets = try await reader.criteriaSets()
+        assessments = try await reader.assessments(); recognitions = try await reader.recognitions()
+        roadmap = try await reader.roadmap(); submissions = try await reader.dossierSubmissions()
+        obligations = try await reader.obligations(); projects = try await reader.projects()
+        capitalPlans = try await reader.capitalPlans(); reallocationReports = try await reader.reallocationReports()
+        surveys = try await reader.surveys(); targets = try await reader.provinceTargets()
     }
 }

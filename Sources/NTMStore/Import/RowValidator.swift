@@ -79,8 +79,10 @@ struct RowValidator {
             if problems.count == before {
                 for check in spec.checks {
                     if let failure = check(row) {
+                        // The value as the file wrote it, so the person can find it.
+                        let written = spec.fields.first { $0.column == failure.column }.flatMap { Self.cell(record, $0) }
                         problems.append(.init(row: record.row, column: failure.column,
-                                              value: row[failure.column]?.text, reason: failure.reason))
+                                              value: written, reason: failure.reason))
                     }
                 }
             }

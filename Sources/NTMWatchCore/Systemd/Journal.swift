@@ -9,7 +9,23 @@ public enum Journal {
     public static let socketPath = "/run/systemd/journal/socket"
 
     /// True when journald is listening here. Without it, ntmwatch logs to stderr.
-    public static var isAvailable: Bool { FileManager.default.fileExists(atPath: socketPath) }
+    /// A socket file alone proves nothing: a stopped journald leaves it behind, and only
+    /// `connect` tells a listening socket from a stale one.
+    public static var isAvailable: Bool {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
+            for (index, byte) in socketPath.utf8.enumerated() where index < bytes.count - 1 { bytes[index] = byte }
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
+    }
 
     /// Sends one entry. `fields` are `NAME=value` pairs; names must be upper-case ASCII,
     /// digits and `_`. Values may hold any text, newlines included.

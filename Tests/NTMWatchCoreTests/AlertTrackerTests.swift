@@ -1,0 +1,88 @@
+import CheckKit
+import Foundation
+import Testing
+@testable import NTMWatchCore
+
+/// The alert lifecycle state machine, step by step, with instants chosen by the test.
+@Suite struct AlertTrackerTests {
+    static let rule = Rule(id: "demo.late", title: LocalizedText(vi: "Trễ hạn", en: "Late"), defaultSeverity: .warning,
+                           messageID: "11111111111111111111111111111111",
+                           template: LocalizedText(vi: "{subject} trễ hạn", en: "{subject} is late"))
+    let t0 = Date(timeIntervalSince1970: 1_730_000_000)
+
+    func finding(_ subject: String, severity: Severity = .warning, pendingFor: Duration = .zero) -> LabeledFinding {
+        let finding = Finding(rule: Self.rule, subject: Subject(kind: "unit", id: subject, name: subject), severity: severity)
+        return LabeledFinding(finding: finding, check: "demo", messageID: Self.rule.messageID,
+                              labels: ["check": "demo", "rule": Self.rule.id, "subject_id": subject],
+                              severity: severity, pendingFor: pendingFor)
+    }
+
+    func hours(_ h: Double) -> Date { t0.addingTimeInterval(h * 3600) }
+
+    @Test func firesOnceAndDoesNotRenotifyOnEveryTick() {
+        var tracker = AlertTracker()
+        #expect(tracker.apply(scope: "demo", findings: [finding("A")], at: t0).notifications.map(\.reason) == [.firing])
+        for h in 1...23 {
+            #expect(tracker.apply(scope: "demo", findings: [finding("A")], at: hours(Double(h))).notifications.isEmpty)
+        }
+        // Warning repeats after 24 hours by default.
+        #expect(tracker.apply(scope: "demo", findings: [finding("A")], at: hours(24)).notifications.map(\.reason) == [.repeated])
+        #expect(tracker.apply(scope: "demo", findings: [finding("A")], at: hours(25)).notifications.isEmpty)
+    }
+
+    @Test func severityChangeIsANewNotificationAndTheRepeatIntervalFollowsSeverity() {
+        var tracker = AlertTracker(repeatInterval: [.critical: .seconds(3600), .warning: .seconds(86_400)])
+        _ = tracker.apply(scope: "demo", findings: [finding("A")], at: t0)
+        let raised = tracker.apply(scope: "demo", findings: [finding("A", severity: .critical)], at: hours(1))
+        #expect(raised.notifications.map(\.reason) == [.severityChanged])
+        #expect(raised.notifications.first?.alert.severity == .critical)
+        #expect(tracker.apply(scope: "demo", findings: [finding("A", severity: .critical)], at: hours(1.5)).notifications.isEmpty)
+        #expect(tracker.apply(scope: "demo", findings: [finding("A", severity: .critical)], at: hours(2)).notifications.map(\.reason) == [.repeated])
+    }
+
+    @Test func pendingForHoldsTheAlertBackAndADropWhilePendingSaysNothing() {
+        var tracker = AlertTracker()
+        let held = finding("A", pendingFor: .seconds(2 * 3600))
+        let first = tracker.apply(scope: "demo", findings: [held], at: t0)
+        #expect(first.notifications.isEmpty)
+        #expect(tracker.active.values.first?.status == .pending)
+        #expect(tracker.apply(scope: "demo", findings: [held], at: hours(1)).notifications.isEmpty)
+        let fired = tracker.apply(scope: "demo", findings: [held], at: hours(2))
+        #expect(fired.notifications.map(\.reason) == [.firing])
+        #expect(fired.notifications.first?.alert.firingSince == hours(2))
+        #expect(fired.notifications.first?.alert.activeSince == t0)
+
+        var other = AlertTracker()
+        _ = other.apply(scope: "demo", findings: [held], at: t0)
+        let gone = other.apply(scope: "demo", findings: [], at: hours(1))
+        #expect(gone.notifications.isEmpty)
+        #expect(gone.dropped.count == 1)
+        #expect(other.active.isEmpty)
+    }
+
+    @Test func aClearedFindingResolvesOnceAndOnlyWithinItsScope() {
+        var tracker = AlertTracker()
+        _ = tracker.apply(scope: "demo", findings: [finding("A"), finding("B")], at: t0)
+        _ = tracker.apply(scope: "other", findings: [finding("C")], at: t0)
+        let step = tracker.apply(scope: "demo", findings: [finding("B")], at: hours(1))
+        #expect(step.notifications.map(\.reason) == [.resolved])
+        #expect(step.notifications.first?.alert.subject.id == "A")
+        #expect(step.notifications.first?.alert.resolvedAt == hours(1))
+        #expect(tracker.apply(scope: "demo", findings: [finding("B")], at: hours(2)).notifications.isEmpty)
+        #expect(tracker.active.values.map(\.subject.id).sorted() == ["B", "C"])
+
+        let retired = tracker.retire(keeping: ["demo"], at: hours(3))
+        #expect(retired.notifications.map(\.alert.subject.id) == ["C"])
+    }
+
+    @Test func fingerprintsAreAlertmanagersAndIndependentOfLabelOrder() {
+        // FNV-1a 64 of nothing is its offset basis, as in Prometheus' model.LabelSet.Fingerprint.
+        #expect(Fingerprint.of([:]) == "cbf29ce484222325")
+        let a = Fingerprint.of(["rule": "demo.late", "subject_id": "A", "check": "demo"])
+        let b = Fingerprint.of(["check": "demo", "subject_id": "A", "rule": "demo.late"])
+        #expect(a == b)
+        #expect(a != Fingerprint.of(["check": "demo", "subject_id": "B", "rule": "demo.late"]))
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        #expect(Fingerprint.of(["ab": "c"]) != Fingerprint.of(["a": "bc"]))
+    }
+}
