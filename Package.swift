@@ -3,6 +3,25 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+/// The check modules under Plugins/, one folder each: `Sources/<Name>Check` holds the rules (tested
+/// by `Tests/`), `Sources/<Name>Module` only the C entry points, so that the test bundle, which links
+/// every module's rules, never sees two `ntmwatch_module_create` symbols.
+let checkModules: [(folder: String, check: String, module: String)] = [
+    ("deadline", "DeadlineCheck", "DeadlineModule"),
+]
+
+let pluginTargets: [Target] = checkModules.flatMap { plugin -> [Target] in
+    let checkKit = Target.Dependency.product(name: "CheckKit", package: "CheckKit")
+    return [
+        .target(name: plugin.check, dependencies: [checkKit],
+                path: "Plugins/\(plugin.folder)/Sources/\(plugin.check)", swiftSettings: swiftSettings),
+        .target(name: plugin.module, dependencies: [checkKit, .target(name: plugin.check)],
+                path: "Plugins/\(plugin.folder)/Sources/\(plugin.module)", swiftSettings: swiftSettings),
+        .testTarget(name: "\(plugin.check)Tests", dependencies: [checkKit, .target(name: plugin.check), "NTMStore"],
+                    path: "Plugins/\(plugin.folder)/Tests", swiftSettings: swiftSettings),
+    ]
+}
+
 let package = Package(
     name: "ntmwatch",
     platforms: [.macOS(.v15)],
@@ -13,7 +32,7 @@ let package = Package(
         // never linked into anything.
         .library(name: "NTMTestCheck", type: .dynamic, targets: ["NTMTestCheck"]),
         .library(name: "NTMTestCheckIncompatible", type: .dynamic, targets: ["NTMTestCheckIncompatible"]),
-    ],
+    ] + checkModules.map { .library(name: "ntmwatch-\($0.folder)", type: .dynamic, targets: [$0.module]) },
     dependencies: [
         .package(path: "Sources/CheckKit"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -95,5 +114,5 @@ let package = Package(
             dependencies: ["NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
-    ]
+    ] + pluginTargets
 )

@@ -1,11 +1,24 @@
 #!/bin/sh
-# The test command: installs what is missing, starts a throw-away PostgreSQL on loopback,
-# builds and runs every test suite. Run as root on a fresh machine (journald and apt need it).
+# The test command: installs what is missing, starts a standalone journald (when none runs) and a
+# throw-away PostgreSQL on loopback, builds, and runs every test suite. Run it as root on a fresh
+# machine: apt-get and journald need it. Extra arguments go to `swift test` (e.g. --filter Store).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/ensure-packages.sh libsystemd-dev pkg-config systemd postgresql
 . scripts/postgres-scratch.sh
+
+journald_pid=""
+if [ "$(id -u)" -eq 0 ] && ! pgrep -x systemd-journal >/dev/null; then
+    mkdir -p /run/systemd/journal
+    /lib/systemd/systemd-journald >/dev/null 2>&1 &
+    journald_pid=$!
+fi
+cleanup() {
+    postgres_scratch_stop
+    [ -n "$journald_pid" ] && kill "$journald_pid" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
 postgres_scratch_start
-trap postgres_scratch_stop EXIT INT TERM
+
 swift build --build-tests
 swift test --skip-build "$@"

@@ -107,7 +107,7 @@ struct Evaluate: AsyncParsableCommand {
                 let finding = labeled.finding
                 switch format {
                 case .text:
-                    print("[\(labeled.severity.rawValue)] \(finding.ruleID) \(finding.subject.name): \(finding.summary.text(in: common.language))")
+                    print("[\(labeled.severity.rawValue)] \(finding.ruleID) \(finding.summary.text(in: common.language))")
                 case .json:
                     let line = EvaluationLine(
                         check: result.check, rule: finding.ruleID, severity: labeled.severity.rawValue,

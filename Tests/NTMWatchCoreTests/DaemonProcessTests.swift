@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import NTMWatchCore
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Glibc
     static let daemon = (Sandbox.products as NSString).appendingPathComponent("ntmwatchd")
 
     @Test func oneCycleReachesARealJournaldWithStructuredFields() async throws {
-        let journald = try Journald.ensureRunning(); defer { journald.stopIfStarted() }
+        let journald = try Journald.ensureRunning()
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         try sandbox.installModule("libNTMTestCheck.so")
         let config = try sandbox.configuration()
@@ -39,6 +40,7 @@ import Glibc
     }
 
     @Test func reloadWithABrokenConfigKeepsTheRunningOneAndSIGTERMExitsZero() async throws {
+        _ = try Journald.ensureRunning()
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         try sandbox.installModule("libNTMTestCheck.so")
         let config = try sandbox.configuration()
@@ -56,9 +58,13 @@ import Glibc
         _ = try await notify.next(containing: "RELOADING=1", within: .seconds(10))
         _ = try await notify.next(containing: "READY=1", within: .seconds(10))
         #expect(run.isRunning)
-        #expect(run.stderr().contains("reload refused, the running configuration stays"))
-        #expect(run.stderr().contains("ntmwatch.yaml:9:"))
-        #expect(run.stderr().contains("default_interval"))
+        // The daemon logs to journald when one listens, else to stderr.
+        let journal = try Journald.ensureRunning()
+        let logged = try await journal.entries(matching: "_PID=\(run.process.processIdentifier)", atLeast: 1)
+            .compactMap { $0["MESSAGE"] }.joined(separator: "\n") + run.stderr()
+        #expect(logged.contains("reload refused, the running configuration stays"))
+        #expect(logged.contains("ntmwatch.yaml:9:"))
+        #expect(logged.contains("default_interval"))
 
         // A good config on the next reload is applied: a second check starts and reports.
         _ = try sandbox.configuration(checks: "  - module: testcheck\n  - module: testcheck\n    name: plains\n    settings: {flag_region: plains}\n")
@@ -173,32 +179,29 @@ final class NotifySocket: @unchecked Sendable {
     deinit { close(descriptor); unlink(path) }
 }
 
-/// The system's journald, started standalone for the test when none is running (platform notes).
+/// The system's journald, started standalone for the tests when none is running (platform notes).
+/// Once started it stays up for the rest of the run, because suites run in parallel and share it;
+/// scripts/test.sh starts one before the tests and stops it after.
 struct Journald {
-    static let socketPath = "/run/systemd/journal/socket"
-    let startedHere: Process?
+    static let shared = Mutex<Bool>(false)
 
     struct Unavailable: Error, CustomStringConvertible {
-        var description: String { "journald is not running and this test is not root, so it cannot start one; run the tests as root (scripts/test.sh) or with journald up" }
+        var description: String { "journald is not running and this test is not root, so it cannot start one; run scripts/test.sh as root or start journald" }
     }
 
     static func ensureRunning() throws -> Journald {
-        if Journal.isAvailable { return Journald(startedHere: nil) }
-        guard geteuid() == 0 else { throw Unavailable() }
-        try FileManager.default.createDirectory(atPath: "/run/systemd/journal", withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journald")
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        for _ in 0..<100 where !Journal.isAvailable { usleep(50_000) }
-        return Journald(startedHere: process)
-    }
-
-    func stopIfStarted() {
-        guard let process = startedHere else { return }
-        process.terminate()
-        process.waitUntilExit()
+        try shared.withLock { _ in
+            if Journal.isAvailable { return }
+            guard geteuid() == 0 else { throw Unavailable() }
+            try FileManager.default.createDirectory(atPath: "/run/systemd/journal", withIntermediateDirectories: true)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journald")
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            for _ in 0..<100 where !Journal.isAvailable { usleep(50_000) }
+        }
+        return Journald()
     }
 
     /// Entries matching `match`, read back with `journalctl -o json`, waiting until there are `atLeast`.

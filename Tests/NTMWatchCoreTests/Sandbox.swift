@@ -49,13 +49,19 @@ struct Sandbox {
         """
 
     /// A configuration with the given `checks:` YAML block (indented by two spaces).
-    func configuration(checks: String = "  - module: testcheck\n", groupBy: String = "[check, rule]", interval: String = "1h") throws -> String {
+    /// The repository's sample province.
+    static let sampleFolder = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Config/sample").path
+
+    func configuration(checks: String = "  - module: testcheck\n", groupBy: String = "[check, rule]", interval: String = "1h",
+                       seedFrom: String = "seed") throws -> String {
         let text = """
             instance: \(instance)
             state_directory: state
             store:
               sqlite: state/store.sqlite
-              seed_from: seed
+              seed_from: \(seedFrom)
             modules:
               directories: [modules]
             scheduler:

@@ -1,0 +1,203 @@
+import CheckKit
+import Foundation
+
+/// Dated obligations, recurring reports and recognition-dossier stages: reminds before the last
+/// day, raises what is overdue, escalates to the level above, and warns a later stage when the
+/// earlier one slips. See the module's README for every rule and setting.
+public struct DeadlineCheck: CheckModule {
+    public init() {}
+
+    enum Rules {
+        static let dueSoon = Rule(
+            id: "deadline.due_soon", title: LocalizedText(vi: "Sắp đến hạn", en: "Deadline approaching"),
+            defaultSeverity: .info, messageID: "a5435d4bf1b849a0a658d53590f44917",
+            template: LocalizedText(
+                vi: "{subject}: còn {days_left} ngày, ngày cuối {last_day}; chủ trì: {responsible}",
+                en: "{subject}: {days_left} days left, last day {last_day}; responsible: {responsible}"))
+        static let overdue = Rule(
+            id: "deadline.overdue", title: LocalizedText(vi: "Quá hạn", en: "Overdue"),
+            defaultSeverity: .critical, messageID: "1a1cd70334ec4e5bbe4a0b3033c122c9",
+            template: LocalizedText(
+                vi: "{subject}: quá hạn {days_overdue} ngày (ngày cuối {last_day}); chủ trì: {responsible}; trình: {submits_to}",
+                en: "{subject}: {days_overdue} days overdue (last day {last_day}); responsible: {responsible}; submit to: {submits_to}"))
+        static let escalated = Rule(
+            id: "deadline.overdue_escalated", title: LocalizedText(vi: "Quá hạn, báo cấp trên", en: "Overdue, escalated"),
+            defaultSeverity: .critical, messageID: "cde2581165ea4d2082b80663f8370677",
+            template: LocalizedText(
+                vi: "{subject}: quá hạn {days_overdue} ngày, đề nghị {escalation_target_name} đôn đốc {responsible}",
+                en: "{subject}: {days_overdue} days overdue; {escalation_target_name} is asked to follow up with {responsible}"))
+        static let stageAtRisk = Rule(
+            id: "deadline.stage_at_risk", title: LocalizedText(vi: "Bước sau có nguy cơ trễ", en: "Later stage at risk"),
+            defaultSeverity: .warning, messageID: "db4ed58095c14647955b17b785ec8154",
+            template: LocalizedText(
+                vi: "{subject}: có nguy cơ trễ hạn ({days_left} ngày còn lại) vì bước trước chưa xong: {earlier_stage}, ngày cuối {earlier_last_day}",
+                en: "{subject}: at risk ({days_left} days left) because the earlier stage is not done: {earlier_stage}, last day {earlier_last_day}"))
+        static let completedLate = Rule(
+            id: "deadline.completed_late", title: LocalizedText(vi: "Hoàn thành trễ hạn", en: "Completed late"),
+            defaultSeverity: .notice, messageID: "c0899dc98a1f47b28b992b063dda94a5",
+            template: LocalizedText(
+                vi: "{subject}: hoàn thành ngày {completed_on}, trễ {days_late} ngày so với ngày cuối {last_day}",
+                en: "{subject}: completed on {completed_on}, {days_late} days after the last day {last_day}"))
+        static let badData = Rule(
+            id: "deadline.bad_data", title: LocalizedText(vi: "Dữ liệu nhiệm vụ không dùng được", en: "Unusable obligation data"),
+            defaultSeverity: .warning, messageID: "1764871c9ddf488c9dbf467b829778da",
+            template: LocalizedText(
+                vi: "Nhiệm vụ {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
+                en: "Obligation {subject}: {problem_en}; fix this row in the store"))
+        static let all = [dueSoon, overdue, escalated, stageAtRisk, completedLate, badData]
+    }
+
+    public var descriptor: ModuleDescriptor {
+        ModuleDescriptor(
+            name: "deadline", version: "1.0.0",
+            summary: LocalizedText(vi: "Theo dõi thời hạn nhiệm vụ, báo cáo định kỳ và các bước hồ sơ công nhận",
+                                   en: "Watches dated obligations, recurring reports and recognition-dossier stages"),
+            settings: [
+                SettingSpec("reminder_days", .list(of: .integer(0...366)), default: .list([30, 14, 7, 3, 1].map(SettingValue.integer)),
+                            help: "Days before the last day on which an open obligation is due soon; an obligation's own reminder_days override it."),
+                SettingSpec("warning_within_days", .integer(0...366), default: .integer(7),
+                            help: "due_soon is a warning from this many days before the last day (info before, critical on the last day)."),
+                SettingSpec("escalate_after_days", .integer(0...366), default: .integer(7),
+                            help: "Days overdue after which the obligation is escalated to the responsible unit's parent."),
+                SettingSpec("stage_margin_days", .integer(0...366), default: .integer(10),
+                            help: "A later stage is at risk when its earlier stage is still open with fewer days than this left."),
+                SettingSpec("late_notice_days", .integer(1...366), default: .integer(30),
+                            help: "How long a late completion stays on record as completed_late."),
+                SettingSpec("lookback_days", .integer(1...3660), default: .integer(90),
+                            help: "Occurrences of recurring obligations older than this are no longer reported."),
+                SettingSpec("dossier_calendar", .table, default: DossierCalendar.seedDefault,
+                            help: "Dossier stage dates per roadmap year, or year/tier: {\"2024\": {commune_to_district: 2024-10-30, district_to_province: 2024-11-30}}."),
+            ],
+            rules: Rules.all)
+    }
+
+    public func validate(_ settings: Settings) throws {
+        _ = try DossierCalendar(settings.table("dossier_calendar"))
+    }
+
+    struct Parameters {
+        let reminderDays: [Int]
+        let warningWithin: Int
+        let escalateAfter: Int
+        let stageMargin: Int
+        let lateNotice: Int
+        let lookback: Int
+        let calendar: DossierCalendar
+
+        init(_ settings: Settings) throws {
+            reminderDays = try settings.integers("reminder_days")
+            warningWithin = try settings.integer("warning_within_days")
+            escalateAfter = try settings.integer("escalate_after_days")
+            stageMargin = try settings.integer("stage_margin_days")
+            lateNotice = try settings.integer("late_notice_days")
+            lookback = try settings.integer("lookback_days")
+            calendar = try DossierCalendar(settings.table("dossier_calendar"))
+        }
+    }
+
+    public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
+        let parameters = try Parameters(context.settings)
+        let store = context.store
+        let units = Dictionary(try await store.units().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return Self.findings(
+            today: context.today, parameters: parameters, units: units,
+            obligations: try await store.obligations(), roadmap: try await store.roadmap(),
+            recognitions: try await store.recognitions(), submissions: try await store.dossierSubmissions())
+    }
+
+    /// The rules over plain values, so tests need no store.
+    static func findings(today: CivilDate, parameters: Parameters, units: [String: AdministrativeUnit],
+                         obligations: [Obligation], roadmap: [RoadmapEntry], recognitions: [Recognition],
+                         submissions: [DossierSubmission]) -> [Finding] {
+        var findings: [Finding] = []
+        var duties: [Duty] = []
+        let horizon = (parameters.reminderDays.max() ?? 0) + 1
+        let window = today.adding(days: -parameters.lookback)...today.adding(days: horizon)
+
+        for obligation in obligations where obligation.status != "cancelled" {
+            let subject = Subject(kind: "obligation", id: obligation.id, name: obligation.title.vi, unitID: nil)
+            guard let schedule = obligation.schedule else {
+                findings.append(badData(subject, vi: "hạn '\(obligation.rawSchedule)' không phải ngày có thật hoặc bị trống",
+                                        en: "the due date '\(obligation.rawSchedule)' is missing or not a real date"))
+                continue
+            }
+            if let unitID = obligation.responsibleUnitID, units[unitID] == nil {
+                findings.append(badData(subject, vi: "đơn vị chủ trì '\(unitID)' không có trong danh mục đơn vị",
+                                        en: "the responsible unit '\(unitID)' is not a known unit"))
+                continue
+            }
+            let responsible = obligation.responsibleUnitID.flatMap { units[$0]?.name } ?? obligation.responsibleBody ?? "—"
+            duties += Duty.from(obligation, schedule: schedule, window: window, responsible: responsible)
+        }
+
+        let recognized = Set(recognitions.filter { $0.revokedOn == nil }.map { "\($0.unitID)/\($0.tier)" })
+        for entry in roadmap where !recognized.contains("\(entry.unitID)/\(entry.tier)") {
+            guard let unit = units[entry.unitID] else { continue }
+            duties += Duty.dossierStages(for: entry, unit: unit, units: units, calendar: parameters.calendar, submissions: submissions)
+        }
+
+        let byKey = Dictionary(grouping: duties, by: \.key)
+        for duty in duties {
+            findings += evaluate(duty, today: today, parameters: parameters, units: units, earlier: earlierStage(of: duty, in: byKey))
+        }
+        return findings
+    }
+
+    /// The occurrence of the duty this one waits on: the latest one due no later than this one.
+    static func earlierStage(of duty: Duty, in byKey: [String: [Duty]]) -> Duty? {
+        guard let key = duty.dependsOn else { return nil }
+        return byKey[key]?.filter { $0.occurrence.nominal <= duty.occurrence.nominal }.max { $0.occurrence.nominal < $1.occurrence.nominal }
+    }
+
+    static func evaluate(_ duty: Duty, today: CivilDate, parameters: Parameters,
+                         units: [String: AdministrativeUnit], earlier: Duty?) -> [Finding] {
+        let occurrence = duty.occurrence
+        var values: [String: Value] = [
+            "due_date": .date(occurrence.nominal), "last_day": .date(occurrence.lastDay),
+            "responsible": .text(duty.responsible), "submits_to": .text(duty.submitsTo ?? "—"),
+        ]
+        if let basis = duty.legalBasis { values["legal_basis"] = .text(basis) }
+
+        if let completion = duty.completion {
+            let completedOn = CivilDate(completion.completedAt)
+            guard occurrence.isLate(completion), completedOn.days(until: today) < parameters.lateNotice else { return [] }
+            values["completed_on"] = .date(completedOn)
+            values["days_late"] = .integer(Int64(occurrence.lastDay.days(until: completedOn)))
+            return [Finding(rule: Rules.completedLate, subject: duty.subject, values: values)]
+        }
+
+        var findings: [Finding] = []
+        let daysLeft = occurrence.daysLeft(on: today)
+        if daysLeft < 0 {
+            values["days_overdue"] = .integer(Int64(-daysLeft))
+            findings.append(Finding(rule: Rules.overdue, subject: duty.subject, values: values))
+            if -daysLeft > parameters.escalateAfter,
+               let parentID = duty.subject.unitID.flatMap({ units[$0]?.parentID }), let parent = units[parentID] {
+                var escalated = values
+                escalated["escalation_target_name"] = .text(parent.name)
+                findings.append(Finding(rule: Rules.escalated, subject: duty.subject,
+                                        labels: ["escalation_target": parent.id], values: escalated))
+            }
+        } else if daysLeft <= (duty.reminderDays ?? parameters.reminderDays).max() ?? -1 {
+            values["days_left"] = .integer(Int64(daysLeft))
+            let severity: Severity = daysLeft == 0 ? .critical : daysLeft <= parameters.warningWithin ? .warning : .info
+            findings.append(Finding(rule: Rules.dueSoon, subject: duty.subject, severity: severity, values: values))
+        }
+
+        if let earlier, earlier.isOpen {
+            let earlierLeft = earlier.occurrence.daysLeft(on: today)
+            if earlierLeft < 0 || daysLeft < parameters.stageMargin {
+                var risk = values
+                risk["days_left"] = .integer(Int64(daysLeft))
+                risk["earlier_stage"] = .text(earlier.subject.name)
+                risk["earlier_last_day"] = .date(earlier.occurrence.lastDay)
+                findings.append(Finding(rule: Rules.stageAtRisk, subject: duty.subject, values: risk))
+            }
+        }
+        return findings
+    }
+
+    static func badData(_ subject: Subject, vi: String, en: String) -> Finding {
+        Finding(rule: Rules.badData, subject: subject, values: ["problem_vi": .text(vi), "problem_en": .text(en)])
+    }
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# The quick start: builds the daemon and the check modules, installs the modules into a folder
+# only its owner can write (the daemon refuses others), and runs the daemon on the sample
+# province with Config/quickstart.yaml. Extra arguments go to ntmwatchd (e.g. --once --at 2024-11-05).
+set -eu
+cd "$(dirname "$0")/.."
+scripts/ensure-packages.sh libsystemd-dev pkg-config
+modules="deadline"
+swift build -c release
+bin=$(swift build -c release --show-bin-path)
+install -d -m 0755 .build-sample .build-sample/modules
+for module in $modules; do
+    install -m 0644 "$bin/libntmwatch-$module.so" .build-sample/modules/
+done
+exec "$bin/ntmwatchd" --config Config/quickstart.yaml "$@"
