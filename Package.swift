@@ -28,6 +28,7 @@ let package = Package(
     products: [
         .executable(name: "ntmwatchd", targets: ["ntmwatchd"]),
         .executable(name: "ntmwatch", targets: ["ntmwatch"]),
+        .executable(name: "ntmwatch-bench", targets: ["ntmwatch-bench"]),
         // A check module used by the tests: built as a shared library and loaded with dlopen,
         // never linked into anything.
         .library(name: "NTMTestCheck", type: .dynamic, targets: ["NTMTestCheck"]),
@@ -83,6 +84,15 @@ let package = Package(
             name: "ntmwatch",
             dependencies: [
                 "NTMWatchCore", "NTMStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ntmwatch-bench",
+            dependencies: [
+                "NTMWatchCore", "NTMStore",
+                .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,225 @@
+import ArgumentParser
+import CheckKit
+import Foundation
+import Logging
+import NTMStore
+import NTMWatchCore
+
+/// The figures the notes report: import time and store size, cycle wall time, idle RSS and CPU.
+/// Every figure is a median over `--runs`, printed with its spread, next to a baseline measured
+/// in the same run, so the machine's noise shows.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ntmwatch-bench",
+        abstract: "Benchmarks: import, evaluation cycle, idle daemon.",
+        subcommands: [ImportBench.self, CycleBench.self, IdleBench.self])
+}
+
+/// Where the repository and the built products are.
+enum Paths {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    static let sample = (repository as NSString).appendingPathComponent("Config/sample")
+    static let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+
+    static func scratch(_ name: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-bench-\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        return path
+    }
+}
+
+struct Statistics {
+    let values: [Double]
+    var median: Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+    var spread: String { String(format: "min %.3f, max %.3f, n=%d", values.min() ?? 0, values.max() ?? 0, values.count) }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+struct ImportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Generate a synthetic province and import it.")
+
+    @Option(parsing: .upToNextOption, help: "Province sizes in communes.") var communes: [Int] = [200, 10_000]
+    @Option(help: "Villages per commune.") var villages = 4
+    @Option(help: "Projects per commune.") var projects = 2
+    @Option(help: "First and last year of data, e.g. 2023-2025.") var years = "2023-2025"
+    @Option(help: "Repetitions per size.") var runs = 3
+    @Option(help: "Also import into this PostgreSQL server (a fresh database per run).") var postgres: String?
+
+    func run() async throws {
+        let bounds = years.split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { throw ValidationError("--years: expected FIRST-LAST") }
+        print("communes\tbackend\trows\tmedian s\trows/s\tstore MiB\tspread")
+        for size in communes {
+            let folder = try Paths.scratch("province-\(size)")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try SyntheticProvince(communes: size, villagesPerCommune: villages, projectsPerCommune: projects,
+                                  years: bounds[0]...bounds[1]).write(to: folder, catalogueFrom: Paths.sample)
+            var backends: [(String, () async throws -> (Store, () async -> Int64))] = [("sqlite", {
+                let path = (try Paths.scratch("store") as NSString).appendingPathComponent("store.sqlite")
+                return (Store(location: .sqlite(path: path)), {
+                    ["", "-wal"].reduce(Int64(0)) { sum, suffix in
+                        sum + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int64) ?? 0)
+                    }
+                })
+            })]
+            if let postgres {
+                backends.append(("postgres", {
+                    let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
+                    try await Store(location: .postgres(url: postgres)).withConnection(.readWrite) {
+                        try await $0.sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
+                    }
+                    var url = URLComponents(string: postgres)!
+                    url.path = "/" + name
+                    let store = Store(location: .postgres(url: url.string!))
+                    return (store, {
+                        (try? await store.withConnection(.readOnly) {
+                            try await $0.sql.raw("SELECT pg_database_size(current_database()) AS n").first()?.decode(column: "n", as: Int64.self)
+                        }) ?? 0
+                    })
+                }))
+            }
+            for (backend, make) in backends {
+                var times: [Double] = [], rows = 0, bytes: Int64 = 0
+                for _ in 0..<runs {
+                    let (store, measure) = try await make()
+                    try await store.migrate()
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let reports = try await Importer(store: store).importFolder(folder)
+                    times.append(seconds(clock.now - start))
+                    rows = reports.reduce(0) { $0 + $1.inserted }
+                    bytes = await measure()
+                }
+                let stats = Statistics(values: times)
+                print("\(size)\t\(backend)\t\(rows)\t\(String(format: "%.3f", stats.median))\t\(Int(Double(rows) / stats.median))\t\(String(format: "%.1f", Double(bytes) / 1_048_576))\t\(stats.spread)")
+            }
+        }
+    }
+}
+
+struct CycleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cycle",
+        abstract: "Wall time of one evaluation cycle through the whole pipeline, against a cycle with no checks.")
+
+    @Option(help: "Cycles per configuration.") var runs = 7
+    @Option(help: "Synthetic province size; 0 uses the sample province.") var communes = 0
+
+    func run() async throws {
+        let root = try Paths.scratch("cycle")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let modules = (root as NSString).appendingPathComponent("modules")
+        try FileManager.default.createDirectory(atPath: modules, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        for library in ["libNTMTestCheck.so", "libntmwatch-deadline.so"] {
+            let source = (Paths.products as NSString).appendingPathComponent(library)
+            guard FileManager.default.fileExists(atPath: source) else {
+                throw ValidationError("\(source) is missing: build everything first (swift build -c release)")
+            }
+            try FileManager.default.copyItem(atPath: source, toPath: (modules as NSString).appendingPathComponent(library))
+        }
+        var seed = Paths.sample
+        if communes > 0 {
+            seed = (root as NSString).appendingPathComponent("seed")
+            try SyntheticProvince(communes: communes, villagesPerCommune: 4, projectsPerCommune: 2, years: 2023...2025)
+                .write(to: seed, catalogueFrom: Paths.sample)
+        }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        print("configuration\tmedian ms\tratio to baseline\tspread (s)")
+        var baseline = 0.0
+        for (name, checks) in [("baseline (no checks)", "[]"), ("testcheck", "[{module: testcheck}]"), ("deadline", "[{module: deadline}]")] {
+            let folder = (root as NSString).appendingPathComponent(name.prefix(8).replacingOccurrences(of: " ", with: "-"))
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let text = """
+                instance: bench
+                state_directory: \(folder)
+                store: {sqlite: \((root as NSString).appendingPathComponent("store.sqlite")), seed_from: \(seed)}
+                modules: {directories: [\(modules)]}
+                journald: false
+                checks: \(checks)
+                receivers: [{name: r, directory: \(folder)/spool}]
+                route: {receiver: r}
+                """
+            let engine = try await Engine.start(try ConfigLoader.parse(text, path: (folder as NSString).appendingPathComponent("bench.yaml")), logger: logger)
+            var times: [Double] = []
+            let clock = ContinuousClock()
+            // Each cycle a day later, so the deadline windows move and alerts change state.
+            let first = CivilDate(year: 2024, month: 10, day: 20)!
+            for run in 0..<runs {
+                let start = clock.now
+                try await engine.runCycle(at: first.adding(days: run).startInstant().addingTimeInterval(9 * 3600))
+                times.append(seconds(clock.now - start))
+            }
+            await engine.close()
+            let stats = Statistics(values: times)
+            if baseline == 0 { baseline = stats.median }
+            print("\(name)\t\(String(format: "%.1f", stats.median * 1000))\t\(String(format: "%.1f", stats.median / baseline))\t\(stats.spread)")
+        }
+    }
+}
+
+struct IdleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "idle", abstract: "RSS and CPU of ntmwatchd between cycles, on the sample province.")
+
+    @Option(help: "Seconds to watch after start-up.") var seconds = 20
+    @Option(help: "Check interval; the daemon is idle between runs.") var interval = "10m"
+
+    func run() async throws {
+        let root = try Paths.scratch("idle")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let modules = (root as NSString).appendingPathComponent("modules")
+        try FileManager.default.createDirectory(atPath: modules, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.copyItem(atPath: (Paths.products as NSString).appendingPathComponent("libntmwatch-deadline.so"),
+                                         toPath: (modules as NSString).appendingPathComponent("libntmwatch-deadline.so"))
+        let config = (root as NSString).appendingPathComponent("ntmwatch.yaml")
+        try """
+            instance: bench-idle
+            state_directory: \(root)
+            store: {sqlite: \(root)/store.sqlite, seed_from: \(Paths.sample)}
+            modules: {directories: [\(modules)]}
+            journald: false
+            checks: [{module: deadline, interval: \(interval)}]
+            receivers: [{name: r, directory: \(root)/spool}]
+            route: {receiver: r}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: (Paths.products as NSString).appendingPathComponent("ntmwatchd"))
+        process.arguments = ["--config", config, "--log-level", "warning"]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        // Let it start, seed the store and run the first cycle.
+        try await Task.sleep(for: .seconds(5))
+        let pid = process.processIdentifier
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        func cpuSeconds() throws -> Double {
+            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+            return (Double(fields[11])! + Double(fields[12])!) / ticks
+        }
+        func rssKiB() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }!
+            return Int(line.split(separator: " ")[1])!
+        }
+        let startCPU = try cpuSeconds()
+        var samples: [Double] = []
+        for _ in 0..<seconds {
+            try await Task.sleep(for: .seconds(1))
+            samples.append(Double(try rssKiB()) / 1024)
+        }
+        let cpu = try cpuSeconds() - startCPU
+        let rss = Statistics(values: samples)
+        print("idle over \(seconds) s: RSS median \(String(format: "%.1f", rss.median)) MiB (\(rss.spread)); CPU \(String(format: "%.3f", cpu)) s = \(String(format: "%.2f", cpu / Double(seconds) * 100))% of one core")
+    }
+}
