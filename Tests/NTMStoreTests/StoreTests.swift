@@ -114,3 +114,32 @@ struct StoreSnapshot: Equatable {
         surveys = try await reader.surveys(); targets = try await reader.provinceTargets()
     }
 }
+
+extension StoreTests {
+    @Test func aStoreNewerThanTheCodeIsRefused() async throws {
+        let scratch = try await ScratchStore()
+        try await scratch.store.withConnection(.readWrite) { connection in
+            try await connection.sql.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', '2030-01-01')").run()
+        }
+        await #expect(throws: StoreError.self) { try await scratch.store.requireCurrentSchema() }
+        await #expect(throws: StoreError.self) { try await scratch.store.migrate() }
+        await scratch.remove()
+    }
+
+    @Test func aTwoTierProvinceWithoutDistrictsReadsBack() async throws {
+        let scratch = try await ScratchStore()
+        // Since July 2025: province → commune, with the old district kept as history.
+        let path = try scratch.write("units.csv", """
+            id,name,level,parent_id,valid_from,valid_to,successor_id
+            48,Đà Nẵng,province,,,,
+            502,Đại Lộc,district,48,,2025-06-30,
+            20107,Đại Chánh,commune,48,2025-07-01,,
+
+            """)
+        _ = try await Importer(store: scratch.store).importFile(.units, path: path)
+        let units = try await scratch.store.withReader(asOf: Date()) { try await $0.units() }
+        #expect(units.first { $0.id == "20107" }?.parentID == "48")
+        #expect(units.first { $0.id == "502" }?.validTo == CivilDate(year: 2025, month: 6, day: 30))
+        await scratch.remove()
+    }
+}

@@ -45,11 +45,13 @@ import Glibc
         try sandbox.installModule("libNTMTestCheck.so")
         let config = try sandbox.configuration()
         let notify = try NotifySocket(path: sandbox.path("notify.sock"))
-        let run = try Daemon.launch([Self.daemon, "--config", config], notifySocket: notify.path)
+        let run = try Daemon.launch([Self.daemon, "--config", config], notifySocket: notify.path, watchdogMicroseconds: 2_000_000)
         defer { run.kill() }
 
         let ready = try await notify.next(containing: "READY=1", within: .seconds(20))
         #expect(ready.contains("STATUS="))
+        // WatchdogSec=2 in the environment: the scheduler loop pings within it.
+        _ = try await notify.next(containing: "WATCHDOG=1", within: .seconds(2))
         // The first cycle runs at once and delivers to the spool.
         try await eventually { try sandbox.webhookFiles("province").count == 1 }
 
@@ -95,20 +97,21 @@ final class Daemon: @unchecked Sendable {
     let process = Process()
     let errorPath: String
 
-    static func launch(_ arguments: [String], notifySocket: String?) throws -> Daemon {
-        let daemon = Daemon(arguments: arguments, notifySocket: notifySocket)
+    static func launch(_ arguments: [String], notifySocket: String?, watchdogMicroseconds: Int? = nil) throws -> Daemon {
+        let daemon = Daemon(arguments: arguments, notifySocket: notifySocket, watchdogMicroseconds: watchdogMicroseconds)
         try daemon.process.run()
         return daemon
     }
 
-    private init(arguments: [String], notifySocket: String?) {
+    private init(arguments: [String], notifySocket: String?, watchdogMicroseconds: Int?) {
         errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatchd-\(UUID().uuidString).err").path
         FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notifySocket
-        environment.removeValue(forKey: "WATCHDOG_USEC")
+        environment.removeValue(forKey: "WATCHDOG_PID")
+        environment["WATCHDOG_USEC"] = watchdogMicroseconds.map(String.init)
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: errorPath)

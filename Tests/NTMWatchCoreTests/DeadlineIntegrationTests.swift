@@ -83,3 +83,15 @@ import Testing
         #expect(states == ["firing", "resolved"])
     }
 }
+
+extension DeadlineIntegrationTests {
+    @Test func theSameDataAndInstantGiveTheSameFindingsInTheSameOrder() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        let engine = try await engine(sandbox)
+        let first = try await findings(engine, at: "2024-11-05").map(\.fingerprint)
+        let again = try await findings(engine, at: "2024-11-05").map(\.fingerprint)
+        await engine.close()
+        #expect(!first.isEmpty)
+        #expect(first == again)
+    }
+}
