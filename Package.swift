@@ -17,7 +17,7 @@ let pluginTargets: [Target] = checkModules.flatMap { plugin -> [Target] in
                 path: "Plugins/\(plugin.folder)/Sources/\(plugin.check)", swiftSettings: swiftSettings),
         .target(name: plugin.module, dependencies: [checkKit, .target(name: plugin.check)],
                 path: "Plugins/\(plugin.folder)/Sources/\(plugin.module)", swiftSettings: swiftSettings),
-        .testTarget(name: "\(plugin.check)Tests", dependencies: [checkKit, .target(name: plugin.check), "NTMStore"],
+        .testTarget(name: "\(plugin.check)Tests", dependencies: [checkKit, .target(name: plugin.check)],
                     path: "Plugins/\(plugin.folder)/Tests", swiftSettings: swiftSettings),
     ]
 }
