@@ -5,11 +5,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/ensure-packages.sh libsystemd-dev pkg-config
-modules="deadline"
 swift build -c release
 bin=$(swift build -c release --show-bin-path)
 install -d -m 0755 .build-sample .build-sample/modules
-for module in $modules; do
-    install -m 0644 "$bin/libntmwatch-$module.so" .build-sample/modules/
-done
+# Every check module the package builds (products named ntmwatch-<module>).
+install -m 0644 "$bin"/libntmwatch-*.so .build-sample/modules/
 exec "$bin/ntmwatchd" --config Config/quickstart.yaml "$@"

@@ -23,6 +23,21 @@ enum Paths {
     static let sample = (repository as NSString).appendingPathComponent("Config/sample")
     static let products = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
 
+    /// Copies built module libraries into a new `modules` folder under `root` that only its owner
+    /// can write, as the loader demands, and returns the folder.
+    static func installModules(_ libraries: [String], under root: String) throws -> String {
+        let modules = (root as NSString).appendingPathComponent("modules")
+        try FileManager.default.createDirectory(atPath: modules, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        for library in libraries {
+            let source = (products as NSString).appendingPathComponent(library)
+            guard FileManager.default.fileExists(atPath: source) else {
+                throw ValidationError("\(source) is missing: build everything first (swift build -c release)")
+            }
+            try FileManager.default.copyItem(atPath: source, toPath: (modules as NSString).appendingPathComponent(library))
+        }
+        return modules
+    }
+
     static func scratch(_ name: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-bench-\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -62,44 +77,73 @@ struct ImportBench: AsyncParsableCommand {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try SyntheticProvince(communes: size, villagesPerCommune: villages, projectsPerCommune: projects,
                                   years: bounds[0]...bounds[1]).write(to: folder, catalogueFrom: Paths.sample)
-            var backends: [(String, () async throws -> (Store, () async -> Int64))] = [("sqlite", {
-                let path = (try Paths.scratch("store") as NSString).appendingPathComponent("store.sqlite")
-                return (Store(location: .sqlite(path: path)), {
-                    ["", "-wal"].reduce(Int64(0)) { sum, suffix in
-                        sum + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int64) ?? 0)
-                    }
-                })
-            })]
-            if let postgres {
-                backends.append(("postgres", {
-                    let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
-                    try await Store(location: .postgres(url: postgres)).withConnection(.readWrite) {
-                        try await $0.sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
-                    }
-                    var url = URLComponents(string: postgres)!
-                    url.path = "/" + name
-                    let store = Store(location: .postgres(url: url.string!))
-                    return (store, {
-                        (try? await store.withConnection(.readOnly) {
-                            try await $0.sql.raw("SELECT pg_database_size(current_database()) AS n").first()?.decode(column: "n", as: Int64.self)
-                        }) ?? 0
-                    })
-                }))
-            }
-            for (backend, make) in backends {
+            let backends = ["sqlite"] + (postgres == nil ? [] : ["postgres"])
+            for backend in backends {
                 var times: [Double] = [], rows = 0, bytes: Int64 = 0
                 for _ in 0..<runs {
-                    let (store, measure) = try await make()
-                    try await store.migrate()
+                    let scratch = try await ScratchStore(backend == "sqlite" ? nil : postgres)
                     let clock = ContinuousClock()
                     let start = clock.now
-                    let reports = try await Importer(store: store).importFolder(folder)
+                    let reports = try await Importer(store: scratch.store).importFolder(folder)
                     times.append(seconds(clock.now - start))
                     rows = reports.reduce(0) { $0 + $1.inserted }
-                    bytes = await measure()
+                    bytes = try await scratch.size()
+                    await scratch.remove()
                 }
                 let stats = Statistics(values: times)
                 print("\(size)\t\(backend)\t\(rows)\t\(String(format: "%.3f", stats.median))\t\(Int(Double(rows) / stats.median))\t\(String(format: "%.1f", Double(bytes) / 1_048_576))\t\(stats.spread)")
+            }
+        }
+    }
+}
+
+/// A new, migrated store for one import run: an SQLite file in a temporary folder, or a new
+/// database on the PostgreSQL server at `postgresURL`. Removed after the run.
+struct ScratchStore {
+    let store: Store
+    private let sqliteFolder: String?
+    private let postgresURL: String?
+    private let database: String?
+
+    init(_ postgresURL: String?) async throws {
+        self.postgresURL = postgresURL
+        if let postgresURL {
+            let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
+            try await Store(location: .postgres(url: postgresURL)).withConnection(.readWrite) {
+                try await $0.sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
+            }
+            var url = URLComponents(string: postgresURL)!
+            url.path = "/" + name
+            store = Store(location: .postgres(url: url.string!))
+            database = name
+            sqliteFolder = nil
+        } else {
+            let folder = try Paths.scratch("store")
+            store = Store(location: .sqlite(path: (folder as NSString).appendingPathComponent("store.sqlite")))
+            sqliteFolder = folder
+            database = nil
+        }
+        try await store.migrate()
+    }
+
+    /// Bytes on disk: the SQLite file and its WAL, or the PostgreSQL database.
+    func size() async throws -> Int64 {
+        if let sqliteFolder {
+            let path = (sqliteFolder as NSString).appendingPathComponent("store.sqlite")
+            return ["", "-wal"].reduce(Int64(0)) { sum, suffix in
+                sum + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int64) ?? 0)
+            }
+        }
+        return try await store.withConnection(.readOnly) {
+            try await $0.sql.raw("SELECT pg_database_size(current_database()) AS n").first()?.decode(column: "n", as: Int64.self) ?? 0
+        }
+    }
+
+    func remove() async {
+        if let sqliteFolder { try? FileManager.default.removeItem(atPath: sqliteFolder) }
+        if let postgresURL, let database {
+            try? await Store(location: .postgres(url: postgresURL)).withConnection(.readWrite) {
+                try await $0.sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: database) WITH (FORCE)").run()
             }
         }
     }
@@ -116,15 +160,7 @@ struct CycleBench: AsyncParsableCommand {
     func run() async throws {
         let root = try Paths.scratch("cycle")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let modules = (root as NSString).appendingPathComponent("modules")
-        try FileManager.default.createDirectory(atPath: modules, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        for library in ["libNTMTestCheck.so", "libntmwatch-deadline.so"] {
-            let source = (Paths.products as NSString).appendingPathComponent(library)
-            guard FileManager.default.fileExists(atPath: source) else {
-                throw ValidationError("\(source) is missing: build everything first (swift build -c release)")
-            }
-            try FileManager.default.copyItem(atPath: source, toPath: (modules as NSString).appendingPathComponent(library))
-        }
+        let modules = try Paths.installModules(["libNTMTestCheck.so", "libntmwatch-deadline.so"], under: root)
         var seed = Paths.sample
         if communes > 0 {
             seed = (root as NSString).appendingPathComponent("seed")
@@ -176,10 +212,7 @@ struct IdleBench: AsyncParsableCommand {
     func run() async throws {
         let root = try Paths.scratch("idle")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let modules = (root as NSString).appendingPathComponent("modules")
-        try FileManager.default.createDirectory(atPath: modules, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try FileManager.default.copyItem(atPath: (Paths.products as NSString).appendingPathComponent("libntmwatch-deadline.so"),
-                                         toPath: (modules as NSString).appendingPathComponent("libntmwatch-deadline.so"))
+        let modules = try Paths.installModules(["libntmwatch-deadline.so"], under: root)
         let config = (root as NSString).appendingPathComponent("ntmwatch.yaml")
         try """
             instance: bench-idle
