@@ -105,7 +105,7 @@ final class Daemon: @unchecked Sendable {
 
     private init(arguments: [String], notifySocket: String?, watchdogMicroseconds: Int?) {
         errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatchd-\(UUID().uuidString).err").path
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
         var environment = ProcessInfo.processInfo.environment
@@ -139,19 +139,12 @@ final class Daemon: @unchecked Sendable {
 final class NotifySocket: @unchecked Sendable {
     let path: String
     private let descriptor: Int32
-    private var received: [String] = []
 
     init(path: String) throws {
         self.path = path
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
-            for (index, byte) in path.utf8.enumerated() where index < bytes.count - 1 { bytes[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let descriptor = self.descriptor
+        let bound = Journal.withUnixAddress(path) { bind(descriptor, $0, $1) }
         guard bound == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EINVAL) }
     }
 

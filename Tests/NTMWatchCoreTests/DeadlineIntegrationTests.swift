@@ -26,8 +26,6 @@ import Testing
     @Test func theSampleDossierCalendarDueSoonThenOverdueThenEscalated() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         let engine = try await engine(sandbox)
-        defer { Task { await engine.close() } }
-
         let october25 = try await findings(engine, at: "2024-10-25")
         let soon = october25.filter { $0.finding.ruleID == "deadline.due_soon" && $0.finding.subject.id.hasSuffix("/2024/commune_to_district") }
         // Every 2024 roadmap commune without a recorded commune → district dossier: Đại Tân has one.
@@ -44,6 +42,7 @@ import Testing
         #expect(!november5.contains { $0.finding.ruleID == "deadline.overdue_escalated" && $0.finding.subject.id.hasPrefix(Self.daiChanh) })
 
         let november12 = try await findings(engine, at: "2024-11-12")
+        await engine.close()
         let escalated = try #require(november12.first { $0.finding.ruleID == "deadline.overdue_escalated" && $0.finding.subject.id == "\(Self.daiChanh)/commune_to_district" })
         #expect(escalated.labels["escalation_target"] == "502")
     }
@@ -51,12 +50,12 @@ import Testing
     @Test func aMonthlyReportIsDueSoonOnTheSeventeenthAndOverdueOnTheTwentieth() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         let engine = try await engine(sandbox)
-        defer { Task { await engine.close() } }
         func rules(_ findings: [LabeledFinding], _ id: String) -> [String] {
             findings.filter { $0.finding.subject.id == id }.map(\.finding.ruleID)
         }
         #expect(rules(try await findings(engine, at: "2024-11-17"), "OB-QA-R@2024-11-20") == ["deadline.due_soon"])
         let twentieth = try await findings(engine, at: "2024-11-20")
+        await engine.close()
         #expect(rules(twentieth, "OB-QA-R@2024-11-20") == ["deadline.overdue"])
         // October's report came in late on 22/10 and is on record; December's is its own occurrence.
         #expect(rules(twentieth, "OB-QA-R@2024-10-20") == ["deadline.completed_late"])

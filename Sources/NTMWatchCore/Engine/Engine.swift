@@ -35,9 +35,6 @@ public actor Engine {
         self.state = state
         self.tracker = tracker
         self.logger = logger
-        for problem in runtime.problems {
-            logger.error("check module problem: \(problem.reason)", metadata: ["subject": "\(problem.subject)"])
-        }
     }
 
     static func prepare(_ store: Store, seedFrom: String?, logger: Logger) async throws {
@@ -58,7 +55,6 @@ public actor Engine {
     public func close() async { await state.close() }
 
     // MARK: Running checks
-
 
     func runner(for check: String) -> CheckRunner {
         if let runner = runners[check] { return runner }
@@ -131,6 +127,9 @@ public actor Engine {
 
     /// Raises (and resolves) `ntmwatch.module_failed` for module files and checks that cannot run.
     func reportProblems(at instant: Date) async throws {
+        for problem in runtime.problems {
+            logger.error("check module problem: \(problem.reason)", metadata: ["subject": "\(problem.subject)"])
+        }
         let labeler = Labeler(units: [:], instance: runtime.configuration.instance)
         var step = AlertTracker.Step()
         let files = runtime.problems.filter { $0.line == nil }.map {
@@ -156,9 +155,6 @@ public actor Engine {
     public func reload(_ configuration: Configuration) async throws {
         runtime = Runtime.build(configuration)
         tracker.repeatInterval = configuration.repeatInterval
-        for problem in runtime.problems {
-            logger.error("check module problem: \(problem.reason)", metadata: ["subject": "\(problem.subject)"])
-        }
         try await reportProblems(at: Date())
     }
 

@@ -169,9 +169,10 @@ public struct DeadlineCheck: CheckModule {
         var findings: [Finding] = []
         let daysLeft = occurrence.daysLeft(on: today)
         if daysLeft < 0 {
-            values["days_overdue"] = .integer(Int64(-daysLeft))
+            let daysOverdue = occurrence.daysOverdue(on: today)
+            values["days_overdue"] = .integer(Int64(daysOverdue))
             findings.append(Finding(rule: Rules.overdue, subject: duty.subject, values: values))
-            if -daysLeft > parameters.escalateAfter,
+            if daysOverdue > parameters.escalateAfter,
                let parentID = duty.subject.unitID.flatMap({ units[$0]?.parentID }), let parent = units[parentID] {
                 var escalated = values
                 escalated["escalation_target_name"] = .text(parent.name)
