@@ -8,6 +8,7 @@ let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 /// every module's rules, never sees two `ntmwatch_module_create` symbols.
 let checkModules: [(folder: String, check: String, module: String)] = [
     ("deadline", "DeadlineCheck", "DeadlineModule"),
+    ("satisfaction", "SatisfactionCheck", "SatisfactionModule"),
 ]
 
 let pluginTargets: [Target] = checkModules.flatMap { plugin -> [Target] in

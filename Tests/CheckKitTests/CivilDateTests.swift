@@ -57,6 +57,12 @@ import Testing
         #expect(date.plain == "2024-10-30")
     }
 
+    @Test func textIsShownAsWrittenAndListsAreJoinedWithCommas() {
+        #expect(Value.text("a, b,c").formatted(in: .vi) == "a, b,c")
+        #expect(Value.list(["17", "17.11"]).formatted(in: .en) == "17, 17.11")
+        #expect(Value.list(["17", "17.11"]).plain == "17,17.11")
+    }
+
     @Test func templatesFillSubjectAndValuesAndKeepUnknownPlaceholders() {
         let rule = Rule(id: "demo.rule", title: LocalizedText(vi: "t", en: "t"), defaultSeverity: .warning,
                         messageID: "0123456789abcdef0123456789abcdef",

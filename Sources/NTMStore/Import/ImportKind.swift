@@ -281,6 +281,7 @@ struct KindSpec: Sendable {
                 FieldSpec("respondents", ["số người được hỏi"], .integer(0...10_000_000), required: true),
                 FieldSpec("satisfied", ["số người hài lòng"], .integer(0...10_000_000), required: true),
             ], key: ["id"], checks: [
+                notAfterToday("surveyed_on"),
                 { row in
                     row["respondents"] == .integer(0)
                         ? ("respondents", LocalizedText(vi: "khảo sát không có người trả lời", en: "a survey with zero respondents"))
@@ -314,6 +315,17 @@ struct KindSpec: Sendable {
         { row in
             guard case .text(let a) = row[earlier], case .text(let b) = row[later], b < a else { return nil }
             return (later, LocalizedText(vi: "\(later) (\(b)) trước \(earlier) (\(a))", en: "\(later) (\(b)) is before \(earlier) (\(a))"))
+        }
+    }
+
+    /// A fact that cannot be dated after the day it is imported (a survey already held). Checks
+    /// read only what was known at their instant, so a mistyped year would otherwise hide the row.
+    static func notAfterToday(_ column: String) -> RowCheck {
+        { row in
+            let today = CivilDate(Date())
+            guard case .text(let text) = row[column], let date = CivilDate(text), date > today else { return nil }
+            return (column, LocalizedText(vi: "ngày \(date.vietnamese) ở sau hôm nay (\(today.vietnamese))",
+                                          en: "\(date) is after today (\(today))"))
         }
     }
 

@@ -52,8 +52,10 @@ public enum Value: Sendable, Hashable, Codable {
             return language == .vi ? "\(clock) \(date.vietnamese)" : "\(date.description) \(clock)"
         case .bool(let b):
             return language == .vi ? (b ? "có" : "không") : (b ? "yes" : "no")
-        case .text, .list:
-            return plain.replacingOccurrences(of: ",", with: ", ")
+        case .text(let text):
+            return text
+        case .list(let items):
+            return items.joined(separator: ", ")
         }
     }
 
