@@ -9,6 +9,8 @@ let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let checkModules: [(folder: String, check: String, module: String)] = [
     ("deadline", "DeadlineCheck", "DeadlineModule"),
     ("satisfaction", "SatisfactionCheck", "SatisfactionModule"),
+    ("debt", "DebtCheck", "DebtModule"),
+    ("disbursement", "DisbursementCheck", "DisbursementModule"),
 ]
 
 let pluginTargets: [Target] = checkModules.flatMap { plugin -> [Target] in
@@ -117,7 +119,8 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMStoreTests",
-            dependencies: ["NTMStore"],
+            // The modules' rules, to compare their findings on both backends.
+            dependencies: ["NTMStore"] + checkModules.map { .target(name: $0.check) },
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -98,7 +98,7 @@ public struct DeadlineCheck: CheckModule {
     public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
         let parameters = try Parameters(context.settings)
         let store = context.store
-        let units = Dictionary(try await store.units().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let units = try await store.unitsByID()
         return Self.findings(
             today: context.today, parameters: parameters, units: units,
             obligations: try await store.obligations(), roadmap: try await store.roadmap(),

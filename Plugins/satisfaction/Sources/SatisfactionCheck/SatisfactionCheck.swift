@@ -89,7 +89,7 @@ public struct SatisfactionCheck: CheckModule {
     public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
         let parameters = try Parameters(context.settings)
         let store = context.store
-        let units = Dictionary(try await store.units().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let units = try await store.unitsByID()
         let standing = Standing(recognitions: try await store.recognitions(), roadmap: try await store.roadmap())
         // `surveys()` cannot return a row whose date is not a date; find those here so they are
         // reported rather than silently missing from the rates.

@@ -44,3 +44,10 @@ public struct StoreRow: Sendable, Hashable {
         return values[index]
     }
 }
+
+extension StoreReader {
+    /// ``units()`` keyed by id, the way every rule looks units up.
+    public func unitsByID() async throws -> [String: AdministrativeUnit] {
+        Dictionary(try await units().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+}
