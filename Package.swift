@@ -11,6 +11,8 @@ let checkModules: [(folder: String, check: String, module: String)] = [
     ("satisfaction", "SatisfactionCheck", "SatisfactionModule"),
     ("debt", "DebtCheck", "DebtModule"),
     ("disbursement", "DisbursementCheck", "DisbursementModule"),
+    ("standards", "StandardsCheck", "StandardsModule"),
+    ("targets", "TargetsCheck", "TargetsModule"),
 ]
 
 let pluginTargets: [Target] = checkModules.flatMap { plugin -> [Target] in

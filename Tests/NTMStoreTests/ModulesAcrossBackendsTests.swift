@@ -5,6 +5,8 @@ import DisbursementCheck
 import Foundation
 @testable import NTMStore
 import SatisfactionCheck
+import StandardsCheck
+import TargetsCheck
 import Testing
 
 /// Every built-in module reports exactly the same findings over the sample province whether the
@@ -12,8 +14,8 @@ import Testing
 /// queries the modules actually make.
 @Suite(.enabled(if: Backend.postgresURL != nil, "needs NTMWATCH_TEST_POSTGRES_URL (scripts/test.sh sets it)"))
 struct ModulesAcrossBackendsTests {
-    static let modules: [any CheckModule] = [DeadlineCheck(), SatisfactionCheck(), DebtCheck(), DisbursementCheck()]
-    static let dates = ["2023-12-16", "2024-03-15", "2024-06-05", "2024-06-30", "2024-09-01", "2024-10-15", "2024-11-12", "2025-09-01"]
+    static let modules: [any CheckModule] = [DeadlineCheck(), SatisfactionCheck(), DebtCheck(), DisbursementCheck(), StandardsCheck(), TargetsCheck()]
+    static let dates = ["2023-12-16", "2024-03-15", "2024-06-05", "2024-06-30", "2024-09-01", "2024-10-15", "2024-11-12", "2024-12-01", "2025-09-01", "2026-01-02"]
 
     @Test func theSampleGivesTheSameFindingsOnSQLiteAndPostgreSQL() async throws {
         let sqlite = try await ScratchStore(.sqlite), postgres = try await ScratchStore(.postgres)

@@ -251,13 +251,7 @@ public struct SatisfactionCheck: CheckModule {
     }
 
     static func tierName(_ tier: String) -> LocalizedText {
-        switch tier {
-        case "ntm": LocalizedText(vi: "chuẩn NTM", en: "NTM")
-        case "nang_cao": LocalizedText(vi: "chuẩn NTM nâng cao", en: "advanced NTM")
-        case "kieu_mau": LocalizedText(vi: "chuẩn NTM kiểu mẫu", en: "model NTM")
-        case "default": LocalizedText(vi: "ngưỡng chung", en: "general threshold")
-        default: LocalizedText(vi: tier, en: tier)
-        }
+        tier == "default" ? LocalizedText(vi: "ngưỡng chung", en: "general threshold") : Standing.tierName(tier)
     }
 
     static func kindValues(_ kind: String) -> [String: Value] {

@@ -33,4 +33,14 @@ public struct Standing: Sendable {
 
     /// The units that hold a tier or aim at one.
     public var unitIDs: Set<String> { Set(held.keys).union(aims.keys) }
+
+    /// How people call a tier: `nang_cao` is "chuẩn NTM nâng cao" / "advanced NTM".
+    public static func tierName(_ tier: String) -> LocalizedText {
+        switch tier {
+        case "ntm": LocalizedText(vi: "chuẩn NTM", en: "NTM")
+        case "nang_cao": LocalizedText(vi: "chuẩn NTM nâng cao", en: "advanced NTM")
+        case "kieu_mau": LocalizedText(vi: "chuẩn NTM kiểu mẫu", en: "model NTM")
+        default: LocalizedText(vi: tier, en: tier)
+        }
+    }
 }

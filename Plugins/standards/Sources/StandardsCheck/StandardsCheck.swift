@@ -1,0 +1,356 @@
+import CheckKit
+import Foundation
+
+/// Keeping recognized units above the line: criteria lost or just at the threshold, stale or
+/// missing re-assessments, communes below the minimum, districts with no recognized commune and
+/// roadmap targets the months left cannot carry (000 §7; 001; 002 §II, §IV.4; 003 §2-3).
+/// See the module's README.
+public struct StandardsCheck: CheckModule {
+    public init() {}
+
+    enum Rules {
+        static let criterionLost = Rule(
+            id: "standards.criterion_lost", title: LocalizedText(vi: "Rớt tiêu chí", en: "Criterion lost"),
+            defaultSeverity: .critical, messageID: "84004ab20c0b4888a7c61ea277989000",
+            template: LocalizedText(
+                vi: "{subject} (đạt {tier_vi}): không còn đạt {lost_count} tiêu chí theo {set_vi} (đánh giá {assessed_on}): {lost_vi}; có thể bị thu hồi Quyết định công nhận",
+                en: "{subject} ({tier_en}): no longer meets {lost_count} criteria of {set_en} (assessed {assessed_on}): {lost_en}; the recognition can be revoked"))
+        static let atThreshold = Rule(
+            id: "standards.at_threshold", title: LocalizedText(vi: "Tiêu chí chạm ngưỡng", en: "Criterion at the threshold"),
+            defaultSeverity: .warning, messageID: "1cf1a7cec19e42d3b4d55986fc75f278",
+            template: LocalizedText(
+                vi: "{subject} (đạt {tier_vi}): {count} tiêu chí chỉ ở mức chạm ngưỡng: {criteria_vi}",
+                en: "{subject} ({tier_en}): {count} criteria only just meet the threshold: {criteria_en}"))
+        static let assessmentStale = Rule(
+            id: "standards.assessment_stale", title: LocalizedText(vi: "Lâu chưa đánh giá lại", en: "Assessment stale"),
+            defaultSeverity: .warning, messageID: "22e6f30dce7746bba980d56c4ec26e6a",
+            template: LocalizedText(
+                vi: "{subject}: đã đạt chuẩn nhưng không có đánh giá tiêu chí nào trong {max_age_months} tháng qua (lần gần nhất: {last_vi})",
+                en: "{subject}: recognized but not assessed in the last {max_age_months} months (latest: {last_en})"))
+        static let notReassessed = Rule(
+            id: "standards.not_reassessed", title: LocalizedText(vi: "Chưa rà soát theo bộ tiêu chí mới", en: "Not re-assessed under the current set"),
+            defaultSeverity: .warning, messageID: "c7dea3ecda3b40bc9c24971bac1c5fb1",
+            template: LocalizedText(
+                vi: "{subject}: đạt {tier_vi} theo {old_set}, chưa được đánh giá theo {set_vi}; hạn rà soát trước ngày {due_before}",
+                en: "{subject}: recognized {tier_en} under {old_set}, not yet assessed under {set_en}; due before {due_before}"))
+        static let belowMinimum = Rule(
+            id: "standards.below_minimum", title: LocalizedText(vi: "Xã dưới mức tiêu chí tối thiểu", en: "Commune below the minimum"),
+            defaultSeverity: .warning, messageID: "9465fa9363344b6d9923b57b73a31257",
+            template: LocalizedText(
+                vi: "{subject}: mới đạt {met_count}/{criteria_count} tiêu chí, dưới mức {minimum} tiêu chí phải đạt đến {minimum_by}",
+                en: "{subject}: meets {met_count} of {criteria_count} criteria, below the {minimum} required by {minimum_by}"))
+        static let districtWithoutRecognizedCommune = Rule(
+            id: "standards.district_without_recognized_commune", title: LocalizedText(vi: "Huyện chưa có xã đạt chuẩn", en: "District without a recognized commune"),
+            defaultSeverity: .warning, messageID: "890d3278d87c485399d3e51c8d9ff17d",
+            template: LocalizedText(
+                vi: "{subject}: chưa có xã nào trong {commune_count} xã đạt chuẩn NTM; mục tiêu đến {target_date}",
+                en: "{subject}: none of its {commune_count} communes is recognized NTM; target date {target_date}"))
+        static let roadmapAtRisk = Rule(
+            id: "standards.roadmap_at_risk", title: LocalizedText(vi: "Lộ trình có nguy cơ không đạt", en: "Roadmap target at risk"),
+            defaultSeverity: .warning, messageID: "edda49c32b8b4fa493ea2a383ff212f8",
+            template: LocalizedText(
+                vi: "{subject}: phấn đấu đạt {tier_vi} năm {target_year} nhưng còn {unmet_count} tiêu chí chưa đạt với {months_left} tháng còn lại: {unmet_vi}",
+                en: "{subject}: aims at {tier_en} in {target_year} with {unmet_count} criteria unmet and {months_left} months left: {unmet_en}"))
+        static let badData = Rule(
+            id: "standards.bad_data", title: LocalizedText(vi: "Dữ liệu đánh giá không dùng được", en: "Unusable assessment data"),
+            defaultSeverity: .warning, messageID: "4213df5fade84df187aed7287b11cb7e",
+            template: LocalizedText(
+                vi: "Đánh giá {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
+                en: "Assessment {subject}: {problem_en}; fix this row in the store"))
+        static let all = [criterionLost, atThreshold, assessmentStale, notReassessed, belowMinimum,
+                          districtWithoutRecognizedCommune, roadmapAtRisk, badData]
+    }
+
+    public var descriptor: ModuleDescriptor {
+        ModuleDescriptor(
+            name: "standards", version: "1.0.0",
+            summary: LocalizedText(vi: "Theo dõi việc duy trì và nâng chất các tiêu chí của đơn vị đạt chuẩn",
+                                   en: "Watches that recognized units keep their criteria, and that units on the roadmap can make it"),
+            settings: [
+                SettingSpec("margin_percent", .number(0...100), default: .number(5),
+                            help: "A met threshold criterion within this percentage of its threshold is at_threshold."),
+                SettingSpec("margins", .table, default: .table([:]),
+                            help: "Per-criterion margins in percent overriding margin_percent: {\"10\": 10, \"17.11\": 3}."),
+                SettingSpec("max_age_months", .integer(1...120), default: .integer(12),
+                            help: "A recognized unit needs an assessment newer than this."),
+                SettingSpec("reassessment_due", .date, default: .text("2024-03-30"),
+                            help: "Units recognized under an older set must be assessed under the set in force before this date."),
+                SettingSpec("minimum_criteria", .integer(0...100), default: .integer(15),
+                            help: "The fewest criteria a commune may meet by minimum_by."),
+                SettingSpec("minimum_by", .date, default: .text("2025-12-31"),
+                            help: "The date by which no commune may be below minimum_criteria (critical after it)."),
+                SettingSpec("minimum_warning_days", .integer(0...3660), default: .integer(730),
+                            help: "Days before minimum_by from which a commune below the minimum is a warning."),
+                SettingSpec("minimum_level", .text(choices: []), default: .text("commune"),
+                            help: "The level below_minimum applies to."),
+                SettingSpec("district_level", .text(choices: []), default: .text("district"),
+                            help: "The level district_without_recognized_commune applies to; a two-tier province has none."),
+                SettingSpec("district_target_date", .date, default: .text("2024-12-31"),
+                            help: "Every district must have a recognized commune by this date (critical after it)."),
+                SettingSpec("criteria_per_month", .number(0.01...100), default: .number(1),
+                            help: "How many unmet criteria a unit can bring up to standard per month left before its target year ends."),
+            ],
+            rules: Rules.all)
+    }
+
+    public func validate(_ settings: Settings) throws {
+        _ = try Parameters(settings)
+    }
+
+    struct Parameters {
+        let margin: Double
+        let margins: [String: Double]
+        let maxAgeMonths: Int
+        let reassessmentDue: CivilDate
+        let minimumCriteria: Int
+        let minimumBy: CivilDate
+        let minimumWarningDays: Int
+        let minimumLevel: String
+        let districtLevel: String
+        let districtTargetDate: CivilDate
+        let criteriaPerMonth: Double
+
+        init(_ settings: Settings) throws(SettingsError) {
+            margin = try settings.number("margin_percent")
+            var margins: [String: Double] = [:]
+            for (code, value) in try settings.table("margins") {
+                switch value {
+                case .integer(let i) where (0...100).contains(i): margins[code] = Double(i)
+                case .number(let d) where (0...100).contains(d): margins[code] = d
+                default: throw SettingsError(key: "margins", message: "'\(code)' must be a percentage from 0 to 100, found \(value)")
+                }
+            }
+            self.margins = margins
+            maxAgeMonths = try settings.integer("max_age_months")
+            reassessmentDue = try settings.date("reassessment_due")
+            minimumCriteria = try settings.integer("minimum_criteria")
+            minimumBy = try settings.date("minimum_by")
+            minimumWarningDays = try settings.integer("minimum_warning_days")
+            minimumLevel = try settings.text("minimum_level")
+            districtLevel = try settings.text("district_level")
+            districtTargetDate = try settings.date("district_target_date")
+            criteriaPerMonth = try settings.number("criteria_per_month")
+        }
+    }
+
+    struct Data {
+        let units: [String: AdministrativeUnit]
+        let sets: [CriteriaSet]
+        let assessments: [Assessment]
+        let recognitions: [Recognition]
+        let roadmap: [RoadmapEntry]
+    }
+
+    public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
+        let store = context.store
+        let data = Data(units: try await store.unitsByID(), sets: try await store.criteriaSets(),
+                        assessments: try await store.assessments(), recognitions: try await store.recognitions(),
+                        roadmap: try await store.roadmap())
+        return Self.findings(today: context.today, parameters: try Parameters(context.settings), data: data)
+    }
+
+    /// The rules over plain values, so tests need no store.
+    static func findings(today: CivilDate, parameters: Parameters, data: Data) -> [Finding] {
+        var findings = badAssessments(data)
+        let territory = Territory(units: data.units, roadmap: data.roadmap, on: today)
+        let standing = Standing(recognitions: data.recognitions, roadmap: territory.roadmap)
+        func setInForce(level: String, tier: String) -> CriteriaSet? { data.sets.applicable(level: level, tier: tier, on: today) }
+        let assessmentsByUnit = Dictionary(grouping: data.assessments, by: \.unitID)
+
+        for unit in territory.current {
+            let since = territory.countsFrom[unit.id]
+            let own = (assessmentsByUnit[unit.id] ?? []).filter { assessment in since.map { assessment.assessedOn >= $0 } ?? true }
+            let subject = Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id)
+            for tier in standing.heldTiers(of: unit.id).sorted() {
+                guard let set = setInForce(level: unit.level, tier: tier) else { continue }
+                let results = set.results(for: unit, in: own, since: since)
+                if results.isEmpty {
+                    let recognition = data.recognitions.filter { $0.unitID == unit.id && $0.tier == tier && $0.revokedOn == nil }
+                        .max { $0.recognizedOn < $1.recognizedOn }
+                    if let old = recognition?.setID, old != set.id {
+                        findings.append(notReassessed(subject, tier: tier, oldSet: data.sets.first { $0.id == old }?.name.vi ?? old,
+                                                      set: set, today: today, parameters: parameters))
+                    }
+                    continue
+                }
+                findings += judge(subject, tier: tier, set: set, results: results, parameters: parameters)
+            }
+            if standing.isRecognized(unit.id) {
+                findings += stale(subject, assessments: own, today: today, parameters: parameters)
+            }
+            if unit.level == parameters.minimumLevel, let set = setInForce(level: unit.level, tier: "ntm") {
+                findings += belowMinimum(subject, set: set, results: set.results(for: unit, in: own, since: since),
+                                         today: today, parameters: parameters)
+            }
+            for target in standing.openTargets(of: unit.id) where target.targetYear >= today.year {
+                guard let set = setInForce(level: unit.level, tier: target.tier) else { continue }
+                findings += roadmapAtRisk(subject, target: target, set: set, results: set.results(for: unit, in: own, since: since),
+                                          today: today, parameters: parameters)
+            }
+        }
+        findings += districtsWithoutRecognizedCommune(territory, standing: standing, today: today, parameters: parameters)
+        return findings
+    }
+
+    static func judge(_ subject: Subject, tier: String, set: CriteriaSet, results: [String: CriterionResult],
+                      parameters: Parameters) -> [Finding] {
+        let ordered = results.values.sorted { codeOrder($0.criterion.code, $1.criterion.code) }
+        var findings: [Finding] = []
+        var values = tierValues(tier)
+        values["set_id"] = .text(set.id)
+        values["set_vi"] = .text(set.name.vi)
+        values["set_en"] = .text(set.name.en)
+        values["assessed_on"] = .date(ordered.map(\.assessment.assessedOn).max()!)
+
+        let lost = ordered.filter { !$0.met }
+        if !lost.isEmpty {
+            var lostValues = values
+            lostValues["lost_count"] = .integer(Int64(lost.count))
+            lostValues["lost"] = .list(lost.map(\.criterion.code))
+            lostValues["lost_vi"] = .text(lost.map { describe($0, in: .vi) }.joined(separator: "; "))
+            lostValues["lost_en"] = .text(lost.map { describe($0, in: .en) }.joined(separator: "; "))
+            findings.append(Finding(rule: Rules.criterionLost, subject: subject, labels: ["tier": tier], values: lostValues))
+        }
+
+        let close = ordered.filter { result in
+            guard result.met, let threshold = result.threshold, let value = result.assessment.value,
+                  case .threshold(_, _, let direction, _) = result.criterion.measure else { return false }
+            let margin = abs(threshold) * (parameters.margins[result.criterion.code] ?? parameters.margin) / 100
+            return direction == .atLeast ? value < threshold + margin : value > threshold - margin
+        }
+        if !close.isEmpty {
+            var closeValues = values
+            closeValues["count"] = .integer(Int64(close.count))
+            closeValues["criteria"] = .list(close.map(\.criterion.code))
+            closeValues["criteria_vi"] = .text(close.map { describe($0, in: .vi) }.joined(separator: "; "))
+            closeValues["criteria_en"] = .text(close.map { describe($0, in: .en) }.joined(separator: "; "))
+            findings.append(Finding(rule: Rules.atThreshold, subject: subject, labels: ["tier": tier], values: closeValues))
+        }
+        return findings
+    }
+
+    static func notReassessed(_ subject: Subject, tier: String, oldSet: String, set: CriteriaSet, today: CivilDate,
+                              parameters: Parameters) -> Finding {
+        var values = tierValues(tier)
+        values["old_set"] = .text(oldSet)
+        values["set_vi"] = .text(set.name.vi)
+        values["set_en"] = .text(set.name.en)
+        values["due_before"] = .date(parameters.reassessmentDue)
+        return Finding(rule: Rules.notReassessed, subject: subject, severity: today >= parameters.reassessmentDue ? .critical : .warning,
+                       labels: ["tier": tier], values: values)
+    }
+
+    static func stale(_ subject: Subject, assessments: [Assessment], today: CivilDate, parameters: Parameters) -> [Finding] {
+        let latest = assessments.map(\.assessedOn).max()
+        if let latest, latest > today.adding(months: -parameters.maxAgeMonths) { return [] }
+        var values: [String: Value] = ["max_age_months": .integer(Int64(parameters.maxAgeMonths))]
+        if let latest {
+            values["last_assessed_on"] = .date(latest)
+            values["last_vi"] = .text(latest.vietnamese)
+            values["last_en"] = .text(latest.description)
+        } else {
+            values["last_vi"] = .text("chưa có")
+            values["last_en"] = .text("none")
+        }
+        return [Finding(rule: Rules.assessmentStale, subject: subject, values: values)]
+    }
+
+    static func belowMinimum(_ subject: Subject, set: CriteriaSet, results: [String: CriterionResult], today: CivilDate,
+                             parameters: Parameters) -> [Finding] {
+        guard !results.isEmpty, today >= parameters.minimumBy.adding(days: -parameters.minimumWarningDays) else { return [] }
+        let criteria = set.topLevelCriteria
+        let met = criteria.filter { results[$0.code]?.met == true }.count
+        guard met < parameters.minimumCriteria else { return [] }
+        return [Finding(rule: Rules.belowMinimum, subject: subject, severity: today > parameters.minimumBy ? .critical : .warning, values: [
+            "met_count": .integer(Int64(met)), "criteria_count": .integer(Int64(criteria.count)),
+            "minimum": .integer(Int64(parameters.minimumCriteria)), "minimum_by": .date(parameters.minimumBy), "set_id": .text(set.id),
+        ])]
+    }
+
+    static func roadmapAtRisk(_ subject: Subject, target: RoadmapEntry, set: CriteriaSet, results: [String: CriterionResult],
+                              today: CivilDate, parameters: Parameters) -> [Finding] {
+        // A unit never assessed under the set cannot be judged here; assessment rules and the
+        // deadline module's dossier stages speak for it.
+        guard !results.isEmpty else { return [] }
+        let unmet = set.topLevelCriteria.filter { results[$0.code]?.met != true }.sorted { codeOrder($0.code, $1.code) }
+        let yearEnd = CivilDate(year: target.targetYear, month: 12, day: 31)!
+        let monthsLeft = max(0, (yearEnd.year - today.year) * 12 + (yearEnd.month - today.month) + 1)
+        guard !unmet.isEmpty, Double(unmet.count) > Double(monthsLeft) * parameters.criteriaPerMonth else { return [] }
+        var values = tierValues(target.tier)
+        values["target_year"] = .text(String(target.targetYear))
+        values["unmet_count"] = .integer(Int64(unmet.count))
+        values["months_left"] = .integer(Int64(monthsLeft))
+        values["unmet"] = .list(unmet.map(\.code))
+        values["unmet_vi"] = .text(unmet.map { "\($0.code) \($0.name.vi)" }.joined(separator: "; "))
+        values["unmet_en"] = .text(unmet.map { "\($0.code) \($0.name.en)" }.joined(separator: "; "))
+        return [Finding(rule: Rules.roadmapAtRisk, subject: subject, labels: ["tier": target.tier], values: values)]
+    }
+
+    static func districtsWithoutRecognizedCommune(_ territory: Territory, standing: Standing, today: CivilDate,
+                                                  parameters: Parameters) -> [Finding] {
+        let communesByParent = Dictionary(grouping: territory.current.filter { $0.level == parameters.minimumLevel }) { $0.parentID ?? "" }
+        var findings: [Finding] = []
+        for district in territory.current where district.level == parameters.districtLevel {
+            let communes = communesByParent[district.id] ?? []
+            guard !communes.isEmpty, !communes.contains(where: { standing.heldTiers(of: $0.id).contains("ntm") }) else { continue }
+            findings.append(Finding(
+                rule: Rules.districtWithoutRecognizedCommune, subject: Subject(kind: "unit", id: district.id, name: district.name, unitID: district.id),
+                severity: today > parameters.districtTargetDate ? .critical : .warning,
+                values: ["commune_count": .integer(Int64(communes.count)), "target_date": .date(parameters.districtTargetDate)]))
+        }
+        return findings
+    }
+
+    static func badAssessments(_ data: Data) -> [Finding] {
+        let sets = Dictionary(data.sets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var findings: [Finding] = []
+        for assessment in data.assessments {
+            let problem: LocalizedText?
+            if data.units[assessment.unitID] == nil {
+                problem = LocalizedText(vi: "đơn vị '\(assessment.unitID)' không có trong danh mục", en: "the unit '\(assessment.unitID)' is not a known unit")
+            } else if let set = sets[assessment.setID] {
+                if let criterion = set.criteria.first(where: { $0.code == assessment.criterionCode }) {
+                    switch (criterion.measure, assessment.value) {
+                    case (.boolean, .some(let value)) where value != 0 && value != 1:
+                        problem = LocalizedText(vi: "tiêu chí \(criterion.code) là đạt/không đạt nhưng có giá trị \(value)",
+                                                en: "criterion \(criterion.code) is met or not, but has the value \(value)")
+                    default:
+                        problem = nil
+                    }
+                } else {
+                    problem = LocalizedText(vi: "bộ tiêu chí \(set.id) không có tiêu chí \(assessment.criterionCode)",
+                                            en: "the set \(set.id) has no criterion \(assessment.criterionCode)")
+                }
+            } else {
+                problem = LocalizedText(vi: "không có bộ tiêu chí '\(assessment.setID)'", en: "no criteria set '\(assessment.setID)'")
+            }
+            guard let problem else { continue }
+            let id = "\(assessment.unitID)/\(assessment.setID)/\(assessment.criterionCode)@\(assessment.assessedOn)"
+            findings.append(Finding(rule: Rules.badData,
+                                    subject: Subject(kind: "assessment", id: id, name: id, unitID: data.units[assessment.unitID]?.id),
+                                    values: ["problem_vi": .text(problem.vi), "problem_en": .text(problem.en)]))
+        }
+        return findings
+    }
+
+    static func describe(_ result: CriterionResult, in language: Language) -> String {
+        let name = "\(result.criterion.code) \(result.criterion.name.text(in: language))"
+        guard let value = result.assessment.value, let threshold = result.threshold,
+              case .threshold(_, let unit, let direction, _) = result.criterion.measure else { return name }
+        let number = { (x: Double) in Value.number(x).formatted(in: language) }
+        let sign = direction == .atLeast ? "≥" : "≤"
+        return language == .vi ? "\(name): \(number(value)) \(unit) (yêu cầu \(sign) \(number(threshold)))"
+                               : "\(name): \(number(value)) \(unit) (required \(sign) \(number(threshold)))"
+    }
+
+    static func tierValues(_ tier: String) -> [String: Value] {
+        let names = Standing.tierName(tier)
+        return ["tier": .text(tier), "tier_vi": .text(names.vi), "tier_en": .text(names.en)]
+    }
+
+    /// "2" before "10", "17" before "17.11".
+    static func codeOrder(_ a: String, _ b: String) -> Bool {
+        let x = a.split(separator: ".").map { Int($0) ?? 0 }, y = b.split(separator: ".").map { Int($0) ?? 0 }
+        return x.lexicographicallyPrecedes(y)
+    }
+}

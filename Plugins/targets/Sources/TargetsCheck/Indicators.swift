@@ -1,0 +1,101 @@
+import CheckKit
+
+/// What the province measures its targets by, computed from the store as of one day. The
+/// indicator keys are the `indicator` column of `targets.csv`.
+struct Indicators {
+    enum Direction { case atLeast, atMost }
+
+    /// One indicator's value, with the counts behind it when it is a share or a count.
+    struct Reading {
+        let value: Double
+        /// Units counted (recognized communes, communes below the minimum...), and out of how many.
+        let count: Int?
+        let population: Int?
+        /// `xã`, `thôn`, `huyện`, `tiêu chí`: what `count` counts, for the gap in the message.
+        let noun: LocalizedText
+    }
+
+    static let known: [String: Direction] = [
+        "share_recognized_ntm": .atLeast, "share_recognized_nang_cao": .atLeast, "share_recognized_kieu_mau": .atLeast,
+        "share_model_villages": .atLeast, "share_model_villages_mountain": .atLeast,
+        "communes_below_15": .atMost, "districts_without_ntm_commune": .atMost, "average_criteria_per_commune": .atLeast,
+    ]
+
+    let units: [String: AdministrativeUnit]
+    let sets: [CriteriaSet]
+    let assessments: [Assessment]
+    let recognitions: [Recognition]
+    let minimumCriteria: Int
+
+    static let commune = LocalizedText(vi: "xã", en: "communes")
+    static let village = LocalizedText(vi: "thôn", en: "villages")
+    static let district = LocalizedText(vi: "huyện", en: "districts")
+    static let criteria = LocalizedText(vi: "tiêu chí/xã", en: "criteria per commune")
+
+    /// The indicator as it stood on `day`; nil for an indicator this module does not know, or one
+    /// the store has no data for on that day (no commune assessed).
+    func reading(_ indicator: String, on day: CivilDate) -> Reading? {
+        let current = units.values.filter { ($0.validFrom.map { $0 <= day } ?? true) && ($0.validTo.map { day <= $0 } ?? true) }
+        let communes = current.filter { $0.level == "commune" }
+        let villages = current.filter { $0.level == "village" }
+        func holds(_ unit: AdministrativeUnit, _ tier: String) -> Bool {
+            recognitions.contains { $0.unitID == unit.id && $0.tier == tier && $0.recognizedOn <= day && ($0.revokedOn.map { $0 > day } ?? true) }
+        }
+        func share(_ population: [AdministrativeUnit], _ tier: String, _ noun: LocalizedText) -> Reading {
+            let count = population.filter { holds($0, tier) }.count
+            return Reading(value: population.isEmpty ? 0 : Double(count) * 100 / Double(population.count),
+                           count: count, population: population.count, noun: noun)
+        }
+        switch indicator {
+        case "share_recognized_ntm": return share(communes, "ntm", Self.commune)
+        case "share_recognized_nang_cao": return share(communes, "nang_cao", Self.commune)
+        case "share_recognized_kieu_mau": return share(communes, "kieu_mau", Self.commune)
+        case "share_model_villages": return share(villages, "kieu_mau", Self.village)
+        case "share_model_villages_mountain": return share(villages.filter { region(of: $0) == "mountain" }, "kieu_mau", Self.village)
+        case "communes_below_15":
+            let counts = metCounts(communes, on: day)
+            guard !counts.isEmpty else { return nil }
+            let below = counts.values.filter { $0 < minimumCriteria }.count
+            return Reading(value: Double(below), count: below, population: counts.count, noun: Self.commune)
+        case "districts_without_ntm_commune":
+            let byParent = Dictionary(grouping: communes) { $0.parentID ?? "" }
+            let without = current.filter { $0.level == "district" }.filter { district in
+                guard let children = byParent[district.id], !children.isEmpty else { return false }
+                return !children.contains { holds($0, "ntm") }
+            }.count
+            return Reading(value: Double(without), count: without, population: nil, noun: Self.district)
+        case "average_criteria_per_commune":
+            let counts = metCounts(communes, on: day).values
+            guard !counts.isEmpty else { return nil }
+            let average = Double(counts.reduce(0, +)) / Double(counts.count)
+            return Reading(value: average, count: nil, population: counts.count, noun: Self.criteria)
+        default:
+            return nil
+        }
+    }
+
+    /// Criteria met per assessed commune, under the commune NTM set in force on `day`.
+    func metCounts(_ communes: [AdministrativeUnit], on day: CivilDate) -> [String: Int] {
+        guard let set = sets.applicable(level: "commune", tier: "ntm", on: day) else { return [:] }
+        let known = assessments.filter { $0.assessedOn <= day }
+        let byUnit = Dictionary(grouping: known, by: \.unitID)
+        var counts: [String: Int] = [:]
+        for commune in communes {
+            let results = set.results(for: commune, in: byUnit[commune.id] ?? [])
+            guard !results.isEmpty else { continue }
+            counts[commune.id] = set.topLevelCriteria.filter { results[$0.code]?.met == true }.count
+        }
+        return counts
+    }
+
+    /// A unit's region, or its nearest ancestor's when it has none (villages often carry none).
+    func region(of unit: AdministrativeUnit) -> String? {
+        var current: AdministrativeUnit? = unit
+        var seen = Set<String>()
+        while let next = current, seen.insert(next.id).inserted {
+            if let region = next.region { return region }
+            current = next.parentID.flatMap { units[$0] }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,181 @@
+import CheckKit
+import Foundation
+
+/// The province's targets (share of communes recognized at each tier, model villages, communes
+/// below 15 criteria, districts without an NTM commune, average criteria per commune), computed from
+/// the store, projected to their dates and compared (001; 002 §II). See the module's README.
+public struct TargetsCheck: CheckModule {
+    public init() {}
+
+    enum Rules {
+        static let offTrack = Rule(
+            id: "targets.off_track", title: LocalizedText(vi: "Chỉ tiêu có nguy cơ không đạt", en: "Target off track"),
+            defaultSeverity: .warning, messageID: "86c976f2441e43fbb5aaaa196510e0c3",
+            template: LocalizedText(
+                vi: "{subject}: hiện {current_vi}, mục tiêu {target_vi} đến {by}; {gap_vi}; {outlook_vi}",
+                en: "{subject}: now {current_en}, target {target_en} by {by}; {gap_en}; {outlook_en}"))
+        static let met = Rule(
+            id: "targets.met", title: LocalizedText(vi: "Đạt chỉ tiêu", en: "Target met"),
+            defaultSeverity: .notice, messageID: "df89499008b64025a79bff643d83baa1",
+            template: LocalizedText(
+                vi: "{subject}: đã đạt chỉ tiêu ({current_vi}, mục tiêu {target_vi} đến {by})",
+                en: "{subject}: target reached ({current_en}, target {target_en} by {by})"))
+        static let badData = Rule(
+            id: "targets.bad_data", title: LocalizedText(vi: "Chỉ tiêu không tính được", en: "Target cannot be computed"),
+            defaultSeverity: .warning, messageID: "f02807d21efe477eb951b2ae45395af5",
+            template: LocalizedText(
+                vi: "Chỉ tiêu {subject}: {problem_vi}",
+                en: "Target {subject}: {problem_en}"))
+        static let all = [offTrack, met, badData]
+    }
+
+    public var descriptor: ModuleDescriptor {
+        ModuleDescriptor(
+            name: "targets", version: "1.0.0",
+            summary: LocalizedText(vi: "Theo dõi tiến độ các chỉ tiêu của tỉnh", en: "Watches the province's targets"),
+            settings: [
+                SettingSpec("met_notice_days", .integer(1...366), default: .integer(30),
+                            help: "A target reached within this many days is announced once with targets.met."),
+                SettingSpec("trend_days", .integer(30...3660), default: .integer(365),
+                            help: "Without a baseline date, the projection follows the trend over this many days."),
+                SettingSpec("minimum_criteria", .integer(0...100), default: .integer(15),
+                            help: "The criteria count below which a commune counts for communes_below_15."),
+            ],
+            rules: Rules.all)
+    }
+
+    struct Parameters {
+        let metNoticeDays: Int
+        let trendDays: Int
+        let minimumCriteria: Int
+
+        init(_ settings: Settings) throws(SettingsError) {
+            metNoticeDays = try settings.integer("met_notice_days")
+            trendDays = try settings.integer("trend_days")
+            minimumCriteria = try settings.integer("minimum_criteria")
+        }
+    }
+
+    public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
+        let store = context.store
+        let parameters = try Parameters(context.settings)
+        let indicators = Indicators(units: try await store.unitsByID(), sets: try await store.criteriaSets(),
+                                    assessments: try await store.assessments(), recognitions: try await store.recognitions(),
+                                    minimumCriteria: parameters.minimumCriteria)
+        return Self.findings(today: context.today, parameters: parameters, indicators: indicators,
+                             targets: try await store.provinceTargets())
+    }
+
+    /// The rules over plain values, so tests need no store.
+    static func findings(today: CivilDate, parameters: Parameters, indicators: Indicators, targets: [ProvinceTarget]) -> [Finding] {
+        var findings: [Finding] = []
+        for target in targets {
+            let subject = Subject(kind: "target", id: target.id, name: target.title.vi)
+            guard let direction = Indicators.known[target.indicator] else {
+                findings.append(Finding(rule: Rules.badData, subject: subject, values: [
+                    "problem_vi": .text("chỉ số '\(target.indicator)' không tính được; các chỉ số: \(Indicators.known.keys.sorted().joined(separator: ", "))"),
+                    "problem_en": .text("the indicator '\(target.indicator)' is not one this module computes: \(Indicators.known.keys.sorted().joined(separator: ", "))"),
+                ]))
+                continue
+            }
+            guard let now = indicators.reading(target.indicator, on: today) else {
+                findings.append(Finding(rule: Rules.badData, subject: subject, values: [
+                    "problem_vi": .text("kho dữ liệu chưa có đánh giá tiêu chí nào của xã để tính chỉ số '\(target.indicator)'"),
+                    "problem_en": .text("the store has no commune assessment to compute '\(target.indicator)' from"),
+                ]))
+                continue
+            }
+            func isMet(_ value: Double) -> Bool { direction == .atLeast ? value >= target.target - 1e-9 : value <= target.target + 1e-9 }
+            var values = describe(now, target: target, direction: direction)
+            if isMet(now.value) {
+                let before = indicators.reading(target.indicator, on: today.adding(days: -parameters.metNoticeDays))
+                if let before, !isMet(before.value) {
+                    findings.append(Finding(rule: Rules.met, subject: subject, values: values))
+                }
+                continue
+            }
+            let projected = projection(target, now: now, indicators: indicators, today: today, parameters: parameters)
+            let late = today > target.by
+            if !late, let projected, isMet(projected) { continue }
+            values["projected"] = projected.map { .number($0) } ?? .text("—")
+            if late {
+                values["outlook_vi"] = .text("đã quá thời hạn mà chưa đạt")
+                values["outlook_en"] = .text("the date has passed unmet")
+            } else if let projected {
+                let text = Value.number(projected)
+                values["outlook_vi"] = .text("theo xu hướng hiện nay, đến \(target.by.vietnamese) sẽ là \(text.formatted(in: .vi))\(unitSuffix(target.unit))")
+                values["outlook_en"] = .text("at the current trend it will be \(text.formatted(in: .en))\(unitSuffix(target.unit)) by \(target.by)")
+            } else {
+                values["outlook_vi"] = .text("chưa đủ số liệu để dự báo, và hiện chưa đạt")
+                values["outlook_en"] = .text("not enough history to project, and not met now")
+            }
+            findings.append(Finding(rule: Rules.offTrack, subject: subject, severity: late ? .critical : .warning, values: values))
+        }
+        return findings
+    }
+
+    /// A straight line through the indicator at the start of the trend and now, carried to the
+    /// target's date. The start is the target's baseline date, or `trend_days` ago; the store's own
+    /// reading there is used, and the target's stated baseline only when the store has nothing
+    /// then (a baseline from another count would bend the line).
+    static func projection(_ target: ProvinceTarget, now: Indicators.Reading, indicators: Indicators, today: CivilDate,
+                           parameters: Parameters) -> Double? {
+        let start = target.baselineOn.flatMap { $0 < today ? $0 : nil } ?? today.adding(days: -parameters.trendDays)
+        let then = indicators.reading(target.indicator, on: start)
+        let startValue: Double
+        if let then, then.population != 0 {
+            startValue = then.value
+        } else if let baseline = target.baseline {
+            startValue = baseline
+        } else {
+            return nil
+        }
+        let elapsed = Double(start.days(until: today)), ahead = Double(today.days(until: target.by))
+        guard elapsed > 0 else { return nil }
+        return now.value + (now.value - startValue) * ahead / elapsed
+    }
+
+    static func describe(_ reading: Indicators.Reading, target: ProvinceTarget, direction: Indicators.Direction) -> [String: Value] {
+        var values: [String: Value] = [
+            "current": .number(reading.value), "target": .number(target.target), "by": .date(target.by),
+            "indicator": .text(target.indicator),
+        ]
+        if let source = target.source { values["source"] = .text(source) }
+        let suffix = unitSuffix(target.unit)
+        func number(_ x: Double, _ language: Language) -> String { Value.number(x).formatted(in: language) + suffix }
+        var currentVI = number(reading.value, .vi), currentEN = number(reading.value, .en)
+        var targetVI = number(target.target, .vi), targetEN = number(target.target, .en)
+        if let count = reading.count {
+            values["count"] = .integer(Int64(count))
+        }
+        if target.unit == "%", let count = reading.count, let population = reading.population {
+            let needed = Int((target.target * Double(population) / 100 - 1e-9).rounded(.up))
+            values["population"] = .integer(Int64(population))
+            values["target_count"] = .integer(Int64(needed))
+            currentVI += " (\(count)/\(population) \(reading.noun.vi))"
+            currentEN += " (\(count) of \(population) \(reading.noun.en))"
+            targetVI += " (\(needed)/\(population) \(reading.noun.vi))"
+            targetEN += " (\(needed) of \(population) \(reading.noun.en))"
+            values["gap"] = .integer(Int64(max(0, needed - count)))
+            values["gap_vi"] = .text("còn thiếu \(max(0, needed - count)) \(reading.noun.vi)")
+            values["gap_en"] = .text("\(max(0, needed - count)) \(reading.noun.en) short")
+        } else if direction == .atMost {
+            let excess = reading.value - target.target
+            values["gap"] = .number(excess)
+            values["gap_vi"] = .text("còn \(Value.number(excess).formatted(in: .vi)) \(reading.noun.vi) phải giảm")
+            values["gap_en"] = .text("\(Value.number(excess).formatted(in: .en)) \(reading.noun.en) too many")
+        } else {
+            let short = target.target - reading.value
+            values["gap"] = .number(short)
+            values["gap_vi"] = .text("còn thiếu \(Value.number(short).formatted(in: .vi)) \(reading.noun.vi)")
+            values["gap_en"] = .text("\(Value.number(short).formatted(in: .en)) \(reading.noun.en) short")
+        }
+        values["current_vi"] = .text(currentVI)
+        values["current_en"] = .text(currentEN)
+        values["target_vi"] = .text(targetVI)
+        values["target_en"] = .text(targetEN)
+        return values
+    }
+
+    static func unitSuffix(_ unit: String) -> String { unit == "%" ? "%" : "" }
+}

@@ -1,0 +1,59 @@
+/// A unit's standing on one criterion or sub-indicator of a set: its latest assessment and
+/// whether that assessment meets the criterion.
+public struct CriterionResult: Sendable, Hashable {
+    public let criterion: Criterion
+    public let assessment: Assessment
+    /// The threshold that applies to the unit (its region's, or the general one); nil for a
+    /// boolean criterion.
+    public let threshold: Double?
+    /// Judged from the value against the threshold when both are known, from the recorded `met`
+    /// otherwise: a stored value is the evidence, a stored flag only someone's conclusion.
+    public let met: Bool
+}
+
+extension CriteriaSet {
+    /// Whether the set applies on `day`.
+    public func isInForce(on day: CivilDate) -> Bool {
+        validFrom <= day && validTo.map { day <= $0 } ?? true
+    }
+
+    /// The latest result per criterion code for `unit` under this set, from assessments dated on
+    /// or after `since` (a merged commune's successor counts from the merger).
+    public func results(for unit: AdministrativeUnit, in assessments: [Assessment], since: CivilDate? = nil) -> [String: CriterionResult] {
+        let criteria = Dictionary(self.criteria.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        var latest: [String: Assessment] = [:]
+        for assessment in assessments where assessment.unitID == unit.id && assessment.setID == id {
+            if let since, assessment.assessedOn < since { continue }
+            guard criteria[assessment.criterionCode] != nil else { continue }
+            if let known = latest[assessment.criterionCode], known.assessedOn >= assessment.assessedOn { continue }
+            latest[assessment.criterionCode] = assessment
+        }
+        return latest.compactMapValues { assessment in
+            guard let criterion = criteria[assessment.criterionCode] else { return nil }
+            switch criterion.measure {
+            case .boolean:
+                return CriterionResult(criterion: criterion, assessment: assessment, threshold: nil, met: assessment.met)
+            case .threshold(let general, _, let direction, let byRegion):
+                let threshold = unit.region.flatMap { byRegion[$0] } ?? general
+                guard let value = assessment.value else {
+                    return CriterionResult(criterion: criterion, assessment: assessment, threshold: threshold, met: assessment.met)
+                }
+                let met = direction == .atLeast ? value >= threshold : value <= threshold
+                return CriterionResult(criterion: criterion, assessment: assessment, threshold: threshold, met: met)
+            }
+        }
+    }
+
+    /// The criteria (not sub-indicators) of the set.
+    public var topLevelCriteria: [Criterion] { criteria.filter { $0.parentCode == nil } }
+}
+
+extension Collection where Element == CriteriaSet {
+    /// The set a unit of `level` at `tier` is held to on `day`: the one in force, or after it has
+    /// lapsed the last one that was (until a new set is loaded, units are held to what they were
+    /// last assessed against).
+    public func applicable(level: String, tier: String, on day: CivilDate) -> CriteriaSet? {
+        filter { $0.unitLevel == level && $0.tier == tier && $0.validFrom <= day }
+            .max { ($0.isInForce(on: day) ? 1 : 0, $0.validFrom) < ($1.isInForce(on: day) ? 1 : 0, $1.validFrom) }
+    }
+}
