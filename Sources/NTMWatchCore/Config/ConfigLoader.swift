@@ -161,7 +161,8 @@ public enum ConfigLoader {
 
         return Configuration(
             instance: instance, language: language, stateDirectory: stateDirectory, store: store,
-            moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, checks: checks,
+            moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
+            defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
             route: route, path: path)
     }

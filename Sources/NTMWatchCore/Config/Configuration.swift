@@ -49,6 +49,10 @@ public struct Configuration: Sendable {
     public var store: StoreSettings
     public var moduleDirectories: [String]
     public var maxConcurrentChecks: Int
+    /// For checks that do not set their own, and for manifest modules (`*.exec.yaml`,
+    /// `*.sql.yaml`) that run without a `checks:` entry.
+    public var defaultInterval: Duration
+    public var defaultTimeout: Duration
     public var checks: [CheckSettings]
     /// Severity → how long a still-firing alert waits before it is notified again.
     public var repeatInterval: [Severity: Duration]

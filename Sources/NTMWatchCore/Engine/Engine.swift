@@ -142,7 +142,8 @@ public actor Engine {
             ], at: instant))
         }
         var scopes: Set<String> = ["meta:load"]
-        for check in runtime.configuration.checks { scopes.formUnion([check.name, "meta:\(check.name)"]) }
+        // Configured checks, whether they loaded or not, and manifest modules running on their own.
+        for name in runtime.configuration.checks.map(\.name) + runtime.checks.map(\.name) { scopes.formUnion([name, "meta:\(name)"]) }
         step.merge(tracker.retire(keeping: scopes, at: instant))
         try await state.record(step)
         await deliverOutbox()

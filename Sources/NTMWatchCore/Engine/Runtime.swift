@@ -30,7 +30,8 @@ public struct Runtime: Sendable {
     /// Loads the modules of the configuration and validates each check's settings. A problem of
     /// one check never stops the others.
     public static func build(_ configuration: Configuration, loader: ModuleLoader? = nil) -> Runtime {
-        let (modules, failures) = (loader ?? ModuleLoader(directories: configuration.moduleDirectories)).loadAll()
+        let (modules, failures) = (loader ?? ModuleLoader(directories: configuration.moduleDirectories,
+                                                          store: configuration.store.location)).loadAll()
         var problems = failures.map { CheckProblem(subject: $0.path, reason: $0.reason, line: nil) }
         var checks: [ConfiguredCheck] = []
         let byName = Dictionary(modules.map { ($0.descriptor.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -53,6 +54,19 @@ public struct Runtime: Sendable {
                     severity: check.severity, pendingFor: check.pendingFor))
             } catch {
                 problems.append(.init(subject: check.name, reason: "settings: \(error)", line: check.line))
+            }
+        }
+        // A manifest module runs on its own once its file is in a module folder: dropping the file
+        // in and reloading is all an operator does. A `checks:` entry naming it overrides this.
+        let configured = Set(configuration.checks.map(\.module))
+        for module in modules where module.kind != .library && !configured.contains(module.descriptor.name) {
+            do {
+                checks.append(ConfiguredCheck(
+                    name: module.descriptor.name, module: module, settings: try Settings(specs: module.descriptor.settings, provided: [:]),
+                    interval: module.defaultInterval ?? configuration.defaultInterval,
+                    timeout: module.defaultTimeout ?? configuration.defaultTimeout, severity: [:], pendingFor: [:]))
+            } catch {
+                problems.append(.init(subject: module.path, reason: "settings: \(error)", line: nil))
             }
         }
         return Runtime(configuration: configuration, modules: modules, checks: checks, problems: problems)

@@ -1,14 +1,29 @@
 import CheckKit
 import Foundation
+import NTMStore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A module library loaded into the daemon.
+/// A module loaded into the daemon: a shared library, or a manifest for an executable or a query.
 public struct LoadedModule: Sendable {
+    public enum Kind: String, Sendable { case library, exec, sql }
+
     public let module: any CheckModule
     public let path: String
+    public let kind: Kind
+    /// A manifest's own interval and timeout, used when no `checks:` entry names the module.
+    public let defaultInterval: Duration?
+    public let defaultTimeout: Duration?
     public var descriptor: ModuleDescriptor { module.descriptor }
+
+    init(module: any CheckModule, path: String, kind: Kind = .library, defaultInterval: Duration? = nil, defaultTimeout: Duration? = nil) {
+        self.module = module
+        self.path = path
+        self.kind = kind
+        self.defaultInterval = defaultInterval
+        self.defaultTimeout = defaultTimeout
+    }
 }
 
 /// A module file that could not be loaded, and why.
@@ -18,7 +33,8 @@ public struct ModuleLoadFailure: Sendable, Error, CustomStringConvertible {
     public var description: String { "\(path): \(reason)" }
 }
 
-/// Finds module libraries (`*.so`) in the configured folders and loads them with `dlopen`.
+/// Finds modules in the configured folders: libraries (`*.so`, loaded with `dlopen`), executables
+/// described by `*.exec.yaml` and queries described by `*.sql.yaml`.
 ///
 /// Like sshd's StrictModes, a file is refused unless it, its folder and every folder above it
 /// are owned by root or the daemon's user and writable by nobody else (a world-writable folder
@@ -28,13 +44,18 @@ public struct ModuleLoader: Sendable {
     public let directories: [String]
     /// The owners allowed besides root; the daemon's own user by default.
     public let trustedOwners: Set<uid_t>
+    /// Handed to exec modules in their request, so they can open the store read-only themselves.
+    public let store: StoreLocation?
 
-    public init(directories: [String], trustedOwners: Set<uid_t> = [getuid()]) {
+    public init(directories: [String], trustedOwners: Set<uid_t> = [getuid()], store: StoreLocation? = nil) {
         self.directories = directories
         self.trustedOwners = trustedOwners.union([0])
+        self.store = store
     }
 
-    /// Every `*.so` in the folders, loaded or with the reason it was not, in a stable order.
+    static let manifestSuffixes = [".exec.yaml", ".sql.yaml"]
+
+    /// Every module file in the folders, loaded or with the reason it was not, in a stable order.
     public func loadAll() -> (modules: [LoadedModule], failures: [ModuleLoadFailure]) {
         var modules: [LoadedModule] = []
         var failures: [ModuleLoadFailure] = []
@@ -44,7 +65,8 @@ public struct ModuleLoader: Sendable {
                 failures.append(.init(path: directory, reason: problem))
                 continue
             }
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".so") }.sorted()
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { name in name.hasSuffix(".so") || Self.manifestSuffixes.contains { name.hasSuffix($0) } }.sorted()
             for name in names {
                 let path = (directory as NSString).appendingPathComponent(name)
                 do {
@@ -70,6 +92,23 @@ public struct ModuleLoader: Sendable {
     }
 
     public func load(path: String) throws -> LoadedModule {
+        try checkTrusted(path)
+        if path.hasSuffix(".exec.yaml") {
+            let module = try ExecModule(manifest: path, store: store, loader: self)
+            return LoadedModule(module: module, path: path, kind: .exec, defaultInterval: module.manifestInterval,
+                                defaultTimeout: module.manifestTimeout.map { $0 + .seconds(5) })
+        }
+        if path.hasSuffix(".sql.yaml") {
+            let module = try SQLRuleModule(manifest: path)
+            return LoadedModule(module: module, path: path, kind: .sql, defaultInterval: module.manifestInterval,
+                                defaultTimeout: module.manifestTimeout)
+        }
+        return try loadLibrary(path: path)
+    }
+
+    /// Refuses a file that someone other than root or the daemon's user could have written, or
+    /// that sits in such a folder.
+    func checkTrusted(_ path: String) throws(ModuleLoadFailure) {
         if let problem = unsafeReason(path, isDirectory: false) { throw ModuleLoadFailure(path: path, reason: problem) }
         var directory = (path as NSString).deletingLastPathComponent
         var isModuleFolder = true
@@ -81,6 +120,9 @@ public struct ModuleLoader: Sendable {
             directory = (directory as NSString).deletingLastPathComponent
             isModuleFolder = false
         }
+    }
+
+    func loadLibrary(path: String) throws -> LoadedModule {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw ModuleLoadFailure(path: path, reason: "dlopen failed: \(String(cString: dlerror()))")
         }

@@ -52,7 +52,8 @@ public struct ModuleDescriptor: Sendable {
         return problems
     }
 
-    static func isIdentifier(_ text: String) -> Bool {
+    /// Lower-case ASCII letters, digits and `_`: module names and the last part of rule ids.
+    public static func isIdentifier(_ text: String) -> Bool {
         !text.isEmpty && text.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
         }
