@@ -10,4 +10,6 @@ bin=$(swift build -c release --show-bin-path)
 install -d -m 0755 .build-sample .build-sample/modules
 # Every check module the package builds (products named ntmwatch-<module>).
 install -m 0644 "$bin"/libntmwatch-*.so .build-sample/modules/
+# And the SQL rule modules shipped as examples.
+install -m 0644 Config/modules/*.sql.yaml .build-sample/modules/
 exec "$bin/ntmwatchd" --config Config/quickstart.yaml "$@"

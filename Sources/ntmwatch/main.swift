@@ -10,7 +10,7 @@ struct NTMWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch",
         abstract: "Công cụ vận hành ntmwatch / the ntmwatch operator's tool.",
-        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Migrate.self, Import.self])
+        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Migrate.self, Import.self, NewModule.self])
 }
 
 /// Options every subcommand takes.
@@ -142,6 +142,36 @@ struct Modules: AsyncParsableCommand {
         }
         for problem in runtime.problems {
             common.say("LỖI \(problem.subject): \(problem.reason)", "FAILED \(problem.subject): \(problem.reason)")
+        }
+    }
+}
+
+struct NewModule: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new-module",
+        abstract: "Tạo khung một mô-đun Swift mới trong Plugins/ / scaffold a new Swift check module under Plugins/.")
+
+    @Argument(help: "The module name: lower-case letters, digits and '_' (e.g. water_quality).")
+    var name: String
+
+    @Option(help: "The repository's root (where Package.swift is).")
+    var root = FileManager.default.currentDirectoryPath
+
+    @Option(help: "Output language: vi (default) or en. Also NTMWATCH_LANG.")
+    var lang: Language?
+
+    func run() async throws {
+        let language = lang ?? ProcessInfo.processInfo.environment["NTMWATCH_LANG"].flatMap(Language.init(rawValue:)) ?? .vi
+        do {
+            let scaffold = try ModuleScaffold(name: name)
+            try scaffold.write(into: root)
+            for file in scaffold.files { print(file.path) }
+            print(language == .vi
+                  ? "Đã thêm vào Package.swift. Tiếp theo: swift build --product ntmwatch-\(name) && swift test --filter \(scaffold.typeName)RuleTests"
+                  : "Added to Package.swift. Next: swift build --product ntmwatch-\(name) && swift test --filter \(scaffold.typeName)RuleTests")
+        } catch {
+            FileHandle.standardError.write(Data("ntmwatch new-module: \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }
