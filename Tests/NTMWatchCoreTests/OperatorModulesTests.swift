@@ -185,9 +185,15 @@ import Testing
         for name in try FileManager.default.contentsOfDirectory(atPath: shipped) where name.hasSuffix(".sql.yaml") {
             try install(sandbox, name, try String(contentsOfFile: "\(shipped)/\(name)", encoding: .utf8))
         }
-        let engine = try await start(sandbox, checks: "  - module: deadline\n", seedFrom: Sandbox.sampleFolder)
+        let journald = try Journald.ensureRunning()
+        let engine = try await start(sandbox, checks: "  - module: testcheck\n", seedFrom: Sandbox.sampleFolder)
         let results = try await engine.evaluate(at: InstantText.parse("2024-12-01")!)
+        try await engine.runCycle(at: InstantText.parse("2024-12-01")!)
         await engine.close()
+        // Through the pipeline like any module: journald fields and webhook files.
+        let entries = try await journald.entries(matching: "NTMWATCH_RULE=village_review.not_reviewed", atLeast: 1)
+        #expect(entries.contains { $0["NTMWATCH_INSTANCE"] == sandbox.instance && $0["NTMWATCH_RECOGNIZED_ON"] == "2020-11-20" })
+        #expect(try sandbox.webhookFiles("province").flatMap(\.payload.alerts).contains { $0.labels["alertname"] == "model_villages.too_few" })
         let village = results.first { $0.check == "village_review" }?.findings.map(\.finding.subject.id)
         #expect(village == ["20139-T03"])                                   // recognized 20/11/2020, never reviewed
         let models = results.first { $0.check == "model_villages" }?.findings.map(\.finding.subject.id) ?? []
