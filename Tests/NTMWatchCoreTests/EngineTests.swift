@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import Logging
+import NTMStore
 import Testing
 @testable import NTMWatchCore
 
@@ -140,5 +141,36 @@ import Testing
         #expect(resolved.map { $0.labels["subject_id"] ?? "" }.sorted() == ["QNA.DL.DC", "QNA.TP.TL"])
         #expect(resolved.allSatisfy { $0.endsAt == "2024-10-24T19:00:00Z" })
         #expect(alerts.filter { $0.status == "firing" && $0.labels["subject_id"] == "QNA.TP.TC" }.count == 1)
+    }
+}
+
+/// A module that reports a rule it never declared: a fake, to reach the runner's guard directly.
+private struct UndeclaredRuleModule: CheckModule {
+    static let declared = Rule(id: "liar.declared", title: LocalizedText(vi: "x", en: "x"), defaultSeverity: .warning,
+                               messageID: "0123456789abcdef0123456789abcdef", template: LocalizedText(vi: "x", en: "x"))
+    var descriptor: ModuleDescriptor {
+        ModuleDescriptor(name: "liar", version: "1", summary: LocalizedText(vi: "x", en: "x"), settings: [], rules: [Self.declared])
+    }
+
+    func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
+        var finding = Finding(rule: Self.declared, subject: Subject(kind: "unit", id: "QNA", name: "Quảng Nam"))
+        finding.ruleID = "liar.undeclared"
+        return [finding]
+    }
+}
+
+extension EngineTests {
+    @Test func aFindingOfAnUndeclaredRuleFailsTheRun() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        _ = try sandbox.configuration()
+        let configuration = try sandbox.load()
+        let store = Store(location: configuration.store.location)
+        try await store.migrate()
+        let check = ConfiguredCheck(name: "liar", module: LoadedModule(module: UndeclaredRuleModule(), path: "(test)"),
+                                    settings: try Settings(specs: [], provided: [:]), interval: .seconds(60), timeout: .seconds(10),
+                                    severity: [:], pendingFor: [:])
+        let outcome = await CheckRunner().run(check, store: store, at: t0, logger: logger)
+        guard case .failed(let reason) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(reason.contains("rule 'liar.undeclared', which it does not declare"))
     }
 }

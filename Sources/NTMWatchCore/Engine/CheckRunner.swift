@@ -38,7 +38,14 @@ public final class CheckRunner: Sendable {
                     try await check.module.module.evaluate(EvaluationContext(
                         instant: instant, settings: check.settings, store: reader, logger: moduleLogger))
                 }
-                settle.resolve(.findings(findings))
+                let declared = Set(check.module.descriptor.rules.map(\.id))
+                if let undeclared = findings.first(where: { !declared.contains($0.ruleID) }) {
+                    // Alerts, routes and the journald catalog key on declared rules; a finding of
+                    // any other rule is the module's bug, reported rather than passed on.
+                    settle.resolve(.failed("the module reported a finding of rule '\(undeclared.ruleID)', which it does not declare"))
+                } else {
+                    settle.resolve(.findings(findings))
+                }
             } catch is CancellationError {
                 settle.resolve(.timedOut)
             } catch {

@@ -22,6 +22,7 @@ struct Labeler: Sendable {
     func label(_ findings: [Finding], of check: ConfiguredCheck) -> [LabeledFinding] {
         let descriptor = check.module.descriptor
         return findings.map { finding in
+            // CheckRunner has refused findings of undeclared rules, so there is always a rule here.
             let rule = descriptor.rule(finding.ruleID)
             var labels = hierarchy(of: finding.subject.unitID)
             labels.merge(finding.labels) { _, own in own }
