@@ -35,11 +35,16 @@ patchelf --set-rpath '$ORIGIN/../lib/ntmwatch' "$dest$prefix/bin/ntmwatchd" "$de
 for library in "$lib"/*.so*; do patchelf --set-rpath '$ORIGIN' "$library"; done
 for module in "$lib"/modules/*.so; do patchelf --set-rpath '$ORIGIN/..' "$module"; done
 
-install -m 0644 Deploy/systemd/ntmwatchd.service "$dest/lib/systemd/system/"
+sed "s#/usr/bin/ntmwatchd#$prefix/bin/ntmwatchd#" Deploy/systemd/ntmwatchd.service > "$dest/lib/systemd/system/ntmwatchd.service"
+chmod 0644 "$dest/lib/systemd/system/ntmwatchd.service"
 install -m 0644 Deploy/sysusers.d/ntmwatch.conf "$dest$prefix/lib/sysusers.d/"
 install -m 0644 Deploy/tmpfiles.d/ntmwatch.conf "$dest$prefix/lib/tmpfiles.d/"
 install -m 0644 Deploy/catalog/ntmwatch.catalog "$dest$prefix/lib/systemd/catalog/"
-[ -e "$dest/etc/ntmwatch/ntmwatch.yaml" ] || install -m 0644 Config/ntmwatch.yaml "$dest/etc/ntmwatch/"
+if [ ! -e "$dest/etc/ntmwatch/ntmwatch.yaml" ]; then
+    sed -e "s#/usr/lib/ntmwatch#$prefix/lib/ntmwatch#g" -e "s#/usr/share/ntmwatch#$prefix/share/ntmwatch#g" \
+        Config/ntmwatch.yaml > "$dest/etc/ntmwatch/ntmwatch.yaml"
+    chmod 0644 "$dest/etc/ntmwatch/ntmwatch.yaml"
+fi
 install -m 0644 Config/sample/*.csv Config/sample/README.md "$dest$prefix/share/ntmwatch/sample/"
 install -m 0644 Config/modules/*.sql.yaml "$dest$prefix/share/ntmwatch/modules/"
 install -m 0644 README.md "$dest$prefix/share/doc/ntmwatch/"
