@@ -1,8 +1,5 @@
 #ifndef NTMWATCH_CSYSTEMD_SHIM_H
 #define NTMWATCH_CSYSTEMD_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <systemd/sd-journal.h>
 #include <systemd/sd-daemon.h>
 #include <sys/uio.h>
@@ -11,7 +8,10 @@
 #include <spawn.h>
 #include <unistd.h>
 
-/* The few libc calls Swift cannot reach on its own (variadic, or behind _GNU_SOURCE). */
+/* The few libc calls Swift cannot reach on its own: variadic, or declared only under _GNU_SOURCE,
+ * which this header must not define (it changes glibc's struct definitions, and Swift then sees
+ * two different fd_set types between this module and Dispatch's). */
+extern int pipe2(int pipefd[2], int flags);
 
 static inline int ntmwatch_set_no_new_privileges(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
