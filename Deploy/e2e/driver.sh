@@ -8,7 +8,8 @@ fail() { echo "FAIL $1: $2" >> "$out"; }
 check() { name=$1; shift; if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$*"; fi; }
 figure() { echo "FIGURE $1 $2" >> "$out"; }
 show() { systemctl show -P "$1" ntmwatchd.service; }
-wait_for() { i=0; while [ $i -lt "$1" ]; do shift_cmd=$2; sh -c "$shift_cmd" >/dev/null 2>&1 && return 0; sleep 1; i=$((i + 1)); done; return 1; }
+# wait_for SECONDS CONDITION: true as soon as the shell condition holds, false after SECONDS.
+wait_for() { i=0; while [ $i -lt "$1" ]; do sh -c "$2" >/dev/null 2>&1 && return 0; sleep 1; i=$((i + 1)); done; return 1; }
 firing() { journalctl -u ntmwatchd -o cat --output-fields=NTMWATCH_STATE NTMWATCH_STATE=firing | wc -l; }
 
 # Type=notify: active only once READY=1 arrived.
