@@ -68,7 +68,6 @@ struct SQLRuleModule: CheckModule {
                 condition = nil
             }
             let rule = try ManifestHeader.rule(section, module: header.name, defaultID: try section.string("rule") ?? "found")
-            _ = try section.string("rule")
             try section.rejectUnknownKeys()
             descriptor = ModuleDescriptor(name: header.name, version: "sql", summary: header.title, settings: [], rules: [rule])
             manifestInterval = header.interval

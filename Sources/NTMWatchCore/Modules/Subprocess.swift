@@ -61,7 +61,12 @@ struct Subprocess {
         }
     }
 
+    /// A child that exits before reading all its input must not kill the daemon with SIGPIPE:
+    /// the write fails with EPIPE instead. Process-wide, so once.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     private func runBlocking(isCancelled: () -> Bool) throws -> Outcome {
+        Self.ignoreBrokenPipes
         // Per thread, and this thread is new: the children inherit it from the thread that spawns them.
         _ = ntmwatch_set_no_new_privileges()
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
@@ -101,7 +106,6 @@ struct Subprocess {
         var pending = input[...]
         var writeFD: Int32? = inPipe[1], readFDs: [Int32] = [outPipe[0], errPipe[0]]
         _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
-        signal(SIGPIPE, SIG_IGN)
         if pending.isEmpty, let fd = writeFD { close(fd); writeFD = nil }
         let deadline = ContinuousClock.now + timeout
         var failure: Failure?

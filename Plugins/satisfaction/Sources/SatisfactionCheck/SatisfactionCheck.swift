@@ -199,8 +199,7 @@ public struct SatisfactionCheck: CheckModule {
         let oldestAccepted = today.adding(months: -parameters.maxAgeMonths)
         var findings: [Finding] = []
         for unitID in standing.unitIDs.sorted() {
-            guard let unit = units[unitID], parameters.levels.contains(unit.level),
-                  unit.validTo.map({ $0 >= today }) ?? true else { continue }
+            guard let unit = units[unitID], parameters.levels.contains(unit.level), unit.isValid(on: today) else { continue }
             let recognized = standing.isRecognized(unitID)
             guard recognized || standing.isDue(unitID, in: today.year) else { continue }
             for kind in parameters.requiredKinds {

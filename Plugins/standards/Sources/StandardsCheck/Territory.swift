@@ -14,9 +14,7 @@ struct Territory {
 
     init(units: [String: AdministrativeUnit], roadmap: [RoadmapEntry], on today: CivilDate) {
         self.units = units
-        current = units.values.filter { unit in
-            (unit.validFrom.map { $0 <= today } ?? true) && (unit.validTo.map { today <= $0 } ?? true)
-        }.sorted { $0.id < $1.id }
+        current = units.values.filter { $0.isValid(on: today) }.sorted { $0.id < $1.id }
         var countsFrom: [String: CivilDate] = [:]
         var successorOf: [String: String] = [:]
         for unit in units.values {

@@ -35,7 +35,7 @@ struct Indicators {
     /// The indicator as it stood on `day`; nil for an indicator this module does not know, or one
     /// the store has no data for on that day (no commune assessed).
     func reading(_ indicator: String, on day: CivilDate) -> Reading? {
-        let current = units.values.filter { ($0.validFrom.map { $0 <= day } ?? true) && ($0.validTo.map { day <= $0 } ?? true) }
+        let current = units.values.filter { $0.isValid(on: day) }
         let communes = current.filter { $0.level == "commune" }
         let villages = current.filter { $0.level == "village" }
         func holds(_ unit: AdministrativeUnit, _ tier: String) -> Bool {

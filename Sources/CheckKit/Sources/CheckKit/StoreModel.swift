@@ -23,6 +23,11 @@ public struct AdministrativeUnit: Sendable, Hashable, Codable {
         self.id = id; self.name = name; self.level = level; self.parentID = parentID; self.region = region
         self.validFrom = validFrom; self.validTo = validTo; self.successorID = successorID
     }
+
+    /// Whether the unit exists on `day`: not created later, not merged away earlier.
+    public func isValid(on day: CivilDate) -> Bool {
+        (validFrom.map { $0 <= day } ?? true) && (validTo.map { day <= $0 } ?? true)
+    }
 }
 
 /// A versioned criteria set (e.g. commune NTM 2021-2025) and its criteria and sub-indicators.
