@@ -121,8 +121,8 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMStoreTests",
-            // The modules' rules, to compare their findings on both backends.
-            dependencies: ["NTMStore"] + checkModules.map { .target(name: $0.check) },
+            // The modules' rules and the daemon's SQL rule modules, to compare their findings on both backends.
+            dependencies: ["NTMStore", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,12 +4,13 @@ import DebtCheck
 import DisbursementCheck
 import Foundation
 @testable import NTMStore
+@testable import NTMWatchCore
 import SatisfactionCheck
 import StandardsCheck
 import TargetsCheck
 import Testing
 
-/// Every built-in module reports exactly the same findings over the sample province whether the
+/// Every built-in module, and every shipped SQL rule module, reports exactly the same findings over the sample province whether the
 /// store is SQLite or PostgreSQL: the readers hide the backend, and this proves they do for the
 /// queries the modules actually make.
 @Suite(.enabled(if: Backend.postgresURL != nil, "needs NTMWATCH_TEST_POSTGRES_URL (scripts/test.sh sets it)"))
@@ -17,11 +18,21 @@ struct ModulesAcrossBackendsTests {
     static let modules: [any CheckModule] = [DeadlineCheck(), SatisfactionCheck(), DebtCheck(), DisbursementCheck(), StandardsCheck(), TargetsCheck()]
     static let dates = ["2023-12-16", "2024-03-15", "2024-06-05", "2024-06-30", "2024-09-01", "2024-10-15", "2024-11-12", "2024-12-01", "2025-09-01", "2026-01-02"]
 
+    /// The built-in modules, and the SQL rule modules shipped in Config/modules.
+    static func allModules() throws -> [any CheckModule] {
+        let shipped = URL(fileURLWithPath: ScratchStore.sampleFolder).deletingLastPathComponent().appendingPathComponent("modules").path
+        let sqlModules = try FileManager.default.contentsOfDirectory(atPath: shipped).sorted().filter { $0.hasSuffix(".sql.yaml") }
+            .map { try SQLRuleModule(manifest: "\(shipped)/\($0)") }
+        return modules + sqlModules
+    }
+
     @Test func theSampleGivesTheSameFindingsOnSQLiteAndPostgreSQL() async throws {
         let sqlite = try await ScratchStore(.sqlite), postgres = try await ScratchStore(.postgres)
         for scratch in [sqlite, postgres] { _ = try await Importer(store: scratch.store).importFolder(ScratchStore.sampleFolder) }
         var compared = 0
-        for module in Self.modules {
+        let modules = try Self.allModules()
+        #expect(modules.count == Self.modules.count + 2)
+        for module in modules {
             let settings = try Settings(specs: module.descriptor.settings, provided: [:])
             for date in Self.dates {
                 let instant = CivilDate(date)!.startInstant().addingTimeInterval(8 * 3600)

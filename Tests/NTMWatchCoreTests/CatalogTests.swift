@@ -6,8 +6,7 @@ import Testing
 /// `Deploy/catalog/ntmwatch.catalog` explains every MESSAGE_ID the daemon, the built-in modules
 /// and the shipped SQL modules use, in Vietnamese and English, in a form journald accepts.
 @Suite struct CatalogTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let catalog = "\(repository)/Deploy/catalog/ntmwatch.catalog"
+    static let catalog = "\(Sandbox.repository)/Deploy/catalog/ntmwatch.catalog"
 
     /// id → languages with an entry ("" is the default, Vietnamese).
     func entries() throws -> [String: Set<String>] {
@@ -22,12 +21,9 @@ import Testing
     func declaredRules() throws -> [Rule] {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         // The built-in modules are the folders under Plugins/ (not whatever else the build folder holds).
-        let plugins = try FileManager.default.contentsOfDirectory(atPath: "\(Self.repository)/Plugins")
+        let plugins = try FileManager.default.contentsOfDirectory(atPath: "\(Sandbox.repository)/Plugins")
         for plugin in plugins { try sandbox.installModule("libntmwatch-\(plugin).so") }
-        let shipped = "\(Self.repository)/Config/modules"
-        for name in try FileManager.default.contentsOfDirectory(atPath: shipped) where name.hasSuffix(".sql.yaml") {
-            try sandbox.write("modules/\(name)", try String(contentsOfFile: "\(shipped)/\(name)", encoding: .utf8))
-        }
+        try sandbox.installShippedSQLModules()
         let (modules, failures) = ModuleLoader(directories: [sandbox.path("modules")]).loadAll()
         #expect(failures.isEmpty, "\(failures)")
         #expect(Set(modules.map(\.descriptor.name)).isSuperset(of: ["deadline", "satisfaction", "debt", "disbursement", "standards", "targets"]))
@@ -48,25 +44,17 @@ import Testing
         try FileManager.default.createDirectory(atPath: "\(root)/usr/lib/systemd/catalog", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "\(root)/var/lib/systemd/catalog", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.catalog, toPath: "\(root)/usr/lib/systemd/catalog/ntmwatch.catalog")
-        func journalctl(_ arguments: [String], language: String = "C.UTF-8") throws -> (Int32, String) {
-            let process = Process(), output = Pipe()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
-            process.arguments = ["--root=\(root)"] + arguments
-            process.environment = ["LANG": language, "LC_ALL": language, "SYSTEMD_COLORS": "0"]
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+        func journalctl(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            try Sandbox.run("/usr/bin/journalctl", ["--root=\(root)"] + arguments,
+                            environment: ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "SYSTEMD_COLORS": "0"])
         }
         let update = try journalctl(["--update-catalog"])
-        #expect(update.0 == 0, "\(update.1)")
+        #expect(update.status == 0, "\(update.output)")
         // Without a locale of its own (C, as here and under a bare systemd), journalctl shows the
         // default entry, which is the Vietnamese one; en_* locales get the `en` entries.
         let shown = try journalctl(["--list-catalog", MetaRules.moduleFailed.messageID])
-        #expect(shown.1.contains("Kiểm tra @NTMWATCH_SUBJECT_NAME@ không chạy được"), "\(shown.1)")
+        #expect(shown.output.contains("Kiểm tra @NTMWATCH_SUBJECT_NAME@ không chạy được"), "\(shown.output)")
         let all = try journalctl(["--list-catalog"])
-        #expect(all.1.split(separator: "\n").filter { $0.contains(" ntmwatch: ") }.count == Set(try entries().keys).count, "\(all.1)")
+        #expect(all.output.split(separator: "\n").filter { $0.contains(" ntmwatch: ") }.count == Set(try entries().keys).count, "\(all.output)")
     }
 }

@@ -204,16 +204,9 @@ struct Journald {
     func entries(matching match: String, atLeast count: Int) async throws -> [[String: String]] {
         var entries: [[String: String]] = []
         for _ in 0..<50 {
-            let process = Process()
-            let output = Pipe()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
-            process.arguments = ["-o", "json", "--no-pager", "--all", match]
-            process.standardOutput = output
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            entries = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+            // Lines that are not JSON (journalctl's own warnings) are dropped with the rest.
+            let output = try Sandbox.run("/usr/bin/journalctl", ["-o", "json", "--no-pager", "--all", match]).output
+            entries = output.split(separator: "\n").compactMap { line in
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
             }.map { $0.compactMapValues { $0 as? String } }
             if entries.count >= count { return entries }

@@ -6,12 +6,10 @@ import Testing
 /// generated module compiles against the SDK the daemon ships (the same CheckKit module the
 /// built-in modules use).
 @Suite struct ModuleScaffoldTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     func scratchRoot() throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-scaffold-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "\(Self.repository)/Package.swift", toPath: "\(root)/Package.swift")
+        try FileManager.default.copyItem(atPath: "\(Sandbox.repository)/Package.swift", toPath: "\(root)/Package.swift")
         return root
     }
 
@@ -39,22 +37,12 @@ import Testing
         let scaffold = try ModuleScaffold(name: "water_quality")
         try scaffold.write(into: root)
         let sources = "\(root)/Plugins/water_quality/Sources"
-        func compile(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process(), errors = Pipe()
-            process.executableURL = URL(fileURLWithPath: compiler)
-            process.arguments = arguments
-            process.standardError = errors
-            process.standardOutput = errors
-            try process.run()
-            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
+        func compile(_ arguments: [String]) throws -> (status: Int32, output: String) { try Sandbox.run(compiler, arguments) }
         let check = try compile(["-emit-module", "-parse-as-library", "-module-name", "WaterQualityCheck", "-swift-version", "6", "-I", sdk,
                                 "-emit-module-path", "\(root)/WaterQualityCheck.swiftmodule", "\(sources)/WaterQualityCheck/WaterQualityCheck.swift"])
-        #expect(check.0 == 0, "\(check.1)")
+        #expect(check.status == 0, "\(check.output)")
         let export = try compile(["-typecheck", "-parse-as-library", "-module-name", "WaterQualityModule", "-swift-version", "6", "-I", sdk, "-I", root,
                                  "\(sources)/WaterQualityModule/Export.swift"])
-        #expect(export.0 == 0, "\(export.1)")
+        #expect(export.status == 0, "\(export.output)")
     }
 }

@@ -181,10 +181,7 @@ import Testing
 
     @Test func theShippedSQLModulesFindTheSamplesCases() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
-        let shipped = URL(fileURLWithPath: Sandbox.sampleFolder).deletingLastPathComponent().appendingPathComponent("modules").path
-        for name in try FileManager.default.contentsOfDirectory(atPath: shipped) where name.hasSuffix(".sql.yaml") {
-            try install(sandbox, name, try String(contentsOfFile: "\(shipped)/\(name)", encoding: .utf8))
-        }
+        try sandbox.installShippedSQLModules()
         let journald = try Journald.ensureRunning()
         let engine = try await start(sandbox, checks: "  - module: testcheck\n", seedFrom: Sandbox.sampleFolder)
         let results = try await engine.evaluate(at: InstantText.parse("2024-12-01")!)
@@ -249,40 +246,5 @@ import Testing
         #expect(MessageID.derived(from: "a.b") == MessageID.derived(from: "a.b"))
         #expect(MessageID.derived(from: "a.b") != MessageID.derived(from: "a.c"))
         #expect(MessageID.derived(from: "a.b").count == 32)
-    }
-
-    /// The shipped SQL modules give the same findings on PostgreSQL as on SQLite.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["NTMWATCH_TEST_POSTGRES_URL"] != nil, "needs NTMWATCH_TEST_POSTGRES_URL"))
-    func theShippedSQLModulesGiveTheSameFindingsOnPostgreSQL() async throws {
-        let base = ProcessInfo.processInfo.environment["NTMWATCH_TEST_POSTGRES_URL"]!
-        let database = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await Store(location: .postgres(url: base)).withConnection(.readWrite) { try await $0.sql.raw("CREATE DATABASE \(unsafeRaw: database)").run() }
-        var url = try #require(URLComponents(string: base))
-        url.path = "/" + database
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-sql-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let stores = [Store(location: .sqlite(path: "\(folder)/store.sqlite")), Store(location: .postgres(url: url.string!))]
-        for store in stores {
-            try await store.migrate()
-            _ = try await Importer(store: store).importFolder(Sandbox.sampleFolder)
-        }
-        let shipped = URL(fileURLWithPath: Sandbox.sampleFolder).deletingLastPathComponent().appendingPathComponent("modules").path
-        let instant = InstantText.parse("2024-12-01")!
-        var compared = 0
-        for name in try FileManager.default.contentsOfDirectory(atPath: shipped).sorted() where name.hasSuffix(".sql.yaml") {
-            let module = try SQLRuleModule(manifest: "\(shipped)/\(name)")
-            let context = { (reader: any StoreReader) in
-                EvaluationContext(instant: instant, settings: try Settings(specs: [], provided: [:]), store: reader, logger: .discarding)
-            }
-            let onSQLite = try await stores[0].withReader(asOf: instant) { try await module.evaluate(try context($0)) }
-            let onPostgres = try await stores[1].withReader(asOf: instant) { try await module.evaluate(try context($0)) }
-            #expect(onSQLite == onPostgres, "\(name)")
-            compared += onSQLite.count
-        }
-        #expect(compared > 5)
-        try? FileManager.default.removeItem(atPath: folder)
-        try? await Store(location: .postgres(url: base)).withConnection(.readWrite) {
-            try await $0.sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: database) WITH (FORCE)").run()
-        }
     }
 }

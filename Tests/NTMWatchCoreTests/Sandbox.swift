@@ -48,11 +48,36 @@ struct Sandbox {
 
         """
 
-    /// A configuration with the given `checks:` YAML block (indented by two spaces).
+    /// The root of this repository's checkout.
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     /// The repository's sample province.
-    static let sampleFolder = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Config/sample").path
+    static let sampleFolder = "\(repository)/Config/sample"
+    /// The SQL rule modules the repository ships as examples.
+    static let shippedModules = "\(repository)/Config/modules"
+
+    /// Copies the shipped SQL rule modules into the module folder.
+    func installShippedSQLModules() throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.shippedModules) where name.hasSuffix(".sql.yaml") {
+            try write("modules/\(name)", try String(contentsOfFile: "\(Self.shippedModules)/\(name)", encoding: .utf8))
+        }
+    }
+
+    /// Runs a program to its end: its exit status and what it wrote to stdout and stderr together.
+    static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+        let process = Process(), output = Pipe()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    /// A configuration with the given `checks:` YAML block (indented by two spaces).
 
     func configuration(checks: String = "  - module: testcheck\n", groupBy: String = "[check, rule]", interval: String = "1h",
                        seedFrom: String = "seed") throws -> String {
