@@ -95,7 +95,7 @@ public actor AlertStateStore {
             attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, last_error TEXT, delivered_at REAL,
             PRIMARY KEY (notification_id, receiver))
         """,
-        "CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, receiver, group_key)",
+        "CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, next_attempt_at)",
         """
         CREATE TABLE IF NOT EXISTS aggregation_groups (
             receiver TEXT NOT NULL, group_key TEXT NOT NULL, last_flush_at REAL NOT NULL, PRIMARY KEY (receiver, group_key))
@@ -239,14 +239,20 @@ public actor AlertStateStore {
         public var groupLastFlush: Date?
     }
 
-    /// Every pending row, oldest first.
-    public func pendingDeliveries() async throws -> [PendingDelivery] {
+    /// The pending rows whose retry time has come, oldest first. A flush with nothing due costs one
+    /// indexed count, not a decode of the whole ledger: the daemon asks every second.
+    public func pendingDeliveries(dueAt now: Date = .distantFuture) async throws -> [PendingDelivery] {
+        let cut = now.timeIntervalSince1970
+        let due = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending' AND next_attempt_at <= \(bind: cut)
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        guard due > 0 else { return [] }
         let rows = try await sql.raw("""
             SELECT d.receiver, d.group_key, d.group_labels, d.created_at, d.batch, d.attempts, d.next_attempt_at,
                    n.body, g.last_flush_at
             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
             LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
-            WHERE d.state = 'pending' ORDER BY d.created_at, d.notification_id
+            WHERE d.state = 'pending' AND d.next_attempt_at <= \(bind: cut) ORDER BY d.created_at, d.notification_id
             """).all()
         return try rows.map { row in
             PendingDelivery(
@@ -262,19 +268,33 @@ public actor AlertStateStore {
         }
     }
 
-    /// Fixes the composition of a batch before it is sent, so that a crash re-sends exactly it.
-    public func assignBatch(_ batch: String, receiver: String, groupKey: String, ids: [String], at now: Date) async throws {
+    public struct NewBatch: Sendable {
+        public var id: String, receiver: String, groupKey: String, ids: [String]
+        public init(id: String, receiver: String, groupKey: String, ids: [String]) {
+            self.id = id
+            self.receiver = receiver
+            self.groupKey = groupKey
+            self.ids = ids
+        }
+    }
+
+    /// Fixes the composition of batches before they are sent, so that a crash re-sends exactly them.
+    public func assignBatches(_ batches: [NewBatch], at now: Date) async throws {
+        guard !batches.isEmpty else { return }
         try await transaction {
-            for id in ids {
+            for batch in batches {
+                for id in batch.ids {
+                    try await sql.raw("""
+                        UPDATE deliveries SET batch = \(bind: batch.id)
+                        WHERE notification_id = \(bind: id) AND receiver = \(bind: batch.receiver) AND state = 'pending'
+                        """).run()
+                }
                 try await sql.raw("""
-                    UPDATE deliveries SET batch = \(bind: batch)
-                    WHERE notification_id = \(bind: id) AND receiver = \(bind: receiver) AND state = 'pending'
+                    INSERT INTO aggregation_groups (receiver, group_key, last_flush_at)
+                    VALUES (\(bind: batch.receiver), \(bind: batch.groupKey), \(bind: now.timeIntervalSince1970))
+                    ON CONFLICT (receiver, group_key) DO UPDATE SET last_flush_at = excluded.last_flush_at
                     """).run()
             }
-            try await sql.raw("""
-                INSERT INTO aggregation_groups (receiver, group_key, last_flush_at) VALUES (\(bind: receiver), \(bind: groupKey), \(bind: now.timeIntervalSince1970))
-                ON CONFLICT (receiver, group_key) DO UPDATE SET last_flush_at = excluded.last_flush_at
-                """).run()
         }
     }
 

@@ -55,7 +55,7 @@ public actor Dispatcher {
         var report = Report()
         let pending: [AlertStateStore.PendingDelivery]
         do {
-            pending = try await state.pendingDeliveries()
+            pending = try await state.pendingDeliveries(dueAt: now)
         } catch {
             logger.error("reading the delivery ledger failed: \(error)")
             return report
@@ -64,42 +64,33 @@ public actor Dispatcher {
         for (key, rows) in Dictionary(grouping: pending, by: { BatchKey(receiver: $0.receiver, group: $0.batch ?? "group:" + $0.groupKey) })
             .sorted(by: { ($0.key.receiver, $0.key.group) < ($1.key.receiver, $1.key.group) }) {
             guard let first = rows.first else { continue }
-            if rows.contains(where: { $0.nextAttemptAt > now }) {
-                report.waiting += rows.count
-                continue
-            }
             if let batch = first.batch {
                 batches.append(Batch(id: batch, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
                                      rows: rows, isNew: false))
                 continue
             }
-            // One entry per notification to journald: grouping there would only delay it.
-            let grouped = key.receiver != journaldReceiver
-            if grouped && !force {
+            // journald takes one entry per notification: waiting there would only delay them.
+            if key.receiver != journaldReceiver && !force {
                 let oldest = rows.map(\.createdAt).min()!
                 let due = first.groupLastFlush.map { now.timeIntervalSince($0) >= settings.groupInterval.seconds }
                     ?? (now.timeIntervalSince(oldest) >= settings.groupWait.seconds)
                 guard due else { report.waiting += rows.count; continue }
             }
-            let split = grouped ? [rows] : rows.map { [$0] }
-            for part in split {
-                let ids = part.map(\.notification.id).sorted()
-                let id = Fingerprint.of(["receiver": key.receiver, "group": first.groupKey, "ids": ids.joined(separator: ",")])
-                batches.append(Batch(id: id, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
-                                     rows: part, isNew: true))
-            }
+            let ids = rows.map(\.notification.id).sorted()
+            let id = Fingerprint.of(["receiver": key.receiver, "group": first.groupKey, "ids": ids.joined(separator: ",")])
+            batches.append(Batch(id: id, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
+                                 rows: rows, isNew: true))
         }
         guard !batches.isEmpty else { return report }
 
-        // Persist each new batch's composition before anything leaves, then send per receiver.
-        for batch in batches where batch.isNew {
-            do {
-                try await state.assignBatch(batch.id, receiver: batch.receiver, groupKey: batch.groupKey,
-                                            ids: batch.rows.map(\.notification.id), at: now)
-            } catch {
-                logger.error("recording a delivery batch failed; it is tried again at the next flush: \(error)")
-                return report
-            }
+        // Persist the new batches' composition (one transaction) before anything leaves.
+        do {
+            try await state.assignBatches(batches.filter(\.isNew).map {
+                AlertStateStore.NewBatch(id: $0.id, receiver: $0.receiver, groupKey: $0.groupKey, ids: $0.rows.map(\.notification.id))
+            }, at: now)
+        } catch {
+            logger.error("recording delivery batches failed; they are tried again at the next flush: \(error)")
+            return report
         }
         let byReceiver = Dictionary(grouping: batches, by: \.receiver)
         let outcomes = await withTaskGroup(of: [(Batch, DeliveryFailure?)].self) { group in
