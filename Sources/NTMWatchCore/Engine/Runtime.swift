@@ -79,12 +79,14 @@ public enum MetaRules {
         id: "ntmwatch.module_failed",
         title: LocalizedText(vi: "Mô-đun kiểm tra bị lỗi", en: "Check module failed"),
         defaultSeverity: .error, messageID: "5b1f4c1e8d0a4a4e9c3e7a2b6f0d9c11",
-        template: LocalizedText(vi: "Kiểm tra {subject} không chạy được: {reason}", en: "Check {subject} could not run: {reason}"))
+        template: LocalizedText(vi: "Kiểm tra {subject} không chạy được: {reason}", en: "Check {subject} could not run: {reason}"),
+        source: RuleSource("ntmwatch", "How the pieces fit"))
     public static let moduleTimeout = Rule(
         id: "ntmwatch.module_timeout",
         title: LocalizedText(vi: "Mô-đun kiểm tra chạy quá thời gian", en: "Check module timed out"),
         defaultSeverity: .error, messageID: "9e2d7b3a6c4f4f0b8a1d5e6c7b8a9f22",
-        template: LocalizedText(vi: "Kiểm tra {subject} chạy quá {timeout} và đã bị hủy", en: "Check {subject} ran longer than {timeout} and was cancelled"))
+        template: LocalizedText(vi: "Kiểm tra {subject} chạy quá {timeout} và đã bị hủy", en: "Check {subject} ran longer than {timeout} and was cancelled"),
+        source: RuleSource("ntmwatch", "How the pieces fit"))
 
     public static let all = [moduleFailed, moduleTimeout]
 }
