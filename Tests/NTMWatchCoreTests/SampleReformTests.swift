@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+import NTMAlerting
 import Testing
 @testable import NTMWatchCore
 
