@@ -46,6 +46,7 @@ if [ ! -e "$dest/etc/ntmwatch/ntmwatch.yaml" ]; then
     chmod 0644 "$dest/etc/ntmwatch/ntmwatch.yaml"
 fi
 install -m 0644 Config/sample/*.csv Config/sample/README.md "$dest$prefix/share/ntmwatch/sample/"
+install -D -m 0644 -t "$dest$prefix/share/ntmwatch/sample/ha-tinh" Config/sample/ha-tinh/*.csv
 install -m 0644 Config/modules/*.sql.yaml "$dest$prefix/share/ntmwatch/modules/"
 install -m 0644 README.md "$dest$prefix/share/doc/ntmwatch/"
 for plugin in Plugins/*/; do

@@ -20,16 +20,49 @@ struct SQLStoreReader: StoreReader {
     private var sql: any SQLDatabase { connection.sql }
 
     func units() async throws -> [AdministrativeUnit] {
-        try await sql.raw("""
+        let today = CivilDate(asOf)
+        var changes: [String: [ParentLink]] = [:]
+        for row in try await sql.raw("SELECT unit_id, parent_id, valid_from, valid_to FROM unit_parents ORDER BY unit_id, valid_from").all() {
+            guard let from = try row.date("valid_from") else { continue }
+            changes[try row.text("unit_id"), default: []].append(
+                ParentLink(parentID: try row.text("parent_id"), validFrom: from, validTo: try row.date("valid_to")))
+        }
+        var successions: [String: [Succession]] = [:]
+        for row in try await sql.raw("""
+            SELECT predecessor_id, successor_id, effective_on, kind, share FROM unit_successions
+            WHERE effective_on <= \(bind: day) ORDER BY predecessor_id, successor_id
+            """).all() {
+            guard let on = try row.date("effective_on"), let kind = Succession.Kind(rawValue: try row.text("kind")) else { continue }
+            let predecessor = try row.text("predecessor_id")
+            successions[predecessor, default: []].append(Succession(
+                predecessorID: predecessor, successorID: try row.text("successor_id"), effectiveOn: on, kind: kind,
+                share: try row.optionalDouble("share")))
+        }
+        return try await sql.raw("""
             SELECT id, name, level, parent_id, region, valid_from, valid_to, successor_id
             FROM units WHERE valid_from IS NULL OR valid_from <= \(bind: day) ORDER BY id
             """).all().map { row in
-            let validTo = try row.date("valid_to").flatMap { $0 <= CivilDate(asOf) ? $0 : nil }
-            return AdministrativeUnit(
-                id: try row.text("id"), name: try row.text("name"), level: try row.text("level"),
-                parentID: try row.optionalText("parent_id"), region: try row.optionalText("region"),
-                validFrom: try row.date("valid_from"), validTo: validTo,
-                successorID: validTo == nil ? nil : try row.optionalText("successor_id"))
+            let id = try row.text("id")
+            let validTo = try row.date("valid_to").flatMap { $0 <= today ? $0 : nil }
+            // The first parent holds until the first dated change; each change until the next.
+            let dated = changes[id] ?? []
+            var parents: [ParentLink] = try row.optionalText("parent_id").map {
+                [ParentLink(parentID: $0, validFrom: nil, validTo: dated.first?.validFrom?.adding(days: -1))]
+            } ?? []
+            for (index, link) in dated.enumerated() {
+                let next = index + 1 < dated.count ? dated[index + 1].validFrom?.adding(days: -1) : nil
+                parents.append(ParentLink(parentID: link.parentID, validFrom: link.validFrom, validTo: link.validTo ?? next))
+            }
+            var outgoing = successions[id] ?? []
+            if let validTo, validTo < today, let successor = try row.optionalText("successor_id"), !outgoing.contains(where: { $0.successorID == successor }) {
+                outgoing.insert(Succession(predecessorID: id, successorID: successor, effectiveOn: validTo.adding(days: 1), kind: .merge), at: 0)
+            }
+            var unit = AdministrativeUnit(
+                id: id, name: try row.text("name"), level: try row.text("level"), parentID: nil,
+                region: try row.optionalText("region"), validFrom: try row.date("valid_from"), validTo: validTo,
+                parents: parents, successions: outgoing)
+            unit.parentID = unit.parentID(on: today)
+            return unit
         }
     }
 
@@ -113,16 +146,18 @@ struct SQLStoreReader: StoreReader {
     func obligations() async throws -> [Obligation] {
         var completions: [String: [Obligation.Completion]] = [:]
         for row in try await sql.raw("""
-            SELECT obligation_id, occurrence, completed_at FROM obligation_completions
-            WHERE completed_at <= \(bind: instant) ORDER BY obligation_id, occurrence
+            SELECT obligation_id, unit_id, occurrence, completed_at FROM obligation_completions
+            WHERE completed_at <= \(bind: instant) ORDER BY obligation_id, unit_id, occurrence
             """).all() {
             guard let occurrence = try row.date("occurrence"),
                   let at = StoreTime.parse(try row.text("completed_at")) else { continue }
-            completions[try row.text("obligation_id"), default: []].append(.init(occurrence: occurrence, completedAt: at))
+            let unitID = try row.text("unit_id")
+            completions[try row.text("obligation_id"), default: []].append(
+                .init(occurrence: occurrence, completedAt: at, unitID: unitID.isEmpty ? nil : unitID))
         }
         return try await sql.raw("""
             SELECT id, title_vi, title_en, legal_basis, responsible_unit_id, responsible_body, submits_to, schedule,
-                   semantics, starts_on, ends_on, depends_on, reminder_days, status
+                   semantics, starts_on, ends_on, depends_on, reminder_days, status, applies_to
             FROM obligations ORDER BY id
             """).all().map { row in
             let id = try row.text("id")
@@ -136,7 +171,8 @@ struct SQLStoreReader: StoreReader {
                 startsOn: try row.date("starts_on"), endsOn: try row.date("ends_on"),
                 dependsOn: try row.optionalText("depends_on"),
                 reminderDays: try row.optionalText("reminder_days").map(ObligationSchedule.parseDays),
-                status: try row.text("status"), completions: completions[id] ?? [])
+                status: try row.text("status"), completions: completions[id] ?? [],
+                appliesTo: try row.optionalText("applies_to"))
         }
     }
 
@@ -230,7 +266,7 @@ struct SQLStoreReader: StoreReader {
 
     func provinceTargets() async throws -> [ProvinceTarget] {
         try await sql.raw("""
-            SELECT id, indicator, title_vi, title_en, target, unit, by_date, baseline, baseline_on, source
+            SELECT id, indicator, title_vi, title_en, target, unit, by_date, baseline, baseline_on, source, unit_id
             FROM province_targets ORDER BY id
             """).all().compactMap { row in
             guard let by = try row.date("by_date") else { return nil }
@@ -239,7 +275,7 @@ struct SQLStoreReader: StoreReader {
                 title: LocalizedText(vi: try row.text("title_vi"), en: try row.text("title_en")),
                 target: try row.double("target"), unit: try row.text("unit"), by: by,
                 baseline: try row.optionalDouble("baseline"), baselineOn: try row.date("baseline_on"),
-                source: try row.optionalText("source"))
+                source: try row.optionalText("source"), unitID: try row.optionalText("unit_id"))
         }
     }
 

@@ -229,5 +229,51 @@ public enum Schema {
             )
             """,
         ]),
+        // Units change over time. `units.parent_id` stays the parent a unit had from its start,
+        // and `units.successor_id` a merger into that unit the day after `valid_to`, so stores and
+        // files from version 1 keep their meaning; `unit_parents` adds dated parent changes (the
+        // 2025 reform moved communes under the province) and `unit_successions` splits, chains
+        // and renamings. Obligations may be templates over a class of units (`applies_to`), each
+        // unit completing on its own (`unit_id`, '' for an obligation of one unit or body), and a
+        // province target may count the territory of one unit.
+        Migration(version: 2, name: "units over time, duty templates, targets per unit", statements: [
+            """
+            CREATE TABLE unit_parents (
+                unit_id TEXT NOT NULL REFERENCES units(id),
+                parent_id TEXT NOT NULL REFERENCES units(id),
+                valid_from TEXT NOT NULL,
+                valid_to TEXT,
+                PRIMARY KEY (unit_id, valid_from)
+            )
+            """,
+            "CREATE INDEX unit_parents_parent ON unit_parents(parent_id)",
+            """
+            CREATE TABLE unit_successions (
+                predecessor_id TEXT NOT NULL REFERENCES units(id),
+                successor_id TEXT NOT NULL REFERENCES units(id),
+                effective_on TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('merge', 'split', 'rename')),
+                share DOUBLE PRECISION,
+                PRIMARY KEY (predecessor_id, successor_id)
+            )
+            """,
+            "ALTER TABLE obligations ADD COLUMN applies_to TEXT",
+            "ALTER TABLE province_targets ADD COLUMN unit_id TEXT REFERENCES units(id)",
+            """
+            CREATE TABLE obligation_completions_v2 (
+                obligation_id TEXT NOT NULL REFERENCES obligations(id),
+                unit_id TEXT NOT NULL DEFAULT '',
+                occurrence TEXT NOT NULL,
+                completed_at TEXT NOT NULL,
+                PRIMARY KEY (obligation_id, unit_id, occurrence)
+            )
+            """,
+            """
+            INSERT INTO obligation_completions_v2 (obligation_id, unit_id, occurrence, completed_at)
+            SELECT obligation_id, '', occurrence, completed_at FROM obligation_completions
+            """,
+            "DROP TABLE obligation_completions",
+            "ALTER TABLE obligation_completions_v2 RENAME TO obligation_completions",
+        ]),
     ]
 }

@@ -245,7 +245,11 @@ struct Alerts: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(alerts), as: UTF8.self))
         case .tsv:
             print(headers.joined(separator: "\t"))
-            for row in rows { print(row.map(SpreadsheetText.tsvField).joined(separator: "\t")) }
+            // Text cells only, through the shared neutraliser: a subject named "=cmd" must not run in Excel.
+            for row in rows {
+                print(row.map { SpreadsheetText.neutralised($0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")) }
+                    .joined(separator: "\t"))
+            }
         case .table:
             guard !rows.isEmpty else { common.say("Không có cảnh báo.", "No alerts."); return }
             // The message is last and not padded: it is long and a terminal wraps it anyway.
@@ -259,13 +263,6 @@ struct Alerts: AsyncParsableCommand {
                 print(padded.joined(separator: "  "))
             }
         }
-    }
-}
-
-/// Text bound for a spreadsheet: one cell per field.
-enum SpreadsheetText {
-    static func tsvField(_ text: String) -> String {
-        text.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
     }
 }
 

@@ -16,7 +16,7 @@ import Testing
 @Suite(.enabled(if: Backend.postgresURL != nil, "needs NTMWATCH_TEST_POSTGRES_URL (scripts/test.sh sets it)"))
 struct ModulesAcrossBackendsTests {
     static let modules: [any CheckModule] = [DeadlineCheck(), SatisfactionCheck(), DebtCheck(), DisbursementCheck(), StandardsCheck(), TargetsCheck()]
-    static let dates = ["2023-12-16", "2024-03-15", "2024-06-05", "2024-06-30", "2024-09-01", "2024-10-15", "2024-11-12", "2024-12-01", "2025-09-01", "2026-01-02"]
+    static let dates = ["2023-12-16", "2024-03-15", "2024-06-05", "2024-06-30", "2024-09-01", "2024-10-15", "2024-11-12", "2024-12-01", "2025-06-16", "2025-08-01", "2025-09-01", "2026-01-02"]
 
     /// The built-in modules, and the SQL rule modules shipped in Config/modules.
     static func allModules() throws -> [any CheckModule] {

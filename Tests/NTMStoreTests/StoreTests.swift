@@ -41,7 +41,7 @@ import Testing
 
         let asOf = InstantFixture.october2024
         let snapshot = try await scratch.store.withReader(asOf: asOf) { try await StoreSnapshot(reading: $0) }
-        #expect(snapshot.units.count == 139)
+        #expect(snapshot.units.count == 140)
         #expect(snapshot.projects.first { $0.id == "DA-QA-01" }?.totalVND == 5_200_000_000)
         if backend == .postgres {
             let reference = try await ScratchStore(.sqlite)

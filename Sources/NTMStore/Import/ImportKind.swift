@@ -29,6 +29,8 @@ enum FieldType: Sendable {
     case days
     /// `{"mountain": 70}`.
     case regionThresholds
+    /// A ``UnitSelector`` (`level=commune;tier=ntm`).
+    case selector
 }
 
 struct FieldSpec: Sendable {
@@ -52,7 +54,7 @@ typealias RowCheck = @Sendable ([String: Cell]) -> (column: String, reason: Loca
 
 /// Each kind of file `ntmwatch import` accepts, and the table it fills.
 public enum ImportKind: String, Sendable, CaseIterable {
-    case units, criteriaSets = "criteria-sets", criteria, assessments, recognitions, roadmap
+    case units, unitParents = "unit-parents", unitSuccessions = "unit-successions", criteriaSets = "criteria-sets", criteria, assessments, recognitions, roadmap
     case submissions, obligations, completions, projects, disbursements, debts
     case repaymentPlans = "repayment-plans", capitalPlans = "capital-plans"
     case capitalDisbursements = "capital-disbursements", reallocationReports = "reallocation-reports"
@@ -61,6 +63,8 @@ public enum ImportKind: String, Sendable, CaseIterable {
     var table: String {
         switch self {
         case .units: "units"
+        case .unitParents: "unit_parents"
+        case .unitSuccessions: "unit_successions"
         case .criteriaSets: "criteria_sets"
         case .criteria: "criteria"
         case .assessments: "assessments"
@@ -83,7 +87,7 @@ public enum ImportKind: String, Sendable, CaseIterable {
 
     /// The order a whole folder is imported in, so references exist before they are used.
     public static let dependencyOrder: [ImportKind] = [
-        .units, .criteriaSets, .criteria, .assessments, .recognitions, .roadmap, .submissions, .obligations,
+        .units, .unitParents, .unitSuccessions, .criteriaSets, .criteria, .assessments, .recognitions, .roadmap, .submissions, .obligations,
         .completions, .projects, .disbursements, .debts, .repaymentPlans, .capitalPlans, .capitalDisbursements,
         .reallocationReports, .surveys, .targets,
     ]
@@ -112,6 +116,29 @@ struct KindSpec: Sendable {
                 FieldSpec("valid_to", ["hiệu lực đến"], .date),
                 FieldSpec("successor_id", ["đơn vị kế thừa", "successor"], .unit),
             ], key: ["id"], checks: [dateOrder("valid_from", "valid_to")])
+        case .unitParents:
+            return KindSpec(fields: [
+                FieldSpec("unit_id", unitAliases, .unit, required: true),
+                FieldSpec("parent_id", ["cấp trên", "mã cấp trên", "parent"], .unit, required: true),
+                FieldSpec("valid_from", ["hiệu lực từ", "từ ngày"], .date, required: true),
+                FieldSpec("valid_to", ["hiệu lực đến", "đến ngày"], .date),
+            ], key: ["unit_id", "valid_from"], checks: [dateOrder("valid_from", "valid_to"), { row in
+                row["unit_id"] != .null && row["unit_id"] == row["parent_id"]
+                    ? ("parent_id", LocalizedText(vi: "đơn vị không thể là cấp trên của chính nó", en: "a unit cannot be its own parent"))
+                    : nil
+            }])
+        case .unitSuccessions:
+            return KindSpec(fields: [
+                FieldSpec("predecessor_id", ["đơn vị cũ", "predecessor"], .unit, required: true),
+                FieldSpec("successor_id", ["đơn vị kế thừa", "successor"], .unit, required: true),
+                FieldSpec("effective_on", ["hiệu lực từ", "ngày hiệu lực"], .date, required: true),
+                FieldSpec("kind", ["hình thức"], .choice(Succession.Kind.allCases.map(\.rawValue)), default: .text("merge")),
+                FieldSpec("share", ["tỷ lệ"], .number(0...1)),
+            ], key: ["predecessor_id", "successor_id"], checks: [{ row in
+                row["predecessor_id"] != .null && row["predecessor_id"] == row["successor_id"]
+                    ? ("successor_id", LocalizedText(vi: "đơn vị không thể kế thừa chính nó", en: "a unit cannot succeed itself"))
+                    : nil
+            }])
         case .criteriaSets:
             return KindSpec(fields: [
                 FieldSpec("id", ["mã bộ tiêu chí"], .text, required: true),
@@ -193,13 +220,16 @@ struct KindSpec: Sendable {
                 FieldSpec("depends_on", ["sau bước"], .reference(table: "obligations")),
                 FieldSpec("reminder_days", ["nhắc trước (ngày)"], .days),
                 FieldSpec("status", ["trạng thái"], .choice(["open", "cancelled"]), default: .text("open")),
+                FieldSpec("applies_to", ["áp dụng cho"], .selector),
             ], key: ["id"], checks: [dateOrder("starts_on", "ends_on")])
         case .completions:
             return KindSpec(fields: [
                 FieldSpec("obligation_id", ["mã nhiệm vụ"], .reference(table: "obligations"), required: true),
+                // Empty for an obligation of one unit or body; the completing unit for a template.
+                FieldSpec("unit_id", unitAliases, .unit, default: .text("")),
                 FieldSpec("occurrence", ["kỳ", "hạn của kỳ"], .date, required: true),
                 FieldSpec("completed_at", ["hoàn thành lúc", "ngày hoàn thành"], .instant, required: true),
-            ], key: ["obligation_id", "occurrence"], checks: [])
+            ], key: ["obligation_id", "unit_id", "occurrence"], checks: [])
         case .projects:
             return KindSpec(fields: [
                 FieldSpec("id", ["mã dự án", "mã số dự án"], .text, required: true),
@@ -307,6 +337,7 @@ struct KindSpec: Sendable {
                 FieldSpec("baseline", ["giá trị gốc"], .number(-1e15...1e15)),
                 FieldSpec("baseline_on", ["ngày giá trị gốc"], .date),
                 FieldSpec("source", ["nguồn"], .text),
+                FieldSpec("unit_id", ["phạm vi", "scope", "mã đơn vị"], .unit),
             ], key: ["id"], checks: [percentAtMost100("target", unitColumn: "unit"), percentAtMost100("baseline", unitColumn: "unit")])
         }
     }

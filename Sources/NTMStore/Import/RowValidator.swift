@@ -16,6 +16,8 @@ struct RowValidator {
     private var criteria: [String: [String: String]] = [:]
     /// Stored parent links, for the cycle check of a units import.
     private var storedParents: [String: String] = [:]
+    /// Obligations that are templates (`applies_to`), whose completions name a unit.
+    private var templates: Set<String> = []
 
     init(kind: ImportKind, spec: KindSpec, file: TabularFile, connection: StoreConnection) async throws {
         self.kind = kind
@@ -43,6 +45,9 @@ struct RowValidator {
         }
         if kind == .obligations {
             existingIDs["obligations", default: []].formUnion(file.records.compactMap { Self.cell($0, spec.fields[0]) })
+        }
+        if kind == .completions {
+            templates = Set(try await sql.raw("SELECT id FROM obligations WHERE applies_to IS NOT NULL").all().map { try $0.text("id") })
         }
         if kind == .assessments {
             for row in try await sql.raw("SELECT set_id, code, unit FROM criteria").all() {
@@ -84,6 +89,7 @@ struct RowValidator {
                 row["id"] = .text(units.derivedID(name: name, parentID: row["parent_id"].flatMap(\.text)))
             }
             if kind == .assessments { checkCriterion(row, record: record) }
+            if kind == .completions { checkCompletionUnit(row, record: record) }
             if problems.count == before {
                 for check in spec.checks {
                     if let failure = check(row) {
@@ -191,7 +197,8 @@ struct RowValidator {
             return .text(normalized)
         case .unit:
             let parent = Importer.parentHeaders.lazy.compactMap { record.cells[$0] }.first { !$0.isEmpty }
-            switch units.resolve(text, parent: kind == .units ? nil : parent) {
+            // In a units or unit-parents file the parent column is the new parent, not a hint.
+            switch units.resolve(text, parent: kind == .units || kind == .unitParents ? nil : parent) {
             case .found(let id): return .text(id)
             case .missing:
                 problem(row, column, text, vi: "không có đơn vị này trong kho dữ liệu", en: "unknown unit")
@@ -220,6 +227,21 @@ struct RowValidator {
                 return .null
             }
             return .text(days.map { String($0!) }.joined(separator: ","))
+        case .selector:
+            do {
+                let selector = try UnitSelector(text)
+                let unknown = selector.namedUnitIDs.filter { !units.contains(id: $0) }
+                guard unknown.isEmpty else {
+                    problem(row, column, text, vi: "không có đơn vị: \(unknown.sorted().joined(separator: ", ")) (ghi mã đơn vị)",
+                            en: "no such unit: \(unknown.sorted().joined(separator: ", ")) (give unit ids)")
+                    return .null
+                }
+                return .text(selector.text)
+            } catch {
+                problem(row, column, text, vi: "bộ chọn không đọc được ở '\(error.clause)': \(error.reason.vi); xem tài liệu nhập dữ liệu",
+                        en: "unreadable selector at '\(error.clause)': \(error.reason.en); see the import documentation")
+                return .null
+            }
         case .regionThresholds:
             guard let table = StoreTime.regionThresholds(text),
                   table.keys.allSatisfy(["plains", "midland", "mountain"].contains) else {
@@ -228,6 +250,21 @@ struct RowValidator {
             }
             let data = (try? JSONEncoder.sorted.encode(table)) ?? Data()
             return .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// A template's duty is per unit, so its completion must say which unit; any other
+    /// obligation's completion must not, or it would never count.
+    private mutating func checkCompletionUnit(_ row: [String: Cell], record: TabularFile.Record) {
+        guard case .text(let obligation) = row["obligation_id"] else { return }
+        let named = row["unit_id"].flatMap(\.text).map { !$0.isEmpty } ?? false
+        if templates.contains(obligation) && !named {
+            problem(record.row, "unit_id", nil, vi: "nhiệm vụ \(obligation) áp dụng cho nhóm đơn vị (applies_to): ghi đơn vị đã hoàn thành",
+                    en: "obligation \(obligation) is a template (applies_to): name the unit that completed it")
+        } else if !templates.contains(obligation) && named {
+            problem(record.row, "unit_id", row["unit_id"]?.text,
+                    vi: "nhiệm vụ \(obligation) không áp dụng theo nhóm đơn vị: để trống cột này",
+                    en: "obligation \(obligation) is not a template: leave this column empty")
         }
     }
 
@@ -243,43 +280,56 @@ struct RowValidator {
         }
     }
 
-    /// Orders units so that each parent is written before its children, and reports a cycle.
+    /// Orders units so that each parent and each successor is written before the units that name
+    /// it (a merged unit may be listed before the unit it merged into), and reports a cycle with
+    /// its row and column instead of leaving the store to refuse a foreign key.
     private mutating func parentsFirst(_ rows: [[String: Cell]], _ rowNumbers: [Int]) -> [[String: Cell]] {
-        var parentOf = storedParents
+        var references = storedParents.mapValues { [("parent_id", $0)] }
         var indexOf: [String: Int] = [:]
         for (index, row) in rows.enumerated() {
             guard case .text(let id) = row["id"] else { continue }
             indexOf[id] = index
-            switch row["parent_id"] {
-            case .text(let parent)?: parentOf[id] = parent
-            case nil: break                     // the file does not give parents: the stored one stays
-            default: parentOf[id] = nil
+            references[id] = ["parent_id", "successor_id"].compactMap { column in
+                switch row[column] {
+                case .text(let target)?: return (column, target)
+                // A file without the column leaves the stored parent in place (absent keeps, empty clears).
+                case nil where column == "parent_id": return storedParents[id].map { (column, $0) }
+                default: return nil
+                }
             }
         }
         for (index, row) in rows.enumerated() {
             guard case .text(let start) = row["id"] else { continue }
-            var seen: [String] = [start]
-            var current = start
-            while let parent = parentOf[current] {
-                if parent == start {
-                    problem(rowNumbers[index], "parent_id", row["parent_id"]?.text,
-                            vi: "vòng lặp cấp trên: \((seen + [start]).joined(separator: " → "))",
-                            en: "parent cycle: \((seen + [start]).joined(separator: " → "))")
-                    break
+            for (column, first) in references[start] ?? [] {
+                // Follows the same kind of link only: a successor's parent is no cycle.
+                var seen: [String] = [start]
+                var current: String? = first
+                while let next = current {
+                    if next == start {
+                        let what = column == "parent_id" ? ("vòng lặp cấp trên", "parent cycle") : ("vòng lặp đơn vị kế thừa", "successor cycle")
+                        problem(rowNumbers[index], column, row[column]?.text,
+                                vi: "\(what.0): \((seen + [start]).joined(separator: " → "))",
+                                en: "\(what.1): \((seen + [start]).joined(separator: " → "))")
+                        break
+                    }
+                    if seen.contains(next) { break }
+                    seen.append(next)
+                    current = references[next]?.first { $0.0 == column }?.1
                 }
-                if seen.contains(parent) { break }
-                seen.append(parent)
-                current = parent
             }
         }
         guard problems.isEmpty else { return [] }
-        func depth(_ id: String) -> Int {
-            var depth = 0, current = id
-            while let parent = parentOf[current], depth < parentOf.count { depth += 1; current = parent }
-            return depth
+        // Depth over both links: a row comes after every unit of the file it refers to.
+        var depthOf: [String: Int] = [:]
+        func depth(_ id: String, _ visiting: Set<String> = []) -> Int {
+            if let known = depthOf[id] { return known }
+            guard indexOf[id] != nil, !visiting.contains(id) else { return 0 }
+            let result = (references[id] ?? []).map { depth($0.1, visiting.union([id])) + 1 }.max() ?? 0
+            depthOf[id] = result
+            return result
         }
         return rows.enumerated().sorted { a, b in
-            let da = a.element["id"]?.text.map(depth) ?? 0, db = b.element["id"]?.text.map(depth) ?? 0
+            let da = a.element["id"]?.text.map { depth($0) } ?? 0, db = b.element["id"]?.text.map { depth($0) } ?? 0
             return da == db ? a.offset < b.offset : da < db
         }.map(\.element)
     }
@@ -345,6 +395,8 @@ struct UnitDirectory {
         byExactName[NameKey.exact(entry.name), default: []].append(entry)
         byFoldedName[NameKey.folded(entry.name), default: []].append(entry)
     }
+
+    func contains(id: String) -> Bool { byID[id] != nil }
 
     /// By id first; then by name (exact, then without diacritics when that is unique), within
     /// `parent` (an id or a name) when one is given.

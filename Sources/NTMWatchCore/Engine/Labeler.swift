@@ -8,17 +8,21 @@ import NTMStore
 /// sits in the administrative hierarchy (one label per level, e.g. `district`, `province`), so
 /// that routes can send each office its own units' alerts.
 struct Labeler: Sendable {
-    let units: [String: AdministrativeUnit]
+    let units: UnitMap
+    /// The evaluation day: labels are those of the hierarchy in force then.
+    let day: CivilDate
     let instance: String
 
-    init(units: [String: AdministrativeUnit], instance: String) {
-        self.units = units
+    init(units: [String: AdministrativeUnit], instance: String, day: CivilDate = CivilDate(Date())) {
+        self.units = UnitMap(units)
+        self.day = day
         self.instance = instance
     }
 
     init(store: Store, at instant: Date, instance: String) async throws {
         let units = try await store.withReader(asOf: instant) { try await $0.units() }
-        self.init(units: Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }), instance: instance)
+        self.init(units: Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
+                  instance: instance, day: CivilDate(instant))
     }
 
     func label(_ findings: [Finding], of check: ConfiguredCheck) -> [LabeledFinding] {
@@ -49,16 +53,25 @@ struct Labeler: Sendable {
                               severity: rule.defaultSeverity, pendingFor: .zero)
     }
 
-    /// `{commune: …, district: …, province: …}` for a unit, by each ancestor's level.
+    /// `{commune: …, district: …, province: …}` for a unit, by each ancestor's level, as in force
+    /// on the evaluation day. A unit that no longer exists is routed as its heir (a merged commune
+    /// as the commune it merged into); one abolished without heir, by its last parent's heir (a
+    /// district abolished in 2025 goes to its province, or the province that province merged into).
     func hierarchy(of unitID: String?) -> [String: String] {
+        guard let unitID, units[unitID] != nil else { return [:] }
+        var start = units.heir(of: unitID, on: day)
+        var seen: Set<String> = []
+        var dead = unitID
+        while start == nil, seen.insert(dead).inserted, let end = units[dead]?.validTo,
+              let parentID = units[dead]?.parentID(on: end) {
+            start = units.heir(of: parentID, on: day)
+            dead = parentID
+        }
+        guard let start, let unit = units[start] else { return [:] }
         var labels: [String: String] = [:]
-        var current = unitID.flatMap { units[$0] }
-        var steps = 0
-        while let unit = current, steps < 16 {
+        for unit in [unit] + units.ancestors(of: start, on: day) {
             let name = unit.level.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }
             if !name.isEmpty, labels[name] == nil { labels[name] = unit.id }
-            current = unit.parentID.flatMap { units[$0] }
-            steps += 1
         }
         return labels
     }

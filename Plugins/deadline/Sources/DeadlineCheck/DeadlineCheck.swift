@@ -50,7 +50,14 @@ public struct DeadlineCheck: CheckModule {
                 vi: "Nhiệm vụ {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
                 en: "Obligation {subject}: {problem_en}; fix this row in the store"),
             source: RuleSource("ntmwatch", "Check modules"))
-        static let all = [dueSoon, overdue, escalated, stageAtRisk, completedLate, badData]
+        static let calendarMissing = Rule(
+            id: "deadline.calendar_missing", title: LocalizedText(vi: "Thiếu lịch hồ sơ công nhận", en: "Dossier calendar missing"),
+            defaultSeverity: .warning, messageID: "5b0f6c1e9a7d4e2f8c3b1a0d9e8f7a61",
+            template: LocalizedText(
+                vi: "Lộ trình năm {year} có {unit_count} đơn vị ({units}) nhưng thiết lập dossier_calendar không có ngày cho năm này: các bước hồ sơ không được theo dõi; thêm \"{year}\" vào dossier_calendar",
+                en: "The {year} roadmap has {unit_count} units ({units}) but the dossier_calendar setting has no dates for that year: their dossier stages are not watched; add \"{year}\" to dossier_calendar"),
+            source: RuleSource("ntmwatch", "Check modules"))
+        static let all = [dueSoon, overdue, escalated, stageAtRisk, completedLate, badData, calendarMissing]
     }
 
     public var descriptor: ModuleDescriptor {
@@ -115,6 +122,7 @@ public struct DeadlineCheck: CheckModule {
     static func findings(today: CivilDate, parameters: Parameters, units: [String: AdministrativeUnit],
                          obligations: [Obligation], roadmap: [RoadmapEntry], recognitions: [Recognition],
                          submissions: [DossierSubmission]) -> [Finding] {
+        let map = UnitMap(units)
         var findings: [Finding] = []
         var duties: [Duty] = []
         let horizon = (parameters.reminderDays.max() ?? 0) + 1
@@ -127,24 +135,59 @@ public struct DeadlineCheck: CheckModule {
                                         en: "the due date '\(obligation.rawSchedule)' is missing or not a real date"))
                 continue
             }
-            if let unitID = obligation.responsibleUnitID, units[unitID] == nil {
+            if let selectorText = obligation.appliesTo {
+                do {
+                    let selector = try UnitSelector(selectorText)
+                    for unit in selector.matches(in: map, recognitions: recognitions, on: today) {
+                        duties += Duty.from(obligation, schedule: schedule, window: window, unit: unit)
+                    }
+                } catch {
+                    findings.append(badData(subject, vi: "bộ chọn applies_to '\(selectorText)' không đọc được: \(error.reason.vi)",
+                                            en: "the applies_to selector '\(selectorText)' is unreadable: \(error.reason.en)"))
+                }
+                continue
+            }
+            guard let unitID = obligation.responsibleUnitID else {
+                duties += Duty.from(obligation, schedule: schedule, window: window, unit: nil)
+                continue
+            }
+            guard let unit = map[unitID] else {
                 findings.append(badData(subject, vi: "đơn vị chủ trì '\(unitID)' không có trong danh mục đơn vị",
                                         en: "the responsible unit '\(unitID)' is not a known unit"))
                 continue
             }
-            let responsible = obligation.responsibleUnitID.flatMap { units[$0]?.nameWithKind } ?? obligation.responsibleBody ?? "—"
-            duties += Duty.from(obligation, schedule: schedule, window: window, responsible: responsible)
+            // Occurrences due while the unit existed stay its own; later ones pass to its heir,
+            // and die with a unit abolished without one (a district after 1/7/2025).
+            let own = Duty.from(obligation, schedule: schedule, window: window, unit: unit)
+            guard let end = unit.validTo, end < today else {
+                duties += own
+                continue
+            }
+            duties += own.filter { $0.occurrence.nominal <= end }
+            if let heirID = map.heir(of: unitID, on: today), heirID != unitID, let heir = map[heirID] {
+                duties += Duty.from(obligation, schedule: schedule, window: window, unit: heir).filter { $0.occurrence.nominal > end }
+            }
         }
 
         let recognized = Set(recognitions.filter { $0.revokedOn == nil }.map { "\($0.unitID)/\($0.tier)" })
-        for entry in roadmap where !recognized.contains("\(entry.unitID)/\(entry.tier)") {
-            guard let unit = units[entry.unitID] else { continue }
-            duties += Duty.dossierStages(for: entry, unit: unit, units: units, calendar: parameters.calendar, submissions: submissions)
+        var uncovered: [Int: [String]] = [:]
+        for entry in map.roadmap(roadmap, on: today) where !recognized.contains("\(entry.unitID)/\(entry.tier)") {
+            guard let unit = map[entry.unitID] else { continue }
+            let stages = Duty.dossierStages(for: entry, unit: unit, map: map, calendar: parameters.calendar, submissions: submissions)
+            if parameters.calendar.stages(year: entry.targetYear, tier: entry.tier).isEmpty {
+                uncovered[entry.targetYear, default: []].append(unit.name)
+            }
+            duties += stages
+        }
+        for (year, names) in uncovered.sorted(by: { $0.key < $1.key }) where year >= today.year {
+            findings.append(Finding(
+                rule: Rules.calendarMissing, subject: Subject(kind: "configuration", id: "dossier_calendar/\(year)", name: "dossier_calendar \(year)"),
+                values: ["year": .text(String(year)), "unit_count": .integer(Int64(names.count)), "units": .list(names.sorted())]))
         }
 
         let byKey = Dictionary(grouping: duties, by: \.key)
         for duty in duties {
-            findings += evaluate(duty, today: today, parameters: parameters, units: units, earlier: earlierStage(of: duty, in: byKey))
+            findings += evaluate(duty, today: today, parameters: parameters, map: map, earlier: earlierStage(of: duty, in: byKey))
         }
         return findings
     }
@@ -156,7 +199,7 @@ public struct DeadlineCheck: CheckModule {
     }
 
     static func evaluate(_ duty: Duty, today: CivilDate, parameters: Parameters,
-                         units: [String: AdministrativeUnit], earlier: Duty?) -> [Finding] {
+                         map: UnitMap, earlier: Duty?) -> [Finding] {
         let occurrence = duty.occurrence
         var values: [String: Value] = [
             "due_date": .date(occurrence.nominal), "last_day": .date(occurrence.lastDay),
@@ -178,8 +221,11 @@ public struct DeadlineCheck: CheckModule {
             let daysOverdue = occurrence.daysOverdue(on: today)
             values["days_overdue"] = .integer(Int64(daysOverdue))
             findings.append(Finding(rule: Rules.overdue, subject: duty.subject, values: values))
+            // The level above as it stands today: a commune of an abolished district escalates to
+            // the province, a merged unit's late duty to its heir's parent.
             if daysOverdue > parameters.escalateAfter,
-               let parentID = duty.subject.unitID.flatMap({ units[$0]?.parentID }), let parent = units[parentID] {
+               let unitID = duty.subject.unitID, let current = map.heir(of: unitID, on: today),
+               let parent = map.parent(of: current, on: today) {
                 var escalated = values
                 escalated["escalation_target_name"] = .text(parent.nameWithKind)
                 findings.append(Finding(rule: Rules.escalated, subject: duty.subject,

@@ -20,55 +20,85 @@ struct Duty: Sendable {
 }
 
 extension Duty {
-    /// Occurrences of a stored obligation in `window`, with their completions.
+    /// Occurrences of a stored obligation in `window`, with their completions. `unit` is the unit
+    /// that must act: the responsible unit, its heir, or one unit a template binds (which then
+    /// completes on its own); nil for an obligation of a body that is not a unit.
     static func from(_ obligation: Obligation, schedule: Obligation.Schedule, window: ClosedRange<CivilDate>,
-                     responsible: String) -> [Duty] {
+                     unit: AdministrativeUnit?) -> [Duty] {
         let occurrences = OccurrenceCalendar.occurrences(
             of: schedule, semantics: obligation.semantics, startsOn: obligation.startsOn, endsOn: obligation.endsOn, in: window)
         let recurring: Bool
         if case .once = schedule { recurring = false } else { recurring = true }
+        let template = obligation.appliesTo != nil
+        let completions = template ? obligation.completions.filter { $0.unitID == unit?.id } : obligation.completions
+        let responsible = template || obligation.responsibleUnitID != nil ? unit?.nameWithKind ?? "—" : obligation.responsibleBody ?? "—"
+        let baseID = template ? "\(obligation.id)/\(unit?.id ?? "")" : obligation.id
+        let baseName = template ? "\(obligation.title.vi) — \(unit?.name ?? "")" : obligation.title.vi
         return occurrences.map { occurrence in
             // A one-off has one occurrence, so any completion of it counts, whatever date it names.
             let completion = recurring
-                ? obligation.completions.filter { $0.occurrence == occurrence.nominal }.min { $0.completedAt < $1.completedAt }
-                : obligation.completions.min { $0.completedAt < $1.completedAt }
-            let id = recurring ? "\(obligation.id)@\(occurrence.nominal)" : obligation.id
-            let name = recurring ? "\(obligation.title.vi) (kỳ \(occurrence.nominal.vietnamese))" : obligation.title.vi
-            return Duty(key: obligation.id, subject: Subject(kind: "obligation", id: id, name: name, unitID: obligation.responsibleUnitID),
+                ? completions.filter { $0.occurrence == occurrence.nominal }.min { $0.completedAt < $1.completedAt }
+                : completions.min { $0.completedAt < $1.completedAt }
+            let id = recurring ? "\(baseID)@\(occurrence.nominal)" : baseID
+            let name = recurring ? "\(baseName) (kỳ \(occurrence.nominal.vietnamese))" : baseName
+            return Duty(key: template ? baseID : obligation.id,
+                        subject: Subject(kind: "obligation", id: id, name: name, unitID: unit?.id),
                         occurrence: occurrence, completion: completion, reminderDays: obligation.reminderDays,
                         responsible: responsible, submitsTo: obligation.submitsTo, legalBasis: obligation.legalBasis,
-                        dependsOn: obligation.dependsOn)
+                        dependsOn: obligation.dependsOn.map { template ? "\($0)/\(unit?.id ?? "")" : $0 })
         }
     }
 
     static let tierNames = ["ntm": "NTM", "nang_cao": "NTM nâng cao", "kieu_mau": "NTM kiểu mẫu"]
 
-    /// The two dossier stages of a roadmap entry, done when the store records the submission.
-    static func dossierStages(for entry: RoadmapEntry, unit: AdministrativeUnit, units: [String: AdministrativeUnit],
+    /// The dossier stages of a roadmap entry, done when the store records the submission. Each
+    /// stage goes to the unit's parent in force on its due date: a commune under a district has
+    /// "xã trình huyện" then "huyện trình tỉnh"; a commune directly under the province (districts
+    /// were abolished on 1/7/2025) has one stage, "xã trình tỉnh", due on the province's date.
+    static func dossierStages(for entry: RoadmapEntry, unit: AdministrativeUnit, map: UnitMap,
                               calendar: DossierCalendar, submissions: [DossierSubmission]) -> [Duty] {
         let stages = calendar.stages(year: entry.targetYear, tier: entry.tier)
-        let parent = unit.parentID.flatMap { units[$0] }
-        let upper = parent?.parentID.flatMap { units[$0] }
+        guard let firstDate = stages[.communeToDistrict] ?? stages[.districtToProvince] else { return [] }
         let tierName = tierNames[entry.tier] ?? entry.tier
         func key(_ stage: DossierSubmission.Stage) -> String { "dossier/\(unit.id)/\(entry.tier)/\(entry.targetYear)/\(stage.rawValue)" }
-        var duties: [Duty] = []
-        for stage in DossierSubmission.Stage.allCases {
-            guard let due = stages[stage] else { continue }
-            let submitted = submissions.filter {
-                $0.unitID == unit.id && $0.tier == entry.tier && $0.year == entry.targetYear && $0.stage == stage
+        func submitted(_ stages: Set<DossierSubmission.Stage>) -> CivilDate? {
+            submissions.filter {
+                $0.unitID == unit.id && $0.tier == entry.tier && $0.year == entry.targetYear && stages.contains($0.stage)
             }.map(\.submittedOn).min()
-            let (responsibleUnit, receiver, step): (AdministrativeUnit?, AdministrativeUnit?, String) = switch stage {
-            case .communeToDistrict: (unit, parent, "xã trình huyện")
-            case .districtToProvince: (parent ?? unit, upper ?? parent, "huyện trình tỉnh")
-            }
+        }
+        func duty(_ stage: DossierSubmission.Stage, due: CivilDate, responsible: AdministrativeUnit?, receiver: AdministrativeUnit?,
+                  step: String, done: CivilDate?, dependsOn: String?) -> Duty {
             let name = "Hồ sơ \(tierName) năm \(entry.targetYear) của \(unit.name): \(step)"
-            duties.append(Duty(
-                key: key(stage), subject: Subject(kind: "dossier_stage", id: key(stage), name: name, unitID: responsibleUnit?.id),
+            return Duty(
+                key: key(stage), subject: Subject(kind: "dossier_stage", id: key(stage), name: name, unitID: responsible?.id),
                 occurrence: Occurrence(nominal: due, semantics: .before),
-                completion: submitted.map { Obligation.Completion(occurrence: due, completedAt: $0.startInstant()) },
-                reminderDays: nil, responsible: responsibleUnit?.nameWithKind ?? unit.nameWithKind, submitsTo: receiver?.nameWithKind,
-                legalBasis: entry.note,
-                dependsOn: stage == .districtToProvince && stages[.communeToDistrict] != nil ? key(.communeToDistrict) : nil))
+                completion: done.map { Obligation.Completion(occurrence: due, completedAt: $0.startInstant()) },
+                reminderDays: nil, responsible: responsible?.nameWithKind ?? unit.nameWithKind, submitsTo: receiver?.nameWithKind,
+                legalBasis: entry.note, dependsOn: dependsOn)
+        }
+
+        let parent = map.parent(of: unit.id, on: firstDate)
+        if let parent, map.parent(of: parent.id, on: firstDate) == nil {
+            // No level between the unit and the top: one submission, straight to it.
+            let due = stages[.districtToProvince] ?? firstDate
+            return [duty(.communeToDistrict, due: due, responsible: unit, receiver: parent,
+                         step: "trình \(parent.level == "province" ? "tỉnh" : parent.name)",
+                         done: submitted(Set(DossierSubmission.Stage.allCases)), dependsOn: nil)]
+        }
+        var duties: [Duty] = []
+        if let due = stages[.communeToDistrict] {
+            duties.append(duty(.communeToDistrict, due: due, responsible: unit, receiver: parent, step: "xã trình huyện",
+                               done: submitted([.communeToDistrict]), dependsOn: nil))
+        }
+        if let due = stages[.districtToProvince] {
+            let district = map.parent(of: unit.id, on: due)
+            // A district abolished before its stage leaves nobody to chase at that level.
+            if district == nil || district.map({ map.isAbolished($0.id, on: due) }) == false {
+                let upper = district.flatMap { map.parent(of: $0.id, on: due) }
+                duties.append(duty(.districtToProvince, due: due, responsible: district ?? unit, receiver: upper ?? district,
+                                   step: "huyện trình tỉnh", done: submitted([.districtToProvince]),
+                                   dependsOn: stages[.communeToDistrict] != nil ? key(.communeToDistrict) : nil))
+            }
         }
         return duties
     }

@@ -119,10 +119,12 @@ public struct DebtCheck: CheckModule {
 
     public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
         let store = context.store
+        let map = try await store.unitMap()
         return Self.findings(
             today: context.today, parameters: try Parameters(context.settings),
-            units: try await store.unitsByID(),
-            standing: Standing(recognitions: try await store.recognitions(), roadmap: try await store.roadmap()),
+            units: map.units,
+            standing: Standing(recognitions: try await store.recognitions(),
+                               roadmap: map.roadmap(try await store.roadmap(), on: context.today)),
             projects: try await store.projects())
     }
 
@@ -152,7 +154,10 @@ public struct DebtCheck: CheckModule {
             findings += handover(ledger, today: today, parameters: parameters)
             findings += counterpart(ledger, today: today, parameters: parameters)
         }
-        let byUnit = Dictionary(grouping: usable, by: \.project.communeID)
+        // A merged commune's projects count against the commune that carries it today, with that
+        // commune's recognition and roadmap; before the merger they are the old commune's.
+        let map = UnitMap(units)
+        let byUnit = Dictionary(grouping: usable) { map.heir(of: $0.project.communeID, on: today) ?? $0.project.communeID }
         for unitID in byUnit.keys.sorted() {
             guard let unit = units[unitID], let ledgers = byUnit[unitID] else { continue }
             findings += unitDebt(unit, ledgers, today: today, parameters: parameters, standing: standing)

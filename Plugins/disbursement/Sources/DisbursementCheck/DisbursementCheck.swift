@@ -228,12 +228,15 @@ public struct DisbursementCheck: CheckModule {
     static func reallocationReports(_ progress: [PlanProgress], today: CivilDate, parameters: Parameters,
                                     units: [String: AdministrativeUnit], reports: [ReallocationReport]) -> [Finding] {
         guard today >= parameters.reportFrom.in(today.year) else { return [] }
-        let filed = Set(reports.filter { $0.year == today.year && $0.filedOn <= today }.map(\.unitID))
+        // Plans and reports of a merged unit are its heir's: the heir reports for the whole territory.
+        let map = UnitMap(units)
+        func owner(_ unitID: String) -> String { map.heir(of: unitID, on: today) ?? unitID }
+        let filed = Set(reports.filter { $0.year == today.year && $0.filedOn <= today }.map { owner($0.unitID) })
         let yearEnd = CivilDate(year: today.year, month: 12, day: 31)!
         let dueBefore = parameters.reportDueBefore.in(today.year)
         let thisYear = progress.filter { $0.plan.year == today.year && $0.plan.carriedOverFrom == nil }
         var findings: [Finding] = []
-        for (unitID, plans) in Dictionary(grouping: thisYear, by: \.plan.unitID).sorted(by: { $0.key < $1.key }) {
+        for (unitID, plans) in Dictionary(grouping: thisYear, by: { owner($0.plan.unitID) }).sorted(by: { $0.key < $1.key }) {
             guard !filed.contains(unitID), let unit = units[unitID] else { continue }
             let assigned = plans.reduce(0) { $0 + $1.plan.assignedVND }
             let projected = plans.reduce(0.0) { $0 + $1.projectedVND(at: yearEnd) }

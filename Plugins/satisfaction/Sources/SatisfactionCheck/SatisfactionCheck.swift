@@ -94,8 +94,11 @@ public struct SatisfactionCheck: CheckModule {
     public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
         let parameters = try Parameters(context.settings)
         let store = context.store
-        let units = try await store.unitsByID()
-        let standing = Standing(recognitions: try await store.recognitions(), roadmap: try await store.roadmap())
+        let map = try await store.unitMap()
+        let units = map.units
+        // A merged unit's roadmap binds its heir, which needs surveys of its own residents.
+        let standing = Standing(recognitions: try await store.recognitions(),
+                                roadmap: map.roadmap(try await store.roadmap(), on: context.today))
         // `surveys()` cannot return a row whose date is not a date; find those here so they are
         // reported rather than silently missing from the rates.
         let unreadable = try await store.query("SELECT id, unit_id, surveyed_on FROM surveys ORDER BY id", parameters: [])
@@ -130,7 +133,9 @@ public struct SatisfactionCheck: CheckModule {
 
         let series = Dictionary(grouping: usable) { UnitKind(unitID: $0.unitID, kind: $0.kind) }
         for (key, surveys) in series.sorted(by: { ($0.key.unitID, $0.key.kind) < ($1.key.unitID, $1.key.kind) }) {
-            guard let unit = units[key.unitID] else { continue }
+            // A unit that no longer exists is judged no more: its surveys measured residents of a
+            // territory that is now part of another unit, which must survey them again.
+            guard let unit = units[key.unitID], unit.isValid(on: today) else { continue }
             let ordered = surveys.sorted { ($0.surveyedOn, $0.id) < ($1.surveyedOn, $1.id) }
             findings += judge(latest: ordered[ordered.count - 1], previous: ordered.dropLast().last, unit: unit,
                               today: today, parameters: parameters, standing: standing)

@@ -43,8 +43,8 @@ struct Indicators {
 
     /// The indicator as it stood on `day`; nil for an indicator this module does not know, or one
     /// the store has no data for on that day (no commune assessed).
-    func reading(_ indicator: String, on day: CivilDate) -> Reading? {
-        let current = units.values.filter { $0.isValid(on: day) }
+    func reading(_ indicator: String, on day: CivilDate, scope: String? = nil) -> Reading? {
+        guard let current = territory(scope, on: day) else { return nil }
         let communes = current.filter { $0.level == "commune" }
         let villages = current.filter { $0.level == "village" }
         func holds(_ unit: AdministrativeUnit, _ tier: String) -> Bool {
@@ -76,7 +76,10 @@ struct Indicators {
             let below = counts.values.filter { $0 < minimumCriteria }.count
             return Reading(value: Double(below), count: below, population: counts.count, noun: Self.commune, isCount: true)
         case "districts_without_ntm_commune":
-            let byParent = Dictionary(grouping: communes) { $0.parentID ?? "" }
+            // Without districts (abolished on 1/7/2025) the indicator no longer exists; zero
+            // districts would read as the target met.
+            guard current.contains(where: { $0.level == "district" }) else { return nil }
+            let byParent = Dictionary(grouping: communes) { $0.parentID(on: day) ?? "" }
             let without = current.filter { $0.level == "district" }.filter { district in
                 guard let children = byParent[district.id], !children.isEmpty else { return false }
                 return !children.contains { holds($0, "ntm") }
@@ -90,6 +93,22 @@ struct Indicators {
         default:
             return nil
         }
+    }
+
+    /// The units in force on `day` that an indicator counts: all of them, or those under the
+    /// scope unit's heir (a province's target goes on counting its communes after the province
+    /// merged). Nil when the scope unit has no heir on that day.
+    func territory(_ scope: String?, on day: CivilDate) -> [AdministrativeUnit]? {
+        let map = UnitMap(units)
+        guard let scope else { return map.inForce(on: day) }
+        guard let heir = map.heir(of: scope, on: day) else { return nil }
+        return map.descendants(of: heir, on: day)
+    }
+
+    /// Whether an indicator can no longer be computed because the level it counts is gone.
+    func isObsolete(_ indicator: String, on day: CivilDate, scope: String?) -> Bool {
+        guard indicator == "districts_without_ntm_commune", let current = territory(scope, on: day) else { return false }
+        return !current.contains { $0.level == "district" }
     }
 
     /// Criteria met per assessed commune, under the commune NTM set in force on `day`.

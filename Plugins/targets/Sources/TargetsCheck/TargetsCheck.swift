@@ -81,7 +81,9 @@ public struct TargetsCheck: CheckModule {
                 ]))
                 continue
             }
-            guard let now = indicators.reading(target.indicator, on: today) else {
+            // District-level targets stop with the districts instead of reading as met.
+            if indicators.isObsolete(target.indicator, on: today, scope: target.unitID) { continue }
+            guard let now = indicators.reading(target.indicator, on: today, scope: target.unitID) else {
                 findings.append(Finding(rule: Rules.badData, subject: subject, values: [
                     "problem_vi": .text("kho dữ liệu chưa có đánh giá tiêu chí nào của xã để tính chỉ số '\(target.indicator)'"),
                     "problem_en": .text("the store has no commune assessment to compute '\(target.indicator)' from"),
@@ -91,7 +93,7 @@ public struct TargetsCheck: CheckModule {
             func isMet(_ reading: Indicators.Reading) -> Bool { Self.isMet(reading.value, reading.population, target, direction) }
             var values = describe(now, target: target, direction: direction)
             if isMet(now) {
-                let before = indicators.reading(target.indicator, on: today.adding(days: -parameters.metNoticeDays))
+                let before = indicators.reading(target.indicator, on: today.adding(days: -parameters.metNoticeDays), scope: target.unitID)
                 if let before, !isMet(before) {
                     findings.append(Finding(rule: Rules.met, subject: subject, values: values))
                 }
@@ -144,7 +146,7 @@ public struct TargetsCheck: CheckModule {
     static func projection(_ target: ProvinceTarget, now: Indicators.Reading, indicators: Indicators, today: CivilDate,
                            parameters: Parameters) -> Double? {
         let start = target.baselineOn.flatMap { $0 < today ? $0 : nil } ?? today.adding(days: -parameters.trendDays)
-        let then = indicators.reading(target.indicator, on: start)
+        let then = indicators.reading(target.indicator, on: start, scope: target.unitID)
         let startValue: Double
         if let then, then.population != 0 {
             startValue = then.value

@@ -10,23 +10,80 @@ public struct AdministrativeUnit: Sendable, Hashable, Codable {
     public var name: String
     /// `province`, `district`, `commune`, `village`, ...
     public var level: String
+    /// The parent in force at the instant the store was read as of; ``parents`` has the history.
     public var parentID: String?
     /// `plains`, `midland` or `mountain` where known.
     public var region: String?
     public var validFrom: CivilDate?
     public var validTo: CivilDate?
-    /// The unit this one merged into, from ``validTo``.
-    public var successorID: String?
+    /// The first unit this one passed to (see ``successions``), once it has. Setting it records
+    /// a merger into that unit the day after ``validTo``.
+    public var successorID: String? {
+        get { successions.first?.successorID }
+        set {
+            successions = newValue.map { [Succession(predecessorID: id, successorID: $0, effectiveOn: nil, kind: .merge)] } ?? []
+        }
+    }
+    /// Every parent the unit has had or will have, in date order. A unit whose parent never
+    /// changed has one link with no dates.
+    public var parents: [ParentLink]
+    /// Where the unit went (merged into, split into, renamed to), as known at the instant.
+    public var successions: [Succession]
 
     public init(id: String, name: String, level: String, parentID: String? = nil, region: String? = nil,
-                validFrom: CivilDate? = nil, validTo: CivilDate? = nil, successorID: String? = nil) {
+                validFrom: CivilDate? = nil, validTo: CivilDate? = nil, successorID: String? = nil,
+                parents: [ParentLink]? = nil, successions: [Succession]? = nil) {
         self.id = id; self.name = name; self.level = level; self.parentID = parentID; self.region = region
-        self.validFrom = validFrom; self.validTo = validTo; self.successorID = successorID
+        self.validFrom = validFrom; self.validTo = validTo
+        self.parents = parents ?? parentID.map { [ParentLink(parentID: $0)] } ?? []
+        self.successions = successions ?? successorID.map { successor in
+            [Succession(predecessorID: id, successorID: successor, effectiveOn: nil, kind: .merge)]
+        } ?? []
     }
 
     /// Whether the unit exists on `day`: not created later, not merged away earlier.
     public func isValid(on day: CivilDate) -> Bool {
         (validFrom.map { $0 <= day } ?? true) && (validTo.map { day <= $0 } ?? true)
+    }
+
+    /// The parent in force on `day`: the link whose period holds the day.
+    public func parentID(on day: CivilDate) -> String? {
+        parents.last { link in (link.validFrom.map { $0 <= day } ?? true) && (link.validTo.map { day <= $0 } ?? true) }?.parentID
+    }
+}
+
+/// One period of a unit's parent ("from 1/7/2025 the commune is under the province").
+public struct ParentLink: Sendable, Hashable, Codable {
+    public var parentID: String
+    /// Nil: since the unit exists.
+    public var validFrom: CivilDate?
+    /// Nil: still in force.
+    public var validTo: CivilDate?
+
+    public init(parentID: String, validFrom: CivilDate? = nil, validTo: CivilDate? = nil) {
+        self.parentID = parentID; self.validFrom = validFrom; self.validTo = validTo
+    }
+}
+
+/// A unit passing to another: merged into it, split into several, or renamed. Chains are allowed
+/// (a commune merged in 2020 whose successor merged again in 2025).
+public struct Succession: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        case merge, split, rename
+    }
+
+    public var predecessorID: String
+    public var successorID: String
+    /// The first day the successor carries the predecessor's territory; nil when the store does
+    /// not say (the predecessor's ``AdministrativeUnit/validTo`` then decides).
+    public var effectiveOn: CivilDate?
+    public var kind: Kind
+    /// For a split, the share of the predecessor (0-1) this successor took, when known.
+    public var share: Double?
+
+    public init(predecessorID: String, successorID: String, effectiveOn: CivilDate?, kind: Kind, share: Double? = nil) {
+        self.predecessorID = predecessorID; self.successorID = successorID; self.effectiveOn = effectiveOn
+        self.kind = kind; self.share = share
     }
 }
 
@@ -154,9 +211,11 @@ public struct Obligation: Sendable, Hashable, Codable {
         /// The nominal due date of the occurrence completed (the obligation's date for a one-off).
         public var occurrence: CivilDate
         public var completedAt: Date
+        /// For a template (``Obligation/appliesTo``), the unit that completed; nil otherwise.
+        public var unitID: String?
 
-        public init(occurrence: CivilDate, completedAt: Date) {
-            self.occurrence = occurrence; self.completedAt = completedAt
+        public init(occurrence: CivilDate, completedAt: Date, unitID: String? = nil) {
+            self.occurrence = occurrence; self.completedAt = completedAt; self.unitID = unitID
         }
     }
 
@@ -181,12 +240,16 @@ public struct Obligation: Sendable, Hashable, Codable {
     /// `open` or `cancelled`; completion is per occurrence, in ``completions``.
     public var status: String
     public var completions: [Completion]
+    /// A template's selector (``UnitSelector``): the duty binds every unit it matches at the
+    /// instant, each completing on its own. Nil for a duty of one responsible unit or body.
+    public var appliesTo: String?
 
     public init(id: String, title: LocalizedText, legalBasis: String? = nil, responsibleUnitID: String? = nil,
                 responsibleBody: String? = nil, submitsTo: String? = nil, schedule: Schedule?, rawSchedule: String,
                 semantics: DueSemantics, startsOn: CivilDate? = nil, endsOn: CivilDate? = nil,
                 dependsOn: String? = nil, reminderDays: [Int]? = nil, status: String = "open",
-                completions: [Completion] = []) {
+                completions: [Completion] = [], appliesTo: String? = nil) {
+        self.appliesTo = appliesTo
         self.id = id; self.title = title; self.legalBasis = legalBasis; self.responsibleUnitID = responsibleUnitID
         self.responsibleBody = responsibleBody; self.submitsTo = submitsTo; self.schedule = schedule
         self.rawSchedule = rawSchedule; self.semantics = semantics; self.startsOn = startsOn; self.endsOn = endsOn
@@ -328,10 +391,14 @@ public struct ProvinceTarget: Sendable, Hashable, Codable {
     public var baseline: Double?
     public var baselineOn: CivilDate?
     public var source: String?
+    /// The unit whose territory the target counts (a province); nil: the whole store. After a
+    /// merger the target follows the unit's successor.
+    public var unitID: String?
 
     public init(id: String, indicator: String, title: LocalizedText, target: Double, unit: String, by: CivilDate,
-                baseline: Double? = nil, baselineOn: CivilDate? = nil, source: String? = nil) {
+                baseline: Double? = nil, baselineOn: CivilDate? = nil, source: String? = nil, unitID: String? = nil) {
         self.id = id; self.indicator = indicator; self.title = title; self.target = target; self.unit = unit
         self.by = by; self.baseline = baseline; self.baselineOn = baselineOn; self.source = source
+        self.unitID = unitID
     }
 }
