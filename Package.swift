@@ -65,10 +65,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Finds, checks and runs operator modules (libraries, executables, SQL rules); see README.md, "Security".
+        .target(
+            name: "NTMModuleHost",
+            dependencies: [
+                "CSystemd", "NTMStore",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore",
+                "CSystemd", "NTMStore", "NTMModuleHost",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,12 +133,12 @@ let package = Package(
         .testTarget(
             name: "NTMStoreTests",
             // The modules' rules and the daemon's SQL rule modules, to compare their findings on both backends.
-            dependencies: ["NTMStore", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
+            dependencies: ["NTMStore", "NTMModuleHost", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMWatchCore"],
+            dependencies: ["NTMModuleHost", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets
