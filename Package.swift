@@ -49,10 +49,16 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        // Already built for postgres-nio; the module host hashes module files with it.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // A thin layer over the SQLite C API, for what SQLiteNIO cannot do: interrupt, authorizer.
+        .target(name: "NTMSQLite", dependencies: ["CSQLite3"], swiftSettings: swiftSettings),
         .target(
             name: "NTMStore",
             dependencies: [
@@ -69,8 +75,9 @@ let package = Package(
         .target(
             name: "NTMModuleHost",
             dependencies: [
-                "CSystemd", "NTMStore",
+                "CSystemd", "NTMSQLite", "NTMStore",
                 .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -91,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatchd",
             dependencies: [
-                "NTMWatchCore",
+                "NTMWatchCore", "NTMStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -138,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMModuleHost", "NTMWatchCore"],
+            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets
