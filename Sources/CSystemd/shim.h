@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 #include <sys/uio.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <unistd.h>
@@ -15,6 +16,16 @@ extern int pipe2(int pipefd[2], int flags);
 
 static inline int ntmwatch_set_no_new_privileges(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* Orphaned descendants are re-parented to the caller instead of PID 1, so it can kill them all. */
+static inline int ntmwatch_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+static inline void ntmwatch_disable_core_dumps(void) {
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
 }
 
 static inline int ntmwatch_pipe_cloexec(int fds[2]) {

@@ -11,6 +11,26 @@ struct NTMWatch: AsyncParsableCommand {
         commandName: "ntmwatch",
         abstract: "Công cụ vận hành ntmwatch / the ntmwatch operator's tool.",
         subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Migrate.self, Import.self, NewModule.self])
+
+    /// As the library's, except that an error's text has its secrets removed before it is printed:
+    /// a store URL that does not parse would otherwise be echoed with its password.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand { try await asynchronous.run() } else { try command.run() }
+        } catch {
+            let message = fullMessage(for: error)
+            let redacted = Redaction.redact(message)
+            guard redacted != message else { exit(withError: error) }
+            FileHandle.standardError.write(Data((redacted + "\n").utf8))
+            Foundation.exit(exitCode(for: error).rawValue)
+        }
+    }
+}
+
+/// Everything `ntmwatch` writes to stderr: without secrets.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((Redaction.redact(text) + "\n").utf8))
 }
 
 /// Options every subcommand takes.
@@ -25,13 +45,13 @@ struct Common: ParsableArguments {
         lang ?? ProcessInfo.processInfo.environment["NTMWATCH_LANG"].flatMap(Language.init(rawValue:)) ?? .vi
     }
 
-    func say(_ vi: String, _ en: String) { print(language == .vi ? vi : en) }
+    func say(_ vi: String, _ en: String) { print(Redaction.redact(language == .vi ? vi : en)) }
 
     func loadConfiguration() throws -> Configuration {
         do {
             return try ConfigLoader.load(path: config)
         } catch {
-            FileHandle.standardError.write(Data("\(error.text(in: language))\n".utf8))
+            printError("\(error.text(in: language))")
             throw ExitCode(78)
         }
     }
@@ -55,7 +75,7 @@ struct CheckConfig: AsyncParsableCommand {
         let runtime = Runtime.build(configuration)
         for problem in runtime.problems {
             let place = problem.line.map { "\(configuration.path):\($0): " } ?? ""
-            FileHandle.standardError.write(Data("\(place)\(problem.subject): \(problem.reason)\n".utf8))
+            printError("\(place)\(problem.subject): \(problem.reason)")
         }
         guard runtime.problems.isEmpty else { throw ExitCode(1) }
         common.say("Cấu hình hợp lệ: \(runtime.checks.count) kiểm tra, \(runtime.modules.count) mô-đun.",
@@ -86,7 +106,7 @@ struct Evaluate: AsyncParsableCommand {
         let results = try await engine.evaluate(at: instant, checkName: module)
         await engine.close()
         if let module, results.isEmpty {
-            FileHandle.standardError.write(Data("no check or module named '\(module)'\n".utf8))
+            printError("no check or module named '\(module)'")
             throw ExitCode(2)
         }
         let encoder = JSONEncoder()
@@ -96,10 +116,10 @@ struct Evaluate: AsyncParsableCommand {
             switch result.outcome {
             case .failed(let reason):
                 failed = true
-                FileHandle.standardError.write(Data("\(result.check): \(reason)\n".utf8))
+                printError("\(result.check): \(reason)")
             case .timedOut:
                 failed = true
-                FileHandle.standardError.write(Data("\(result.check): timed out\n".utf8))
+                printError("\(result.check): timed out")
             case .findings:
                 break
             }
@@ -170,7 +190,7 @@ struct NewModule: AsyncParsableCommand {
                   ? "Đã thêm vào Package.swift. Tiếp theo: swift build --product ntmwatch-\(name) && swift test --filter \(scaffold.typeName)RuleTests"
                   : "Added to Package.swift. Next: swift build --product ntmwatch-\(name) && swift test --filter \(scaffold.typeName)RuleTests")
         } catch {
-            FileHandle.standardError.write(Data("ntmwatch new-module: \(error)\n".utf8))
+            printError("ntmwatch new-module: \(error)")
             throw ExitCode(1)
         }
     }
@@ -249,7 +269,7 @@ struct Import: AsyncParsableCommand {
                            "\(prefix)\(report.file): \(report.inserted) inserted, \(report.updated) updated, \(report.unchanged) unchanged")
             }
         } catch let error as ImportError {
-            FileHandle.standardError.write(Data((error.message(in: common.language) + "\n").utf8))
+            printError(error.message(in: common.language))
             throw ExitCode(1)
         }
     }

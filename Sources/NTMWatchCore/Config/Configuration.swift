@@ -9,6 +9,8 @@ public struct Configuration: Sendable {
         /// A folder of CSV/JSON files that fills the store when it is created empty.
         public var seedFrom: String?
         public var queryTimeout: Duration
+        /// A PostgreSQL URL of a read-only role, handed to exec modules (`store.readonly_url[_file]`).
+        public var readOnlyURL: String?
     }
 
     public struct CheckSettings: Sendable {
