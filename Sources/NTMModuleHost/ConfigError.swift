@@ -8,6 +8,14 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public let key: String?
     public let message: LocalizedText
 
+    package init(file: String, line: Int?, column: Int?, key: String?, message: LocalizedText) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.key = key
+        self.message = message
+    }
+
     public func text(in language: Language) -> String {
         var place = file
         if let line { place += ":\(line)" }

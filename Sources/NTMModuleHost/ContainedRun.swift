@@ -60,7 +60,7 @@ public enum ContainedRun {
         if stopped && !exited { exit(stoppedStatus) }
         if status & 0x7f == 0 { exit((status >> 8) & 0xff) }
         // Die of the same signal, without a core file, so that the daemon reports what happened.
-        ntmwatch_disable_core_dumps()
+        _ = ntmwatch_disable_core_dumps()
         signal(status & 0x7f, SIG_DFL)
         kill(getpid(), status & 0x7f)
         exit(128 + (status & 0x7f))

@@ -94,13 +94,17 @@ struct SQLiteRuleQuery {
                 rows.append(StoreRow(columns: columns, values: columns.indices.map { Self.value(statement.value($0)) }))
             }
             return rows
-        } catch let error as SQLite3Error where error.isInterrupt {
-            if state.cancelled.load(ordering: .relaxed) { throw CancellationError() }
-            throw ModuleTimedOut(description: "the query ran longer than \(DurationText.format(timeout)) (store.query_timeout) "
-                                 + "and was interrupted")
-        } catch let error as SQLite3Error where error.isDenied {
-            throw RuleQueryError(description: "refused: the query uses \(denied.what.withLock { $0 } ?? "something"), and a SQL rule may only read")
-        } catch let error as SQLite3Error {
+        } catch {
+            // One catch: a where-clause per case crashes the 6.3 compiler on typed throws.
+            if error.isInterrupt {
+                if state.cancelled.load(ordering: .relaxed) { throw CancellationError() }
+                throw ModuleTimedOut(description: "the query ran longer than \(DurationText.format(timeout)) (store.query_timeout) "
+                                     + "and was interrupted")
+            }
+            // A denied function is reported as SQLITE_ERROR, not SQLITE_AUTH: the note tells.
+            if error.isDenied || denied.what.withLock({ $0 }) != nil {
+                throw RuleQueryError(description: "refused: the query uses \(denied.what.withLock { $0 } ?? "something"), and a SQL rule may only read")
+            }
             throw RuleQueryError(description: "the query failed: \(error.message)")
         }
     }

@@ -8,11 +8,12 @@ import Foundation
 public enum Redaction {
     public static let mask = "***"
 
-    // `user:secret@host`, wherever it starts (after `//`, a quote, `=`, a blank or the start);
+    // `user:secret@host`, wherever it starts (after `//`, a quote, `=`, a blank or the start; a
+    // `scheme:` followed by `//` is not a user);
     // the secret runs to the last `@` before the next blank, since an unencoded `@` is a typo we
     // must not leak either.
     private static let userinfo = try! NSRegularExpression(
-        pattern: #"((?:^|[\s/'"=(<])[^\s/:@'"<>]*:)\S*(@[^\s@'"<>]*)"#)
+        pattern: #"((?:^|[\s/'"=(<])[^\s/:@'"<>]*:(?!//))\S*(@[^\s@'"<>]*)"#)
     // `password=...`, `pwd: ...` (libpq key/value strings, URL queries, YAML).
     private static let keyValue = try! NSRegularExpression(
         pattern: #"((?:password|passwd|pwd|secret|token)\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s&;,'"]+)"#,
