@@ -4,6 +4,8 @@ import Logging
 @testable import NTMModuleHost
 import NTMStore
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// The checks operators add without rebuilding: executables (our JSON protocol, and Monitoring
