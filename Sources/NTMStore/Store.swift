@@ -167,7 +167,9 @@ public struct Store: Sendable {
                 try await sql.raw("PRAGMA query_only = ON").run()
             }
         } catch {
-            try? await connection.close()
+            // The future-based close, as below: a PRAGMA fails this way when the check's task was
+            // cancelled, and an unclosed connection traps in its deinit.
+            try? await connection.close().get()
             throw error
         }
         // The future-based close, on purpose: the async one does nothing in a cancelled task
