@@ -179,7 +179,7 @@ import NTMDelivery
         await engine.close()
         #expect(outcome(results, "wipe") == nil)                            // refused when loaded, so never run
         let reason = problems.first { $0.subject.hasSuffix("wipe.sql.yaml") }?.reason ?? ""
-        #expect(reason.contains("DELETE") && reason.contains("may only read"), "\(problems)")
+        #expect(reason.contains("DELETE") && reason.contains("read-only"), "\(problems)")
         #expect(communes == 3)
     }
 
