@@ -48,6 +48,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        // Already built for postgres-nio; the module host hashes module files with it.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -55,6 +58,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // A thin layer over the SQLite C API, for what SQLiteNIO cannot do: interrupt, authorizer.
+        .target(name: "NTMSQLite", dependencies: ["CSQLite3"], swiftSettings: swiftSettings),
         .target(
             name: "NTMStore",
             dependencies: [
@@ -63,6 +70,18 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Finds, checks and runs operator modules (libraries, executables, SQL rules); see README.md, "Security".
+        .target(
+            name: "NTMModuleHost",
+            dependencies: [
+                "CSystemd", "NTMSQLite", "NTMStore",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -87,7 +106,7 @@ let package = Package(
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore", "NTMAlerting", "NTMDelivery",
+                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatchd",
             dependencies: [
-                "NTMWatchCore", "NTMWeb",
+                "NTMWatchCore", "NTMStore", "NTMWeb",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -155,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "NTMStoreTests",
             // The modules' rules and the daemon's SQL rule modules, to compare their findings on both backends.
-            dependencies: ["NTMStore", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
+            dependencies: ["NTMStore", "NTMModuleHost", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -170,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMWatchCore", "NTMAlerting", "NTMDelivery"],
+            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

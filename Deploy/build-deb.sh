@@ -3,7 +3,7 @@
 # Prints the package's size and its installed size.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/ensure-packages.sh libsystemd-dev pkg-config patchelf
+scripts/ensure-packages.sh libsystemd-dev libsqlite3-dev pkg-config patchelf
 out=${1:-.build-deb}
 version=$(cat Deploy/VERSION)
 arch=$(dpkg --print-architecture)

@@ -4,7 +4,7 @@
 # province with Config/quickstart.yaml. Extra arguments go to ntmwatchd (e.g. --once --at 2024-11-05).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/ensure-packages.sh libsystemd-dev pkg-config
+scripts/ensure-packages.sh libsystemd-dev libsqlite3-dev pkg-config
 swift build -c release
 bin=$(swift build -c release --show-bin-path)
 install -d -m 0755 .build-sample .build-sample/modules

@@ -17,6 +17,17 @@ static inline int ntmwatch_set_no_new_privileges(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/* Orphaned descendants are re-parented to the caller instead of PID 1, so it can kill them all. */
+static inline int ntmwatch_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+/* No core file when the helper re-raises its program's fatal signal; prctl, not setrlimit, which
+ * the unit's SystemCallFilter=~@resources refuses. */
+static inline int ntmwatch_disable_core_dumps(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 static inline int ntmwatch_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }

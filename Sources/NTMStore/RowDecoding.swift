@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+import PostgresKit
 import SQLKit
 
 /// Typed access to columns, the same on both backends.
@@ -19,8 +20,8 @@ extension SQLRow {
 
 /// How instants are written in the store: ISO 8601 in UTC, to the second, so that text order is
 /// time order on both backends.
-enum StoreTime {
-    static func format(_ instant: Date) -> String {
+package enum StoreTime {
+    package static func format(_ instant: Date) -> String {
         instant.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: TimeZone(identifier: "UTC")!))
     }
 
@@ -77,9 +78,31 @@ enum ReadOnlyQuery {
         var description: String { "the query has \(placeholders) '?' placeholders but \(parameters) parameters were given" }
     }
 
+    /// A query the server refused or stopped, with what the server said.
+    struct Failed: Error, CustomStringConvertible {
+        let description: String
+    }
+
     static func run(_ text: String, parameters: [Value], on sql: any SQLDatabase) async throws -> [StoreRow] {
         let query = try bind(text, parameters)
-        return try await sql.raw(query).all().map(storeRow)
+        do {
+            return try await sql.raw(query).all().map(storeRow)
+        } catch let error as PSQLError {
+            throw Failed(description: serverMessage(error))
+        }
+    }
+
+    /// PSQLError's own description is a generic text, on purpose (it may hold the query's data);
+    /// the server's message, SQLSTATE, detail and hint say what went wrong and are safe to show.
+    static func serverMessage(_ error: PSQLError) -> String {
+        guard let info = error.serverInfo, let message = info[.message] else {
+            return "the query failed: \(error.code.description)"
+        }
+        var text = "the PostgreSQL server refused the query: \(message)"
+        if let state = info[.sqlState] { text += " (SQLSTATE \(state))" }
+        if let detail = info[.detail] { text += "; \(detail)" }
+        if let hint = info[.hint] { text += "; hint: \(hint)" }
+        return Redaction.redact(text)
     }
 
     static func bind(_ text: String, _ parameters: [Value]) throws -> SQLQueryString {

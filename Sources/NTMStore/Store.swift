@@ -20,10 +20,16 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
         case .sqlite(let path):
             return "sqlite:\(path)"
         case .postgres(let url):
-            guard var parts = URLComponents(string: url) else { return "postgres:(unreadable URL)" }
-            if parts.password != nil { parts.password = "***" }
-            return parts.string ?? "postgres:(unreadable URL)"
+            return Redaction.redact(url)
         }
+    }
+}
+
+extension StoreLocation {
+    /// `file:PATH?mode=ro`, with the characters a URI gives a meaning to escaped.
+    public static func readOnlySQLiteURI(_ path: String) -> String {
+        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))) ?? path
+        return "file:\(escaped)?mode=ro"
     }
 }
 
@@ -144,8 +150,7 @@ public struct Store: Sendable {
         case .readOnly:
             guard FileManager.default.fileExists(atPath: path) else { throw StoreError.notFound("file \(path)") }
             // SQLiteNIO opens with SQLITE_OPEN_URI, so the read-only mode is SQLite's own, not ours.
-            let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))) ?? path
-            storagePath = "file:\(escaped)?mode=ro"
+            storagePath = StoreLocation.readOnlySQLiteURI(path)
         case .readWrite:
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -162,7 +167,9 @@ public struct Store: Sendable {
                 try await sql.raw("PRAGMA query_only = ON").run()
             }
         } catch {
-            try? await connection.close()
+            // The future-based close, as below: a PRAGMA fails this way when the check's task was
+            // cancelled, and an unclosed connection traps in its deinit.
+            try? await connection.close().get()
             throw error
         }
         // The future-based close, on purpose: the async one does nothing in a cancelled task

@@ -41,7 +41,9 @@ enum Paths {
     }
 
     static func scratch(_ name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-bench-\(name)-\(UUID().uuidString.prefix(8))").path
+        // Beside the build products, not under /tmp: the loader refuses modules below a folder others can write.
+        let path = URL(fileURLWithPath: products).deletingLastPathComponent()
+            .appendingPathComponent("bench-scratch/ntmwatch-bench-\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         return path
     }

@@ -13,6 +13,26 @@ struct NTMWatch: AsyncParsableCommand {
         commandName: "ntmwatch",
         abstract: "Công cụ vận hành ntmwatch / the ntmwatch operator's tool.",
         subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Status.self, Migrate.self, Import.self, NewModule.self])
+
+    /// As the library's, except that an error's text has its secrets removed before it is printed:
+    /// a store URL that does not parse would otherwise be echoed with its password.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand { try await asynchronous.run() } else { try command.run() }
+        } catch {
+            let message = fullMessage(for: error)
+            let redacted = Redaction.redact(message)
+            guard redacted != message else { exit(withError: error) }
+            FileHandle.standardError.write(Data((redacted + "\n").utf8))
+            Foundation.exit(exitCode(for: error).rawValue)
+        }
+    }
+}
+
+/// Everything `ntmwatch` writes to stderr: without secrets.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((Redaction.redact(text) + "\n").utf8))
 }
 
 /// Options every subcommand takes.
@@ -27,13 +47,13 @@ struct Common: ParsableArguments {
         lang ?? ProcessInfo.processInfo.environment["NTMWATCH_LANG"].flatMap(Language.init(rawValue:)) ?? .vi
     }
 
-    func say(_ vi: String, _ en: String) { print(language == .vi ? vi : en) }
+    func say(_ vi: String, _ en: String) { print(Redaction.redact(language == .vi ? vi : en)) }
 
     func loadConfiguration() throws -> Configuration {
         do {
             return try ConfigLoader.load(path: config)
         } catch {
-            FileHandle.standardError.write(Data("\(error.text(in: language))\n".utf8))
+            printError("\(error.text(in: language))")
             throw ExitCode(78)
         }
     }
@@ -57,7 +77,7 @@ struct CheckConfig: AsyncParsableCommand {
         let runtime = Runtime.build(configuration)
         for problem in runtime.problems {
             let place = problem.line.map { "\(configuration.path):\($0): " } ?? ""
-            FileHandle.standardError.write(Data("\(place)\(problem.subject): \(problem.reason)\n".utf8))
+            printError("\(place)\(problem.subject): \(problem.reason)")
         }
         guard runtime.problems.isEmpty else { throw ExitCode(1) }
         common.say("Cấu hình hợp lệ: \(runtime.checks.count) kiểm tra, \(runtime.modules.count) mô-đun.",
@@ -87,12 +107,12 @@ struct Evaluate: AsyncParsableCommand {
         do {
             evaluator = try await Evaluator.open(configuration, logger: common.quietLogger)
         } catch let error as Evaluator.StoreMissing {
-            FileHandle.standardError.write(Data("ntmwatch: \(error)\n".utf8))
+            printError("ntmwatch: \(error)")
             throw ExitCode(1)
         }
         let results = try await evaluator.evaluate(at: instant, checkName: module)
         if let module, results.isEmpty {
-            FileHandle.standardError.write(Data("no check or module named '\(module)'\n".utf8))
+            printError("no check or module named '\(module)'")
             throw ExitCode(2)
         }
         let encoder = JSONEncoder()
@@ -102,13 +122,13 @@ struct Evaluate: AsyncParsableCommand {
             switch result.outcome {
             case .failed(let reason):
                 failed = true
-                FileHandle.standardError.write(Data("\(result.check): \(reason)\n".utf8))
+                printError("\(result.check): \(reason)")
             case .timedOut:
                 failed = true
-                FileHandle.standardError.write(Data("\(result.check): timed out\n".utf8))
+                printError("\(result.check): timed out")
             case .cancelled:
                 failed = true
-                FileHandle.standardError.write(Data("\(result.check): cancelled\n".utf8))
+                printError("\(result.check): cancelled")
             case .findings:
                 break
             }
@@ -179,7 +199,7 @@ struct NewModule: AsyncParsableCommand {
                   ? "Đã thêm vào Package.swift. Tiếp theo: swift build --product ntmwatch-\(name) && swift test --filter \(scaffold.typeName)RuleTests"
                   : "Added to Package.swift. Next: swift build --product ntmwatch-\(name) && swift test --filter \(scaffold.typeName)RuleTests")
         } catch {
-            FileHandle.standardError.write(Data("ntmwatch new-module: \(error)\n".utf8))
+            printError("ntmwatch new-module: \(error)")
             throw ExitCode(1)
         }
     }
@@ -396,7 +416,7 @@ struct Import: AsyncParsableCommand {
                            "\(prefix)\(report.file): \(report.inserted) inserted, \(report.updated) updated, \(report.unchanged) unchanged")
             }
         } catch let error as ImportError {
-            FileHandle.standardError.write(Data((error.message(in: common.language) + "\n").utf8))
+            printError(error.message(in: common.language))
             throw ExitCode(1)
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NTMAlerting
 import NTMDelivery
+import NTMStore
 import NTMWatchCore
 import NTMWeb
 import Prometheus
@@ -26,6 +27,12 @@ struct NTMWatchDaemon: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    static func main() async {
+        // The module host re-runs this binary to test a library and to contain an executable's run.
+        ModuleHostCommands.runIfRequested()
+        await main(nil)
+    }
+
     func run() async throws {
         DaemonLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "ntmwatchd")
@@ -33,8 +40,8 @@ struct NTMWatchDaemon: AsyncParsableCommand {
         do {
             configuration = try ConfigLoader.load(path: config)
         } catch {
-            logger.critical("invalid configuration: \(error.text(in: .en))")
-            FileHandle.standardError.write(Data("ntmwatchd: \(error.text(in: .vi))\n".utf8))
+            logger.critical("invalid configuration: \(Redaction.redact(error.text(in: .en)))")
+            FileHandle.standardError.write(Data("ntmwatchd: \(Redaction.redact(error.text(in: .vi)))\n".utf8))
             throw ExitCode(78)  // EX_CONFIG: systemd's Restart=on-failure will not loop on it forever
         }
         let instant: Date
@@ -59,8 +66,8 @@ struct NTMWatchDaemon: AsyncParsableCommand {
         do {
             engine = try await Engine.start(configuration, logger: logger, metrics: DaemonMetrics(factory: HelpfulPrometheusFactory(registry: registry)))
         } catch {
-            logger.critical("cannot start: \(error)")
-            FileHandle.standardError.write(Data("ntmwatchd: \(error)\n".utf8))
+            logger.critical("cannot start: \(Redaction.redact("\(error)"))")
+            FileHandle.standardError.write(Data("ntmwatchd: \(Redaction.redact("\(error)"))\n".utf8))
             throw ExitCode.failure
         }
         if once {

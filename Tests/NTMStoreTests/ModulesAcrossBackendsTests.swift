@@ -3,6 +3,7 @@ import DeadlineCheck
 import DebtCheck
 import DisbursementCheck
 import Foundation
+@testable import NTMModuleHost
 @testable import NTMStore
 @testable import NTMWatchCore
 import SatisfactionCheck

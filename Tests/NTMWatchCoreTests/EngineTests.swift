@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import Logging
+@testable import NTMModuleHost
 import NTMStore
 import Testing
 import NTMAlerting

@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+@testable import NTMModuleHost
 import Testing
 @testable import NTMWatchCore
 

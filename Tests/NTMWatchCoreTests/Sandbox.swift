@@ -13,7 +13,8 @@ struct Sandbox {
     static let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
 
     init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-test-\(UUID().uuidString)").path
+        // Not under /tmp: modules in a folder others can write to, sticky or not, are refused.
+        let base = "\(Self.trustedTemporaryFolder)/\(UUID().uuidString.prefix(8).lowercased())"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         root = base
         instance = "test-\(UUID().uuidString.prefix(8).lowercased())"
@@ -22,6 +23,10 @@ struct Sandbox {
         }
         try write("seed/units.csv", Self.units)
     }
+
+    /// In the checkout's build folder, which only its owner can write; short, since a socket's
+    /// path (the notify socket in the sandbox) has at most 107 bytes.
+    static let trustedTemporaryFolder = "\(repository)/.build/sandboxes"
 
     func path(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
 

@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import NTMAlerting
 import NTMDelivery
+import NTMModuleHost
 import NTMStore
 import Yams
 
@@ -65,9 +66,23 @@ public enum ConfigLoader {
             throw storeSection.error(nil, "sqlite", vi: "ghi đúng một trong sqlite, postgres, postgres_url_file",
                                      en: "set exactly one of sqlite, postgres, postgres_url_file")
         }
-        let store = Configuration.StoreSettings(
+        var store = Configuration.StoreSettings(
             location: location, seedFrom: try storeSection.string("seed_from").map(resolve),
             queryTimeout: try storeSection.duration("query_timeout") ?? .seconds(30))
+        // Exec modules read the store with these, never with the daemon's URL.
+        switch (try storeSection.string("readonly_url"), try storeSection.string("readonly_url_file")) {
+        case (nil, nil): break
+        case (let url?, nil): store.readOnlyURL = url
+        case (nil, let secretFile?):
+            guard let url = try? String(contentsOfFile: resolve(secretFile), encoding: .utf8) else {
+                throw storeSection.error(storeSection["readonly_url_file"], "readonly_url_file",
+                                         vi: "không đọc được tệp", en: "cannot read the file")
+            }
+            store.readOnlyURL = url.trimmingCharacters(in: .whitespacesAndNewlines)
+        default:
+            throw storeSection.error(storeSection["readonly_url"], "readonly_url", vi: "ghi readonly_url hoặc readonly_url_file, không cả hai",
+                                     en: "set readonly_url or readonly_url_file, not both")
+        }
         try storeSection.rejectUnknownKeys()
 
         // modules and scheduler

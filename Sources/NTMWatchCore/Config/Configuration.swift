@@ -11,6 +11,8 @@ public struct Configuration: Sendable {
         /// A folder of CSV/JSON files that fills the store when it is created empty.
         public var seedFrom: String?
         public var queryTimeout: Duration
+        /// A PostgreSQL URL of a read-only role, handed to exec modules (`store.readonly_url[_file]`).
+        public var readOnlyURL: String?
     }
 
     public struct CheckSettings: Sendable {
@@ -55,23 +57,4 @@ public struct Configuration: Sendable {
     public var path: String
 
     public static let defaultRepeatInterval = AlertTracker.defaultRepeatInterval
-}
-
-/// A configuration problem, with the place in the file.
-public struct ConfigError: Error, Sendable, CustomStringConvertible {
-    public let file: String
-    public let line: Int?
-    public let column: Int?
-    public let key: String?
-    public let message: LocalizedText
-
-    public func text(in language: Language) -> String {
-        var place = file
-        if let line { place += ":\(line)" }
-        if let column { place += ":\(column)" }
-        if let key { place += ": \(key)" }
-        return "\(place): \(message.text(in: language))"
-    }
-
-    public var description: String { text(in: .en) }
 }

@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import NTMAlerting
 import NTMDelivery
+import NTMModuleHost
 import Logging
 import NTMStore
 import Synchronization
@@ -51,6 +52,10 @@ public final class CheckRunner: Sendable {
                     settle.resolve(.findings(findings))
                 }
             } catch is CancellationError {
+                settle.resolve(.timedOut)
+            } catch let timeout as ModuleTimedOut {
+                // The module's own limit (an executable's, a query's) came first: a timeout all the same.
+                logger.error("check timed out: \(timeout)", metadata: ["check": "\(check.name)"])
                 settle.resolve(.timedOut)
             } catch {
                 settle.resolve(.failed("\(error)"))

@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import NTMAlerting
 import NTMDelivery
+import NTMModuleHost
 import Logging
 import ServiceLifecycle
 import Synchronization

@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+import NTMModuleHost
 import Logging
 import NTMAlerting
 import NTMDelivery

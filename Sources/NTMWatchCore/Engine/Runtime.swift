@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import NTMAlerting
 import NTMDelivery
+import NTMModuleHost
 
 /// A configured check ready to run: its module, validated settings and schedule.
 public struct ConfiguredCheck: Sendable {
@@ -32,8 +33,10 @@ public struct Runtime: Sendable {
     /// Loads the modules of the configuration and validates each check's settings. A problem of
     /// one check never stops the others.
     public static func build(_ configuration: Configuration, loader: ModuleLoader? = nil) -> Runtime {
-        let (modules, failures) = (loader ?? ModuleLoader(directories: configuration.moduleDirectories,
-                                                          store: configuration.store.location)).loadAll()
+        let access = ModuleStoreAccess(store: configuration.store.location, readOnlyURL: configuration.store.readOnlyURL,
+                                       queryTimeout: configuration.store.queryTimeout)
+        let (modules, failures) = (loader ?? ModuleLoader(directories: configuration.moduleDirectories, access: access,
+                                                          stateDirectory: configuration.stateDirectory)).loadAll()
         var problems = failures.map { CheckProblem(subject: $0.path, reason: $0.reason, line: nil) }
         var checks: [ConfiguredCheck] = []
         let byName = Dictionary(modules.map { ($0.descriptor.name, $0) }, uniquingKeysWith: { a, _ in a })

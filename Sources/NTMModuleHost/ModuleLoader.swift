@@ -36,21 +36,30 @@ public struct ModuleLoadFailure: Sendable, Error, CustomStringConvertible {
 /// Finds modules in the configured folders: libraries (`*.so`, loaded with `dlopen`), executables
 /// described by `*.exec.yaml` and queries described by `*.sql.yaml`.
 ///
-/// Like sshd's StrictModes, a file is refused unless it, its folder and every folder above it
-/// are owned by root or the daemon's user and writable by nobody else (a world-writable folder
-/// with the sticky bit, like /tmp, is allowed above the module folder: others cannot rename
-/// what is in it). Loaded libraries are never closed: Swift code cannot be unloaded safely.
+/// Like sshd's StrictModes (``PathTrust``), a file is refused unless it, and every folder on its
+/// resolved path and on the way through its symbolic links, are owned by root or the daemon's
+/// user and writable by nobody else. A library is opened in a probe child first (``ModuleProbe``).
+/// Loaded libraries are never closed: Swift code cannot be unloaded safely.
 public struct ModuleLoader: Sendable {
     public let directories: [String]
-    /// The owners allowed besides root; the daemon's own user by default.
-    public let trustedOwners: Set<uid_t>
-    /// Handed to exec modules in their request, so they can open the store read-only themselves.
-    public let store: StoreLocation?
+    public let trust: PathTrust
+    /// What SQL rule and exec modules may read, and how.
+    public let access: ModuleStoreAccess
+    /// Tests libraries before they are opened here; nil refuses every library.
+    public let probe: ModuleProbe?
+    /// Contains exec module runs (`ntmwatchd`); nil refuses to run them.
+    public let helper: String?
 
-    public init(directories: [String], trustedOwners: Set<uid_t> = [getuid()], store: StoreLocation? = nil) {
+    /// `helper` defaults to the `ntmwatchd` beside the running executable, which both probes
+    /// libraries and contains exec module runs; `stateDirectory` keeps the probes' verdicts.
+    public init(directories: [String], trustedOwners: Set<uid_t> = [getuid()], access: ModuleStoreAccess = ModuleStoreAccess(),
+                stateDirectory: String? = nil, helper: String? = SiblingExecutable.path("ntmwatchd")) {
         self.directories = directories
-        self.trustedOwners = trustedOwners.union([0])
-        self.store = store
+        self.trust = PathTrust(trustedOwners: trustedOwners)
+        self.access = access
+        self.helper = helper
+        let cacheFile = stateDirectory.map { ($0 as NSString).appendingPathComponent("module-probes.json") }
+        probe = helper.map { executable in ModuleProbe(executable: executable, cacheFile: cacheFile) }
     }
 
     static let manifestSuffixes = [".exec.yaml", ".sql.yaml"]
@@ -59,10 +68,14 @@ public struct ModuleLoader: Sendable {
     public func loadAll() -> (modules: [LoadedModule], failures: [ModuleLoadFailure]) {
         var modules: [LoadedModule] = []
         var failures: [ModuleLoadFailure] = []
+        let cache = ModuleProbe.Cache(file: probe?.cacheFile, trust: trust)
+        defer { cache.save(to: probe?.cacheFile) }
         for directory in directories {
             guard FileManager.default.fileExists(atPath: directory) else { continue }
-            if let problem = unsafeReason(directory, isDirectory: true) {
-                failures.append(.init(path: directory, reason: problem))
+            do {
+                _ = try trust.resolve(directory, as: .directory)
+            } catch {
+                failures.append(.init(path: directory, reason: "\(error)"))
                 continue
             }
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
@@ -70,7 +83,7 @@ public struct ModuleLoader: Sendable {
             for name in names {
                 let path = (directory as NSString).appendingPathComponent(name)
                 do {
-                    modules.append(try load(path: path))
+                    modules.append(try load(path: path, cache: cache))
                 } catch let failure as ModuleLoadFailure {
                     failures.append(failure)
                 } catch {
@@ -92,37 +105,42 @@ public struct ModuleLoader: Sendable {
     }
 
     public func load(path: String) throws -> LoadedModule {
-        try checkTrusted(path)
+        let cache = ModuleProbe.Cache(file: probe?.cacheFile, trust: trust)
+        defer { cache.save(to: probe?.cacheFile) }
+        return try load(path: path, cache: cache)
+    }
+
+    func load(path: String, cache: ModuleProbe.Cache) throws -> LoadedModule {
+        let resolved = try checkTrusted(path)
         if path.hasSuffix(".exec.yaml") {
-            let module = try ExecModule(manifest: path, store: store, loader: self)
+            let module = try ExecModule(manifest: path, loader: self)
             return LoadedModule(module: module, path: path, kind: .exec, defaultInterval: module.manifestInterval,
                                 defaultTimeout: module.manifestTimeout.map { $0 + .seconds(5) })
         }
         if path.hasSuffix(".sql.yaml") {
-            let module = try SQLRuleModule(manifest: path)
+            let module = try SQLRuleModule(manifest: path, access: access)
             return LoadedModule(module: module, path: path, kind: .sql, defaultInterval: module.manifestInterval,
                                 defaultTimeout: module.manifestTimeout)
         }
-        return try loadLibrary(path: path)
-    }
-
-    /// Refuses a file that someone other than root or the daemon's user could have written, or
-    /// that sits in such a folder.
-    func checkTrusted(_ path: String) throws(ModuleLoadFailure) {
-        if let problem = unsafeReason(path, isDirectory: false) { throw ModuleLoadFailure(path: path, reason: problem) }
-        var directory = (path as NSString).deletingLastPathComponent
-        var isModuleFolder = true
-        while !directory.isEmpty {
-            if let problem = unsafeReason(directory, isDirectory: true, allowSticky: !isModuleFolder) {
-                throw ModuleLoadFailure(path: path, reason: problem)
-            }
-            if directory == "/" { break }
-            directory = (directory as NSString).deletingLastPathComponent
-            isModuleFolder = false
+        guard let probe else {
+            throw ModuleLoadFailure(path: path, reason: "refused: ntmwatchd, which tests a library in a separate process before "
+                                    + "it is loaded, is not installed beside this program")
         }
+        if let refusal = try probe.refusal(for: resolved, cache: cache) {
+            throw ModuleLoadFailure(path: path, reason: refusal)
+        }
+        return LoadedModule(module: try Self.openLibrary(path: resolved), path: path)
     }
 
-    func loadLibrary(path: String) throws -> LoadedModule {
+    /// The resolved path of a file that only root or the daemon's user can have written, through
+    /// folders and links only they can change.
+    @discardableResult
+    func checkTrusted(_ path: String, as kind: PathTrust.Kind = .file) throws(ModuleLoadFailure) -> String {
+        do { return try trust.resolve(path, as: kind) } catch { throw ModuleLoadFailure(path: path, reason: "\(error)") }
+    }
+
+    /// Opens a library in this process: only in the probe child, or once the probe succeeded.
+    static func openLibrary(path: String) throws -> any CheckModule {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw ModuleLoadFailure(path: path, reason: "dlopen failed: \(String(cString: dlerror()))")
         }
@@ -143,31 +161,6 @@ public struct ModuleLoader: Sendable {
         guard problems.isEmpty else {
             throw ModuleLoadFailure(path: path, reason: "invalid module descriptor: " + problems.joined(separator: "; "))
         }
-        return LoadedModule(module: module, path: path)
-    }
-
-    /// Why a path may not be trusted, or nil.
-    func unsafeReason(_ path: String, isDirectory: Bool, allowSticky: Bool = false) -> String? {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return "cannot stat: \(String(cString: strerror(errno)))" }
-        let type = info.st_mode & S_IFMT
-        if type == S_IFLNK {
-            // A link is as trustworthy as what it points to and where it lives; resolve and check that.
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return "unreadable symbolic link" }
-            let absolute = target.hasPrefix("/") ? target : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
-            return unsafeReason(absolute, isDirectory: isDirectory, allowSticky: allowSticky)
-        }
-        if isDirectory && type != S_IFDIR { return "not a directory" }
-        if !isDirectory && type != S_IFREG { return "not a regular file" }
-        if !trustedOwners.contains(info.st_uid) {
-            return "refused: \(path) is owned by uid \(info.st_uid), not by root or the daemon's user"
-        }
-        let writableByOthers = info.st_mode & (S_IWGRP | S_IWOTH) != 0
-        let sticky = info.st_mode & S_ISVTX != 0
-        if writableByOthers && !(allowSticky && sticky && isDirectory) {
-            return "refused: \(path) is writable by its group or by others (mode \(String(info.st_mode & 0o7777, radix: 8))); "
-                + "run chmod go-w on it"
-        }
-        return nil
+        return module
     }
 }

@@ -1,6 +1,9 @@
 import CheckKit
 import Foundation
 import NTMStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A check written as any executable, described by `<name>.exec.yaml`.
 ///
@@ -17,13 +20,15 @@ struct ExecModule: CheckModule {
     let command: [String]
     let timeout: Duration
     let maxOutput: Int
-    let store: StoreLocation?
+    let access: ModuleStoreAccess
+    let trust: PathTrust
+    let helper: String?
     let manifestInterval: Duration?
     let manifestTimeout: Duration?
 
     static let requestVersion = 1
 
-    init(manifest path: String, store: StoreLocation?, loader: ModuleLoader) throws(ModuleLoadFailure) {
+    init(manifest path: String, loader: ModuleLoader) throws(ModuleLoadFailure) {
         do {
             let section = try ManifestHeader.section(path: path)
             let header = try ManifestHeader(section)
@@ -65,7 +70,9 @@ struct ExecModule: CheckModule {
             self.command = command
             timeout = header.timeout ?? .seconds(30)
             self.maxOutput = Int(maxOutput)
-            self.store = store
+            access = loader.access
+            trust = loader.trust
+            helper = loader.helper
             manifestInterval = header.interval
             manifestTimeout = header.timeout
         } catch let error as ConfigError {
@@ -73,12 +80,20 @@ struct ExecModule: CheckModule {
         } catch {
             throw ModuleLoadFailure(path: path, reason: "\(error)")
         }
-        if let problem = loader.unsafeReason(command[0], isDirectory: false) {
-            throw ModuleLoadFailure(path: path, reason: "its program \(problem)")
+        _ = try program(manifest: path)
+    }
+
+    /// The program's resolved path, checked again before every run: its folder may have been
+    /// replaced since the module was loaded.
+    func program(manifest path: String) throws(ModuleLoadFailure) -> String {
+        let resolved: String
+        do { resolved = try trust.resolve(command[0], as: .file) } catch {
+            throw ModuleLoadFailure(path: path, reason: "its program: \(error)")
         }
-        guard access(command[0], X_OK) == 0 else {
-            throw ModuleLoadFailure(path: path, reason: "its program \(command[0]) is not executable")
+        guard Glibc.access(resolved, X_OK) == 0 else {
+            throw ModuleLoadFailure(path: path, reason: "its program \(command[0]) is not executable; run chmod +x on it")
         }
+        return resolved
     }
 
     static func kind(of value: SettingValue) -> SettingKind {
@@ -93,9 +108,20 @@ struct ExecModule: CheckModule {
     }
 
     func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
-        let outcome = try await Subprocess(
-            arguments: command, environment: Subprocess.cleanEnvironment(["NTMWATCH_MODULE": descriptor.name]),
-            input: wireProtocol == .json ? try request(context) : Data(), timeout: timeout, maxOutput: maxOutput).run()
+        guard let helper else {
+            throw ProtocolError(description: "not run: ntmwatchd, which contains each run of an executable module, is not "
+                                + "installed beside this program")
+        }
+        let resolvedProgram = try program(manifest: descriptor.name)
+        let outcome: Subprocess.Outcome
+        do {
+            outcome = try await Subprocess(
+                arguments: [resolvedProgram] + command.dropFirst(), environment: Subprocess.cleanEnvironment(["NTMWATCH_MODULE": descriptor.name]),
+                input: wireProtocol == .json ? try request(context) : Data(), timeout: timeout, maxOutput: maxOutput,
+                helper: helper).run()
+        } catch Subprocess.Failure.timedOut(let limit) {
+            throw ModuleTimedOut(description: "\(command[0]) \(Subprocess.Failure.timedOut(limit))")
+        }
         if !outcome.stderr.isEmpty {
             let text = String(decoding: outcome.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             for line in text.split(separator: "\n").prefix(20) { context.logger.warning("stderr: \(line)") }
@@ -107,12 +133,7 @@ struct ExecModule: CheckModule {
     }
 
     func request(_ context: EvaluationContext) throws -> Data {
-        var store: [String: Any] = [:]
-        switch self.store {
-        case .sqlite(let path)?: store = ["backend": "sqlite", "path": path, "uri": "file:\(path)?mode=ro"]
-        case .postgres(let url)?: store = ["backend": "postgres", "url": url]
-        case nil: break
-        }
+        let store = access.execRequestStore()
         let object: [String: Any] = [
             "version": Self.requestVersion, "module": descriptor.name,
             "instant": context.instant.formatted(.iso8601), "today": context.today.description,

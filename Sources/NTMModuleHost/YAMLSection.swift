@@ -4,14 +4,14 @@ import Yams
 
 /// Reads one YAML mapping key by key, remembering which keys were read so that a key nobody
 /// reads (a typo) is an error rather than a silently ignored setting.
-final class YAMLSection {
-    let file: String
-    let path: String
-    let node: Node
+package final class YAMLSection {
+    package let file: String
+    package let path: String
+    package let node: Node
     private let mapping: Node.Mapping
     private var used = Set<String>()
 
-    init(_ node: Node, path: String, file: String) throws(ConfigError) {
+    package init(_ node: Node, path: String, file: String) throws(ConfigError) {
         self.file = file
         self.path = path
         self.node = node
@@ -21,45 +21,45 @@ final class YAMLSection {
         self.mapping = mapping
     }
 
-    static func error(_ file: String, _ node: Node?, _ key: String?, vi: String, en: String) -> ConfigError {
+    package static func error(_ file: String, _ node: Node?, _ key: String?, vi: String, en: String) -> ConfigError {
         ConfigError(file: file, line: node?.mark?.line, column: node?.mark?.column, key: key,
                     message: LocalizedText(vi: vi, en: en))
     }
 
-    func error(_ node: Node?, _ key: String, vi: String, en: String) -> ConfigError {
+    package func error(_ node: Node?, _ key: String, vi: String, en: String) -> ConfigError {
         YAMLSection.error(file, node ?? self.node, qualified(key), vi: vi, en: en)
     }
 
-    func qualified(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package func qualified(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    var line: Int { node.mark?.line ?? 0 }
+    package var line: Int { node.mark?.line ?? 0 }
 
-    subscript(key: String) -> Node? {
+    package subscript(key: String) -> Node? {
         used.insert(key)
         return mapping[Node(key)]
     }
 
-    var keys: [String] { mapping.keys.compactMap(\.string) }
+    package var keys: [String] { mapping.keys.compactMap(\.string) }
 
-    func section(_ key: String) throws(ConfigError) -> YAMLSection? {
+    package func section(_ key: String) throws(ConfigError) -> YAMLSection? {
         guard let node = self[key] else { return nil }
         return try YAMLSection(node, path: qualified(key), file: file)
     }
 
-    func string(_ key: String) throws(ConfigError) -> String? {
+    package func string(_ key: String) throws(ConfigError) -> String? {
         guard let node = self[key] else { return nil }
         guard let scalar = node.scalar else { throw error(node, key, vi: "cần một giá trị văn bản", en: "expected a text value") }
         return scalar.string
     }
 
-    func requiredString(_ key: String) throws(ConfigError) -> String {
+    package func requiredString(_ key: String) throws(ConfigError) -> String {
         guard let value = try string(key), !value.isEmpty else {
             throw error(nil, key, vi: "thiếu khóa bắt buộc", en: "required key is missing")
         }
         return value
     }
 
-    func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+    package func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
         guard let node = self[key] else { return nil }
         guard let value = node.int, range.contains(value) else {
             throw error(node, key, vi: "cần số nguyên từ \(range.lowerBound) đến \(range.upperBound)",
@@ -68,14 +68,14 @@ final class YAMLSection {
         return value
     }
 
-    func bool(_ key: String) throws(ConfigError) -> Bool? {
+    package func bool(_ key: String) throws(ConfigError) -> Bool? {
         guard let node = self[key] else { return nil }
         guard let value = node.bool else { throw error(node, key, vi: "cần true hoặc false", en: "expected true or false") }
         return value
     }
 
     /// A positive duration; `allowZero` for waits that may be switched off (`group_wait: 0s`).
-    func duration(_ key: String, allowZero: Bool = false) throws(ConfigError) -> Duration? {
+    package func duration(_ key: String, allowZero: Bool = false) throws(ConfigError) -> Duration? {
         guard let node = self[key] else { return nil }
         guard let text = node.scalar?.string, let value = DurationText.parse(text), value > .zero || (allowZero && value == .zero) else {
             throw error(node, key, vi: "cần khoảng thời gian như 30s, 5m, 1h, 7d", en: "expected a duration such as 30s, 5m, 1h, 7d")
@@ -83,7 +83,7 @@ final class YAMLSection {
         return value
     }
 
-    func bytes(_ key: String) throws(ConfigError) -> Int64? {
+    package func bytes(_ key: String) throws(ConfigError) -> Int64? {
         guard let node = self[key] else { return nil }
         guard let text = node.scalar?.string, let value = ByteCount.parse(text), value > 0 else {
             throw error(node, key, vi: "cần dung lượng như 500KB, 100MB, 1GB", en: "expected a size such as 500KB, 100MB, 1GB")
@@ -91,7 +91,7 @@ final class YAMLSection {
         return value
     }
 
-    func strings(_ key: String) throws(ConfigError) -> [String]? {
+    package func strings(_ key: String) throws(ConfigError) -> [String]? {
         guard let node = self[key] else { return nil }
         guard let sequence = node.sequence else { throw error(node, key, vi: "cần một danh sách", en: "expected a list") }
         var result: [String] = []
@@ -102,7 +102,7 @@ final class YAMLSection {
         return result
     }
 
-    func stringMap(_ key: String) throws(ConfigError) -> [String: String]? {
+    package func stringMap(_ key: String) throws(ConfigError) -> [String: String]? {
         guard let node = self[key] else { return nil }
         guard let mapping = node.mapping else { throw error(node, key, vi: "cần một bảng", en: "expected a mapping") }
         var result: [String: String] = [:]
@@ -115,14 +115,14 @@ final class YAMLSection {
         return result
     }
 
-    func sequence(_ key: String) throws(ConfigError) -> [Node]? {
+    package func sequence(_ key: String) throws(ConfigError) -> [Node]? {
         guard let node = self[key] else { return nil }
         guard let sequence = node.sequence else { throw error(node, key, vi: "cần một danh sách", en: "expected a list") }
         return Array(sequence)
     }
 
     /// Fails on the first key that was never read.
-    func rejectUnknownKeys() throws(ConfigError) {
+    package func rejectUnknownKeys() throws(ConfigError) {
         for (key, _) in mapping {
             guard let name = key.string, !used.contains(name) else { continue }
             throw YAMLSection.error(file, key, qualified(name), vi: "khóa không được hỗ trợ", en: "unknown key")
@@ -130,7 +130,7 @@ final class YAMLSection {
     }
 
     /// A module's settings as SDK values: YAML's own types, not the daemon's.
-    static func settingValue(_ node: Node) -> SettingValue {
+    package static func settingValue(_ node: Node) -> SettingValue {
         switch node {
         case .scalar(let scalar):
             if scalar.style == .plain {
@@ -172,8 +172,8 @@ public enum DurationText {
     }
 }
 
-enum ByteCount {
-    static func parse(_ text: String) -> Int64? {
+package enum ByteCount {
+    package static func parse(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
         for (suffix, factor) in [("GB", Int64(1) << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)] where trimmed.hasSuffix(suffix) {
             return Int64(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)).map { $0 * factor }

@@ -1,10 +1,17 @@
 import CheckKit
 import Foundation
+import NTMStore
 
 /// A check written as one read-only SQL query, described by `<name>.sql.yaml`: each row (that
 /// passes the optional condition) is a finding about the subject its columns name, and every
-/// column is a value the message can use. The store refuses writes itself (a read-only connection
-/// or transaction) and applies its query time limit; nothing here inspects the SQL.
+/// column is a value the message can use.
+///
+/// Read-only twice over: at load, a query that is not one SELECT (or WITH/VALUES), or that names a
+/// statement that writes, attaches or sets a PRAGMA, is refused with the reason (on SQLite it is
+/// also compiled against the store under the read-only authorizer); at run time, SQLite queries
+/// run on the host's own read-only connection with that authorizer and are interrupted at the
+/// deadline (``SQLiteRuleQuery``), PostgreSQL queries in a READ ONLY transaction with
+/// `statement_timeout`.
 struct SQLRuleModule: CheckModule {
     struct Condition {
         let column: String
@@ -45,8 +52,9 @@ struct SQLRuleModule: CheckModule {
     let condition: Condition?
     let manifestInterval: Duration?
     let manifestTimeout: Duration?
+    let access: ModuleStoreAccess
 
-    init(manifest path: String) throws(ModuleLoadFailure) {
+    init(manifest path: String, access: ModuleStoreAccess = ModuleStoreAccess()) throws(ModuleLoadFailure) {
         do {
             let section = try ManifestHeader.section(path: path)
             let header = try ManifestHeader(section)
@@ -72,11 +80,67 @@ struct SQLRuleModule: CheckModule {
             descriptor = ModuleDescriptor(name: header.name, version: "sql", summary: header.title, settings: [], rules: [rule])
             manifestInterval = header.interval
             manifestTimeout = header.timeout
+            self.access = access
         } catch let error as ConfigError {
             throw ModuleLoadFailure(path: path, reason: error.description)
         } catch {
             throw ModuleLoadFailure(path: path, reason: "\(error)")
         }
+        if let refusal = Self.refusal(of: query) ?? sqliteQuery.flatMap({ $0.refusal(parameterCount: parameters.count) }) {
+            throw ModuleLoadFailure(path: path, reason: "query: \(refusal)")
+        }
+    }
+
+    /// The query on the host's own SQLite connection, when the store is an SQLite file that exists.
+    var sqliteQuery: SQLiteRuleQuery? {
+        guard case .sqlite(let path)? = access.store, FileManager.default.fileExists(atPath: path) else { return nil }
+        return SQLiteRuleQuery(path: path, query: query)
+    }
+
+    /// Statements and functions that write, reach outside the store or change the connection.
+    static let forbiddenWords: Set<String> = [
+        "ATTACH", "DETACH", "PRAGMA", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "VACUUM", "REINDEX",
+        "LOAD_EXTENSION", "COPY", "TRUNCATE", "GRANT", "REVOKE", "LISTEN", "NOTIFY", "CALL",
+    ]
+
+    /// Why a query's text cannot be a SQL rule, or nil, for both backends: several statements
+    /// (only the first would run), not a query, or a forbidden word outside strings and comments.
+    static func refusal(of query: String) -> String? {
+        var statements: [[String]] = [[]]
+        var characters = Substring(query)
+        while let character = characters.first {
+            if character == ";" {
+                statements.append([])
+                characters.removeFirst()
+            } else if characters.hasPrefix("--") {
+                characters = characters.drop { $0 != "\n" }
+            } else if characters.hasPrefix("/*") {
+                characters = characters.dropFirst(2)
+                while !characters.isEmpty && !characters.hasPrefix("*/") { characters.removeFirst() }
+                characters = characters.dropFirst(2)
+            } else if let close = ["'": "'", "\"": "\"", "`": "`", "[": "]"][character] {
+                characters.removeFirst()
+                characters = characters.drop { String($0) != close }.dropFirst()
+            } else if character.isLetter || character == "_" {
+                let word = characters.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" }
+                statements[statements.count - 1].append(word.uppercased())
+                characters = characters.dropFirst(word.count)
+            } else {
+                characters.removeFirst()
+            }
+        }
+        let nonEmpty = statements.filter { !$0.isEmpty }
+        guard let words = nonEmpty.first else { return "the query is empty" }
+        if nonEmpty.count > 1 {
+            return "the query holds \(nonEmpty.count) statements; a SQL rule is exactly one query (only the first would run)"
+        }
+        guard ["SELECT", "WITH", "VALUES"].contains(words[0]) else {
+            return "the query begins with \(words[0]); a SQL rule is one read-only query (SELECT, WITH or VALUES)"
+        }
+        if let word = words.first(where: forbiddenWords.contains) {
+            return "refused: the query uses \(word), and a SQL rule may only read"
+        }
+        return nil
     }
 
     struct RowError: Error, CustomStringConvertible {
@@ -91,7 +155,12 @@ struct SQLRuleModule: CheckModule {
             default: Double(name).map { .number($0) } ?? .text(name)
             }
         }
-        let rows = try await context.store.query(query, parameters: bound)
+        let rows: [StoreRow]
+        if let sqliteQuery {
+            rows = try await sqliteQuery.run(parameters: bound, timeout: access.queryTimeout)
+        } else {
+            rows = try await context.store.query(query, parameters: bound)
+        }
         let rule = descriptor.rules[0]
         var findings: [Finding] = []
         for (index, row) in rows.enumerated() {

@@ -1,0 +1,304 @@
+import CSQLite3
+import Foundation
+import Synchronization
+
+/// A thin layer over the SQLite C API (Debian's libsqlite3), for what SQLiteNIO does not offer:
+/// interrupting a running statement from another thread, an authorizer, a progress handler, and
+/// prepared statements read by column index and reused with new bindings.
+///
+/// Concurrency: a ``SQLite3Connection`` and its statements belong to one task or thread at a time
+/// (they are not `Sendable`); only ``SQLite3Connection/interrupter`` crosses threads.
+
+/// An SQLite result code with the connection's message and, when known, the statement.
+public struct SQLite3Error: Error, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+
+    public var description: String { message }
+
+    /// The statement was interrupted (by ``SQLite3Interrupter/interrupt()`` or the progress handler).
+    public var isInterrupt: Bool { code & 0xff == SQLITE_INTERRUPT }
+    /// The authorizer refused the statement.
+    public var isDenied: Bool { code & 0xff == SQLITE_AUTH }
+}
+
+/// A value read from or bound to a statement.
+public enum SQLite3Value: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// Stops whatever statement its connection runs; safe to call from any thread, before or after
+/// the connection is closed (then it does nothing).
+public final class SQLite3Interrupter: Sendable {
+    // The connection's address, not the pointer itself: the pointer is the connection's to use,
+    // this only names it for sqlite3_interrupt, under the lock that close() also takes.
+    fileprivate let handle: Mutex<UInt?>
+
+    fileprivate init(_ handle: OpaquePointer) { self.handle = Mutex(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))) }
+
+    public func interrupt() {
+        handle.withLock { address in
+            if let address, let db = OpaquePointer(bitPattern: address) { sqlite3_interrupt(db) }
+        }
+    }
+}
+
+/// What the authorizer is asked about while a statement is prepared (`sqlite3_set_authorizer`).
+public struct SQLite3AuthorizerRequest: Sendable {
+    /// The action code, e.g. `SQLITE_READ`, `SQLITE_SELECT`, `SQLITE_FUNCTION`, `SQLITE_ATTACH`.
+    public let action: Int32
+    public let first: String?
+    public let second: String?
+    public let database: String?
+    public let trigger: String?
+}
+
+public enum SQLite3AuthorizerDecision: Sendable {
+    case allow, deny, ignore
+}
+
+public final class SQLite3Connection {
+    public struct OpenFlags: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        public static let readOnly = OpenFlags(rawValue: SQLITE_OPEN_READONLY)
+        public static let readWrite = OpenFlags(rawValue: SQLITE_OPEN_READWRITE)
+        public static let create = OpenFlags(rawValue: SQLITE_OPEN_CREATE)
+        /// The name is a `file:` URI (`?mode=ro`, `?immutable=1`, ...).
+        public static let uri = OpenFlags(rawValue: SQLITE_OPEN_URI)
+    }
+
+    let db: OpaquePointer
+    public let interrupter: SQLite3Interrupter
+    // The C callbacks reach these through their context pointer; the connection keeps them alive.
+    private var authorizer: Unmanaged<Box<(SQLite3AuthorizerRequest) -> SQLite3AuthorizerDecision>>?
+    private var progress: Unmanaged<Box<() -> Bool>>?
+
+    public init(path: String, flags: OpenFlags) throws(SQLite3Error) {
+        var handle: OpaquePointer?
+        let result = sqlite3_open_v2(path, &handle, flags.rawValue | SQLITE_OPEN_EXRESCODE, nil)
+        guard result == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(result))
+            sqlite3_close_v2(handle)
+            throw SQLite3Error(code: result, message: "cannot open \(path): \(message)")
+        }
+        db = handle
+        interrupter = SQLite3Interrupter(handle)
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit {
+        interrupter.handle.withLock { address in
+            sqlite3_close_v2(db)
+            address = nil
+        }
+        authorizer?.release()
+        progress?.release()
+    }
+
+    var lastError: SQLite3Error {
+        SQLite3Error(code: sqlite3_extended_errcode(db), message: String(cString: sqlite3_errmsg(db)))
+    }
+
+    /// Waits up to `milliseconds` for a lock held by another connection instead of failing at once.
+    public func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(db, milliseconds)
+    }
+
+    /// Runs statements that return no rows (PRAGMA, BEGIN, ...).
+    public func execute(_ sql: String) throws(SQLite3Error) {
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw lastError }
+    }
+
+    /// Compiles exactly one statement; text after it other than blanks and comments is an error,
+    /// so that a second statement is never silently dropped.
+    public func prepare(_ sql: String) throws(SQLite3Error) -> SQLite3Statement {
+        var statement: OpaquePointer?
+        var rest = ""
+        let result: Int32 = sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            let result = sqlite3_prepare_v3(db, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+            if let tail { rest = String(cString: tail) }
+            return result
+        }
+        guard result == SQLITE_OK else { throw lastError }
+        guard let statement else { throw SQLite3Error(code: SQLITE_MISUSE, message: "the text holds no SQL statement") }
+        if try containsStatement(rest) {
+            sqlite3_finalize(statement)
+            throw SQLite3Error(code: SQLITE_MISUSE, message: "more than one statement: only one query may be given, "
+                               + "and it ends before '\(rest.trimmingCharacters(in: CharacterSet(charactersIn: " \n\t;")).prefix(40))'")
+        }
+        return SQLite3Statement(statement, connection: self)
+    }
+
+    /// Whether text holds a statement (not only blanks, `;` and comments). Compiling it would
+    /// run the authorizer and may fail on what follows; only whether SQLite finds a statement matters.
+    private func containsStatement(_ text: String) throws(SQLite3Error) -> Bool {
+        var remaining = text
+        while !remaining.isEmpty {
+            var statement: OpaquePointer?
+            var next = ""
+            let result: Int32 = remaining.withCString { pointer in
+                var tail: UnsafePointer<CChar>?
+                let result = sqlite3_prepare_v2(db, pointer, -1, &statement, &tail)
+                if let tail { next = String(cString: tail) }
+                return result
+            }
+            sqlite3_finalize(statement)
+            if result != SQLITE_OK || statement != nil { return true }
+            if next.utf8.count >= remaining.utf8.count { return false }
+            remaining = next
+        }
+        return false
+    }
+
+    /// Consulted for every action while a statement is prepared; nil removes it.
+    public func setAuthorizer(_ decide: ((SQLite3AuthorizerRequest) -> SQLite3AuthorizerDecision)?) {
+        authorizer?.release()
+        authorizer = decide.map { Unmanaged.passRetained(Box($0)) }
+        guard let authorizer else { sqlite3_set_authorizer(db, nil, nil); return }
+        sqlite3_set_authorizer(db, { context, action, first, second, database, trigger in
+            let decide = Unmanaged<Box<(SQLite3AuthorizerRequest) -> SQLite3AuthorizerDecision>>.fromOpaque(context!).takeUnretainedValue().value
+            let request = SQLite3AuthorizerRequest(action: action, first: first.map { String(cString: $0) },
+                                                   second: second.map { String(cString: $0) },
+                                                   database: database.map { String(cString: $0) },
+                                                   trigger: trigger.map { String(cString: $0) })
+            switch decide(request) {
+            case .allow: return SQLITE_OK
+            case .deny: return SQLITE_DENY
+            case .ignore: return SQLITE_IGNORE
+            }
+        }, authorizer.toOpaque())
+    }
+
+    /// Called about every `instructions` virtual machine steps of a running statement; returning
+    /// true interrupts it. nil removes it.
+    public func setProgressHandler(every instructions: Int32, _ shouldStop: (() -> Bool)?) {
+        progress?.release()
+        progress = shouldStop.map { Unmanaged.passRetained(Box($0)) }
+        guard let progress else { sqlite3_progress_handler(db, 0, nil, nil); return }
+        sqlite3_progress_handler(db, instructions, { context in
+            Unmanaged<Box<() -> Bool>>.fromOpaque(context!).takeUnretainedValue().value() ? 1 : 0
+        }, progress.toOpaque())
+    }
+}
+
+/// A compiled statement: bind by position (1-based, as in SQLite), step, read columns by index
+/// (0-based), reset to run again.
+public final class SQLite3Statement {
+    let statement: OpaquePointer
+    // Keeps the connection open as long as one of its statements lives.
+    let connection: SQLite3Connection
+
+    fileprivate init(_ statement: OpaquePointer, connection: SQLite3Connection) {
+        self.statement = statement
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    /// True when the statement cannot change the database file (`sqlite3_stmt_readonly`).
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(statement) != 0 }
+
+    public var parameterCount: Int { Int(sqlite3_bind_parameter_count(statement)) }
+
+    public func bind(_ value: SQLite3Value, at index: Int) throws(SQLite3Error) {
+        let position = Int32(index)
+        let result: Int32
+        switch value {
+        case .null: result = sqlite3_bind_null(statement, position)
+        case .integer(let i): result = sqlite3_bind_int64(statement, position, i)
+        case .real(let d): result = sqlite3_bind_double(statement, position, d)
+        case .text(let s): result = sqlite3_bind_text(statement, position, s, -1, ntmsqlite_transient())
+        case .blob(let bytes): result = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), ntmsqlite_transient()) }
+        }
+        guard result == SQLITE_OK else { throw connection.lastError }
+    }
+
+    /// Advances to the next row: true when there is one, false when the statement is done.
+    public func step() throws(SQLite3Error) -> Bool {
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.lastError
+        }
+    }
+
+    /// Makes the statement ready to run again; bindings stay unless cleared.
+    public func reset(clearingBindings: Bool = true) {
+        sqlite3_reset(statement)
+        if clearingBindings { sqlite3_clear_bindings(statement) }
+    }
+
+    public var columnCount: Int { Int(sqlite3_column_count(statement)) }
+
+    public func columnName(_ index: Int) -> String {
+        sqlite3_column_name(statement, Int32(index)).map { String(cString: $0) } ?? ""
+    }
+
+    public func isNull(_ index: Int) -> Bool { sqlite3_column_type(statement, Int32(index)) == SQLITE_NULL }
+    public func int64(_ index: Int) -> Int64 { sqlite3_column_int64(statement, Int32(index)) }
+    public func double(_ index: Int) -> Double { sqlite3_column_double(statement, Int32(index)) }
+
+    public func text(_ index: Int) -> String {
+        guard let bytes = sqlite3_column_text(statement, Int32(index)) else { return "" }
+        let count = Int(sqlite3_column_bytes(statement, Int32(index)))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    /// The column's value in its stored type.
+    public func value(_ index: Int) -> SQLite3Value {
+        let position = Int32(index)
+        switch sqlite3_column_type(statement, position) {
+        case SQLITE_INTEGER: return .integer(int64(index))
+        case SQLITE_FLOAT: return .real(double(index))
+        case SQLITE_TEXT: return .text(text(index))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, position))
+            guard let bytes = sqlite3_column_blob(statement, position), count > 0 else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default: return .null
+        }
+    }
+}
+
+final class Box<Value> {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+extension SQLite3Connection {
+    /// Functions a read-only query has no business calling: they load code or touch files (the
+    /// last three exist only in the sqlite3 shell, named here in case a build adds them).
+    public static let deniedFunctions: Set<String> = ["load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"]
+
+    /// An authorizer that lets a statement read tables and call ordinary functions, and denies
+    /// everything else: writes, schema changes, ATTACH and DETACH, every PRAGMA, transactions.
+    public static func readOnlyAuthorizer(_ request: SQLite3AuthorizerRequest) -> SQLite3AuthorizerDecision {
+        switch request.action {
+        case SQLITE_SELECT, SQLITE_READ, SQLITE_RECURSIVE:
+            return .allow
+        case SQLITE_FUNCTION:
+            return deniedFunctions.contains((request.second ?? "").lowercased()) ? .deny : .allow
+        default:
+            return .deny
+        }
+    }
+
+    /// What a request asks for, for messages: "ATTACH '/tmp/x'", "PRAGMA writable_schema", "the function load_extension()".
+    public static func describe(_ request: SQLite3AuthorizerRequest) -> String {
+        let names: [Int32: String] = [
+            SQLITE_ATTACH: "ATTACH", SQLITE_DETACH: "DETACH", SQLITE_PRAGMA: "PRAGMA", SQLITE_INSERT: "INSERT INTO",
+            SQLITE_UPDATE: "UPDATE", SQLITE_DELETE: "DELETE FROM", SQLITE_TRANSACTION: "a transaction statement",
+            SQLITE_CREATE_TABLE: "CREATE TABLE", SQLITE_DROP_TABLE: "DROP TABLE", SQLITE_ALTER_TABLE: "ALTER TABLE",
+            SQLITE_CREATE_VTABLE: "a virtual table", SQLITE_ANALYZE: "ANALYZE",
+        ]
+        if request.action == SQLITE_FUNCTION { return "the function \(request.second ?? "?")()" }
+        let name = names[request.action] ?? "action \(request.action)"
+        return [name, request.first].compactMap { $0 }.joined(separator: " ")
+    }
+}
