@@ -49,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -85,10 +86,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Dated duties read from a plan's text (issue 22); no store, no network.
+        .target(
+            name: "NTMExtract",
+            dependencies: [
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ntmwatch",
             dependencies: [
-                "NTMWatchCore", "NTMStore",
+                "NTMWatchCore", "NTMStore", "NTMExtract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -96,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore",
+                "NTMWatchCore", "NTMStore", "NTMExtract",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -126,8 +136,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "NTMExtractTests",
+            dependencies: ["NTMExtract", .product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMWatchCore"],
+            dependencies: ["NTMWatchCore", "NTMExtract"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

@@ -14,6 +14,13 @@ public struct Duty: Sendable, Equatable {
     public var section: String
     public var quote: String
 
+    public init(responsible: String, responsibleKeys: [String], submitsTo: String, deadline: Deadline,
+                appliesTo: String, appliesToKind: String, section: String, quote: String) {
+        self.responsible = responsible; self.responsibleKeys = responsibleKeys; self.submitsTo = submitsTo
+        self.deadline = deadline; self.appliesTo = appliesTo; self.appliesToKind = appliesToKind
+        self.section = section; self.quote = quote
+    }
+
     public var responsibleKey: String { responsibleKeys.isEmpty ? "unspecified" : responsibleKeys.joined(separator: ";") }
 }
 
@@ -70,7 +77,9 @@ public enum Extractor {
                 var quote = String(Array(text)[clauseStart..<expression.range.upperBound]).trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "-+;,(")))
                 if clauseStart > 0, expression.range.lowerBound - clauseStart < 40 {
                     // A short clause ("hoàn thành trong tháng 9/2022") quotes the sentence's opening words too.
-                    let opening = String(Array(text)[0..<min(clauseStart, 120)]).trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "-+;,(")))
+                    var opening = String(Array(text)[0..<min(clauseStart, 120)])
+                    if clauseStart > 120, let space = opening.lastIndex(of: " ") { opening = String(opening[..<space]) }
+                    opening = opening.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "-+;,(")))
                     quote = opening + " … " + quote
                 }
 
@@ -287,7 +296,11 @@ public enum Extractor {
         return ("", "")
     }
 
+    /// The target's figure: the first number that is not a year ("giai đoạn 2021-2025") or part of a date.
     static func firstNumber(_ text: String) -> Double? {
-        text.firstMatch(of: /(\d+(?:,\d+)?)/).flatMap { Double($0.1.replacingOccurrences(of: ",", with: ".")) }
+        for m in text.matches(of: /(^|[^\d\/\-])(\d+(?:,\d+)?)(?![\d\/\-])/) where !(1990...2100).contains(Int(m.2) ?? 0) {
+            return Double(m.2.replacingOccurrences(of: ",", with: "."))
+        }
+        return nil
     }
 }

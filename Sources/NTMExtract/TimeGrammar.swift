@@ -10,6 +10,10 @@ public struct Deadline: Hashable, Sendable {
     /// `once`, `monthly:DD`, `quarterly:MM-DD|...`, `yearly:MM-DD`.
     public var recurrence: String
 
+    public init(due: CivilDate, semantics: Semantics, recurrence: String) {
+        self.due = due; self.semantics = semantics; self.recurrence = recurrence
+    }
+
     /// The last civil day on which the duty is still on time.
     public var lastDay: CivilDate { semantics == .before ? due.adding(days: -1) : due }
 }
