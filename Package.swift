@@ -66,10 +66,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Alert lifecycle, fingerprints, matchers, routing and grouping: pure values, no I/O.
+        .target(
+            name: "NTMAlerting",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
+        // The ledger, the history and the notifiers (journald, files); depends on alerting only.
+        .target(
+            name: "NTMDelivery",
+            dependencies: [
+                "CSystemd", "NTMAlerting",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore",
+                "CSystemd", "NTMStore", "NTMAlerting", "NTMDelivery",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,8 +159,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "NTMAlertingTests",
+            dependencies: ["NTMAlerting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMDeliveryTests",
+            dependencies: ["NTMDelivery", "NTMAlerting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMWatchCore", "NTMExtract"],
+            dependencies: ["NTMWatchCore", "NTMAlerting", "NTMDelivery", "NTMExtract"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets
