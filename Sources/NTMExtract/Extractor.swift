@@ -289,7 +289,7 @@ public enum Extractor {
             return ("level=commune;region=\(region)", "selector")
         }
         if let m = clause.firstMatch(of: /xã đã đạt chuẩn\s+(?:NTM|nông thôn mới)(\s+nâng cao|\s+kiểu mẫu)?\s+từ năm\s+(\d{4})\s+trở về trước/) {
-            let tier = m.1.map { $0.contains("nâng cao") ? "advanced" : "model" } ?? "ntm"
+            let tier = m.1.map { $0.contains("nâng cao") ? "nang_cao" : "kieu_mau" } ?? "ntm"
             return ("level=commune;tier=\(tier);recognized_by=\(m.2)-12-31", "selector")
         }
         if let m = after.firstMatch(of: /^\s*\((nếu[^)]*)\)/) { return (String(m.1), "words") }
