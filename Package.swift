@@ -54,6 +54,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -137,10 +138,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Dated duties read from a plan's text (issue 22); no store, no network.
+        .target(
+            name: "NTMExtract",
+            dependencies: [
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ntmwatch",
             dependencies: [
-                "NTMWatchCore", "NTMStore",
+                "NTMWatchCore", "NTMStore", "NTMExtract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -148,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore",
+                "NTMWatchCore", "NTMStore", "NTMExtract",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -178,6 +188,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "NTMExtractTests",
+            dependencies: ["NTMExtract", .product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NTMAlertingTests",
             dependencies: ["NTMAlerting"],
             swiftSettings: swiftSettings
@@ -189,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery"],
+            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery", "NTMExtract"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckKit
 import Foundation
 import Logging
+import NTMExtract
 import NTMStore
 import NTMAlerting
 import NTMDelivery
@@ -12,7 +13,8 @@ struct NTMWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch",
         abstract: "Công cụ vận hành ntmwatch / the ntmwatch operator's tool.",
-        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Status.self, Migrate.self, Import.self, NewModule.self])
+        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Status.self, Migrate.self, Import.self, NewModule.self,
+                      Extract.self])
 
     /// As the library's, except that an error's text has its secrets removed before it is printed:
     /// a store URL that does not parse would otherwise be echoed with its password.
@@ -418,6 +420,83 @@ struct Import: AsyncParsableCommand {
         } catch let error as ImportError {
             printError(error.message(in: common.language))
             throw ExitCode(1)
+        }
+    }
+}
+
+
+struct Extract: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Đề xuất nhiệm vụ có thời hạn từ văn bản kế hoạch (.txt, .docx, .pdf) / propose the dated duties of a plan.")
+
+    enum Format: String, ExpressibleByArgument { case csv, table }
+
+    @Argument(help: "The plan: UTF-8 text, .docx or .pdf.")
+    var file: String
+
+    @Option(help: "csv (the obligations import format plus evidence columns) or table (for reading).")
+    var format: Format = .table
+
+    @Option(name: .customLong("targets-out"), help: "Write the dated targets found to this file, in the targets import format.")
+    var targetsOut: String?
+
+    @Option(help: "Output language: vi (default) or en. Also NTMWATCH_LANG.")
+    var lang: Language?
+
+    func run() async throws {
+        let language = lang ?? ProcessInfo.processInfo.environment["NTMWATCH_LANG"].flatMap(Language.init(rawValue:)) ?? .vi
+        let text: String
+        do { text = try DocumentReader.text(of: file) } catch {
+            FileHandle.standardError.write(Data("ntmwatch extract: \(error)\n".utf8))
+            throw ExitCode(66)
+        }
+        let extraction = Extractor.extract(text)
+        let document = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        switch format {
+        case .csv: print(ProposalCSV.duties(extraction.duties, document: document), terminator: "")
+        case .table: print(Self.table(extraction.duties, language: language))
+        }
+        if let targetsOut {
+            do {
+                try ProposalCSV.targets(extraction.targets, document: document).write(toFile: targetsOut, atomically: true, encoding: .utf8)
+            } catch {
+                FileHandle.standardError.write(Data("ntmwatch extract: \(targetsOut): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(73)
+            }
+        }
+        let date = extraction.documentDate?.description ?? (language == .vi ? "không rõ" : "unknown")
+        FileHandle.standardError.write(Data((language == .vi
+            ? "\(extraction.duties.count) nhiệm vụ, \(extraction.targets.count) mục tiêu; ngày văn bản: \(date). Hãy rà soát từng dòng trước khi nhập.\n"
+            : "\(extraction.duties.count) duties, \(extraction.targets.count) targets; document date: \(date). Review every row before importing.\n").utf8))
+    }
+
+    static func table(_ duties: [Duty], language: Language) -> String {
+        let header = language == .vi
+            ? ["Mục", "Chủ trì", "Hạn", "Cách tính", "Lặp lại", "Trích dẫn"]
+            : ["Section", "Responsible", "Due", "Semantics", "Repeats", "Quote"]
+        var rows = [header]
+        for duty in duties {
+            let d = duty.deadline
+            rows.append([duty.section, duty.responsibleKey, d.due.description, semantics(d.semantics, language),
+                         d.recurrence == "once" ? (language == .vi ? "một lần" : "once") : d.recurrence,
+                         String(duty.quote.suffix(70))])
+        }
+        let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func semantics(_ s: Deadline.Semantics, _ language: Language) -> String {
+        guard language == .vi else { return s.rawValue }
+        switch s {
+        case .before: return "trước ngày"
+        case .by: return "chậm nhất ngày"
+        case .withinMonth: return "trong tháng"
+        case .withinQuarter: return "trong quý"
+        case .withinHalf: return "trong 6 tháng"
+        case .withinYear: return "trong năm"
         }
     }
 }

@@ -26,6 +26,9 @@ enum FieldType: Sendable {
     /// A row's id in another table, which must exist there (or earlier in the same file).
     case reference(table: String)
     case schedule
+    /// `before` or `by`; a reviewed `ntmwatch extract` file also says `within_month`, `within_quarter`,
+    /// `within_half` or `within_year`, which are `by` the period's last day (its `schedule` holds that day).
+    case deadlineSemantics
     case days
     /// `{"mountain": 70}`.
     case regionThresholds
@@ -97,6 +100,8 @@ struct KindSpec: Sendable {
     let fields: [FieldSpec]
     let key: [String]
     let checks: [RowCheck]
+    /// Columns of this kind that are read past: evidence a reviewer keeps beside the data.
+    var ignored: [String] = []
 
     static let tiers = ["ntm", "nang_cao", "kieu_mau"]
     static let budgetLevels = BudgetLevel.allCases.map(\.rawValue)
@@ -214,14 +219,16 @@ struct KindSpec: Sendable {
                 FieldSpec("responsible_body", ["cơ quan chủ trì", "responsible"], .text),
                 FieldSpec("submits_to", ["trình", "gửi đến"], .text),
                 FieldSpec("schedule", ["thời hạn", "hạn"], .schedule, required: true),
-                FieldSpec("semantics", ["cách tính hạn"], .choice(["before", "by"]), default: .text("before")),
+                FieldSpec("semantics", ["cách tính hạn"], .deadlineSemantics, default: .text("before")),
                 FieldSpec("starts_on", ["từ ngày"], .date),
                 FieldSpec("ends_on", ["đến ngày"], .date),
                 FieldSpec("depends_on", ["sau bước"], .reference(table: "obligations")),
                 FieldSpec("reminder_days", ["nhắc trước (ngày)"], .days),
                 FieldSpec("status", ["trạng thái"], .choice(["open", "cancelled"]), default: .text("open")),
                 FieldSpec("applies_to", ["áp dụng cho"], .selector),
-            ], key: ["id"], checks: [dateOrder("starts_on", "ends_on")])
+            ], key: ["id"], checks: [dateOrder("starts_on", "ends_on")],
+                // The evidence columns of `ntmwatch extract --format csv`, so a reviewed file imports as it is.
+                ignored: ["responsible_key", "due", "recurrence", "last_day", "applies_to_kind", "section", "quote"])
         case .completions:
             return KindSpec(fields: [
                 FieldSpec("obligation_id", ["mã nhiệm vụ"], .reference(table: "obligations"), required: true),

@@ -122,6 +122,7 @@ struct RowValidator {
         for field in spec.fields { known.formUnion(field.headerKeys) }
         for header in file.headers where !known.contains(header.key) {
             if Importer.ignoredHeaders.contains(header.key) || Importer.parentHeaders.contains(header.key) { continue }
+            if spec.ignored.map(TabularFile.headerKey).contains(header.key) { continue }
             problem(1, header.written, nil,
                     vi: "cột không dùng cho loại '\(kind.rawValue)'; các cột: \(spec.fields.map(\.column).joined(separator: ", "))",
                     en: "unknown column for kind '\(kind.rawValue)'; columns: \(spec.fields.map(\.column).joined(separator: ", "))")
@@ -220,6 +221,13 @@ struct RowValidator {
                 return .null
             }
             return .text(ObligationSchedule.format(schedule))
+        case .deadlineSemantics:
+            let normalized = text.lowercased()
+            if normalized == "before" || normalized == "by" { return .text(normalized) }
+            if ["within_month", "within_quarter", "within_half", "within_year"].contains(normalized) { return .text("by") }
+            problem(row, column, text, vi: "cần before, by, within_month, within_quarter, within_half hoặc within_year",
+                    en: "expected before, by, within_month, within_quarter, within_half or within_year")
+            return .null
         case .days:
             let days = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !days.isEmpty, days.allSatisfy({ ($0 ?? -1) >= 0 }) else {
