@@ -100,6 +100,9 @@ public actor Dispatcher {
             return report
         }
         let byReceiver = Dictionary(grouping: batches, by: \.receiver)
+        // The caller's clock (tests pass their own); a send's own duration does not matter here.
+        let finished = now
+        let state = self.state, logger = self.logger
         let outcomes = await withTaskGroup(of: [(Batch, DeliveryFailure?)].self) { group in
             for (receiver, batches) in byReceiver {
                 let notifier = notifiers[receiver]
@@ -112,11 +115,20 @@ public actor Dispatcher {
                         }
                         do {
                             try await notifier.notify(batch.group)
-                            results.append((batch, nil))
                         } catch let failure as DeliveryFailure {
                             results.append((batch, failure))
+                            continue
                         } catch {
                             results.append((batch, DeliveryFailure(reason: "\(error)")))
+                            continue
+                        }
+                        // Marked at once, not after the other receivers: between a receiver's
+                        // acceptance and this commit, a crash re-sends the batch (same ids).
+                        do {
+                            try await state.markDelivered(batch: batch.id, receiver: batch.receiver, at: finished)
+                            results.append((batch, nil))
+                        } catch {
+                            logger.error("recording a delivery failed; the batch will be sent again with the same ids: \(error)")
                         }
                     }
                     return results
@@ -126,30 +138,27 @@ public actor Dispatcher {
             for await results in group { all += results }
             return all
         }
-        // The caller's clock (tests pass their own); a send's own duration does not matter here.
-        let finished = now
         for (batch, failure) in outcomes {
+            guard let failure else {
+                report.sent += batch.rows.count
+                report.add(batch.receiver, "delivered", batch.rows.count)
+                continue
+            }
             do {
-                if let failure {
-                    let retryAt = finished.addingTimeInterval(backoff(attempts: batch.rows.map(\.attempts).max() ?? 0, retryAfter: failure.retryAfter))
-                    let died = try await state.markFailed(
-                        batch: batch.id, receiver: batch.receiver, error: failure.reason, retryAt: retryAt,
-                        deadBefore: finished.addingTimeInterval(-settings.deadLetterAfter.seconds), at: finished)
-                    report.failed += batch.rows.count - died
-                    report.dead += died
-                    report.add(batch.receiver, "failed", batch.rows.count - died)
-                    report.add(batch.receiver, "dead", died)
-                    logger.warning("delivery to receiver \(batch.receiver) failed; trying again later", metadata: [
-                        "receiver": "\(batch.receiver)", "notifications": "\(batch.rows.count)", "error": "\(failure.reason)",
-                        "retry_at": "\(retryAt.formatted(.iso8601))", "dead_letters": "\(died)",
-                    ])
-                } else {
-                    try await state.markDelivered(batch: batch.id, receiver: batch.receiver, at: finished)
-                    report.sent += batch.rows.count
-                    report.add(batch.receiver, "delivered", batch.rows.count)
-                }
+                let retryAt = finished.addingTimeInterval(backoff(attempts: batch.rows.map(\.attempts).max() ?? 0, retryAfter: failure.retryAfter))
+                let died = try await state.markFailed(
+                    batch: batch.id, receiver: batch.receiver, error: failure.reason, retryAt: retryAt,
+                    deadBefore: finished.addingTimeInterval(-settings.deadLetterAfter.seconds), at: finished)
+                report.failed += batch.rows.count - died
+                report.dead += died
+                report.add(batch.receiver, "failed", batch.rows.count - died)
+                report.add(batch.receiver, "dead", died)
+                logger.warning("delivery to receiver \(batch.receiver) failed; trying again later", metadata: [
+                    "receiver": "\(batch.receiver)", "notifications": "\(batch.rows.count)", "error": "\(failure.reason)",
+                    "retry_at": "\(retryAt.formatted(.iso8601))", "dead_letters": "\(died)",
+                ])
             } catch {
-                logger.error("recording a delivery result failed; the batch will be sent again with the same ids: \(error)")
+                logger.error("recording a delivery failure failed; the batch is tried again at the next flush: \(error)")
             }
         }
         return report
