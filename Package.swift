@@ -49,6 +49,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -74,6 +76,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NTMDelivery",
+            dependencies: [
+                "NTMWatchCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -123,6 +136,11 @@ let package = Package(
             name: "NTMStoreTests",
             // The modules' rules and the daemon's SQL rule modules, to compare their findings on both backends.
             dependencies: ["NTMStore", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMDeliveryTests",
+            dependencies: ["NTMDelivery", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

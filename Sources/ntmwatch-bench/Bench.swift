@@ -12,8 +12,8 @@ import NTMWatchCore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch-bench",
-        abstract: "Benchmarks: import, evaluation cycle, idle daemon.",
-        subcommands: [ImportBench.self, CycleBench.self, IdleBench.self])
+        abstract: "Benchmarks: import, evaluation cycle, idle daemon, delivery under crashes.",
+        subcommands: [ImportBench.self, CycleBench.self, IdleBench.self, FaultsBench.self])
 }
 
 /// Where the repository and the built products are.

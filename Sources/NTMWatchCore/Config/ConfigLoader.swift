@@ -143,10 +143,25 @@ public enum ConfigLoader {
             if receivers.contains(where: { $0.name == name }) {
                 throw section.error(section["name"], "name", vi: "tên receiver bị trùng", en: "receiver name is used twice")
             }
+            let directory = try section.string("directory").map(resolve)
+            let http = try section.section("http").map { section throws(ConfigError) in try parseHTTP(section, resolve: resolve) }
+            guard (directory == nil) != (http == nil) else {
+                throw section.error(section["http"] ?? section["directory"], "directory",
+                                    vi: "receiver cần đúng một trong directory (thư mục tệp) hoặc http (địa chỉ POST)",
+                                    en: "a receiver needs exactly one of directory (a spool folder) or http (a URL to POST to)")
+            }
             receivers.append(.init(
-                name: name, directory: resolve(try section.requiredString("directory")),
+                name: name, directory: directory, http: http,
                 maxSpoolBytes: try section.bytes("max_spool_bytes") ?? 100 << 20,
                 maxAlertsPerFile: try section.int("max_alerts_per_file", in: 1...100_000) ?? 500))
+            try section.rejectUnknownKeys()
+        }
+        var alertmanagers: [Configuration.Alertmanager] = []
+        for (index, node) in (try top.sequence("alertmanagers") ?? []).enumerated() {
+            let section = try YAMLSection(node, path: "alertmanagers[\(index)]", file: path)
+            alertmanagers.append(.init(
+                url: try parseURL(section), timeout: try section.duration("timeout") ?? .seconds(10),
+                resendInterval: try section.duration("resend_interval") ?? .seconds(60)))
             try section.rejectUnknownKeys()
         }
         let route: Configuration.Route
@@ -164,7 +179,57 @@ public enum ConfigLoader {
             moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
             defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
+            alertmanagers: alertmanagers,
             route: route, path: path)
+    }
+
+    private static func parseURL(_ section: YAMLSection) throws(ConfigError) -> URL {
+        let text = try section.requiredString("url")
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              url.host?.isEmpty == false else {
+            // The text is not repeated: a URL may carry a password or a token.
+            throw section.error(section["url"], "url", vi: "cần địa chỉ http:// hoặc https:// có tên máy",
+                                en: "expected an http:// or https:// URL with a host")
+        }
+        return url
+    }
+
+    private static func parseHTTP(_ section: YAMLSection, resolve: (String) -> String) throws(ConfigError) -> Configuration.HTTPEndpoint {
+        let url = try parseURL(section)
+        let headers = try section.stringMap("headers") ?? [:]
+        for name in headers.keys where name.isEmpty || name.contains(where: { !$0.isASCII || $0.isWhitespace || $0 == ":" })
+            || name.lowercased().hasPrefix("x-ntmwatch-") {
+            throw section.error(section["headers"], "headers.\(name)",
+                                vi: "tên header không hợp lệ hoặc dành riêng cho ntmwatch (X-NTMWatch-*)",
+                                en: "invalid header name, or one ntmwatch sets itself (X-NTMWatch-*)")
+        }
+        let secret: Configuration.SecretSource?
+        switch (try section.string("secret_file"), try section.string("secret_credential")) {
+        case (nil, nil):
+            secret = nil
+        case (let file?, nil):
+            secret = .file(resolve(file))
+            do throws(SecretError) {
+                try Configuration.SecretSource.checkPermissions(ofFile: resolve(file))
+            } catch {
+                throw section.error(section["secret_file"], "secret_file", vi: error.message.vi, en: error.message.en)
+            }
+        case (nil, let name?):
+            guard !name.contains("/"), !name.isEmpty else {
+                throw section.error(section["secret_credential"], "secret_credential",
+                                    vi: "cần tên credential của systemd, không phải đường dẫn", en: "expected a systemd credential name, not a path")
+            }
+            secret = .credential(name)
+        default:
+            throw section.error(section["secret_credential"], "secret_credential",
+                                vi: "ghi một trong secret_file hoặc secret_credential, không cả hai",
+                                en: "set one of secret_file or secret_credential, not both")
+        }
+        let endpoint = Configuration.HTTPEndpoint(
+            url: url, headers: headers, secret: secret, timeout: try section.duration("timeout") ?? .seconds(10),
+            caFile: try section.string("ca_file").map(resolve), maxAlerts: try section.int("max_alerts", in: 1...100_000) ?? 500)
+        try section.rejectUnknownKeys()
+        return endpoint
     }
 
     private static func parseRoute(_ node: Node, path: String, file: String, receivers: Set<String>, isRoot: Bool) throws(ConfigError) -> Configuration.Route {

@@ -26,12 +26,42 @@ public struct Configuration: Sendable {
         public var line: Int
     }
 
+    /// A receiver takes its notifications as files in a spool folder (`directory`) or as HTTP
+    /// POSTs (`http`): exactly one of the two is set.
     public struct Receiver: Sendable {
         public var name: String
-        public var directory: String
+        public var directory: String?
+        public var http: HTTPEndpoint?
         public var maxSpoolBytes: Int64
-        /// At most this many alerts in one file; the rest are counted in `truncatedAlerts`.
+        /// At most this many alerts in one file or request; the rest are counted in `truncatedAlerts`.
         public var maxAlertsPerFile: Int
+    }
+
+    public struct HTTPEndpoint: Sendable {
+        public var url: URL
+        public var headers: [String: String]
+        /// Where the HMAC key is; requests are unsigned without one.
+        public var secret: SecretSource?
+        public var timeout: Duration
+        /// PEM certificates trusted instead of the system's.
+        public var caFile: String?
+        /// At most this many alerts in one request; the rest are counted in `truncatedAlerts`.
+        public var maxAlerts: Int
+    }
+
+    /// Where a secret is read from. The secret itself is read only where it is used, so that
+    /// the configuration never holds it and cannot print it.
+    public enum SecretSource: Sendable, Equatable {
+        case file(String)
+        /// A systemd credential (`LoadCredential=NAME:...`): `$CREDENTIALS_DIRECTORY/NAME`.
+        case credential(String)
+    }
+
+    /// An Alertmanager that gets the firing and resolved alerts through its API v2.
+    public struct Alertmanager: Sendable {
+        public var url: URL
+        public var timeout: Duration
+        public var resendInterval: Duration
     }
 
     public struct Route: Sendable {
@@ -59,6 +89,7 @@ public struct Configuration: Sendable {
     public var journald: Bool
     public var externalURL: String
     public var receivers: [Receiver]
+    public var alertmanagers: [Alertmanager]
     public var route: Route
     /// Where the file was read from.
     public var path: String

@@ -175,7 +175,7 @@ public actor Engine {
                     }
                 }
             }
-            let sinks = Dictionary(uniqueKeysWithValues: configuration.receivers.map {
+            let sinks = Dictionary(uniqueKeysWithValues: configuration.receivers.filter { $0.directory != nil }.map {
                 ($0.name, WebhookFileSink(receiver: $0, language: configuration.language, externalURL: configuration.externalURL, logger: logger))
             })
             for group in Grouper.group(pending, router: Router(root: configuration.route)) {

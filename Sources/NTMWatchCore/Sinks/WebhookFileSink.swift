@@ -82,7 +82,8 @@ public struct WebhookFileSink: Sendable {
             .year().month().day().time(includingFractionalSeconds: true).timeSeparator(.omitted).dateSeparator(.omitted))
         let contentKey = group.notifications.map(\.id).sorted().joined(separator: "\n")
         let name = "\(stamp)-\(Fingerprint.of(["g": group.groupKey]).prefix(8))-\(Fingerprint.of(["n": contentKey]).prefix(8)).json"
-        let path = try AtomicFile.write(body, directory: receiver.directory, name: name)
+        guard let directory = receiver.directory else { preconditionFailure("receiver \(receiver.name) has no spool folder") }
+        let path = try AtomicFile.write(body, directory: directory, name: name)
         enforceSpoolLimit()
         return path
     }
@@ -90,8 +91,7 @@ public struct WebhookFileSink: Sendable {
     /// Removes the oldest files while the spool is over its size cap: a receiver that stopped
     /// reading must not fill the disk. Each removal is logged.
     func enforceSpoolLimit() {
-        let directory = receiver.directory
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        guard let directory = receiver.directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         var files = names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { name -> (String, Int64) in
             let path = (directory as NSString).appendingPathComponent(name)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
