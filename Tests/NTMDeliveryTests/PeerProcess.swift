@@ -77,7 +77,9 @@ final class PeerProcess: @unchecked Sendable {
     func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        // SIGKILL: peers started from the test process ignored SIGTERM here (a blocked signal mask is
+        // inherited), and a test must never wait on a peer. Peers keep nothing worth a clean stop.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
