@@ -67,26 +67,37 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Alert lifecycle, fingerprints, matchers, routing and grouping: pure values, no I/O.
+        .target(
+            name: "NTMAlerting",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
+        // The ledger, the history and the notifiers (journald, files, HTTP, Alertmanager); depends on alerting only.
+        .target(
+            name: "NTMDelivery",
+            dependencies: [
+                "CSystemd", "NTMAlerting",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore",
+                "CSystemd", "NTMStore", "NTMAlerting", "NTMDelivery",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "NTMDelivery",
-            dependencies: [
-                "NTMWatchCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,13 +150,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "NTMAlertingTests",
+            dependencies: ["NTMAlerting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NTMDeliveryTests",
-            dependencies: ["NTMDelivery", "NTMWatchCore"],
+            dependencies: ["NTMDelivery", "NTMAlerting", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMWatchCore"],
+            dependencies: ["NTMWatchCore", "NTMAlerting", "NTMDelivery"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

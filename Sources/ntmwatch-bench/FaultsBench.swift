@@ -158,7 +158,7 @@ extension FaultsBench {
         report.badSignatures = http.badSignatures
         for (name, ids) in [(receivers.files, spool.ids), (receivers.http, http.ids)] {
             report.delivered[name] = ids.count
-            report.lost[name] = recorded.filter { ids[$0] == nil }.count
+            report.lost[name] = (recorded.byReceiver[name] ?? []).filter { ids[$0] == nil }.count
             report.duplicated[name] = ids.values.filter { $0 > 1 }.reduce(0) { $0 + $1 - 1 }
         }
         return report
@@ -260,14 +260,31 @@ extension Duration {
     var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
 
-/// TEMPORARY until the lead's ledger is in main: the outbox is all there is.
+/// What the daemon's state database says should have been delivered.
 enum Ledger {
-    static func pending(statePath: String) async throws -> Int {
+    static func count(_ statePath: String, _ query: String) async throws -> Int {
         guard FileManager.default.fileExists(atPath: statePath) else { return 0 }
         return try await Store(location: .sqlite(path: statePath)).withConnection(.readOnly) {
-            try await $0.sql.raw("SELECT count(*) AS n FROM outbox").first()?.decode(column: "n", as: Int.self) ?? 0
+            try await $0.sql.raw("\(unsafeRaw: query)").first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
 
-    static func recorded(statePath: String) async throws -> [String] { [] }
+    /// Rows of the ledger not yet acknowledged by their receiver.
+    static func pending(statePath: String) async throws -> Int {
+        try await count(statePath, "SELECT count(*) AS n FROM deliveries WHERE state <> 'delivered'")
+    }
+
+    /// Every notification recorded, and for each receiver the ids routed to it.
+    static func recorded(statePath: String) async throws -> (count: Int, byReceiver: [String: Set<String>]) {
+        let total = try await count(statePath, "SELECT count(*) AS n FROM notifications")
+        let rows = try await Store(location: .sqlite(path: statePath)).withConnection(.readOnly) {
+            try await $0.sql.raw("SELECT notification_id, receiver FROM deliveries UNION SELECT notification_id, receiver FROM dead_letters").all()
+        }
+        var byReceiver: [String: Set<String>] = [:]
+        for row in rows {
+            byReceiver[try row.decode(column: "receiver", as: String.self), default: []]
+                .insert(try row.decode(column: "notification_id", as: String.self))
+        }
+        return (total, byReceiver)
+    }
 }

@@ -3,6 +3,8 @@ import CheckKit
 import Foundation
 import Logging
 import NTMStore
+import NTMAlerting
+import NTMDelivery
 import NTMWatchCore
 
 @main
@@ -80,11 +82,15 @@ struct Evaluate: AsyncParsableCommand {
 
     func run() async throws {
         guard let instant = InstantText.parse(at) else { throw ValidationError("--at: '\(at)' is not an ISO 8601 instant or YYYY-MM-DD") }
-        var configuration = try common.loadConfiguration()
-        configuration.receivers = []
-        let engine = try await Engine.start(configuration, logger: common.quietLogger)
-        let results = try await engine.evaluate(at: instant, checkName: module)
-        await engine.close()
+        let configuration = try common.loadConfiguration()
+        let evaluator: Evaluator
+        do {
+            evaluator = try await Evaluator.open(configuration, logger: common.quietLogger)
+        } catch let error as Evaluator.StoreMissing {
+            FileHandle.standardError.write(Data("ntmwatch: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let results = try await evaluator.evaluate(at: instant, checkName: module)
         if let module, results.isEmpty {
             FileHandle.standardError.write(Data("no check or module named '\(module)'\n".utf8))
             throw ExitCode(2)
@@ -100,6 +106,9 @@ struct Evaluate: AsyncParsableCommand {
             case .timedOut:
                 failed = true
                 FileHandle.standardError.write(Data("\(result.check): timed out\n".utf8))
+            case .cancelled:
+                failed = true
+                FileHandle.standardError.write(Data("\(result.check): cancelled\n".utf8))
             case .findings:
                 break
             }
@@ -185,9 +194,11 @@ struct Alerts: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try common.loadConfiguration()
-        let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: common.quietLogger)
-        let alerts = all ? try await state.allAlerts() : try await state.activeAlerts()
-        await state.close()
+        var alerts: [Alert] = []
+        if let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) {
+            alerts = all ? try await state.allAlerts() : try await state.activeAlerts()
+            await state.close()
+        }
         for alert in alerts {
             let since = Value.instant(alert.firingSince ?? alert.activeSince).formatted(in: common.language)
             print("\(alert.status.rawValue)\t\(alert.severity.rawValue)\t\(alert.ruleID)\t\(alert.subject.name)\t\(since)\t\(alert.summary.text(in: common.language))")

@@ -1,5 +1,7 @@
+import CheckKit
 import Foundation
 import Testing
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// The receiver part of the configuration: files or HTTP, the HMAC secret, Alertmanagers.
@@ -30,11 +32,13 @@ import Testing
                   timeout: 5s
                   max_alerts: 50
             """, folder: folder)
-        let http = try #require(configuration.receivers.first?.http)
-        #expect(configuration.receivers.first?.directory == nil)
+        guard case .http(let http)? = configuration.receivers.first?.integration else {
+            Issue.record("not an HTTP receiver")
+            return
+        }
         #expect(http.url.absoluteString == "https://hooks.example.vn/ntm" && http.timeout == .seconds(5) && http.maxAlerts == 50)
         #expect(http.headers == ["X-Office": "Sở NN&PTNT"])
-        #expect(http.secret == .file("\(folder)/hook.key"))
+        #expect(http.secret == SecretSource.file("\(folder)/hook.key"))
         #expect(try http.secret?.read() == Data("s3cret".utf8))
         #expect(configuration.alertmanagers.map(\.resendInterval) == [.seconds(30)])
         #expect(configuration.alertmanagers.map(\.timeout) == [.seconds(10)])
@@ -74,7 +78,10 @@ import Testing
         let folder = try Scratch.folder()
         _ = try Scratch.secret("from-systemd\n", in: folder, name: "ntmwatch-hook")
         let configuration = try parse("  - name: hook\n    http: {url: http://127.0.0.1:1/x, secret_credential: ntmwatch-hook}", folder: folder)
-        let secret = try #require(configuration.receivers.first?.http?.secret)
+        guard case .http(let http)? = configuration.receivers.first?.integration, let secret = http.secret else {
+            Issue.record("not an HTTP receiver with a secret")
+            return
+        }
         #expect(try secret.read(environment: ["CREDENTIALS_DIRECTORY": folder]) == Data("from-systemd".utf8))
         let missing = try #require(throws: SecretError.self) { try secret.read(environment: [:]) }
         #expect(missing.text(in: .en).contains("LoadCredential=ntmwatch-hook:"))

@@ -5,6 +5,7 @@ import Logging
 import Testing
 @testable import NTMDelivery
 @testable import NTMWatchCore
+@testable import NTMAlerting
 
 @Suite struct HTTPWebhookNotifierUnitTests {
     @Test func theSignatureIsHMACSHA256OverTimestampDotBody() {
@@ -32,14 +33,16 @@ import Testing
 
 /// Against `Tests/Peers/flaky_receiver.py`, a real HTTP server that verifies signatures.
 @Suite(.serialized) struct HTTPWebhookNotifierTests {
+    /// Shared by every test of the bundle and never shut down: a client that is deinitialised
+    /// before `shutdown()` (a test that stops early) crashes the whole test process.
     static let client = HTTPWebhookNotifier.makeClient()
 
     func notifier(_ url: URL, secret: String?, timeout: Duration = .seconds(5), caFile: String? = nil,
                   headers: [String: String] = [:]) throws -> HTTPWebhookNotifier {
-        let sink = WebhookFileSink(receiver: .init(name: "hook", directory: nil, http: nil, maxSpoolBytes: 0, maxAlertsPerFile: 500),
-                                   language: .vi, externalURL: "", logger: Logger(label: "test"))
-        return try HTTPWebhookNotifier(receiver: "hook", url: url, headers: headers, secret: secret.map { Data($0.utf8) },
-                                       timeout: timeout, caFile: caFile, client: Self.client, payload: { sink.payload(for: $0) })
+        let source = try secret.map { SecretSource.file(try Scratch.secret($0, in: try Scratch.folder())) }
+        return HTTPWebhookNotifier(
+            receiver: "hook", endpoint: HTTPEndpoint(url: url, headers: headers, secret: source, timeout: timeout, caFile: caFile),
+            language: .vi, externalURL: "", client: Self.client, logger: Logger(label: "test"))
     }
 
     @Test func aSignedGroupIsAcceptedAndAWrongKeyIsRefused() async throws {

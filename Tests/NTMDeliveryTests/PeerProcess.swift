@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Testing
 @testable import NTMWatchCore
+@testable import NTMAlerting
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,8 @@
 import CheckKit
 import Foundation
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// `Deploy/catalog/ntmwatch.catalog` explains every MESSAGE_ID the daemon, the built-in modules

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import NTMStore
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// The checks operators add without rebuilding: executables (our JSON protocol, and Monitoring

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import NTMStore
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// The built-in modules as the daemon runs them (built shared libraries loaded with dlopen) over

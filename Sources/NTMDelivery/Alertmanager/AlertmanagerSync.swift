@@ -3,7 +3,7 @@ import CheckKit
 import Foundation
 import Logging
 import NIOCore
-import NTMWatchCore
+import NTMAlerting
 import ServiceLifecycle
 
 /// Keeps Alertmanagers' view of the alerts in step with the tracker through API v2, as Prometheus

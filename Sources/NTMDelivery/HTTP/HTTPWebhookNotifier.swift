@@ -1,11 +1,12 @@
 import AsyncHTTPClient
+import CheckKit
 import Crypto
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import NTMWatchCore
+import NTMAlerting
 
 /// POSTs each notification group as Alertmanager's webhook v4 body to one HTTP receiver, signed
 /// with HMAC-SHA256 so that the receiver can tell it came from this daemon and was not replayed.
@@ -15,13 +16,12 @@ import NTMWatchCore
 /// same group is sent again with the same ids.
 public struct HTTPWebhookNotifier: Notifier {
     public let receiver: String
+    let endpoint: HTTPEndpoint
     let client: HTTPClient
+    /// The URL without userinfo, which goes as basic authentication instead.
     let url: URL
     let headers: [(String, String)]
-    let secret: SymmetricKey?
-    let timeout: Duration
-    let tls: TLSConfiguration?
-    let payload: @Sendable (NotificationGroup) -> WebhookPayload
+    let body: WebhookFileSink
     let now: @Sendable () -> Date
 
     /// The header names, for receivers and the verification recipe in the README.
@@ -33,40 +33,25 @@ public struct HTTPWebhookNotifier: Notifier {
         public static let signature = "X-NTMWatch-Signature"
     }
 
-    /// - Parameters:
-    ///   - url: may carry `user:password@`, sent as basic authentication and never shown.
-    ///   - caFile: PEM certificates trusted instead of the system's, for a receiver with its own CA.
-    ///   - payload: builds the v4 body of a group (the same body as the webhook files).
-    public init(receiver: String, url: URL, headers: [String: String], secret: Data?, timeout: Duration, caFile: String?,
-                client: HTTPClient, payload: @escaping @Sendable (NotificationGroup) -> WebhookPayload,
-                now: @escaping @Sendable () -> Date = Date.init) throws(DeliveryFailure) {
+    public init(receiver: String, endpoint: HTTPEndpoint, language: Language, externalURL: String, client: HTTPClient,
+                logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.receiver = receiver
+        self.endpoint = endpoint
         self.client = client
-        self.timeout = timeout
-        self.payload = payload
         self.now = now
-        self.secret = secret.map { SymmetricKey(data: $0) }
-        var headers = headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        // The body is the webhook file's, built by the file notifier (its folder is never used).
+        body = WebhookFileSink(receiver: receiver, spool: FileSpool(directory: "", maxAlertsPerFile: endpoint.maxAlerts),
+                               language: language, externalURL: externalURL, logger: logger)
+        var headers = endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false)
         if let user = components?.user {
             let credentials = "\(user.removingPercentEncoding ?? user):\(components?.password?.removingPercentEncoding ?? "")"
             headers.append(("Authorization", "Basic \(Data(credentials.utf8).base64EncodedString())"))
             components?.user = nil
             components?.password = nil
         }
-        self.url = components?.url ?? url
+        url = components?.url ?? endpoint.url
         self.headers = headers
-        if let caFile {
-            do {
-                var tls = TLSConfiguration.makeClientConfiguration()
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-                self.tls = tls
-            } catch {
-                throw DeliveryFailure(reason: "receiver \(receiver): cannot read the CA certificates in \(caFile) (ca_file): \(error); give a PEM file")
-            }
-        } else {
-            self.tls = nil
-        }
     }
 
     /// One client for every HTTP receiver and the Alertmanager push (its owner shuts it down on
@@ -80,20 +65,27 @@ public struct HTTPWebhookNotifier: Notifier {
     public func notify(_ group: NotificationGroup) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(payload(group))
+        let body = try encoder.encode(self.body.payload(for: group))
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
-        request.tlsConfiguration = tls
+        request.tlsConfiguration = try tlsConfiguration()
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "ntmwatch")
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         request.headers.add(name: Header.notificationIDs, value: group.notifications.map(\.id).joined(separator: ","))
         request.headers.add(name: Header.groupKey,
                             value: group.groupKey.addingPercentEncoding(withAllowedCharacters: .urlUnreservedASCII) ?? "")
-        if let secret {
+        if let source = endpoint.secret {
+            let secret: Data
+            do throws(SecretError) {
+                secret = try source.read()
+            } catch {
+                throw DeliveryFailure(reason: "receiver \(receiver): \(error.message.en)")
+            }
             let timestamp = String(Int(now().timeIntervalSince1970))
             request.headers.add(name: Header.timestamp, value: timestamp)
-            request.headers.add(name: Header.signature, value: "sha256=" + Self.signature(secret: secret, timestamp: timestamp, body: body))
+            request.headers.add(name: Header.signature,
+                                value: "sha256=" + Self.signature(secret: SymmetricKey(data: secret), timestamp: timestamp, body: body))
         }
         request.body = .bytes(ByteBuffer(data: body))
 
@@ -101,14 +93,14 @@ public struct HTTPWebhookNotifier: Notifier {
         let status: HTTPResponseStatus
         let responseHeaders: HTTPHeaders
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            let response = try await client.execute(request, timeout: .nanoseconds(endpoint.timeout.nanoseconds))
             status = response.status
             responseHeaders = response.headers
             // The status decides; the answer's body is read (bounded: a receiver is not trusted to
             // answer briefly) only so the connection can be reused, and its failure changes nothing.
             _ = try? await response.body.collect(upTo: 64 << 10)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw DeliveryFailure(reason: "receiver \(receiver): \(target): no answer within \(DurationText.format(timeout)) (timeout)")
+            throw DeliveryFailure(reason: "receiver \(receiver): \(target): no answer within \(endpoint.timeout) (timeout)")
         } catch {
             throw DeliveryFailure(reason: "receiver \(receiver): \(target) failed: \(error)")
         }
@@ -121,6 +113,18 @@ public struct HTTPWebhookNotifier: Notifier {
                                   retryAfter: retryAfter)
         default:
             throw DeliveryFailure(reason: "receiver \(receiver): \(target) answered \(status.code) \(status.reasonPhrase)")
+        }
+    }
+
+    /// The CA file is read for each request, like the secret, so that a renewed CA needs no reload.
+    func tlsConfiguration() throws(DeliveryFailure) -> TLSConfiguration? {
+        guard let caFile = endpoint.caFile else { return nil }
+        do {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            return tls
+        } catch {
+            throw DeliveryFailure(reason: "receiver \(receiver): cannot read the CA certificates in \(caFile) (ca_file): \(error); give a PEM file")
         }
     }
 

@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import NTMStore
 import Yams
 
@@ -143,20 +145,37 @@ public enum ConfigLoader {
             if receivers.contains(where: { $0.name == name }) {
                 throw section.error(section["name"], "name", vi: "tên receiver bị trùng", en: "receiver name is used twice")
             }
+            if name == journaldReceiver {
+                throw section.error(section["name"], "name", vi: "tên '\(journaldReceiver)' dành cho journald", en: "the name '\(journaldReceiver)' is journald's")
+            }
             let directory = try section.string("directory").map(resolve)
             let http = try section.section("http").map { section throws(ConfigError) in try parseHTTP(section, resolve: resolve) }
-            guard (directory == nil) != (http == nil) else {
+            let maxSpoolBytes = try section.bytes("max_spool_bytes") ?? 100 << 20
+            let maxAlertsPerFile = try section.int("max_alerts_per_file", in: 1...100_000) ?? 500
+            switch (directory, http) {
+            case (let directory?, nil):
+                receivers.append(.init(name: name, integration: .files(FileSpool(
+                    directory: directory, maxSpoolBytes: maxSpoolBytes, maxAlertsPerFile: maxAlertsPerFile))))
+            case (nil, let http?):
+                receivers.append(.init(name: name, integration: .http(http)))
+            default:
                 throw section.error(section["http"] ?? section["directory"], "directory",
                                     vi: "receiver cần đúng một trong directory (thư mục tệp) hoặc http (địa chỉ POST)",
                                     en: "a receiver needs exactly one of directory (a spool folder) or http (a URL to POST to)")
             }
-            receivers.append(.init(
-                name: name, directory: directory, http: http,
-                maxSpoolBytes: try section.bytes("max_spool_bytes") ?? 100 << 20,
-                maxAlertsPerFile: try section.int("max_alerts_per_file", in: 1...100_000) ?? 500))
             try section.rejectUnknownKeys()
         }
-        var alertmanagers: [Configuration.Alertmanager] = []
+        var delivery = DeliverySettings()
+        if let section = try top.section("delivery") {
+            delivery.groupWait = try section.duration("group_wait", allowZero: true) ?? delivery.groupWait
+            delivery.groupInterval = try section.duration("group_interval", allowZero: true) ?? delivery.groupInterval
+            delivery.retryInitial = try section.duration("retry_initial") ?? delivery.retryInitial
+            delivery.retryMax = try section.duration("retry_max") ?? delivery.retryMax
+            delivery.deadLetterAfter = try section.duration("dead_letter_after") ?? delivery.deadLetterAfter
+            delivery.historyRetention = try section.duration("history_retention") ?? delivery.historyRetention
+            try section.rejectUnknownKeys()
+        }
+        var alertmanagers: [AlertmanagerSync.Endpoint] = []
         for (index, node) in (try top.sequence("alertmanagers") ?? []).enumerated() {
             let section = try YAMLSection(node, path: "alertmanagers[\(index)]", file: path)
             alertmanagers.append(.init(
@@ -168,9 +187,9 @@ public enum ConfigLoader {
         if let routeNode = top["route"] {
             route = try parseRoute(routeNode, path: "route", file: path, receivers: Set(receivers.map(\.name)), isRoot: true)
         } else if let first = receivers.first {
-            route = .init(receiver: first.name, match: [:], matchRegex: [:], groupBy: nil, continueMatching: false, routes: [])
+            route = .init(receiver: first.name)
         } else {
-            route = .init(receiver: nil, match: [:], matchRegex: [:], groupBy: nil, continueMatching: false, routes: [])
+            route = .init(receiver: nil)
         }
         try top.rejectUnknownKeys()
 
@@ -179,8 +198,7 @@ public enum ConfigLoader {
             moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
             defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
-            alertmanagers: alertmanagers,
-            route: route, path: path)
+            alertmanagers: alertmanagers, route: route, delivery: delivery, path: path)
     }
 
     private static func parseURL(_ section: YAMLSection) throws(ConfigError) -> URL {
@@ -194,7 +212,7 @@ public enum ConfigLoader {
         return url
     }
 
-    private static func parseHTTP(_ section: YAMLSection, resolve: (String) -> String) throws(ConfigError) -> Configuration.HTTPEndpoint {
+    private static func parseHTTP(_ section: YAMLSection, resolve: (String) -> String) throws(ConfigError) -> HTTPEndpoint {
         let url = try parseURL(section)
         let headers = try section.stringMap("headers") ?? [:]
         for name in headers.keys where name.isEmpty || name.contains(where: { !$0.isASCII || $0.isWhitespace || $0 == ":" })
@@ -203,14 +221,14 @@ public enum ConfigLoader {
                                 vi: "tên header không hợp lệ hoặc dành riêng cho ntmwatch (X-NTMWatch-*)",
                                 en: "invalid header name, or one ntmwatch sets itself (X-NTMWatch-*)")
         }
-        let secret: Configuration.SecretSource?
+        let secret: SecretSource?
         switch (try section.string("secret_file"), try section.string("secret_credential")) {
         case (nil, nil):
             secret = nil
         case (let file?, nil):
             secret = .file(resolve(file))
             do throws(SecretError) {
-                try Configuration.SecretSource.checkPermissions(ofFile: resolve(file))
+                try SecretSource.checkPermissions(ofFile: resolve(file))
             } catch {
                 throw section.error(section["secret_file"], "secret_file", vi: error.message.vi, en: error.message.en)
             }
@@ -225,7 +243,7 @@ public enum ConfigLoader {
                                 vi: "ghi một trong secret_file hoặc secret_credential, không cả hai",
                                 en: "set one of secret_file or secret_credential, not both")
         }
-        let endpoint = Configuration.HTTPEndpoint(
+        let endpoint = HTTPEndpoint(
             url: url, headers: headers, secret: secret, timeout: try section.duration("timeout") ?? .seconds(10),
             caFile: try section.string("ca_file").map(resolve), maxAlerts: try section.int("max_alerts", in: 1...100_000) ?? 500)
         try section.rejectUnknownKeys()
@@ -242,16 +260,36 @@ public enum ConfigLoader {
         if isRoot && receiver == nil {
             throw section.error(nil, "receiver", vi: "tuyến gốc cần receiver mặc định", en: "the root route needs a default receiver")
         }
-        let matchRegex = try section.stringMap("match_re") ?? [:]
-        for (label, pattern) in matchRegex where (try? Regex(pattern)) == nil {
-            throw section.error(section["match_re"], "match_re.\(label)", vi: "biểu thức chính quy không hợp lệ", en: "invalid regular expression")
+        // `match`, `match_re` and `matchers` (Alertmanager's three spellings) all become matchers,
+        // compiled here once.
+        var matchers: [LabelMatcher] = []
+        do {
+            for (label, value) in (try section.stringMap("match") ?? [:]).sorted(by: { $0.key < $1.key }) {
+                matchers.append(try LabelMatcher(name: label, op: .equal, value: value))
+            }
+        } catch {
+            throw section.error(section["match"], "match", vi: "điều kiện không hợp lệ: \(error)", en: "invalid matcher: \(error)")
+        }
+        for (label, pattern) in (try section.stringMap("match_re") ?? [:]).sorted(by: { $0.key < $1.key }) {
+            do {
+                matchers.append(try LabelMatcher(name: label, op: .regex, value: pattern))
+            } catch {
+                throw section.error(section["match_re"], "match_re.\(label)", vi: "biểu thức chính quy không hợp lệ", en: "invalid regular expression")
+            }
+        }
+        for text in try section.strings("matchers") ?? [] {
+            do {
+                matchers.append(try LabelMatcher(parsing: text))
+            } catch {
+                throw section.error(section["matchers"], "matchers", vi: "điều kiện không hợp lệ: \(error)", en: "invalid matcher: \(error)")
+            }
         }
         var children: [Configuration.Route] = []
         for (index, child) in (try section.sequence("routes") ?? []).enumerated() {
             children.append(try parseRoute(child, path: "\(path).routes[\(index)]", file: file, receivers: receivers, isRoot: false))
         }
         let route = Configuration.Route(
-            receiver: receiver, match: try section.stringMap("match") ?? [:], matchRegex: matchRegex,
+            receiver: receiver, matchers: matchers,
             groupBy: try section.strings("group_by"), continueMatching: try section.bool("continue") ?? false, routes: children)
         try section.rejectUnknownKeys()
         return route

@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import NTMStore
 
 /// The daemon's configuration, validated. See `Config/ntmwatch.yaml` for the commented example.
@@ -26,52 +28,8 @@ public struct Configuration: Sendable {
         public var line: Int
     }
 
-    /// A receiver takes its notifications as files in a spool folder (`directory`) or as HTTP
-    /// POSTs (`http`): exactly one of the two is set.
-    public struct Receiver: Sendable {
-        public var name: String
-        public var directory: String?
-        public var http: HTTPEndpoint?
-        public var maxSpoolBytes: Int64
-        /// At most this many alerts in one file or request; the rest are counted in `truncatedAlerts`.
-        public var maxAlertsPerFile: Int
-    }
-
-    public struct HTTPEndpoint: Sendable {
-        public var url: URL
-        public var headers: [String: String]
-        /// Where the HMAC key is; requests are unsigned without one.
-        public var secret: SecretSource?
-        public var timeout: Duration
-        /// PEM certificates trusted instead of the system's.
-        public var caFile: String?
-        /// At most this many alerts in one request; the rest are counted in `truncatedAlerts`.
-        public var maxAlerts: Int
-    }
-
-    /// Where a secret is read from. The secret itself is read only where it is used, so that
-    /// the configuration never holds it and cannot print it.
-    public enum SecretSource: Sendable, Equatable {
-        case file(String)
-        /// A systemd credential (`LoadCredential=NAME:...`): `$CREDENTIALS_DIRECTORY/NAME`.
-        case credential(String)
-    }
-
-    /// An Alertmanager that gets the firing and resolved alerts through its API v2.
-    public struct Alertmanager: Sendable {
-        public var url: URL
-        public var timeout: Duration
-        public var resendInterval: Duration
-    }
-
-    public struct Route: Sendable {
-        public var receiver: String?
-        public var match: [String: String]
-        public var matchRegex: [String: String]
-        public var groupBy: [String]?
-        public var continueMatching: Bool
-        public var routes: [Route]
-    }
+    public typealias Receiver = ReceiverConfiguration
+    public typealias Route = NTMAlerting.Route
 
     public var instance: String
     public var language: Language
@@ -89,15 +47,14 @@ public struct Configuration: Sendable {
     public var journald: Bool
     public var externalURL: String
     public var receivers: [Receiver]
-    public var alertmanagers: [Alertmanager]
+    /// Alertmanagers that get the firing and resolved alerts through their API v2.
+    public var alertmanagers: [AlertmanagerSync.Endpoint]
     public var route: Route
+    public var delivery: DeliverySettings
     /// Where the file was read from.
     public var path: String
 
-    public static let defaultRepeatInterval: [Severity: Duration] = [
-        .critical: .seconds(4 * 3600), .error: .seconds(12 * 3600), .warning: .seconds(24 * 3600),
-        .notice: .seconds(72 * 3600), .info: .seconds(168 * 3600),
-    ]
+    public static let defaultRepeatInterval = AlertTracker.defaultRepeatInterval
 }
 
 /// A configuration problem, with the place in the file.

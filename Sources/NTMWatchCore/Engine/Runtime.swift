@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 
 /// A configured check ready to run: its module, validated settings and schedule.
 public struct ConfiguredCheck: Sendable {
@@ -86,5 +88,12 @@ public enum MetaRules {
         defaultSeverity: .error, messageID: "9e2d7b3a6c4f4f0b8a1d5e6c7b8a9f22",
         template: LocalizedText(vi: "Kiểm tra {subject} chạy quá {timeout} và đã bị hủy", en: "Check {subject} ran longer than {timeout} and was cancelled"))
 
-    public static let all = [moduleFailed, moduleTimeout]
+    public static let deliveryFailed = Rule(
+        id: "ntmwatch.delivery_failed",
+        title: LocalizedText(vi: "Không gửi được thông báo", en: "Notifications could not be delivered"),
+        defaultSeverity: .error, messageID: "c4a1d0e2f35b4b7e9a06d8f1e2b3c4d5",
+        template: LocalizedText(vi: "Không gửi được {dead_letters} thông báo tới nơi nhận {subject}: {reason}",
+                                en: "{dead_letters} notifications could not be delivered to receiver {subject}: {reason}"))
+
+    public static let all = [moduleFailed, moduleTimeout, deliveryFailed]
 }

@@ -4,6 +4,37 @@ import Foundation
 import Glibc
 #endif
 
+/// An HTTP receiver's settings (`receivers[].http`).
+public struct HTTPEndpoint: Sendable {
+    public var url: URL
+    public var headers: [String: String]
+    /// Where the HMAC key is; requests are unsigned without one.
+    public var secret: SecretSource?
+    public var timeout: Duration
+    /// PEM certificates trusted instead of the system's.
+    public var caFile: String?
+    /// At most this many alerts in one request; the rest are counted in `truncatedAlerts`.
+    public var maxAlerts: Int
+
+    public init(url: URL, headers: [String: String] = [:], secret: SecretSource? = nil, timeout: Duration = .seconds(10),
+                caFile: String? = nil, maxAlerts: Int = 500) {
+        self.url = url
+        self.headers = headers
+        self.secret = secret
+        self.timeout = timeout
+        self.caFile = caFile
+        self.maxAlerts = maxAlerts
+    }
+}
+
+/// Where a secret is read from. The secret itself is read only when it is used (each request, so a
+/// rotated key needs no reload), never kept in the configuration, so nothing can print it.
+public enum SecretSource: Sendable, Equatable {
+    case file(String)
+    /// A systemd credential (`LoadCredential=NAME:...`): `$CREDENTIALS_DIRECTORY/NAME`.
+    case credential(String)
+}
+
 /// A secret that could not be read; the message names where it was looked for, never its content.
 public struct SecretError: Error, Sendable, CustomStringConvertible {
     public let message: LocalizedText
@@ -11,7 +42,7 @@ public struct SecretError: Error, Sendable, CustomStringConvertible {
     public var description: String { message.en }
 }
 
-extension Configuration.SecretSource {
+extension SecretSource {
     /// Refuses a file that everyone may read: a signing key others can read signs for them too.
     public static func checkPermissions(ofFile path: String) throws(SecretError) {
         var info = stat()
