@@ -107,6 +107,7 @@ extension FaultsBench {
             scheduler: {default_interval: 1s, default_timeout: 10s}
             journald: false
             checks: []
+            delivery: {group_wait: 0s, group_interval: 1s, retry_initial: 1s, retry_max: 2s}
             receivers:
               - {name: \(receivers.files), directory: \(path("spool"))}
               - name: \(receivers.http)
@@ -146,7 +147,9 @@ extension FaultsBench {
         while clock.now < drainEnd, try await Ledger.pending(statePath: path("state/alerts.sqlite")) > 0 {
             try await Task.sleep(for: .milliseconds(500))
         }
-        last.kill(SIGTERM)
+        // SIGKILL, not SIGTERM: a child started here inherits a signal mask that blocks SIGTERM,
+        // and with the ledger empty a kill loses nothing.
+        last.kill(SIGKILL)
 
         let recorded = try await Ledger.recorded(statePath: path("state/alerts.sqlite"))
         report.recorded = recorded.count
@@ -253,7 +256,7 @@ final class PeerServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    func stop() { kill(SIGTERM) }
+    func stop() { kill(SIGKILL) }
 }
 
 extension Duration {
