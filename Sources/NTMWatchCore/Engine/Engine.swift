@@ -17,8 +17,9 @@ public actor Engine {
     private var tracker: AlertTracker
     private var router: Router
     private let dispatcher: Dispatcher
-    /// One client for every HTTP receiver, shut down in `close()`.
-    private let http: HTTPClient
+    /// One client for every HTTP receiver, made with the first one (an engine without HTTP
+    /// receivers has nothing to shut down) and shut down in `close()`.
+    private var http: HTTPClient?
     private var runners: [String: CheckRunner] = [:]
     private let logger: Logger
     public private(set) var lastCycle: (at: Date, duration: Duration)?
@@ -32,7 +33,7 @@ public actor Engine {
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: logger)
         let runtime = Runtime.build(configuration)
         let tracker = AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval)
-        let http = HTTPWebhookNotifier.makeClient()
+        let http = Self.needsHTTP(configuration) ? HTTPWebhookNotifier.makeClient() : nil
         let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, http: http, logger: logger),
                                     settings: configuration.delivery, logger: logger)
         let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, dispatcher: dispatcher, http: http,
@@ -43,7 +44,7 @@ public actor Engine {
         return engine
     }
 
-    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, http: HTTPClient,
+    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, http: HTTPClient?,
                  logger: Logger) {
         self.http = http
         self.runtime = runtime
@@ -70,7 +71,11 @@ public actor Engine {
         try await store.requireCurrentSchema()
     }
 
-    static func notifiers(_ configuration: Configuration, http: HTTPClient, logger: Logger) -> [any Notifier] {
+    static func needsHTTP(_ configuration: Configuration) -> Bool {
+        configuration.receivers.contains { if case .http = $0.integration { true } else { false } }
+    }
+
+    static func notifiers(_ configuration: Configuration, http: HTTPClient?, logger: Logger) -> [any Notifier] {
         var notifiers: [any Notifier] = []
         if configuration.journald {
             notifiers.append(JournaldSink(instance: configuration.instance, language: configuration.language))
@@ -81,6 +86,7 @@ public actor Engine {
                 notifiers.append(WebhookFileSink(receiver: receiver.name, spool: spool, language: configuration.language,
                                                  externalURL: configuration.externalURL, logger: logger))
             case .http(let endpoint):
+                guard let http else { preconditionFailure("an HTTP receiver without the engine's HTTP client") }
                 notifiers.append(HTTPWebhookNotifier(receiver: receiver.name, endpoint: endpoint, language: configuration.language,
                                                      externalURL: configuration.externalURL, client: http, logger: logger))
             }
@@ -90,7 +96,7 @@ public actor Engine {
 
     public func close() async {
         await state.close()
-        try? await http.shutdown()
+        try? await http?.shutdown()
     }
 
     // MARK: Running checks
@@ -246,6 +252,7 @@ public actor Engine {
         runtime = Runtime.build(configuration)
         router = Router(root: configuration.route)
         tracker.repeatInterval = configuration.repeatInterval
+        if http == nil, Self.needsHTTP(configuration) { http = HTTPWebhookNotifier.makeClient() }
         await dispatcher.update(notifiers: Self.notifiers(configuration, http: http, logger: logger), settings: configuration.delivery)
         try await reportProblems(at: Date())
     }
