@@ -170,11 +170,15 @@ extension FaultsBench {
     /// Makes a random fifth of the communes mountain communes and the rest plains, while the
     /// daemon is dead: the next run finds new alerts and resolves others.
     static func flipRegions(_ store: Store, using random: inout SplitMix) async throws {
-        let salt = random.next() % 1_000_003
+        let communes = try await store.withConnection(.readOnly) {
+            try await $0.sql.raw("SELECT id FROM units WHERE level = 'commune' ORDER BY id").all().map { try $0.decode(column: "id", as: String.self) }
+        }
+        let mountain = communes.filter { _ in random.next() % 5 == 0 }
+        let list = mountain.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",")
         try await store.withConnection(.readWrite) { connection in
             try await connection.sql.raw("""
-                UPDATE units SET region = CASE WHEN (abs(\(unsafeRaw: String(salt)) * length(id) + unicode(substr(id, -1)) * 7919) % 5) = 0
-                    THEN 'mountain' ELSE 'plains' END WHERE level = 'commune'
+                UPDATE units SET region = CASE WHEN id IN (\(unsafeRaw: list.isEmpty ? "NULL" : list)) THEN 'mountain' ELSE 'plains' END
+                WHERE level = 'commune'
                 """).run()
         }
     }
