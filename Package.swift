@@ -48,8 +48,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
-        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
-        // Already built for postgres-nio; the module host hashes module files with it.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Already built for postgres-nio; the module host hashes module files with it, the HTTP
+        // receiver signs with it.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -92,7 +93,7 @@ let package = Package(
             dependencies: [.product(name: "CheckKit", package: "CheckKit")],
             swiftSettings: swiftSettings
         ),
-        // The ledger, the history and the notifiers (journald, files); depends on alerting only.
+        // The ledger, the history and the notifiers (journald, files, HTTP, Alertmanager); depends on alerting only.
         .target(
             name: "NTMDelivery",
             dependencies: [
@@ -101,6 +102,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -108,6 +112,7 @@ let package = Package(
             name: "NTMWatchCore",
             dependencies: [
                 "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -199,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMDeliveryTests",
-            dependencies: ["NTMDelivery", "NTMAlerting"],
+            dependencies: ["NTMDelivery", "NTMAlerting", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

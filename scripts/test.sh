@@ -4,7 +4,8 @@
 # machine: apt-get and journald need it. Extra arguments go to `swift test` (e.g. --filter Store).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/ensure-packages.sh libsystemd-dev libsqlite3-dev pkg-config systemd postgresql monitoring-plugins-basic curl prometheus poppler-utils
+scripts/ensure-packages.sh libsystemd-dev libsqlite3-dev pkg-config systemd postgresql monitoring-plugins-basic curl prometheus \
+    poppler-utils prometheus-alertmanager python3 openssl
 . scripts/postgres-scratch.sh
 
 journald_pid=""

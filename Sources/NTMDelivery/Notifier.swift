@@ -29,6 +29,8 @@ public struct ReceiverConfiguration: Sendable {
     public enum Integration: Sendable {
         /// Alertmanager-compatible webhook JSON files in a spool folder.
         case files(FileSpool)
+        /// The same JSON POSTed to a URL, signed when a secret is configured.
+        case http(HTTPEndpoint)
     }
 
     public var name: String

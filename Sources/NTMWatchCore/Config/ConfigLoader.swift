@@ -163,10 +163,21 @@ public enum ConfigLoader {
             if name == journaldReceiver {
                 throw section.error(section["name"], "name", vi: "tên '\(journaldReceiver)' dành cho journald", en: "the name '\(journaldReceiver)' is journald's")
             }
-            receivers.append(.init(name: name, integration: .files(FileSpool(
-                directory: resolve(try section.requiredString("directory")),
-                maxSpoolBytes: try section.bytes("max_spool_bytes") ?? 100 << 20,
-                maxAlertsPerFile: try section.int("max_alerts_per_file", in: 1...100_000) ?? 500))))
+            let directory = try section.string("directory").map(resolve)
+            let http = try section.section("http").map { section throws(ConfigError) in try parseHTTP(section, resolve: resolve) }
+            let maxSpoolBytes = try section.bytes("max_spool_bytes") ?? 100 << 20
+            let maxAlertsPerFile = try section.int("max_alerts_per_file", in: 1...100_000) ?? 500
+            switch (directory, http) {
+            case (let directory?, nil):
+                receivers.append(.init(name: name, integration: .files(FileSpool(
+                    directory: directory, maxSpoolBytes: maxSpoolBytes, maxAlertsPerFile: maxAlertsPerFile))))
+            case (nil, let http?):
+                receivers.append(.init(name: name, integration: .http(http)))
+            default:
+                throw section.error(section["http"] ?? section["directory"], "directory",
+                                    vi: "receiver cần đúng một trong directory (thư mục tệp) hoặc http (địa chỉ POST)",
+                                    en: "a receiver needs exactly one of directory (a spool folder) or http (a URL to POST to)")
+            }
             try section.rejectUnknownKeys()
         }
         var httpListen: (host: String, port: Int)?
@@ -193,6 +204,14 @@ public enum ConfigLoader {
             delivery.historyRetention = try section.duration("history_retention") ?? delivery.historyRetention
             try section.rejectUnknownKeys()
         }
+        var alertmanagers: [AlertmanagerSync.Endpoint] = []
+        for (index, node) in (try top.sequence("alertmanagers") ?? []).enumerated() {
+            let section = try YAMLSection(node, path: "alertmanagers[\(index)]", file: path)
+            alertmanagers.append(.init(
+                url: try parseURL(section), timeout: try section.duration("timeout") ?? .seconds(10),
+                resendInterval: try section.duration("resend_interval") ?? .seconds(60)))
+            try section.rejectUnknownKeys()
+        }
         let route: Configuration.Route
         if let routeNode = top["route"] {
             route = try parseRoute(routeNode, path: "route", file: path, receivers: Set(receivers.map(\.name)), isRoot: true)
@@ -208,7 +227,56 @@ public enum ConfigLoader {
             moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
             defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
-            route: route, delivery: delivery, httpListen: httpListen, path: path)
+            alertmanagers: alertmanagers, route: route, delivery: delivery, httpListen: httpListen, path: path)
+    }
+
+    private static func parseURL(_ section: YAMLSection) throws(ConfigError) -> URL {
+        let text = try section.requiredString("url")
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              url.host?.isEmpty == false else {
+            // The text is not repeated: a URL may carry a password or a token.
+            throw section.error(section["url"], "url", vi: "cần địa chỉ http:// hoặc https:// có tên máy",
+                                en: "expected an http:// or https:// URL with a host")
+        }
+        return url
+    }
+
+    private static func parseHTTP(_ section: YAMLSection, resolve: (String) -> String) throws(ConfigError) -> HTTPEndpoint {
+        let url = try parseURL(section)
+        let headers = try section.stringMap("headers") ?? [:]
+        for name in headers.keys where name.isEmpty || name.contains(where: { !$0.isASCII || $0.isWhitespace || $0 == ":" })
+            || name.lowercased().hasPrefix("x-ntmwatch-") {
+            throw section.error(section["headers"], "headers.\(name)",
+                                vi: "tên header không hợp lệ hoặc dành riêng cho ntmwatch (X-NTMWatch-*)",
+                                en: "invalid header name, or one ntmwatch sets itself (X-NTMWatch-*)")
+        }
+        let secret: SecretSource?
+        switch (try section.string("secret_file"), try section.string("secret_credential")) {
+        case (nil, nil):
+            secret = nil
+        case (let file?, nil):
+            secret = .file(resolve(file))
+            do throws(SecretError) {
+                try SecretSource.checkPermissions(ofFile: resolve(file))
+            } catch {
+                throw section.error(section["secret_file"], "secret_file", vi: error.message.vi, en: error.message.en)
+            }
+        case (nil, let name?):
+            guard !name.contains("/"), !name.isEmpty else {
+                throw section.error(section["secret_credential"], "secret_credential",
+                                    vi: "cần tên credential của systemd, không phải đường dẫn", en: "expected a systemd credential name, not a path")
+            }
+            secret = .credential(name)
+        default:
+            throw section.error(section["secret_credential"], "secret_credential",
+                                vi: "ghi một trong secret_file hoặc secret_credential, không cả hai",
+                                en: "set one of secret_file or secret_credential, not both")
+        }
+        let endpoint = HTTPEndpoint(
+            url: url, headers: headers, secret: secret, timeout: try section.duration("timeout") ?? .seconds(10),
+            caFile: try section.string("ca_file").map(resolve), maxAlerts: try section.int("max_alerts", in: 1...100_000) ?? 500)
+        try section.rejectUnknownKeys()
+        return endpoint
     }
 
     private static func parseRoute(_ node: Node, path: String, file: String, receivers: Set<String>, isRoot: Bool) throws(ConfigError) -> Configuration.Route {

@@ -49,6 +49,8 @@ public struct Configuration: Sendable {
     public var journald: Bool
     public var externalURL: String
     public var receivers: [Receiver]
+    /// Alertmanagers that get the firing and resolved alerts through their API v2.
+    public var alertmanagers: [AlertmanagerSync.Endpoint]
     public var route: Route
     public var delivery: DeliverySettings
     /// Where `/metrics`, `/healthz` and `/readyz` are served (`http.listen`); nil: not served.

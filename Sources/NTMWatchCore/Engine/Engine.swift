@@ -1,4 +1,5 @@
 import CheckKit
+import AsyncHTTPClient
 import Foundation
 import NTMModuleHost
 import Logging
@@ -17,6 +18,9 @@ public actor Engine {
     private var tracker: AlertTracker
     private var router: Router
     private let dispatcher: Dispatcher
+    /// One client for every HTTP receiver, made with the first one (an engine without HTTP
+    /// receivers has nothing to shut down) and shut down in `close()`.
+    private var http: HTTPClient?
     private var runners: [String: CheckRunner] = [:]
     private let logger: Logger
     public let metrics: DaemonMetrics
@@ -33,18 +37,20 @@ public actor Engine {
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: logger)
         let runtime = Runtime.build(configuration)
         let tracker = AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval)
-        let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, logger: logger),
+        let http = Self.needsHTTP(configuration) ? HTTPWebhookNotifier.makeClient() : nil
+        let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, http: http, logger: logger),
                                     settings: configuration.delivery, logger: logger)
-        let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, dispatcher: dispatcher, logger: logger,
-                            metrics: metrics)
+        let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, dispatcher: dispatcher, http: http,
+                            logger: logger, metrics: metrics)
         try await engine.adoptLegacyOutbox()
-        await dispatcher.update(notifiers: Self.notifiers(configuration, logger: logger), settings: configuration.delivery)
+        await dispatcher.update(notifiers: Self.notifiers(configuration, http: http, logger: logger), settings: configuration.delivery)
         try await engine.reportProblems(at: Date())
         return engine
     }
 
-    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, logger: Logger,
-                 metrics: DaemonMetrics) {
+    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, http: HTTPClient?,
+                 logger: Logger, metrics: DaemonMetrics) {
+        self.http = http
         self.metrics = metrics
         self.runtime = runtime
         self.store = store
@@ -70,7 +76,11 @@ public actor Engine {
         try await store.requireCurrentSchema()
     }
 
-    static func notifiers(_ configuration: Configuration, logger: Logger) -> [any Notifier] {
+    static func needsHTTP(_ configuration: Configuration) -> Bool {
+        configuration.receivers.contains { if case .http = $0.integration { true } else { false } }
+    }
+
+    static func notifiers(_ configuration: Configuration, http: HTTPClient?, logger: Logger) -> [any Notifier] {
         var notifiers: [any Notifier] = []
         if configuration.journald {
             notifiers.append(JournaldSink(instance: configuration.instance, language: configuration.language))
@@ -80,12 +90,19 @@ public actor Engine {
             case .files(let spool):
                 notifiers.append(WebhookFileSink(receiver: receiver.name, spool: spool, language: configuration.language,
                                                  externalURL: configuration.externalURL, logger: logger))
+            case .http(let endpoint):
+                guard let http else { preconditionFailure("an HTTP receiver without the engine's HTTP client") }
+                notifiers.append(HTTPWebhookNotifier(receiver: receiver.name, endpoint: endpoint, language: configuration.language,
+                                                     externalURL: configuration.externalURL, client: http, logger: logger))
             }
         }
         return notifiers
     }
 
-    public func close() async { await state.close() }
+    public func close() async {
+        await state.close()
+        try? await http?.shutdown()
+    }
 
     // MARK: Running checks
 
@@ -276,7 +293,8 @@ public actor Engine {
         runtime = Runtime.build(configuration)
         router = Router(root: configuration.route)
         tracker.repeatInterval = configuration.repeatInterval
-        await dispatcher.update(notifiers: Self.notifiers(configuration, logger: logger), settings: configuration.delivery)
+        if http == nil, Self.needsHTTP(configuration) { http = HTTPWebhookNotifier.makeClient() }
+        await dispatcher.update(notifiers: Self.notifiers(configuration, http: http, logger: logger), settings: configuration.delivery)
         try await reportProblems(at: Date())
     }
 
