@@ -87,6 +87,10 @@ struct NTMWatchDaemon: AsyncParsableCommand {
             // The endpoints are an extra: if they stop, the monitoring goes on.
             services.append(.init(service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         }
+        if let alertmanager = engine.alertmanager {
+            // Re-sends while firing, as Prometheus does; its loss must not stop the monitoring.
+            services.append(.init(service: alertmanager, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -45,13 +45,24 @@ public actor Engine {
         try await engine.adoptLegacyOutbox()
         await dispatcher.update(notifiers: Self.notifiers(configuration, http: http, logger: logger), settings: configuration.delivery)
         try await engine.reportProblems(at: Date())
+        await engine.pushAlertsAtStart()
         return engine
+    }
+
+    /// What fired before a restart is Alertmanager's to know at once, not at the next change.
+    private func pushAlertsAtStart() async {
+        await alertmanager?.update(active: Array(tracker.active.values), resolved: [], at: Date())
     }
 
     private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, http: HTTPClient?,
                  logger: Logger, metrics: DaemonMetrics) {
         self.http = http
         self.metrics = metrics
+        self.alertmanager = http.flatMap { client in
+            runtime.configuration.alertmanagers.isEmpty ? nil : AlertmanagerSync(
+                endpoints: runtime.configuration.alertmanagers, client: client, language: runtime.configuration.language,
+                externalURL: runtime.configuration.externalURL, logger: logger)
+        }
         self.runtime = runtime
         self.store = store
         self.state = state
@@ -77,7 +88,7 @@ public actor Engine {
     }
 
     static func needsHTTP(_ configuration: Configuration) -> Bool {
-        configuration.receivers.contains { if case .http = $0.integration { true } else { false } }
+        !configuration.alertmanagers.isEmpty || configuration.receivers.contains { if case .http = $0.integration { true } else { false } }
     }
 
     static func notifiers(_ configuration: Configuration, http: HTTPClient?, logger: Logger) -> [any Notifier] {
@@ -207,7 +218,15 @@ public actor Engine {
     private func record(_ step: AlertTracker.Step) async throws {
         let router = self.router, journald = runtime.configuration.journald
         try await state.record(step) { Self.destinations(of: $0, router: router, journald: journald) }
+        // Alertmanager hears the state, not the notifications: every change, after it is recorded.
+        if let alertmanager, !step.changed.isEmpty {
+            await alertmanager.update(active: Array(tracker.active.values), resolved: step.changed.filter { $0.status == .resolved }, at: Date())
+        }
     }
+
+    /// Pushes alerts to the configured Alertmanagers and re-sends them (run it as a service beside
+    /// the daemon); nil without `alertmanagers:`.
+    public nonisolated let alertmanager: AlertmanagerSync?
 
     static func destinations(of notification: Notification, router: Router, journald: Bool) -> [Destination] {
         var destinations = router.destinations(of: notification)
