@@ -49,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -62,13 +63,20 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                "NTMSpreadsheet",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "NTMSpreadsheet",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore",
+                "CSystemd", "NTMStore", "NTMSpreadsheet",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch",
             dependencies: [
-                "NTMWatchCore", "NTMStore",
+                "NTMWatchCore", "NTMStore", "NTMSpreadsheet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -96,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore",
+                "NTMWatchCore", "NTMStore", "NTMSpreadsheet",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -123,6 +131,11 @@ let package = Package(
             name: "NTMStoreTests",
             // The modules' rules and the daemon's SQL rule modules, to compare their findings on both backends.
             dependencies: ["NTMStore", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMSpreadsheetTests",
+            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
