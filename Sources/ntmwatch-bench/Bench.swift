@@ -13,7 +13,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch-bench",
         abstract: "Benchmarks: import, evaluation cycle, idle daemon.",
-        subcommands: [ImportBench.self, CycleBench.self, IdleBench.self])
+        subcommands: [ImportBench.self, SheetsBench.self, CycleBench.self, IdleBench.self])
 }
 
 /// Where the repository and the built products are.
