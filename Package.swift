@@ -48,7 +48,6 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
-        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
@@ -61,9 +60,26 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 "NTMSpreadsheet",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Alert lifecycle, fingerprints, matchers, routing and grouping: pure values, no I/O.
+        .target(
+            name: "NTMAlerting",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
+        // The ledger, the history and the notifiers (journald, files); depends on alerting only.
+        .target(
+            name: "NTMDelivery",
+            dependencies: [
+                "CSystemd", "NTMAlerting",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -76,7 +92,7 @@ let package = Package(
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore", "NTMSpreadsheet",
+                "CSystemd", "NTMStore", "NTMAlerting", "NTMDelivery", "NTMSpreadsheet",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,12 +151,22 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMSpreadsheetTests",
-            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWatchCore"],
+            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWatchCore", "NTMAlerting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMAlertingTests",
+            dependencies: ["NTMAlerting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMDeliveryTests",
+            dependencies: ["NTMDelivery", "NTMAlerting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMWatchCore"],
+            dependencies: ["NTMWatchCore", "NTMAlerting", "NTMDelivery"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

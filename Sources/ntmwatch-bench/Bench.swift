@@ -3,6 +3,8 @@ import CheckKit
 import Foundation
 import Logging
 import NTMStore
+import NTMAlerting
+import NTMDelivery
 import NTMWatchCore
 
 /// The figures the notes report: import time and store size, cycle wall time, idle RSS and CPU.

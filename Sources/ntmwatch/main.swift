@@ -4,6 +4,8 @@ import Foundation
 import Logging
 import NTMSpreadsheet
 import NTMStore
+import NTMAlerting
+import NTMDelivery
 import NTMWatchCore
 import Synchronization
 
@@ -83,11 +85,15 @@ struct Evaluate: AsyncParsableCommand {
 
     func run() async throws {
         guard let instant = InstantText.parse(at) else { throw ValidationError("--at: '\(at)' is not an ISO 8601 instant or YYYY-MM-DD") }
-        var configuration = try common.loadConfiguration()
-        configuration.receivers = []
-        let engine = try await Engine.start(configuration, logger: common.quietLogger)
-        let results = try await engine.evaluate(at: instant, checkName: module)
-        await engine.close()
+        let configuration = try common.loadConfiguration()
+        let evaluator: Evaluator
+        do {
+            evaluator = try await Evaluator.open(configuration, logger: common.quietLogger)
+        } catch let error as Evaluator.StoreMissing {
+            FileHandle.standardError.write(Data("ntmwatch: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let results = try await evaluator.evaluate(at: instant, checkName: module)
         if let module, results.isEmpty {
             FileHandle.standardError.write(Data("no check or module named '\(module)'\n".utf8))
             throw ExitCode(2)
@@ -103,6 +109,9 @@ struct Evaluate: AsyncParsableCommand {
             case .timedOut:
                 failed = true
                 FileHandle.standardError.write(Data("\(result.check): timed out\n".utf8))
+            case .cancelled:
+                failed = true
+                FileHandle.standardError.write(Data("\(result.check): cancelled\n".utf8))
             case .findings:
                 break
             }
@@ -188,9 +197,11 @@ struct Alerts: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try common.loadConfiguration()
-        let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: common.quietLogger)
-        let alerts = all ? try await state.allAlerts() : try await state.activeAlerts()
-        await state.close()
+        var alerts: [Alert] = []
+        if let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) {
+            alerts = all ? try await state.allAlerts() : try await state.activeAlerts()
+            await state.close()
+        }
         for alert in alerts {
             let since = Value.instant(alert.firingSince ?? alert.activeSince).formatted(in: common.language)
             print("\(alert.status.rawValue)\t\(alert.severity.rawValue)\t\(alert.ruleID)\t\(alert.subject.name)\t\(since)\t\(alert.summary.text(in: common.language))")
@@ -383,13 +394,28 @@ struct Report: AsyncParsableCommand {
     @Option(help: "Only alerts at least this severe: info, notice, warning, error, critical.")
     var severity: Severity?
 
+    @Option(help: "The alerts open at this ISO 8601 instant or YYYY-MM-DD (Vietnam time), from the alert history.")
+    var at: String?
+
     func run() async throws {
         guard out != nil || csv != nil else { throw ValidationError("give --out FILE.xlsx, --csv FILE.csv, or both") }
+        var instant = Date()
+        if let at {
+            guard let parsed = InstantText.parse(at) else { throw ValidationError("--at: '\(at)' is not an ISO 8601 instant or YYYY-MM-DD") }
+            instant = parsed
+        }
         let configuration = try common.loadConfiguration()
-        let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: common.quietLogger)
-        let alerts = try await state.activeAlerts()
-        await state.close()
-        let report = AlertReport(alerts: alerts, at: Date(),
+        var alerts: [Alert] = []
+        if let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) {
+            if at == nil {
+                alerts = try await state.activeAlerts()
+            } else {
+                alerts = AlertReport.alertsOpen(at: instant, transitions: try await state.transitions(),
+                                                notifications: try await state.notifications(), current: try await state.allAlerts())
+            }
+            await state.close()
+        }
+        let report = AlertReport(alerts: alerts, at: instant,
                                  filter: .init(unit: unit, parent: parent, rule: rule, severity: severity))
         if let out { try report.writeWorkbook(to: out) }
         if let csv { try Data(report.csv().utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }

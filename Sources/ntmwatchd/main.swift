@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NTMAlerting
+import NTMDelivery
 import NTMWatchCore
 import ServiceLifecycle
 
@@ -42,6 +44,15 @@ struct NTMWatchDaemon: AsyncParsableCommand {
             instant = Date()
         }
         let engine: Engine
+        let lock: InstanceLock
+        do {
+            lock = try InstanceLock(stateDirectory: configuration.stateDirectory)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            FileHandle.standardError.write(Data("ntmwatchd: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        defer { withExtendedLifetime(lock) {} }
         do {
             engine = try await Engine.start(configuration, logger: logger)
         } catch {

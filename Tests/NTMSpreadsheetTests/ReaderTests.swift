@@ -76,11 +76,4 @@ import Testing
         #expect(cells[2] == .date(CivilDate(year: 2025, month: 6, day: 30)!, secondOfDay: 0))
         #expect(cells[3] == .text("bell\u{7}"))
     }
-
-    @Test func neutralising() {
-        #expect(SpreadsheetText.neutralised("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")")
-        #expect(SpreadsheetText.neutralised("-5") == "'-5")
-        #expect(SpreadsheetText.neutralised("@SUM(A1)") == "'@SUM(A1)")
-        #expect(SpreadsheetText.neutralised("Đại Lộc") == "Đại Lộc")
-    }
 }

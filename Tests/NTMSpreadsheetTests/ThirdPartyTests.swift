@@ -3,6 +3,7 @@ import Foundation
 import NTMSpreadsheet
 import NTMStore
 import Testing
+@testable import NTMAlerting
 @testable import NTMWatchCore
 
 /// Every kind of workbook the project writes, opened by readers nobody here wrote: openpyxl

@@ -1,6 +1,8 @@
 import CheckKit
 import Foundation
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 @Suite struct ConfigTests {

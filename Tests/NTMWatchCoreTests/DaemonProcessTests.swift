@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import NTMStore
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// The `deadline` module as the daemon runs it: the built shared library, loaded with dlopen,

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import NTMStore
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// The daemon's pipeline in process, with real parts: a module loaded with dlopen, an SQLite
@@ -44,6 +46,7 @@ import Testing
         let engine = try await Engine.start(try sandbox.load(), logger: logger)
         let failed = await engine.activeAlerts().filter { $0.ruleID == "ntmwatch.module_failed" }
         #expect(failed.count == 3)
+        await engine.flushDeliveries(force: true)
         let files = try sandbox.webhookFiles("province")
         #expect(files.flatMap(\.payload.alerts).filter { $0.labels["rule"] == "ntmwatch.module_failed" }.count == 3)
         await engine.close()

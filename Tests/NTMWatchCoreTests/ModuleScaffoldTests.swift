@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// `ntmwatch new-module`: the folder it writes, the line it adds to Package.swift, and that the

@@ -1,4 +1,6 @@
 import Foundation
+import NTMAlerting
+import NTMDelivery
 @testable import NTMWatchCore
 
 /// A throw-away installation: module folder, seed data, state and spool folders, and a
@@ -80,7 +82,7 @@ struct Sandbox {
     /// A configuration with the given `checks:` YAML block (indented by two spaces).
 
     func configuration(checks: String = "  - module: testcheck\n", groupBy: String = "[check, rule]", interval: String = "1h",
-                       seedFrom: String = "seed") throws -> String {
+                       seedFrom: String = "seed", groupWait: String = "0s") throws -> String {
         let text = """
             instance: \(instance)
             state_directory: state
@@ -95,6 +97,10 @@ struct Sandbox {
               max_concurrent: 2
             checks:
             \(checks)
+            delivery:
+              group_wait: \(groupWait)
+              group_interval: 1s
+              retry_initial: 1s
             receivers:
               - name: province
                 directory: spool/province

@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import NTMStore
 import Yams
 
@@ -143,19 +145,32 @@ public enum ConfigLoader {
             if receivers.contains(where: { $0.name == name }) {
                 throw section.error(section["name"], "name", vi: "tên receiver bị trùng", en: "receiver name is used twice")
             }
-            receivers.append(.init(
-                name: name, directory: resolve(try section.requiredString("directory")),
+            if name == journaldReceiver {
+                throw section.error(section["name"], "name", vi: "tên '\(journaldReceiver)' dành cho journald", en: "the name '\(journaldReceiver)' is journald's")
+            }
+            receivers.append(.init(name: name, integration: .files(FileSpool(
+                directory: resolve(try section.requiredString("directory")),
                 maxSpoolBytes: try section.bytes("max_spool_bytes") ?? 100 << 20,
-                maxAlertsPerFile: try section.int("max_alerts_per_file", in: 1...100_000) ?? 500))
+                maxAlertsPerFile: try section.int("max_alerts_per_file", in: 1...100_000) ?? 500))))
+            try section.rejectUnknownKeys()
+        }
+        var delivery = DeliverySettings()
+        if let section = try top.section("delivery") {
+            delivery.groupWait = try section.duration("group_wait", allowZero: true) ?? delivery.groupWait
+            delivery.groupInterval = try section.duration("group_interval", allowZero: true) ?? delivery.groupInterval
+            delivery.retryInitial = try section.duration("retry_initial") ?? delivery.retryInitial
+            delivery.retryMax = try section.duration("retry_max") ?? delivery.retryMax
+            delivery.deadLetterAfter = try section.duration("dead_letter_after") ?? delivery.deadLetterAfter
+            delivery.historyRetention = try section.duration("history_retention") ?? delivery.historyRetention
             try section.rejectUnknownKeys()
         }
         let route: Configuration.Route
         if let routeNode = top["route"] {
             route = try parseRoute(routeNode, path: "route", file: path, receivers: Set(receivers.map(\.name)), isRoot: true)
         } else if let first = receivers.first {
-            route = .init(receiver: first.name, match: [:], matchRegex: [:], groupBy: nil, continueMatching: false, routes: [])
+            route = .init(receiver: first.name)
         } else {
-            route = .init(receiver: nil, match: [:], matchRegex: [:], groupBy: nil, continueMatching: false, routes: [])
+            route = .init(receiver: nil)
         }
         try top.rejectUnknownKeys()
 
@@ -164,7 +179,7 @@ public enum ConfigLoader {
             moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
             defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
-            route: route, path: path)
+            route: route, delivery: delivery, path: path)
     }
 
     private static func parseRoute(_ node: Node, path: String, file: String, receivers: Set<String>, isRoot: Bool) throws(ConfigError) -> Configuration.Route {
@@ -177,16 +192,36 @@ public enum ConfigLoader {
         if isRoot && receiver == nil {
             throw section.error(nil, "receiver", vi: "tuyến gốc cần receiver mặc định", en: "the root route needs a default receiver")
         }
-        let matchRegex = try section.stringMap("match_re") ?? [:]
-        for (label, pattern) in matchRegex where (try? Regex(pattern)) == nil {
-            throw section.error(section["match_re"], "match_re.\(label)", vi: "biểu thức chính quy không hợp lệ", en: "invalid regular expression")
+        // `match`, `match_re` and `matchers` (Alertmanager's three spellings) all become matchers,
+        // compiled here once.
+        var matchers: [LabelMatcher] = []
+        do {
+            for (label, value) in (try section.stringMap("match") ?? [:]).sorted(by: { $0.key < $1.key }) {
+                matchers.append(try LabelMatcher(name: label, op: .equal, value: value))
+            }
+        } catch {
+            throw section.error(section["match"], "match", vi: "điều kiện không hợp lệ: \(error)", en: "invalid matcher: \(error)")
+        }
+        for (label, pattern) in (try section.stringMap("match_re") ?? [:]).sorted(by: { $0.key < $1.key }) {
+            do {
+                matchers.append(try LabelMatcher(name: label, op: .regex, value: pattern))
+            } catch {
+                throw section.error(section["match_re"], "match_re.\(label)", vi: "biểu thức chính quy không hợp lệ", en: "invalid regular expression")
+            }
+        }
+        for text in try section.strings("matchers") ?? [] {
+            do {
+                matchers.append(try LabelMatcher(parsing: text))
+            } catch {
+                throw section.error(section["matchers"], "matchers", vi: "điều kiện không hợp lệ: \(error)", en: "invalid matcher: \(error)")
+            }
         }
         var children: [Configuration.Route] = []
         for (index, child) in (try section.sequence("routes") ?? []).enumerated() {
             children.append(try parseRoute(child, path: "\(path).routes[\(index)]", file: file, receivers: receivers, isRoot: false))
         }
         let route = Configuration.Route(
-            receiver: receiver, match: try section.stringMap("match") ?? [:], matchRegex: matchRegex,
+            receiver: receiver, matchers: matchers,
             groupBy: try section.strings("group_by"), continueMatching: try section.bool("continue") ?? false, routes: children)
         try section.rejectUnknownKeys()
         return route

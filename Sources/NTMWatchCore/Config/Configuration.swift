@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import NTMStore
 
 /// The daemon's configuration, validated. See `Config/ntmwatch.yaml` for the commented example.
@@ -26,22 +28,8 @@ public struct Configuration: Sendable {
         public var line: Int
     }
 
-    public struct Receiver: Sendable {
-        public var name: String
-        public var directory: String
-        public var maxSpoolBytes: Int64
-        /// At most this many alerts in one file; the rest are counted in `truncatedAlerts`.
-        public var maxAlertsPerFile: Int
-    }
-
-    public struct Route: Sendable {
-        public var receiver: String?
-        public var match: [String: String]
-        public var matchRegex: [String: String]
-        public var groupBy: [String]?
-        public var continueMatching: Bool
-        public var routes: [Route]
-    }
+    public typealias Receiver = ReceiverConfiguration
+    public typealias Route = NTMAlerting.Route
 
     public var instance: String
     public var language: Language
@@ -60,13 +48,11 @@ public struct Configuration: Sendable {
     public var externalURL: String
     public var receivers: [Receiver]
     public var route: Route
+    public var delivery: DeliverySettings
     /// Where the file was read from.
     public var path: String
 
-    public static let defaultRepeatInterval: [Severity: Duration] = [
-        .critical: .seconds(4 * 3600), .error: .seconds(12 * 3600), .warning: .seconds(24 * 3600),
-        .notice: .seconds(72 * 3600), .info: .seconds(168 * 3600),
-    ]
+    public static let defaultRepeatInterval = AlertTracker.defaultRepeatInterval
 }
 
 /// A configuration problem, with the place in the file.

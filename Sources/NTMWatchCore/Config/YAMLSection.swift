@@ -74,9 +74,10 @@ final class YAMLSection {
         return value
     }
 
-    func duration(_ key: String) throws(ConfigError) -> Duration? {
+    /// A positive duration; `allowZero` for waits that may be switched off (`group_wait: 0s`).
+    func duration(_ key: String, allowZero: Bool = false) throws(ConfigError) -> Duration? {
         guard let node = self[key] else { return nil }
-        guard let text = node.scalar?.string, let value = DurationText.parse(text), value > .zero else {
+        guard let text = node.scalar?.string, let value = DurationText.parse(text), value > .zero || (allowZero && value == .zero) else {
             throw error(node, key, vi: "cần khoảng thời gian như 30s, 5m, 1h, 7d", en: "expected a duration such as 30s, 5m, 1h, 7d")
         }
         return value

@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import Logging
 import NTMStore
 import Synchronization
@@ -9,6 +11,8 @@ public enum CheckOutcome: Sendable {
     case findings([Finding])
     case failed(String)
     case timedOut
+    /// The run was cancelled from outside (the daemon is stopping): nothing is known.
+    case cancelled
 }
 
 /// Runs one check against the store as of one instant, within its timeout.
@@ -57,7 +61,14 @@ public final class CheckRunner: Sendable {
             evaluation.cancel()
             settle.resolve(.timedOut)
         }
-        let outcome = await settle.value
+        // A cancelled caller (SIGTERM) must not wait out the check's timeout: cancel the
+        // evaluation and answer at once.
+        let outcome = await withTaskCancellationHandler {
+            await settle.value
+        } onCancel: {
+            evaluation.cancel()
+            settle.resolve(.cancelled)
+        }
         timer.cancel()
         return outcome
     }

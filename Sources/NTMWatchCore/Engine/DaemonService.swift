@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -7,13 +9,15 @@ import UnixSignals
 
 /// The long-running daemon: schedules each check on its own interval, never overlapping
 /// itself, at most `max_concurrent` at a time; reloads on SIGHUP; stops cleanly on SIGTERM.
-public struct DaemonService: Service {
+public final class DaemonService: Service {
     let configPath: String
     let engine: Engine
     let notifier: ServiceNotifier
     let logger: Logger
-    /// How often the loop wakes to start due checks and feed the watchdog.
+    /// How often the loop wakes to start due checks, flush the ledger and feed the watchdog.
     let tick: Duration
+    /// Runs started more than two ticks after they were due (the queue was full).
+    public let lateRuns = Atomic<Int>(0)
 
     public init(configPath: String, engine: Engine, logger: Logger, tick: Duration = .seconds(1)) {
         self.configPath = configPath
@@ -27,6 +31,7 @@ public struct DaemonService: Service {
         case tick
         case finished(ConfiguredCheck, CheckOutcome, Date)
         case reload
+        case flushed
         case signalsEnded
     }
 
@@ -43,6 +48,7 @@ public struct DaemonService: Service {
                 group.addTask { await Self.nextHangup() }
                 var nextRun: [String: ContinuousClock.Instant] = [:]
                 var running = Set<String>()
+                var flushing = false
 
                 while let event = await group.next() {
                     if stopping.withLock({ $0 }) {
@@ -58,6 +64,12 @@ public struct DaemonService: Service {
                     case .tick:
                         if watchdog != nil { notifier.watchdog() }
                         await launchDue(into: &group, running: &running, nextRun: &nextRun)
+                        // Group timers and retries are due by the clock, not by check results. The
+                        // flush runs beside the loop, so a hanging receiver never starves the watchdog.
+                        if !flushing {
+                            flushing = true
+                            group.addTask { [engine] in await engine.flushDeliveries(); return .flushed }
+                        }
                         group.addTask { try? await Task.sleep(for: tick); return .tick }
                     case .finished(let check, let outcome, let at):
                         running.remove(check.name)
@@ -71,6 +83,8 @@ public struct DaemonService: Service {
                         await reload()
                         nextRun = nextRun.filter { name, _ in running.contains(name) }
                         group.addTask { await Self.nextHangup() }
+                    case .flushed:
+                        flushing = false
                     case .signalsEnded:
                         break
                     }
@@ -78,22 +92,39 @@ public struct DaemonService: Service {
             }
         } onGracefulShutdown: {
             stopping.withLock { $0 = true }
-            notifier.stopping()
+            self.notifier.stopping()
         }
+        // What is recorded goes out now rather than at the next start (bounded by each
+        // receiver's own timeout); what cannot go stays in the ledger.
+        await engine.flushDeliveries(force: true)
         await engine.close()
         logger.notice("ntmwatchd stopped")
     }
 
+    /// Starts due checks, longest-waiting first, while fewer than `max_concurrent` run: with a
+    /// short interval a check cannot starve the others, since a check that just ran is due later
+    /// than one still waiting. A start more than a tick after its due time is late: logged and counted.
     private func launchDue(into group: inout TaskGroup<Event>, running: inout Set<String>,
                            nextRun: inout [String: ContinuousClock.Instant]) async {
         let now = ContinuousClock.now
         let runtime = await engine.runtime
-        for check in runtime.checks where running.count < runtime.configuration.maxConcurrentChecks {
-            guard !running.contains(check.name), now >= nextRun[check.name, default: now] else { continue }
+        // A check that never ran has waited longest of all.
+        let never = now - .seconds(1_000_000_000)
+        let due = runtime.checks
+            .filter { !running.contains($0.name) && now >= nextRun[$0.name, default: now] }
+            .sorted { (nextRun[$0.name, default: never], $0.name) < (nextRun[$1.name, default: never], $1.name) }
+        for check in due where running.count < runtime.configuration.maxConcurrentChecks {
             let runner = await engine.runner(for: check.name)
             if runner.isStillRunning {
                 logger.warning("check \(check.name) is still running after its timeout; not started again")
                 continue
+            }
+            if let scheduled = nextRun[check.name], now - scheduled > tick * 2 {
+                lateRuns.add(1, ordering: .relaxed)
+                logger.warning("check \(check.name) starts late", metadata: [
+                    "check": "\(check.name)", "late_by": "\((now - scheduled).formatted(.units(allowed: [.seconds, .milliseconds])))",
+                    "max_concurrent": "\(runtime.configuration.maxConcurrentChecks)",
+                ])
             }
             running.insert(check.name)
             nextRun[check.name] = now + check.interval

@@ -1,39 +1,50 @@
 import CheckKit
 import Foundation
 import Logging
+import NTMAlerting
+import NTMDelivery
 import NTMStore
 
-/// The daemon's core: runs checks, turns their findings into alerts, and delivers notifications.
-/// Each stage is its own type (``CheckRunner``, ``Labeler``, ``AlertTracker``, ``AlertStateStore``,
-/// ``Router``/``Grouper``, the sinks); the engine only passes results from one to the next.
+/// The daemon's core: runs checks, turns their findings into alerts, records them with their
+/// notifications in the ledger, and has the dispatcher deliver them. Each stage is its own type
+/// (``CheckRunner``, ``Labeler``, ``AlertTracker``, ``AlertStateStore``, ``Router``,
+/// ``Dispatcher`` and its notifiers); the engine only passes results from one to the next.
 public actor Engine {
     public private(set) var runtime: Runtime
     public let store: Store
-    private let state: AlertStateStore
+    public let state: AlertStateStore
     private var tracker: AlertTracker
+    private var router: Router
+    private let dispatcher: Dispatcher
     private var runners: [String: CheckRunner] = [:]
     private let logger: Logger
     public private(set) var lastCycle: (at: Date, duration: Duration)?
 
     /// Opens the store (creating and seeding an empty one when the configuration says so), the
-    /// alert state, and the modules; delivers what a previous run left in the outbox.
+    /// alert state and ledger, and the modules. Nothing is delivered yet: the daemon's loop and
+    /// `runCycle` flush the ledger.
     public static func start(_ configuration: Configuration, logger: Logger) async throws -> Engine {
         let store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
         try await prepare(store, seedFrom: configuration.store.seedFrom, logger: logger)
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: logger)
         let runtime = Runtime.build(configuration)
         let tracker = AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval)
-        let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, logger: logger)
-        await engine.deliverOutbox()
+        let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, logger: logger),
+                                    settings: configuration.delivery, logger: logger)
+        let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, dispatcher: dispatcher, logger: logger)
+        try await engine.adoptLegacyOutbox()
+        await dispatcher.update(notifiers: Self.notifiers(configuration, logger: logger), settings: configuration.delivery)
         try await engine.reportProblems(at: Date())
         return engine
     }
 
-    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, logger: Logger) {
+    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, logger: Logger) {
         self.runtime = runtime
         self.store = store
         self.state = state
         self.tracker = tracker
+        self.router = Router(root: runtime.configuration.route)
+        self.dispatcher = dispatcher
         self.logger = logger
     }
 
@@ -52,6 +63,21 @@ public actor Engine {
         try await store.requireCurrentSchema()
     }
 
+    static func notifiers(_ configuration: Configuration, logger: Logger) -> [any Notifier] {
+        var notifiers: [any Notifier] = []
+        if configuration.journald {
+            notifiers.append(JournaldSink(instance: configuration.instance, language: configuration.language))
+        }
+        for receiver in configuration.receivers {
+            switch receiver.integration {
+            case .files(let spool):
+                notifiers.append(WebhookFileSink(receiver: receiver.name, spool: spool, language: configuration.language,
+                                                 externalURL: configuration.externalURL, logger: logger))
+            }
+        }
+        return notifiers
+    }
+
     public func close() async { await state.close() }
 
     // MARK: Running checks
@@ -63,8 +89,8 @@ public actor Engine {
         return runner
     }
 
-    /// Runs every check once as of `instant`, at most `maxConcurrentChecks` at a time, and
-    /// delivers the notifications: `ntmwatchd --once`.
+    /// Runs every check once as of `instant`, at most `maxConcurrentChecks` at a time, records
+    /// the results and delivers everything at once, group timers aside: `ntmwatchd --once`.
     public func runCycle(at instant: Date) async throws {
         let started = ContinuousClock.now
         let checks = runtime.checks
@@ -86,23 +112,19 @@ public actor Engine {
             }
         }
         try await process(results.sorted { $0.0.name < $1.0.name }, at: instant)
+        await flushDeliveries(force: true)
         lastCycle = (instant, ContinuousClock.now - started)
     }
 
-    /// Evaluates without touching alert state or notifying: `ntmwatch evaluate`.
+    /// Evaluates without touching alert state or notifying (tests; `ntmwatch evaluate` uses
+    /// ``Evaluator`` alone).
     public func evaluate(at instant: Date, checkName: String? = nil) async throws -> [(check: String, outcome: CheckOutcome, findings: [LabeledFinding])] {
-        let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance)
-        var output: [(String, CheckOutcome, [LabeledFinding])] = []
-        for check in runtime.checks where checkName == nil || check.name == checkName || check.module.descriptor.name == checkName {
-            let outcome = await CheckRunner().run(check, store: store, at: instant, logger: logger)
-            var labeled: [LabeledFinding] = []
-            if case .findings(let findings) = outcome { labeled = labeler.label(findings, of: check) }
-            output.append((check.name, outcome, labeled))
-        }
-        return output
+        try await Evaluator(runtime: runtime, store: store, logger: logger).evaluate(at: instant, checkName: checkName)
+            .map { ($0.check, $0.outcome, $0.findings) }
     }
 
-    /// Feeds run results through the alert stages: label, track, persist, deliver.
+    /// Feeds run results through the alert stages: label, track, and record with their ledger
+    /// rows. Delivery follows from the ledger (``flushDeliveries(force:)``).
     func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date) async throws {
         let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance)
         var step = AlertTracker.Step()
@@ -118,12 +140,67 @@ public actor Engine {
                 logger.error("check timed out", metadata: ["check": "\(check.name)", "timeout": "\(check.timeout)"])
                 meta.append(labeler.meta(MetaRules.moduleTimeout, check: check.name,
                                          values: ["timeout": .text(DurationText.format(check.timeout))]))
+            case .cancelled:
+                // The daemon is stopping: nothing was learnt about the check, so its alerts stay as they are.
+                continue
             }
             step.merge(tracker.apply(scope: "meta:\(check.name)", findings: meta, at: instant))
         }
-        try await state.record(step)
-        await deliverOutbox()
+        try await record(step)
     }
+
+    private func record(_ step: AlertTracker.Step) async throws {
+        let router = self.router, journald = runtime.configuration.journald
+        try await state.record(step) { Self.destinations(of: $0, router: router, journald: journald) }
+    }
+
+    static func destinations(of notification: Notification, router: Router, journald: Bool) -> [Destination] {
+        var destinations = router.destinations(of: notification)
+        if journald { destinations.append(Destination(receiver: journaldReceiver, groupKey: "{}:{}", groupLabels: [:])) }
+        return destinations
+    }
+
+    private func adoptLegacyOutbox() async throws {
+        let router = self.router, journald = runtime.configuration.journald
+        let adopted = try await state.adoptLegacyOutbox { Self.destinations(of: $0, router: router, journald: journald) }
+        if adopted > 0 { logger.notice("moved \(adopted) undelivered notifications of an older version into the delivery ledger") }
+    }
+
+    /// Delivers what is due; then raises or resolves `ntmwatch.delivery_failed` per receiver.
+    public func flushDeliveries(force: Bool = false) async {
+        let report = await dispatcher.flush(now: Date(), force: force)
+        await pruneHistory()
+        guard report.dead > 0 || report.sent > 0 || failingReceivers > 0 else { return }
+        do {
+            let failing = try await state.failingReceivers()
+            failingReceivers = failing.count
+            let labeler = Labeler(units: [:], instance: runtime.configuration.instance)
+            let findings = failing.map {
+                labeler.meta(MetaRules.deliveryFailed, check: $0.receiver, values: [
+                    "dead_letters": .integer(Int64($0.deadLetters)), "reason": .text($0.lastError),
+                ], subjectKind: "receiver")
+            }
+            let step = tracker.apply(scope: "meta:delivery", findings: findings, at: Date())
+            try await record(step)
+            if force && !step.notifications.isEmpty { await dispatcher.flush(now: Date(), force: true) }
+        } catch {
+            logger.error("could not update the delivery_failed alerts: \(error)")
+        }
+    }
+    private var failingReceivers = 0
+
+    /// Drops history past its retention, at most once an hour.
+    private func pruneHistory() async {
+        let now = Date()
+        guard lastPrune.map({ now.timeIntervalSince($0) >= 3600 }) ?? true else { return }
+        lastPrune = now
+        do {
+            try await state.prune(before: now.addingTimeInterval(-runtime.configuration.delivery.historyRetention.seconds))
+        } catch {
+            logger.error("pruning the alert history failed: \(error)")
+        }
+    }
+    private var lastPrune: Date?
 
     /// Raises (and resolves) `ntmwatch.module_failed` for module files and checks that cannot run.
     func reportProblems(at instant: Date) async throws {
@@ -141,50 +218,23 @@ public actor Engine {
                 labeler.meta(MetaRules.moduleFailed, check: problem.subject, values: ["reason": .text(problem.reason)]),
             ], at: instant))
         }
-        var scopes: Set<String> = ["meta:load"]
+        var scopes: Set<String> = ["meta:load", "meta:delivery"]
         // Configured checks, whether they loaded or not, and manifest modules running on their own.
         for name in runtime.configuration.checks.map(\.name) + runtime.checks.map(\.name) { scopes.formUnion([name, "meta:\(name)"]) }
         step.merge(tracker.retire(keeping: scopes, at: instant))
-        try await state.record(step)
-        await deliverOutbox()
+        try await record(step)
     }
 
-    // MARK: Reload and delivery
+    // MARK: Reload
 
     /// Replaces configuration and modules. Alerts of checks that remain keep their state;
-    /// alerts of removed checks resolve.
+    /// alerts of removed checks resolve. Notifications already recorded keep their receivers.
     public func reload(_ configuration: Configuration) async throws {
         runtime = Runtime.build(configuration)
+        router = Router(root: configuration.route)
         tracker.repeatInterval = configuration.repeatInterval
+        await dispatcher.update(notifiers: Self.notifiers(configuration, logger: logger), settings: configuration.delivery)
         try await reportProblems(at: Date())
-    }
-
-    /// Sends what the outbox holds. What a sink could not take stays for the next cycle.
-    func deliverOutbox() async {
-        let configuration = runtime.configuration
-        do {
-            let pending = try await state.pendingNotifications()
-            guard !pending.isEmpty else { return }
-            if configuration.journald {
-                let journal = JournaldSink(instance: configuration.instance, language: configuration.language)
-                if Journal.isAvailable {
-                    for notification in pending { try journal.deliver(notification) }
-                } else {
-                    for notification in pending {
-                        FileHandle.standardError.write(Data((journal.fields(for: notification).first { $0.0 == "MESSAGE" }!.1 + "\n").utf8))
-                    }
-                }
-            }
-            let sinks = Dictionary(uniqueKeysWithValues: configuration.receivers.map {
-                ($0.name, WebhookFileSink(receiver: $0, language: configuration.language, externalURL: configuration.externalURL, logger: logger))
-            })
-            for group in Grouper.group(pending, router: Router(root: configuration.route)) {
-                try sinks[group.receiver]?.deliver(group)
-            }
-            try await state.markDelivered(pending.map(\.id))
-        } catch {
-            logger.error("delivering notifications failed; they stay in the outbox for the next cycle: \(error)")
-        }
     }
 
     // MARK: Reporting
@@ -193,12 +243,10 @@ public actor Engine {
 
     /// One line for systemd's STATUS=.
     public func statusLine() -> String {
-        let firing = tracker.active.values.filter { $0.status == .firing }
-        let counts = Severity.allCases.reversed().compactMap { severity -> String? in
-            let n = firing.filter { $0.severity == severity }.count
-            return n == 0 ? nil : "\(n) \(severity.rawValue)"
-        }
-        var line = "\(runtime.checks.count) checks; firing: " + (counts.isEmpty ? "none" : counts.joined(separator: ", "))
+        var counts: [Severity: Int] = [:]
+        for alert in tracker.active.values where alert.status == .firing { counts[alert.severity, default: 0] += 1 }
+        let parts = Severity.allCases.reversed().compactMap { severity in counts[severity].map { "\($0) \(severity.rawValue)" } }
+        var line = "\(runtime.checks.count) checks; firing: " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
         if let lastCycle { line += "; last cycle \(lastCycle.duration.formatted(.units(allowed: [.milliseconds])))" }
         if !runtime.problems.isEmpty { line += "; \(runtime.problems.count) module problems" }
         return line

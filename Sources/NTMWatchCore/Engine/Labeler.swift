@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import NTMStore
 
 /// Gives findings their identifying labels: who raised them, about what, and where the subject

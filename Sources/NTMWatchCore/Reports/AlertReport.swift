@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+import NTMAlerting
 import NTMSpreadsheet
 import NTMStore
 
@@ -38,6 +39,31 @@ public struct AlertReport: Sendable {
         self.alerts = alerts.filter { $0.status != .resolved && filter.matches($0) }
             .sorted { ($1.severity, $0.ruleID, $0.subject.name) < ($0.severity, $1.ruleID, $1.subject.name) }
         self.at = at
+    }
+
+    /// The alerts open (pending or firing) at `instant`, rebuilt from the history: each alert's
+    /// status is its last transition at or before the instant, its content the last notification
+    /// about it by then (else its current state), its severity the transition's.
+    public static func alertsOpen(at instant: Date, transitions: [AlertTracker.Transition],
+                                  notifications: [NTMAlerting.Notification], current: [Alert]) -> [Alert] {
+        var last: [String: AlertTracker.Transition] = [:]
+        var activeSince: [String: Date] = [:], firingSince: [String: Date] = [:]
+        for transition in transitions where transition.at <= instant {
+            last[transition.fingerprint] = transition
+            if transition.from == nil || transition.from == .resolved { activeSince[transition.fingerprint] = transition.at }
+            if transition.to == .firing, transition.from != .firing { firingSince[transition.fingerprint] = transition.at }
+        }
+        var body = Dictionary(current.map { ($0.fingerprint, $0) }) { first, _ in first }
+        for notification in notifications where notification.at <= instant { body[notification.alert.fingerprint] = notification.alert }
+        return last.values.compactMap { transition -> Alert? in
+            guard let status = transition.to, status != .resolved, var alert = body[transition.fingerprint] else { return nil }
+            alert.status = status
+            alert.severity = transition.severity
+            alert.activeSince = activeSince[transition.fingerprint] ?? alert.activeSince
+            alert.firingSince = status == .firing ? firingSince[transition.fingerprint] ?? alert.firingSince : nil
+            alert.resolvedAt = nil
+            return alert
+        }
     }
 
     /// The area an alert belongs to: its district label, or its province's when it has none.

@@ -1,4 +1,6 @@
 import Foundation
+import NTMAlerting
+import NTMDelivery
 import Logging
 
 /// swift-log to journald, with metadata as structured fields. Used when journald listens;

@@ -1,15 +1,23 @@
 import CheckKit
 import Foundation
+import NTMAlerting
 
-/// Writes each notification as one structured journal entry.
-public struct JournaldSink: Sendable {
+/// Writes each notification as one structured journal entry, or one line on stderr when no
+/// journald listens (a daemon run by hand).
+public struct JournaldSink: Notifier {
     public let instance: String
     public let language: Language
+    public var receiver: String { journaldReceiver }
+
+    public init(instance: String, language: Language) {
+        self.instance = instance
+        self.language = language
+    }
 
     /// Labels with fields of their own; every other label and value becomes `NTMWATCH_<NAME>`.
     static let reservedLabels: Set<String> = ["alertname", "check", "rule", "subject_kind", "subject_id", "instance", "severity"]
 
-    public func fields(for notification: Notification) -> [(String, String)] {
+    public func fields(for notification: NTMAlerting.Notification) -> [(String, String)] {
         let alert = notification.alert
         let resolved = notification.reason == .resolved
         let summary = alert.summary.text(in: language)
@@ -27,6 +35,7 @@ public struct JournaldSink: Sendable {
             ("NTMWATCH_REASON", notification.reason.rawValue),
             ("NTMWATCH_SEVERITY", alert.severity.rawValue),
             ("NTMWATCH_FINGERPRINT", alert.fingerprint),
+            ("NTMWATCH_NOTIFICATION_ID", notification.id),
             ("NTMWATCH_SUBJECT_KIND", alert.subject.kind),
             ("NTMWATCH_SUBJECT_ID", alert.subject.id),
             ("NTMWATCH_SUBJECT_NAME", alert.subject.name),
@@ -46,13 +55,20 @@ public struct JournaldSink: Sendable {
         return fields
     }
 
-    public struct SendFailed: Error, CustomStringConvertible {
-        public let code: Int32
-        public var description: String { "sd_journal_sendv failed: \(String(cString: strerror(-code)))" }
-    }
-
-    public func deliver(_ notification: Notification) throws {
-        let code = Journal.send(fields(for: notification))
-        if code < 0 { throw SendFailed(code: code) }
+    public func notify(_ group: NotificationGroup) async throws {
+        let toJournal = Journal.isAvailable
+        for notification in group.notifications {
+            let fields = fields(for: notification)
+            if toJournal {
+                let code = Journal.send(fields)
+                if code < 0 {
+                    let reason = String(cString: strerror(-code))
+                    throw DeliveryFailure(reason: "sd_journal_sendv failed: \(reason)")
+                }
+            } else {
+                let message: String = fields.first { $0.0 == "MESSAGE" }?.1 ?? ""
+                FileHandle.standardError.write(Data("\(message) [\(notification.id)]\n".utf8))
+            }
+        }
     }
 }

@@ -19,7 +19,7 @@ public enum Journal {
     }
 
     /// Calls `body` with `path` as a Unix-domain socket address, for `connect` or `bind`.
-    static func withUnixAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    public static func withUnixAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { bytes in
@@ -48,35 +48,5 @@ public enum Journal {
             (("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)) ? Character(scalar) : "_"
         }
         return String(upper)
-    }
-}
-
-/// `sd_notify` messages to the service manager. Without `NOTIFY_SOCKET` they go nowhere,
-/// which is what a daemon run by hand wants.
-public struct ServiceNotifier: Sendable {
-    public init() {}
-
-    public var isSupervised: Bool { ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] != nil }
-
-    public func notify(_ state: String) {
-        _ = sd_notify(0, state)
-    }
-
-    public func ready(status: String) { notify("READY=1\nSTATUS=\(status)") }
-    public func reloading() {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
-        notify("RELOADING=1\nMONOTONIC_USEC=\(usec)")
-    }
-    public func stopping() { notify("STOPPING=1") }
-    public func status(_ text: String) { notify("STATUS=\(text)") }
-    public func watchdog() { notify("WATCHDOG=1") }
-
-    /// The watchdog interval systemd expects pings within, when it watches this process.
-    public var watchdogInterval: Duration? {
-        var usec: UInt64 = 0
-        guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
-        return .microseconds(Int64(usec))
     }
 }

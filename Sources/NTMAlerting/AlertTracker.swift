@@ -9,7 +9,12 @@ public struct AlertTracker: Sendable {
     public private(set) var active: [String: Alert]
     public var repeatInterval: [Severity: Duration]
 
-    public init(active: [Alert] = [], repeatInterval: [Severity: Duration] = Configuration.defaultRepeatInterval) {
+    public static let defaultRepeatInterval: [Severity: Duration] = [
+        .critical: .seconds(4 * 3600), .error: .seconds(12 * 3600), .warning: .seconds(24 * 3600),
+        .notice: .seconds(72 * 3600), .info: .seconds(168 * 3600),
+    ]
+
+    public init(active: [Alert] = [], repeatInterval: [Severity: Duration] = AlertTracker.defaultRepeatInterval) {
         self.active = Dictionary(active.map { ($0.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
         self.repeatInterval = repeatInterval
     }
@@ -20,6 +25,31 @@ public struct AlertTracker: Sendable {
         public var notifications: [Notification] = []
         public var changed: [Alert] = []
         public var dropped: [String] = []
+        /// What happened to each alert, for the append-only history.
+        public var transitions: [Transition] = []
+        public init() {}
+    }
+
+    /// One change of an alert's status or severity. `to == nil` is a pending alert dropped
+    /// before it fired.
+    public struct Transition: Sendable, Hashable, Codable {
+        public var fingerprint: String
+        public var at: Date
+        public var from: Alert.Status?
+        public var to: Alert.Status?
+        public var severity: Severity
+        public var ruleID: String
+        public var subjectID: String
+
+        public init(fingerprint: String, at: Date, from: Alert.Status?, to: Alert.Status?, severity: Severity, ruleID: String, subjectID: String) {
+            self.fingerprint = fingerprint
+            self.at = at
+            self.from = from
+            self.to = to
+            self.severity = severity
+            self.ruleID = ruleID
+            self.subjectID = subjectID
+        }
     }
 
     /// Applies the findings of one run in `scope` at `instant`. Alerts of the scope that are not
@@ -54,19 +84,23 @@ public struct AlertTracker: Sendable {
             }
             active[fingerprint] = alert
             if isNew || alert != before { step.changed.append(alert) }
+            if isNew || alert.status != before.status || alert.severity != before.severity {
+                step.transitions.append(Transition(
+                    fingerprint: fingerprint, at: instant, from: isNew ? nil : before.status, to: alert.status,
+                    severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id))
+            }
         }
-        for (fingerprint, alert) in active.sorted(by: { $0.key < $1.key }) where alert.scope == scope && !seen.contains(fingerprint) {
-            step.merge(resolve(fingerprint, at: instant))
-        }
+        // Filter before sorting: a cycle applies many scopes, each owning a small share of the alerts.
+        let gone = active.compactMap { $0.value.scope == scope && !seen.contains($0.key) ? $0.key : nil }.sorted()
+        for fingerprint in gone { step.merge(resolve(fingerprint, at: instant)) }
         return step
     }
 
     /// Resolves every alert of scopes that no longer exist (a check removed from the configuration).
     public mutating func retire(keeping scopes: Set<String>, at instant: Date) -> Step {
         var step = Step()
-        for (fingerprint, alert) in active.sorted(by: { $0.key < $1.key }) where !scopes.contains(alert.scope) {
-            step.merge(resolve(fingerprint, at: instant))
-        }
+        let gone = active.compactMap { scopes.contains($0.value.scope) ? nil : $0.key }.sorted()
+        for fingerprint in gone { step.merge(resolve(fingerprint, at: instant)) }
         return step
     }
 
@@ -75,8 +109,12 @@ public struct AlertTracker: Sendable {
         guard var alert = active.removeValue(forKey: fingerprint) else { return step }
         if alert.status == .pending {
             step.dropped.append(fingerprint)
+            step.transitions.append(Transition(fingerprint: fingerprint, at: instant, from: .pending, to: nil,
+                                               severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id))
             return step
         }
+        step.transitions.append(Transition(fingerprint: fingerprint, at: instant, from: alert.status, to: .resolved,
+                                           severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id))
         alert.status = .resolved
         alert.resolvedAt = instant
         alert.lastNotifiedAt = instant
@@ -89,21 +127,22 @@ public struct AlertTracker: Sendable {
     private func notificationReason(_ alert: Alert, at instant: Date) -> Notification.Reason? {
         guard let last = alert.lastNotifiedAt else { return .firing }
         if alert.lastNotifiedSeverity != alert.severity { return .severityChanged }
-        let wait = repeatInterval[alert.severity] ?? Configuration.defaultRepeatInterval[alert.severity]!
+        let wait = repeatInterval[alert.severity] ?? Self.defaultRepeatInterval[alert.severity]!
         return instant.timeIntervalSince(last) >= wait.seconds ? .repeated : nil
     }
 }
 
 extension AlertTracker.Step {
-    mutating func merge(_ other: AlertTracker.Step) {
+    public mutating func merge(_ other: AlertTracker.Step) {
         notifications += other.notifications
         changed += other.changed
         dropped += other.dropped
+        transitions += other.transitions
     }
 }
 
 extension Duration {
-    var seconds: TimeInterval {
+    public var seconds: TimeInterval {
         TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
     }
 }

@@ -10,8 +10,18 @@ public struct LabeledFinding: Sendable, Hashable {
     public var labels: [String: String]
     public var severity: Severity
     public var pendingFor: Duration
+    /// Computed once: sorting and tracking read it many times per finding.
+    public let fingerprint: String
 
-    public var fingerprint: String { Fingerprint.of(labels) }
+    public init(finding: Finding, check: String, messageID: String, labels: [String: String], severity: Severity, pendingFor: Duration) {
+        self.finding = finding
+        self.check = check
+        self.messageID = messageID
+        self.labels = labels
+        self.severity = severity
+        self.pendingFor = pendingFor
+        self.fingerprint = Fingerprint.of(labels)
+    }
 }
 
 /// An alert: one problem that persists across evaluations, from pending to firing to resolved.
@@ -73,6 +83,16 @@ public enum Fingerprint {
             mix(name.utf8); mix([0xff])
             mix(labels[name]!.utf8); mix([0xff])
         }
-        return String(format: "%016llx", hash)
+        return hex(hash)
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// 16 lower-case hex digits; `String(format:)` costs a locale lookup per call.
+    static func hex(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            for index in 0..<16 { buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xf)] }
+            return 16
+        }
     }
 }

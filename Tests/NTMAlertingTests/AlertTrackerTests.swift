@@ -1,7 +1,7 @@
 import CheckKit
 import Foundation
 import Testing
-@testable import NTMWatchCore
+@testable import NTMAlerting
 
 /// The alert lifecycle state machine, step by step, with instants chosen by the test.
 @Suite struct AlertTrackerTests {

@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import Logging
+import NTMAlerting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,24 +29,37 @@ public struct WebhookPayload: Codable, Sendable, Equatable {
     public var commonAnnotations: [String: String]
     public var externalURL: String
     public var alerts: [Alert]
+    /// ntmwatch's addition: the ids of the notifications in this payload, so that a receiver can
+    /// deduplicate a payload sent again after a crash. Alertmanager's receivers ignore it.
+    public var notificationIDs: [String]
 }
 
 /// Writes each group's notifications as one JSON file in the receiver's spool folder.
 ///
 /// Files are written atomically (temporary file, fsync, rename, fsync of the folder) and named
 /// `<UTC time>-<group hash>-<content hash>.json`, so that `ls` lists them in time order, two
-/// groups never collide, and a notification delivered again after a crash replaces its file.
-public struct WebhookFileSink: Sendable {
-    public let receiver: Configuration.Receiver
+/// groups never collide, and a batch delivered again after a crash (the ledger keeps its
+/// composition) replaces its own file.
+public struct WebhookFileSink: Notifier {
+    public let receiver: String
+    public let spool: FileSpool
     public let language: Language
     public let externalURL: String
     public let logger: Logger
+
+    public init(receiver: String, spool: FileSpool, language: Language, externalURL: String, logger: Logger) {
+        self.receiver = receiver
+        self.spool = spool
+        self.language = language
+        self.externalURL = externalURL
+        self.logger = logger
+    }
 
     static let zeroTime = "0001-01-01T00:00:00Z"
 
     public func payload(for group: NotificationGroup) -> WebhookPayload {
         let sorted = group.notifications.sorted { ($0.at, $0.alert.fingerprint) < ($1.at, $1.alert.fingerprint) }
-        let kept = sorted.prefix(receiver.maxAlertsPerFile)
+        let kept = sorted.prefix(spool.maxAlertsPerFile)
         let alerts = kept.map { notification -> WebhookPayload.Alert in
             let alert = notification.alert
             let resolved = notification.reason == .resolved
@@ -55,6 +69,7 @@ public struct WebhookFileSink: Sendable {
                 "summary_en": alert.summary.en,
                 "subject_name": alert.subject.name,
                 "reason": notification.reason.rawValue,
+                "notification_id": notification.id,
             ]
             for (key, value) in alert.values where annotations[key] == nil { annotations[key] = value.plain }
             return WebhookPayload.Alert(
@@ -67,7 +82,16 @@ public struct WebhookFileSink: Sendable {
             groupKey: group.groupKey, truncatedAlerts: sorted.count - kept.count,
             status: alerts.contains { $0.status == "firing" } ? "firing" : "resolved", receiver: group.receiver,
             groupLabels: group.groupLabels, commonLabels: Self.common(alerts.map(\.labels)),
-            commonAnnotations: Self.common(alerts.map(\.annotations)), externalURL: externalURL, alerts: alerts)
+            commonAnnotations: Self.common(alerts.map(\.annotations)), externalURL: externalURL, alerts: alerts,
+            notificationIDs: group.notifications.map(\.id).sorted())
+    }
+
+    public func notify(_ group: NotificationGroup) async throws {
+        do {
+            try deliver(group)
+        } catch {
+            throw DeliveryFailure(reason: "\(error)")
+        }
     }
 
     /// Writes the group's file and returns its path.
@@ -82,27 +106,36 @@ public struct WebhookFileSink: Sendable {
             .year().month().day().time(includingFractionalSeconds: true).timeSeparator(.omitted).dateSeparator(.omitted))
         let contentKey = group.notifications.map(\.id).sorted().joined(separator: "\n")
         let name = "\(stamp)-\(Fingerprint.of(["g": group.groupKey]).prefix(8))-\(Fingerprint.of(["n": contentKey]).prefix(8)).json"
-        let path = try AtomicFile.write(body, directory: receiver.directory, name: name)
+        let path = try AtomicFile.write(body, directory: spool.directory, name: name)
         enforceSpoolLimit()
         return path
     }
 
-    /// Removes the oldest files while the spool is over its size cap: a receiver that stopped
-    /// reading must not fill the disk. Each removal is logged.
+    /// Removes temporary files that a killed writer left behind (only one daemon writes a spool:
+    /// it holds the instance lock, so any temporary file not of this process is dead), then the
+    /// oldest files while the spool is over its size cap: a receiver that stopped reading must not
+    /// fill the disk. Each removal is logged.
     func enforceSpoolLimit() {
-        let directory = receiver.directory
+        let directory = spool.directory
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        let ownSuffix = ".\(getpid()).tmp"
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && !name.hasSuffix(ownSuffix) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            if unlink(path) == 0 {
+                logger.notice("removed a temporary file a stopped writer left in the spool of receiver \(receiver)", metadata: ["file": "\(path)"])
+            }
+        }
         var files = names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { name -> (String, Int64) in
             let path = (directory as NSString).appendingPathComponent(name)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
             return (path, size ?? 0)
         }
         var total = files.reduce(0) { $0 + $1.1 }
-        while total > receiver.maxSpoolBytes, files.count > 1 {
+        while total > spool.maxSpoolBytes, files.count > 1 {
             let (oldest, size) = files.removeFirst()
             try? FileManager.default.removeItem(atPath: oldest)
             total -= size
-            logger.warning("spool of receiver \(receiver.name) is over \(receiver.maxSpoolBytes) bytes; removed its oldest file",
+            logger.warning("spool of receiver \(receiver) is over \(spool.maxSpoolBytes) bytes; removed its oldest file",
                            metadata: ["file": "\(oldest)"])
         }
     }

@@ -1,0 +1,467 @@
+import CheckKit
+import Foundation
+import Logging
+import NTMAlerting
+import SQLKit
+import SQLiteKit
+
+/// Alert state, the delivery ledger and the history, in one SQLite file in the state directory.
+///
+/// - `alerts`: the last state of each fingerprint.
+/// - `notifications`: every notification recorded, with its body (kept for the history's retention).
+/// - `deliveries`: the ledger, one row per (notification, receiver): each receiver acknowledges,
+///   retries and fails on its own. A row leaves `pending` in the same transaction that records
+///   the receiver's acceptance, so a crash re-sends at most the batch that was in flight, with the
+///   same ids and the same composition (its `batch`).
+/// - `dead_letters`: rows that could not be delivered within the dead-letter age.
+/// - `alert_history`, `delivery_history`: append-only, for digests, the console and reports.
+///
+/// A step's alert changes, transitions, notifications and ledger rows are written in one
+/// transaction before anything is delivered.
+public actor AlertStateStore {
+    private let connection: SQLiteConnection
+    private let sql: any SQLDatabase
+    private let encoder: JSONEncoder
+    private let decoder = JSONDecoder()
+    public nonisolated let path: String
+
+    static let schemaVersion = 2
+
+    public struct NewerSchema: Error, CustomStringConvertible {
+        public let path: String, version: Int
+        public var description: String {
+            "\(path) was written by a newer ntmwatch (state schema \(version), this one knows \(AlertStateStore.schemaVersion)); upgrade ntmwatch or use another state_directory"
+        }
+    }
+
+    /// Opens (and creates or upgrades) the state file for the daemon.
+    public static func open(directory: String, logger: Logger) async throws -> AlertStateStore {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = (directory as NSString).appendingPathComponent("alerts.sqlite")
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let store = AlertStateStore(connection: connection, path: path)
+        try await store.prepare()
+        return store
+    }
+
+    /// Opens the state file for reading only (`ntmwatch alerts`, reports): nothing is created,
+    /// migrated or written, and it works while the daemon runs and on a read-only folder.
+    public static func openReadOnly(directory: String, logger: Logger) async throws -> AlertStateStore? {
+        let path = (directory as NSString).appendingPathComponent("alerts.sqlite")
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let store = AlertStateStore(connection: connection, path: path)
+        try await store.sql.raw("PRAGMA query_only = ON").run()
+        return store
+    }
+
+    private init(connection: SQLiteConnection, path: String) {
+        self.connection = connection
+        self.sql = connection.sql()
+        self.path = path
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        self.encoder = encoder
+    }
+
+    private func prepare() async throws {
+        try await sql.raw("PRAGMA journal_mode = WAL").run()
+        try await sql.raw("PRAGMA synchronous = FULL").run()
+        try await sql.raw("PRAGMA busy_timeout = 5000").run()
+        let version = try await sql.raw("PRAGMA user_version").first()?.decode(column: "user_version", as: Int.self) ?? 0
+        if version > Self.schemaVersion { throw NewerSchema(path: path, version: version) }
+        guard version < Self.schemaVersion else { return }
+        try await transaction {
+            for statement in Self.schema { try await self.sql.raw(SQLQueryString(statement)).run() }
+            try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
+        }
+    }
+
+    static let schema = [
+        """
+        CREATE TABLE IF NOT EXISTS alerts (
+            fingerprint TEXT PRIMARY KEY, check_name TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL)
+        """,
+        // Version 1's outbox: rows still in it are routed into the ledger at the next start.
+        "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, body TEXT NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS notifications (
+            id TEXT PRIMARY KEY, created_at REAL NOT NULL, fingerprint TEXT NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS deliveries (
+            notification_id TEXT NOT NULL, receiver TEXT NOT NULL, group_key TEXT NOT NULL, group_labels TEXT NOT NULL,
+            created_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'pending', batch TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, last_error TEXT, delivered_at REAL,
+            PRIMARY KEY (notification_id, receiver))
+        """,
+        "CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, next_attempt_at)",
+        """
+        CREATE TABLE IF NOT EXISTS aggregation_groups (
+            receiver TEXT NOT NULL, group_key TEXT NOT NULL, last_flush_at REAL NOT NULL, PRIMARY KEY (receiver, group_key))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            notification_id TEXT NOT NULL, receiver TEXT NOT NULL, group_key TEXT NOT NULL, created_at REAL NOT NULL,
+            died_at REAL NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, PRIMARY KEY (notification_id, receiver))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS alert_history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, fingerprint TEXT NOT NULL, at REAL NOT NULL, from_status TEXT,
+            to_status TEXT, severity TEXT NOT NULL, rule TEXT NOT NULL, subject_id TEXT NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS alert_history_fingerprint ON alert_history (fingerprint, at)",
+        """
+        CREATE TABLE IF NOT EXISTS delivery_history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, notification_id TEXT NOT NULL, receiver TEXT NOT NULL, at REAL NOT NULL,
+            result TEXT NOT NULL, batch TEXT, error TEXT)
+        """,
+        "CREATE INDEX IF NOT EXISTS delivery_history_notification ON delivery_history (notification_id)",
+    ]
+
+    private var inTransaction = false
+    private var waitingForTransaction: [CheckedContinuation<Void, Never>] = []
+
+    /// One transaction at a time on the one connection: the actor is re-entered at every await,
+    /// so the engine recording a step and the dispatcher marking a batch would otherwise nest.
+    private func transaction(_ body: () async throws -> Void) async throws {
+        while inTransaction { await withCheckedContinuation { waitingForTransaction.append($0) } }
+        inTransaction = true
+        defer {
+            inTransaction = false
+            if !waitingForTransaction.isEmpty { waitingForTransaction.removeFirst().resume() }
+        }
+        try await sql.raw("BEGIN IMMEDIATE").run()
+        do {
+            try await body()
+            try await sql.raw("COMMIT").run()
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    private func decodeAlerts(_ query: SQLQueryString) async throws -> [Alert] {
+        try await sql.raw(query).all().map {
+            try decoder.decode(Alert.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
+        }
+    }
+
+    /// Pending and firing alerts.
+    public func activeAlerts() async throws -> [Alert] {
+        try await decodeAlerts("SELECT body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
+    }
+
+    /// Every alert, resolved ones included (the last state of each fingerprint).
+    public func allAlerts() async throws -> [Alert] {
+        try await decodeAlerts("SELECT body FROM alerts ORDER BY fingerprint")
+    }
+
+    /// Records one step of the tracker: alert states, transitions, notifications and, for each
+    /// notification, a ledger row per destination. One transaction.
+    public func record(_ step: AlertTracker.Step, destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) async throws {
+        guard !step.changed.isEmpty || !step.dropped.isEmpty || !step.notifications.isEmpty || !step.transitions.isEmpty else { return }
+        try await transaction {
+            for alert in step.changed {
+                let body = String(decoding: try encoder.encode(alert), as: UTF8.self)
+                try await sql.raw("""
+                    INSERT INTO alerts (fingerprint, check_name, status, body)
+                    VALUES (\(bind: alert.fingerprint), \(bind: alert.check), \(bind: alert.status.rawValue), \(bind: body))
+                    ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name,
+                        status = excluded.status, body = excluded.body
+                    """).run()
+            }
+            for fingerprint in step.dropped {
+                try await sql.raw("DELETE FROM alerts WHERE fingerprint = \(bind: fingerprint)").run()
+            }
+            for transition in step.transitions {
+                try await sql.raw("""
+                    INSERT INTO alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id)
+                    VALUES (\(bind: transition.fingerprint), \(bind: transition.at.timeIntervalSince1970),
+                        \(bind: transition.from?.rawValue), \(bind: transition.to?.rawValue), \(bind: transition.severity.rawValue),
+                        \(bind: transition.ruleID), \(bind: transition.subjectID))
+                    """).run()
+            }
+            for notification in step.notifications {
+                try await insert(notification, destinations: destinations(notification))
+            }
+        }
+    }
+
+    private func insert(_ notification: NTMAlerting.Notification, destinations: [Destination]) async throws {
+        let body = String(decoding: try encoder.encode(notification), as: UTF8.self)
+        let created = notification.at.timeIntervalSince1970
+        try await sql.raw("""
+            INSERT INTO notifications (id, created_at, fingerprint, reason, body)
+            VALUES (\(bind: notification.id), \(bind: created), \(bind: notification.alert.fingerprint),
+                \(bind: notification.reason.rawValue), \(bind: body))
+            ON CONFLICT (id) DO NOTHING
+            """).run()
+        for destination in destinations {
+            let labels = String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self)
+            // The ledger's clock is the wall clock of recording, not the evaluation instant: a
+            // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
+            try await sql.raw("""
+                INSERT INTO deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)
+                VALUES (\(bind: notification.id), \(bind: destination.receiver), \(bind: destination.groupKey), \(bind: labels),
+                    \(bind: Date().timeIntervalSince1970), 0)
+                ON CONFLICT (notification_id, receiver) DO NOTHING
+                """).run()
+        }
+    }
+
+    /// Moves what a version-1 state file left in its outbox into the ledger.
+    public func adoptLegacyOutbox(destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) async throws -> Int {
+        let rows = try await sql.raw("SELECT body FROM outbox ORDER BY created_at, id").all()
+        guard !rows.isEmpty else { return 0 }
+        let notifications = try rows.map {
+            try decoder.decode(NTMAlerting.Notification.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
+        }
+        try await transaction {
+            for notification in notifications { try await insert(notification, destinations: destinations(notification)) }
+            try await sql.raw("DELETE FROM outbox").run()
+        }
+        return notifications.count
+    }
+
+    // MARK: The ledger
+
+    /// A pending ledger row with what the dispatcher needs to group, send and retry it.
+    public struct PendingDelivery: Sendable {
+        public var notification: NTMAlerting.Notification
+        public var receiver: String
+        public var groupKey: String
+        public var groupLabels: [String: String]
+        public var createdAt: Date
+        public var batch: String?
+        public var attempts: Int
+        public var nextAttemptAt: Date
+        public var groupLastFlush: Date?
+    }
+
+    /// The pending rows whose retry time has come, oldest first. A flush with nothing due costs one
+    /// indexed count, not a decode of the whole ledger: the daemon asks every second.
+    public func pendingDeliveries(dueAt now: Date = .distantFuture) async throws -> [PendingDelivery] {
+        let cut = now.timeIntervalSince1970
+        let due = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending' AND next_attempt_at <= \(bind: cut)
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        guard due > 0 else { return [] }
+        let rows = try await sql.raw("""
+            SELECT d.receiver, d.group_key, d.group_labels, d.created_at, d.batch, d.attempts, d.next_attempt_at,
+                   n.body, g.last_flush_at
+            FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+            LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
+            WHERE d.state = 'pending' AND d.next_attempt_at <= \(bind: cut) ORDER BY d.created_at, d.notification_id
+            """).all()
+        return try rows.map { row in
+            PendingDelivery(
+                notification: try decoder.decode(NTMAlerting.Notification.self, from: Data(try row.decode(column: "body", as: String.self).utf8)),
+                receiver: try row.decode(column: "receiver", as: String.self),
+                groupKey: try row.decode(column: "group_key", as: String.self),
+                groupLabels: try decoder.decode([String: String].self, from: Data(try row.decode(column: "group_labels", as: String.self).utf8)),
+                createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
+                batch: try row.decode(column: "batch", as: String?.self),
+                attempts: try row.decode(column: "attempts", as: Int.self),
+                nextAttemptAt: Date(timeIntervalSince1970: try row.decode(column: "next_attempt_at", as: Double.self)),
+                groupLastFlush: try row.decode(column: "last_flush_at", as: Double?.self).map { Date(timeIntervalSince1970: $0) })
+        }
+    }
+
+    public struct NewBatch: Sendable {
+        public var id: String, receiver: String, groupKey: String, ids: [String]
+        public init(id: String, receiver: String, groupKey: String, ids: [String]) {
+            self.id = id
+            self.receiver = receiver
+            self.groupKey = groupKey
+            self.ids = ids
+        }
+    }
+
+    /// Fixes the composition of batches before they are sent, so that a crash re-sends exactly them.
+    public func assignBatches(_ batches: [NewBatch], at now: Date) async throws {
+        guard !batches.isEmpty else { return }
+        try await transaction {
+            for batch in batches {
+                for id in batch.ids {
+                    try await sql.raw("""
+                        UPDATE deliveries SET batch = \(bind: batch.id)
+                        WHERE notification_id = \(bind: id) AND receiver = \(bind: batch.receiver) AND state = 'pending'
+                        """).run()
+                }
+                try await sql.raw("""
+                    INSERT INTO aggregation_groups (receiver, group_key, last_flush_at)
+                    VALUES (\(bind: batch.receiver), \(bind: batch.groupKey), \(bind: now.timeIntervalSince1970))
+                    ON CONFLICT (receiver, group_key) DO UPDATE SET last_flush_at = excluded.last_flush_at
+                    """).run()
+            }
+        }
+    }
+
+    /// The receiver accepted the batch: its rows leave the ledger's pending state in one transaction.
+    public func markDelivered(batch: String, receiver: String, at now: Date) async throws {
+        try await transaction {
+            try await sql.raw("""
+                INSERT INTO delivery_history (notification_id, receiver, at, result, batch)
+                SELECT notification_id, receiver, \(bind: now.timeIntervalSince1970), 'delivered', batch FROM deliveries
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
+                """).run()
+            try await sql.raw("""
+                UPDATE deliveries SET state = 'delivered', delivered_at = \(bind: now.timeIntervalSince1970), last_error = NULL
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
+                """).run()
+        }
+    }
+
+    /// The attempt failed: the rows wait until `retryAt`; rows older than `deadBefore` become dead letters.
+    public func markFailed(batch: String, receiver: String, error: String, retryAt: Date, deadBefore: Date, at now: Date) async throws -> Int {
+        var died = 0
+        try await transaction {
+            try await sql.raw("""
+                UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = \(bind: retryAt.timeIntervalSince1970),
+                    last_error = \(bind: error)
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
+                """).run()
+            try await sql.raw("""
+                INSERT INTO delivery_history (notification_id, receiver, at, result, batch, error)
+                SELECT notification_id, receiver, \(bind: now.timeIntervalSince1970), 'failed', batch, \(bind: error) FROM deliveries
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
+                """).run()
+            let cut = deadBefore.timeIntervalSince1970
+            died = try await sql.raw("""
+                SELECT COUNT(*) AS n FROM deliveries
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
+                """).first()?.decode(column: "n", as: Int.self) ?? 0
+            guard died > 0 else { return }
+            try await sql.raw("""
+                INSERT OR REPLACE INTO dead_letters (notification_id, receiver, group_key, created_at, died_at, attempts, last_error)
+                SELECT notification_id, receiver, group_key, created_at, \(bind: now.timeIntervalSince1970), attempts, last_error
+                FROM deliveries
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
+                """).run()
+            try await sql.raw("""
+                INSERT INTO delivery_history (notification_id, receiver, at, result, batch, error)
+                SELECT notification_id, receiver, \(bind: now.timeIntervalSince1970), 'dead', batch, last_error FROM deliveries
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
+                """).run()
+            try await sql.raw("""
+                UPDATE deliveries SET state = 'dead'
+                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
+                """).run()
+        }
+        return died
+    }
+
+    /// Rows of receivers that are no longer configured cannot be delivered: they become dead
+    /// letters at once (a route change never moves a notification already recorded).
+    public func retireReceivers(keeping receivers: Set<String>, at now: Date) async throws -> Int {
+        let pending = try await sql.raw("SELECT DISTINCT receiver FROM deliveries WHERE state = 'pending'").all()
+            .map { try $0.decode(column: "receiver", as: String.self) }
+        let gone = pending.filter { !receivers.contains($0) }
+        guard !gone.isEmpty else { return 0 }
+        var count = 0
+        try await transaction {
+            for receiver in gone {
+                count += try await sql.raw("""
+                    SELECT COUNT(*) AS n FROM deliveries WHERE receiver = \(bind: receiver) AND state = 'pending'
+                    """).first()?.decode(column: "n", as: Int.self) ?? 0
+                try await sql.raw("""
+                    INSERT OR REPLACE INTO dead_letters (notification_id, receiver, group_key, created_at, died_at, attempts, last_error)
+                    SELECT notification_id, receiver, group_key, created_at, \(bind: now.timeIntervalSince1970), attempts,
+                        'the receiver is no longer configured' FROM deliveries WHERE receiver = \(bind: receiver) AND state = 'pending'
+                    """).run()
+                try await sql.raw("UPDATE deliveries SET state = 'dead' WHERE receiver = \(bind: receiver) AND state = 'pending'").run()
+            }
+        }
+        return count
+    }
+
+    /// Receivers with dead letters since their last successful delivery: what
+    /// `ntmwatch.delivery_failed` reports.
+    public func failingReceivers() async throws -> [(receiver: String, deadLetters: Int, lastError: String)] {
+        try await sql.raw("""
+            SELECT l.receiver, COUNT(*) AS n, MAX(l.last_error) AS last_error FROM dead_letters l
+            WHERE l.died_at > COALESCE((SELECT MAX(delivered_at) FROM deliveries d WHERE d.receiver = l.receiver AND d.state = 'delivered'), 0)
+            GROUP BY l.receiver ORDER BY l.receiver
+            """).all().map {
+            (try $0.decode(column: "receiver", as: String.self), try $0.decode(column: "n", as: Int.self),
+             try $0.decode(column: "last_error", as: String?.self) ?? "")
+        }
+    }
+
+    /// Counts for `ntmwatch status` and the metrics.
+    public func ledgerDepth() async throws -> (pending: Int, dead: Int) {
+        let pending = try await sql.raw("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'").first()?.decode(column: "n", as: Int.self) ?? 0
+        let dead = try await sql.raw("SELECT COUNT(*) AS n FROM dead_letters").first()?.decode(column: "n", as: Int.self) ?? 0
+        return (pending, dead)
+    }
+
+    // MARK: History
+
+    public struct DeliveryEvent: Sendable, Hashable {
+        public var notificationID: String
+        public var receiver: String
+        public var at: Date
+        public var result: String
+        public var batch: String?
+        public var error: String?
+    }
+
+    public func transitions(of fingerprint: String? = nil, since: Date = .distantPast) async throws -> [AlertTracker.Transition] {
+        let from = since.timeIntervalSince1970
+        let query: SQLQueryString = fingerprint.map {
+            "SELECT * FROM alert_history WHERE at >= \(bind: from) AND fingerprint = \(bind: $0) ORDER BY seq"
+        } ?? "SELECT * FROM alert_history WHERE at >= \(bind: from) ORDER BY seq"
+        return try await sql.raw(query).all().map { row in
+            AlertTracker.Transition(
+                fingerprint: try row.decode(column: "fingerprint", as: String.self),
+                at: Date(timeIntervalSince1970: try row.decode(column: "at", as: Double.self)),
+                from: try row.decode(column: "from_status", as: String?.self).flatMap(Alert.Status.init(rawValue:)),
+                to: try row.decode(column: "to_status", as: String?.self).flatMap(Alert.Status.init(rawValue:)),
+                severity: Severity(rawValue: try row.decode(column: "severity", as: String.self)) ?? .error,
+                ruleID: try row.decode(column: "rule", as: String.self),
+                subjectID: try row.decode(column: "subject_id", as: String.self))
+        }
+    }
+
+    public func deliveryEvents(of notificationID: String? = nil) async throws -> [DeliveryEvent] {
+        let query: SQLQueryString = notificationID.map {
+            "SELECT * FROM delivery_history WHERE notification_id = \(bind: $0) ORDER BY seq"
+        } ?? "SELECT * FROM delivery_history ORDER BY seq"
+        return try await sql.raw(query).all().map { row in
+            DeliveryEvent(
+                notificationID: try row.decode(column: "notification_id", as: String.self),
+                receiver: try row.decode(column: "receiver", as: String.self),
+                at: Date(timeIntervalSince1970: try row.decode(column: "at", as: Double.self)),
+                result: try row.decode(column: "result", as: String.self),
+                batch: try row.decode(column: "batch", as: String?.self),
+                error: try row.decode(column: "error", as: String?.self))
+        }
+    }
+
+    /// Every notification recorded, oldest first (the history; delivered ones too).
+    public func notifications(since: Date = .distantPast) async throws -> [NTMAlerting.Notification] {
+        try await sql.raw("SELECT body FROM notifications WHERE created_at >= \(bind: since.timeIntervalSince1970) ORDER BY created_at, id").all().map {
+            try decoder.decode(NTMAlerting.Notification.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
+        }
+    }
+
+    /// Drops history and finished ledger rows older than `before`. Pending rows are never dropped.
+    public func prune(before: Date) async throws {
+        let cut = before.timeIntervalSince1970
+        try await transaction {
+            try await sql.raw("DELETE FROM alert_history WHERE at < \(bind: cut)").run()
+            try await sql.raw("DELETE FROM delivery_history WHERE at < \(bind: cut)").run()
+            try await sql.raw("DELETE FROM dead_letters WHERE died_at < \(bind: cut)").run()
+            try await sql.raw("DELETE FROM deliveries WHERE state <> 'pending' AND created_at < \(bind: cut)").run()
+            try await sql.raw("""
+                DELETE FROM notifications WHERE created_at < \(bind: cut)
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)
+                """).run()
+        }
+    }
+
+    public func close() async {
+        try? await connection.close()
+    }
+}

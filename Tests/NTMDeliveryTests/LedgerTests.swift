@@ -1,0 +1,197 @@
+import CheckKit
+import Foundation
+import Logging
+import NTMAlerting
+import Synchronization
+import Testing
+@testable import NTMDelivery
+
+/// The delivery ledger and the dispatcher, with fake notifiers (the real journald, files, HTTP
+/// and Alertmanager are exercised in the integration suites).
+@Suite struct LedgerTests {
+    static let rule = Rule(id: "demo.late", title: LocalizedText(vi: "Trễ hạn", en: "Late"), defaultSeverity: .warning,
+                           messageID: "11111111111111111111111111111111",
+                           template: LocalizedText(vi: "{subject} trễ hạn", en: "{subject} is late"))
+    let t0 = Date()
+
+    /// Counts what it accepted, by notification id; fails while `failing` is set.
+    final class Recorder: Notifier {
+        let receiver: String
+        let accepted = Mutex<[String: Int]>([:])
+        let groups = Mutex<[[String]]>([])
+        let failing: Mutex<DeliveryFailure?>
+        init(_ receiver: String, failing: DeliveryFailure? = nil) {
+            self.receiver = receiver
+            self.failing = Mutex(failing)
+        }
+        func notify(_ group: NotificationGroup) async throws {
+            if let failure = failing.withLock({ $0 }) { throw failure }
+            accepted.withLock { for n in group.notifications { $0[n.id, default: 0] += 1 } }
+            groups.withLock { $0.append(group.notifications.map(\.id).sorted()) }
+        }
+        var total: Int { accepted.withLock { $0.values.reduce(0, +) } }
+        var duplicates: Int { accepted.withLock { $0.values.filter { $0 > 1 }.count } }
+    }
+
+    /// Opens a state store and closes it however the body ends (SQLiteNIO insists on a close).
+    func withState(_ folder: String? = nil, _ body: (AlertStateStore) async throws -> Void) async throws {
+        let state = try await AlertStateStore.open(directory: try folder ?? Self.folder(), logger: Logger(label: "test"))
+        do {
+            try await body(state)
+        } catch {
+            await state.close()
+            throw error
+        }
+        await state.close()
+    }
+
+    static func folder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-ledger-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    func step(_ subjects: [String], at instant: Date, tracker: inout AlertTracker) -> AlertTracker.Step {
+        let findings = subjects.map { subject in
+            LabeledFinding(finding: Finding(rule: Self.rule, subject: Subject(kind: "unit", id: subject, name: subject)),
+                           check: "demo", messageID: Self.rule.messageID,
+                           labels: ["check": "demo", "rule": Self.rule.id, "subject_id": subject], severity: .warning, pendingFor: .zero)
+        }
+        return tracker.apply(scope: "demo", findings: findings, at: instant)
+    }
+
+    static let router = Router(root: Route(receiver: "a", routes: [Route(receiver: "a", continueMatching: true), Route(receiver: "b")]))
+    static func destinations(_ n: NTMAlerting.Notification) -> [Destination] { router.destinations(of: n) }
+
+    var noWait: DeliverySettings {
+        var settings = DeliverySettings()
+        settings.groupWait = .zero
+        settings.groupInterval = .zero
+        return settings
+    }
+
+    /// Defect 2: one failing receiver made every healthy one get the whole pending outbox again.
+    @Test func aFailingReceiverNeverRepeatsNotificationsToTheOthers() async throws {
+        try await withState { state in
+            let healthy = Recorder("a"), failing = Recorder("b", failing: DeliveryFailure(reason: "down"))
+            var settings = noWait
+            settings.retryInitial = .zero
+            let dispatcher = Dispatcher(state: state, notifiers: [healthy, failing], settings: settings, logger: Logger(label: "test"))
+            var tracker = AlertTracker()
+            for round in 0..<10 {
+                let subjects = (0...round).map { "U\($0)" }
+                try await state.record(step(subjects, at: t0.addingTimeInterval(Double(round)), tracker: &tracker), destinations: Self.destinations)
+                await dispatcher.flush(now: Date())
+            }
+            #expect(healthy.total == 10)
+            #expect(healthy.duplicates == 0)
+            #expect(failing.total == 0)
+            failing.failing.withLock { $0 = nil }
+            await dispatcher.flush(now: Date().addingTimeInterval(3600))
+            #expect(failing.total == 10 && failing.duplicates == 0)
+            #expect(healthy.total == 10)
+            #expect(try await state.ledgerDepth().pending == 0)
+        }
+    }
+
+    /// Defect 3: a crash after a batch left but before it was marked re-sends exactly that batch,
+    /// with the same ids and composition (so a webhook file is replaced, not duplicated), and
+    /// notifications recorded meanwhile do not join it.
+    @Test func aBatchInterruptedByACrashIsResentWithTheSameComposition() async throws {
+        let folder = try Self.folder()
+        var state = try await AlertStateStore.open(directory: folder, logger: Logger(label: "test"))
+        var tracker = AlertTracker()
+        try await state.record(step(["U1", "U2"], at: t0, tracker: &tracker), destinations: { _ in
+            [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] })
+        let pending = try await state.pendingDeliveries()
+        try await state.assignBatches([.init(id: "batch-1", receiver: "a", groupKey: "{0}:{}", ids: pending.map(\.notification.id))], at: Date())
+        await state.close()  // the crash: sent, not marked
+
+        state = try await AlertStateStore.open(directory: folder, logger: Logger(label: "test"))
+        try await state.record(step(["U1", "U2", "U3"], at: t0.addingTimeInterval(60), tracker: &tracker), destinations: { _ in
+            [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] })
+        let recorder = Recorder("a")
+        let dispatcher = Dispatcher(state: state, notifiers: [recorder], settings: noWait, logger: Logger(label: "test"))
+        await dispatcher.flush(now: Date(), force: true)
+        let groups = recorder.groups.withLock { $0 }
+        #expect(groups.contains(pending.map(\.notification.id).sorted()))
+        #expect(groups.count == 2)
+        #expect(recorder.duplicates == 0 && recorder.total == 3)
+        let events = try await state.deliveryEvents()
+        #expect(events.filter { $0.result == "delivered" && $0.batch == "batch-1" }.count == 2)
+        await state.close()
+    }
+
+    /// Defect 7: the daemon batches like Alertmanager: a new group waits `group_wait`, then what
+    /// joins it waits `group_interval` since the last send.
+    @Test func groupsWaitAndThenSendTogether() async throws {
+        try await withState { state in
+            let recorder = Recorder("a")
+            var settings = DeliverySettings()
+            settings.groupWait = .seconds(30)
+            settings.groupInterval = .seconds(300)
+            let dispatcher = Dispatcher(state: state, notifiers: [recorder], settings: settings, logger: Logger(label: "test"))
+            var tracker = AlertTracker()
+            let route: @Sendable (NTMAlerting.Notification) -> [Destination] = { _ in [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] }
+            try await state.record(step(["U1"], at: t0, tracker: &tracker), destinations: route)
+            let now = Date()
+            #expect(await dispatcher.flush(now: now).sent == 0)
+            try await state.record(step(["U1", "U2"], at: t0.addingTimeInterval(1), tracker: &tracker), destinations: route)
+            #expect(await dispatcher.flush(now: now.addingTimeInterval(31)).sent == 2)
+            #expect(recorder.groups.withLock { $0 }.count == 1)
+            try await state.record(step(["U1", "U2", "U3"], at: t0.addingTimeInterval(2), tracker: &tracker), destinations: route)
+            #expect(await dispatcher.flush(now: now.addingTimeInterval(60)).sent == 0)
+            #expect(await dispatcher.flush(now: now.addingTimeInterval(332)).sent == 1)
+            #expect(recorder.total == 3 && recorder.duplicates == 0)
+        }
+    }
+
+    @Test func retryAfterIsHonouredAndOldRowsBecomeDeadLetters() async throws {
+        try await withState { state in
+            let recorder = Recorder("a", failing: DeliveryFailure(reason: "HTTP 429", retryAfter: .seconds(120)))
+            var settings = noWait
+            settings.retryInitial = .seconds(1)
+            settings.deadLetterAfter = .seconds(3600)
+            let dispatcher = Dispatcher(state: state, notifiers: [recorder], settings: settings, logger: Logger(label: "test"))
+            var tracker = AlertTracker()
+            try await state.record(step(["U1"], at: t0, tracker: &tracker), destinations: { _ in
+                [Destination(receiver: "a", groupKey: "g", groupLabels: [:])] })
+            let now = Date()
+            #expect(await dispatcher.flush(now: now).failed == 1)
+            #expect(await dispatcher.flush(now: now.addingTimeInterval(60)) == Dispatcher.Report())
+            #expect(await dispatcher.flush(now: now.addingTimeInterval(7200)).dead == 1)
+            let failing = try await state.failingReceivers()
+            #expect(failing.map(\.receiver) == ["a"] && failing[0].deadLetters == 1 && failing[0].lastError == "HTTP 429")
+            #expect(try await state.ledgerDepth() == (0, 1))
+            let results = try await state.deliveryEvents().map(\.result)
+            #expect(results == ["failed", "failed", "dead"])
+        }
+    }
+
+    @Test func theHistoryKeepsEveryTransition() async throws {
+        try await withState { state in
+            var tracker = AlertTracker()
+            try await state.record(step(["U1"], at: t0, tracker: &tracker), destinations: { _ in [] })
+            try await state.record(step([], at: t0.addingTimeInterval(60), tracker: &tracker), destinations: { _ in [] })
+            let transitions = try await state.transitions()
+            #expect(transitions.map(\.from) == [nil, .firing])
+            #expect(transitions.map(\.to) == [.firing, .resolved])
+            #expect(try await state.notifications().map(\.reason) == [.firing, .resolved])
+        }
+    }
+
+    @Test func backoffGrowsIsJitteredAndCapped() async throws {
+        try await withState { state in
+            var settings = DeliverySettings()
+            settings.retryInitial = .seconds(10)
+            settings.retryMax = .seconds(600)
+            let dispatcher = Dispatcher(state: state, notifiers: [], settings: settings, logger: Logger(label: "test"))
+            for attempts in 0..<12 {
+                let base = min(10 * pow(2, Double(attempts)), 600)
+                let delay = await dispatcher.backoff(attempts: attempts, retryAfter: nil)
+                #expect(delay >= base / 2 && delay <= base)
+            }
+            #expect(await dispatcher.backoff(attempts: 0, retryAfter: .seconds(300)) == 300)
+        }
+    }
+}
