@@ -59,18 +59,12 @@ public struct WorkbookImportError: Error, Sendable, CustomStringConvertible {
 
     public func message(in language: Language) -> String {
         let columnWord = language == .vi ? "cột" : "column"
-        var lines = problems.prefix(ImportError.listed).map { located -> String in
+        return ImportError.listing(problems, in: language) { located in
             var place = located.place
             if let column = located.problem.column { place += " (\(columnWord) '\(column)')" }
-            if let value = located.problem.value { place += " ('\(value.count > 80 ? value.prefix(80) + "…" : value)')" }
+            if let value = located.problem.value { place += " ('\(ImportError.shortened(value))')" }
             return "\(file): \(place): \(located.problem.reason.text(in: language))"
         }
-        if problems.count > ImportError.listed {
-            lines.append(language == .vi ? "... và \(problems.count - ImportError.listed) lỗi khác"
-                                         : "... and \(problems.count - ImportError.listed) more")
-        }
-        lines.append(language == .vi ? "Không có gì được ghi vào kho dữ liệu." : "Nothing was written to the store.")
-        return lines.joined(separator: "\n")
     }
 
     public var description: String { message(in: .en) }
