@@ -48,16 +48,14 @@ struct SheetsBench: AsyncParsableCommand {
         (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
     }
 
-    /// The folder's CSV files as sheets named after their kinds. The synthetic CSV has no quoted fields.
+    /// The folder's CSV files as sheets named after their kinds, split as the importer splits them.
     static func workbook(from folder: String, to path: String) throws {
         var sheets: [WorkbookWriter.Sheet] = []
         for kind in ImportKind.dependencyOrder {
             let file = (folder as NSString).appendingPathComponent("\(kind.rawValue).csv")
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
-            let rows = text.split(separator: "\n").enumerated().map { index, line in
-                line.split(separator: ",", omittingEmptySubsequences: false).map { field in
-                    index == 0 ? WorkbookWriter.Cell.text(String(field)) : cell(String(field))
-                }
+            let rows = try CSVRows.parse(text, delimiter: ",").enumerated().map { index, row in
+                row.fields.map { field in index == 0 ? WorkbookWriter.Cell.text(field) : cell(field) }
             }
             sheets.append(WorkbookWriter.Sheet(name: kind.sheetName, rows: rows))
         }
