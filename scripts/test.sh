@@ -4,7 +4,7 @@
 # machine: apt-get and journald need it. Extra arguments go to `swift test` (e.g. --filter Store).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/ensure-packages.sh libsystemd-dev pkg-config systemd postgresql monitoring-plugins-basic \
+scripts/ensure-packages.sh libsystemd-dev pkg-config systemd postgresql monitoring-plugins-basic curl prometheus \
     python3-openpyxl libreoffice-calc-nogui
 . scripts/postgres-scratch.sh
 

@@ -25,7 +25,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -117,6 +117,13 @@ public actor AlertStateStore {
             result TEXT NOT NULL, batch TEXT, error TEXT)
         """,
         "CREATE INDEX IF NOT EXISTS delivery_history_notification ON delivery_history (notification_id)",
+        // Version 3: what `ntmwatch status`, the metrics and the console show about the daemon itself.
+        """
+        CREATE TABLE IF NOT EXISTS check_runs (
+            check_name TEXT PRIMARY KEY, last_run_at REAL NOT NULL, duration REAL, outcome TEXT NOT NULL,
+            reason TEXT, findings INTEGER, consecutive_failures INTEGER NOT NULL DEFAULT 0, last_success_at REAL)
+        """,
+        "CREATE TABLE IF NOT EXISTS daemon (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ]
 
     private var inTransaction = false
@@ -394,6 +401,69 @@ public actor AlertStateStore {
         let pending = try await sql.raw("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'").first()?.decode(column: "n", as: Int.self) ?? 0
         let dead = try await sql.raw("SELECT COUNT(*) AS n FROM dead_letters").first()?.decode(column: "n", as: Int.self) ?? 0
         return (pending, dead)
+    }
+
+    // MARK: The daemon's own state
+
+    public struct CheckRun: Sendable, Hashable {
+        public var check: String
+        public var lastRunAt: Date
+        public var duration: Double?
+        /// `ok`, `failed`, `timed_out`.
+        public var outcome: String
+        public var reason: String?
+        public var findings: Int?
+        public var consecutiveFailures: Int
+        public var lastSuccessAt: Date?
+    }
+
+    public func recordRun(check: String, at: Date, duration: Double?, outcome: String, reason: String?, findings: Int?) async throws {
+        let ok = outcome == "ok"
+        let success: Double? = ok ? at.timeIntervalSince1970 : nil
+        try await transaction {
+            try await sql.raw("""
+                INSERT INTO check_runs (check_name, last_run_at, duration, outcome, reason, findings, consecutive_failures, last_success_at)
+                VALUES (\(bind: check), \(bind: at.timeIntervalSince1970), \(bind: duration), \(bind: outcome), \(bind: reason),
+                    \(bind: findings), \(bind: ok ? 0 : 1), \(bind: success))
+                ON CONFLICT (check_name) DO UPDATE SET last_run_at = excluded.last_run_at, duration = excluded.duration,
+                    outcome = excluded.outcome, reason = excluded.reason, findings = excluded.findings,
+                    consecutive_failures = CASE WHEN excluded.outcome = 'ok' THEN 0 ELSE check_runs.consecutive_failures + 1 END,
+                    last_success_at = COALESCE(excluded.last_success_at, check_runs.last_success_at)
+                """).run()
+        }
+    }
+
+    public func checkRuns() async throws -> [CheckRun] {
+        try await sql.raw("SELECT * FROM check_runs ORDER BY check_name").all().map { row in
+            CheckRun(
+                check: try row.decode(column: "check_name", as: String.self),
+                lastRunAt: Date(timeIntervalSince1970: try row.decode(column: "last_run_at", as: Double.self)),
+                duration: try row.decode(column: "duration", as: Double?.self),
+                outcome: try row.decode(column: "outcome", as: String.self),
+                reason: try row.decode(column: "reason", as: String?.self),
+                findings: try row.decode(column: "findings", as: Int?.self),
+                consecutiveFailures: try row.decode(column: "consecutive_failures", as: Int.self),
+                lastSuccessAt: try row.decode(column: "last_success_at", as: Double?.self).map { Date(timeIntervalSince1970: $0) })
+        }
+    }
+
+    /// The running daemon says it is alive (every minute): `ntmwatch status` reads the age.
+    public func heartbeat(at: Date, pid: Int32) async throws {
+        let value = "\(at.timeIntervalSince1970) \(pid)"
+        try await transaction {
+            try await sql.raw("""
+                INSERT INTO daemon (key, value) VALUES ('heartbeat', \(bind: value))
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """).run()
+        }
+    }
+
+    public func lastHeartbeat() async throws -> (at: Date, pid: Int32)? {
+        guard let text = try await sql.raw("SELECT value FROM daemon WHERE key = 'heartbeat'").first()?.decode(column: "value", as: String.self)
+        else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let at = Double(parts[0]), let pid = Int32(parts[1]) else { return nil }
+        return (Date(timeIntervalSince1970: at), pid)
     }
 
     // MARK: History

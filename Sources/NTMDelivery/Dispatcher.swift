@@ -42,6 +42,13 @@ public actor Dispatcher {
         public var failed = 0
         public var dead = 0
         public var waiting = 0
+        /// Receiver → result (`delivered`, `failed`, `dead`) → notifications.
+        public var byReceiver: [String: [String: Int]] = [:]
+
+        mutating func add(_ receiver: String, _ result: String, _ count: Int) {
+            guard count > 0 else { return }
+            byReceiver[receiver, default: [:]][result, default: 0] += count
+        }
     }
 
     /// Sends every batch that is due at `now`. `force` ignores the group timers (not the retry
@@ -130,6 +137,8 @@ public actor Dispatcher {
                         deadBefore: finished.addingTimeInterval(-settings.deadLetterAfter.seconds), at: finished)
                     report.failed += batch.rows.count - died
                     report.dead += died
+                    report.add(batch.receiver, "failed", batch.rows.count - died)
+                    report.add(batch.receiver, "dead", died)
                     logger.warning("delivery to receiver \(batch.receiver) failed; trying again later", metadata: [
                         "receiver": "\(batch.receiver)", "notifications": "\(batch.rows.count)", "error": "\(failure.reason)",
                         "retry_at": "\(retryAt.formatted(.iso8601))", "dead_letters": "\(died)",
@@ -137,6 +146,7 @@ public actor Dispatcher {
                 } else {
                     try await state.markDelivered(batch: batch.id, receiver: batch.receiver, at: finished)
                     report.sent += batch.rows.count
+                    report.add(batch.receiver, "delivered", batch.rows.count)
                 }
             } catch {
                 logger.error("recording a delivery result failed; the batch will be sent again with the same ids: \(error)")

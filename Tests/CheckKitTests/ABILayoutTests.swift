@@ -6,7 +6,7 @@ import Testing
 /// layout or a public declaration changes, modules built before no longer fit, and
 /// `ModuleExport.abiVersion` must be raised so that the loader refuses them instead of crashing.
 ///
-/// `ABI/ABI-<n>.txt` records, for ABI `n`, the size, stride and alignment of every public value
+/// `Sources/CheckKit/ABI/ABI-<n>.txt` records, for ABI `n`, the size, stride and alignment of every public value
 /// type and a hash of the SDK's public declarations. This test fails when they differ from the
 /// table of the current ABI number. While ABI `n` is unreleased (the wave that raised it), write
 /// the table again with what the failure prints; once released, its table is frozen: raise the ABI
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func thePublicTypesMatchTheTableOfTheCurrentABI() throws {
-        let path = "\(Self.repository)/Tests/CheckKitTests/ABI/ABI-\(ModuleExport.abiVersion).txt"
+        let path = "\(Self.repository)/Sources/CheckKit/ABI/ABI-\(ModuleExport.abiVersion).txt"
         let computed = try Self.table()
         guard let recorded = try? String(contentsOfFile: path, encoding: .utf8) else {
             Issue.record("no \(path): write it with\n\(computed)")

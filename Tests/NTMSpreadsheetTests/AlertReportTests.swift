@@ -22,8 +22,8 @@ import Testing
         #expect(count(.init()) == 3)
         #expect(count(.init(parent: "Đại Lộc")) == 1)
         #expect(count(.init(parent: "Quảng Nam")) == 3)
-        #expect(count(.init(unit: "tiên lãnh")) == 1)
-        #expect(count(.init(rule: "debt")) == 1)
+        #expect(count(.init(unit: "Tiên Lãnh")) == 1)
+        #expect(count(.init(rule: "debt.outstanding")) == 1)
         #expect(count(.init(severity: .error)) == 2)
     }
 

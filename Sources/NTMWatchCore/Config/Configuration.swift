@@ -49,6 +49,8 @@ public struct Configuration: Sendable {
     public var receivers: [Receiver]
     public var route: Route
     public var delivery: DeliverySettings
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (`http.listen`); nil: not served.
+    public var httpListen: (host: String, port: Int)?
     /// Where the file was read from.
     public var path: String
 

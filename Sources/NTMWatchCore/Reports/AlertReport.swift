@@ -6,27 +6,27 @@ import NTMStore
 
 /// Open alerts as a workbook (a summary sheet and one sheet per area) and as CSV for older Excel.
 public struct AlertReport: Sendable {
-    /// Which alerts a report holds; every filter given must match.
+    /// Which alerts `ntmwatch alerts` lists and a report holds; every filter given must match.
     public struct Filter: Sendable {
-        /// A subject's id or name, or the commune label.
+        /// The subject's unit or id, or the commune label.
         public var unit: String?
-        /// The district or province label.
+        /// Any hierarchy label (units under this one).
         public var parent: String?
-        /// A rule id or a check name.
+        /// A rule id.
         public var rule: String?
         /// The least severity shown.
         public var severity: Severity?
+
+        static let hierarchyLabels = ["commune", "village", "district", "province", "escalation_target"]
 
         public init(unit: String? = nil, parent: String? = nil, rule: String? = nil, severity: Severity? = nil) {
             self.unit = unit; self.parent = parent; self.rule = rule; self.severity = severity
         }
 
         public func matches(_ alert: Alert) -> Bool {
-            func same(_ a: String?, _ b: String) -> Bool { a.map { NameKey.exact($0) == NameKey.exact(b) } ?? false }
-            if let unit, !(same(alert.subject.id, unit) || same(alert.subject.name, unit) || same(alert.labels["commune"], unit)
-                           || same(alert.subject.unitID, unit)) { return false }
-            if let parent, !(same(alert.labels["district"], parent) || same(alert.labels["province"], parent)) { return false }
-            if let rule, !(alert.ruleID == rule || alert.check == rule) { return false }
+            if let unit, alert.subject.unitID != unit && alert.subject.id != unit && alert.labels["commune"] != unit { return false }
+            if let parent, !Self.hierarchyLabels.contains(where: { alert.labels[$0] == parent }) { return false }
+            if let rule, alert.ruleID != rule { return false }
             if let severity, alert.severity < severity { return false }
             return true
         }
