@@ -52,10 +52,10 @@ let package = Package(
         // Already built for postgres-nio; the module host hashes module files with it, the HTTP
         // receiver signs with it.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -72,6 +72,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                "NTMSpreadsheet",
             ],
             swiftSettings: swiftSettings
         ),
@@ -109,9 +110,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "NTMSpreadsheet",
+            dependencies: [.product(name: "CheckKit", package: "CheckKit"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery",
+                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery", "NTMSpreadsheet",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "CheckKit", package: "CheckKit"),
@@ -155,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -163,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -195,6 +202,11 @@ let package = Package(
         .testTarget(
             name: "NTMExtractTests",
             dependencies: ["NTMExtract", .product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NTMSpreadsheetTests",
+            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWatchCore", "NTMAlerting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

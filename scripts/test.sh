@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/ensure-packages.sh libsystemd-dev libsqlite3-dev pkg-config systemd postgresql monitoring-plugins-basic curl prometheus \
-    poppler-utils prometheus-alertmanager python3 openssl
+    poppler-utils prometheus-alertmanager python3 openssl python3-openpyxl libreoffice-calc-nogui
 . scripts/postgres-scratch.sh
 
 journald_pid=""

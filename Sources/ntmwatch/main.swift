@@ -3,18 +3,20 @@ import CheckKit
 import Foundation
 import Logging
 import NTMExtract
+import NTMSpreadsheet
 import NTMStore
 import NTMAlerting
 import NTMDelivery
 import NTMWatchCore
+import Synchronization
 
 @main
 struct NTMWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch",
         abstract: "Công cụ vận hành ntmwatch / the ntmwatch operator's tool.",
-        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Status.self, Migrate.self, Import.self, NewModule.self,
-                      Extract.self])
+        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Report.self, Status.self, Migrate.self, Import.self,
+                      Template.self, NewModule.self, Extract.self])
 
     /// As the library's, except that an error's text has its secrets removed before it is printed:
     /// a store URL that does not parse would otherwise be echoed with its password.
@@ -236,18 +238,10 @@ struct Alerts: AsyncParsableCommand {
     enum Format: String, ExpressibleByArgument { case table, tsv, json }
     @Option(help: "table (default), tsv (for spreadsheets) or json.") var format: Format = .table
 
-    static let hierarchyLabels = ["commune", "village", "district", "province", "escalation_target"]
-
     func run() async throws {
         let configuration = try common.loadConfiguration()
         var alerts = try await withState(common, configuration) { all ? try await $0.allAlerts() : try await $0.activeAlerts() } ?? []
-        alerts = alerts.filter { alert in
-            if let unit, alert.subject.unitID != unit && alert.subject.id != unit && alert.labels["commune"] != unit { return false }
-            if let parent, !Self.hierarchyLabels.contains(where: { alert.labels[$0] == parent }) { return false }
-            if let rule, alert.ruleID != rule { return false }
-            if let severity, alert.severity < severity { return false }
-            return true
-        }
+        alerts = alerts.filter(AlertReport.Filter(unit: unit, parent: parent, rule: rule, severity: severity).matches)
         .sorted { ($1.severity, $1.firingSince ?? $1.activeSince, $0.fingerprint) < ($0.severity, $0.firingSince ?? $0.activeSince, $1.fingerprint) }
         let language = common.language
         let headers = language == .vi
@@ -384,33 +378,53 @@ struct Migrate: AsyncParsableCommand {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Nhập dữ liệu từ CSV/JSON, tất cả hoặc không gì cả / import CSV or JSON, all or nothing.",
-        discussion: "Kinds: " + ImportKind.allCases.map(\.rawValue).joined(separator: ", ") + ", or 'folder' for a folder of <kind>.csv files.")
+        abstract: "Nhập dữ liệu từ CSV/JSON/Excel, tất cả hoặc không gì cả / import CSV, JSON or Excel, all or nothing.",
+        discussion: """
+            ntmwatch import KIND FILE.csv|FILE.json|FILE.xlsx
+            ntmwatch import folder FOLDER          (every <kind>.csv or <kind>.json of a folder)
+            ntmwatch import FILE.xlsx              (every sheet named after a kind, in one transaction)
+            Kinds: \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")).
+            Sheet names: \(ImportKind.dependencyOrder.map(\.sheetName).joined(separator: ", ")) (or the kind's English name).
+            """)
     @OptionGroup var common: Common
 
-    @Argument(help: "What the file holds.")
+    @Argument(help: "What the file holds, 'folder', or an .xlsx workbook.")
     var kind: String
 
-    @Argument(help: "The CSV or JSON file (or folder, for 'folder').")
-    var file: String
+    @Argument(help: "The CSV, JSON or .xlsx file (or folder, for 'folder').")
+    var file: String?
+
+    @Option(help: "Only this sheet of the workbook.")
+    var sheet: String?
+
+    @Option(help: "When a workbook is refused: write it here with the offending cells highlighted and commented.")
+    var errors: String?
 
     @Flag(help: "Report what would change and write nothing.")
     var dryRun = false
 
     func run() async throws {
+        let workbook = [kind, file ?? ""].first { $0.lowercased().hasSuffix(".xlsx") }
+        if workbook == nil && (file == nil || sheet != nil || errors != nil) {
+            throw ValidationError("give KIND FILE, 'folder' FOLDER, or an .xlsx workbook (--sheet and --errors are for workbooks)")
+        }
         let configuration = try common.loadConfiguration()
         let store = Store(location: configuration.store.location, logger: common.quietLogger)
         try await store.requireCurrentSchema()
         let importer = Importer(store: store)
         do {
             let reports: [ImportReport]
-            if kind == "folder" {
-                reports = try await importer.importFolder(file, dryRun: dryRun)
+            if let workbook {
+                let workbookKind = try file == nil ? nil : parseKind(kind)
+                let meter = ProgressMeter(language: common.language)
+                let progress: ImportProgress? = meter.map { meter in { @Sendable in meter.report($0, $1, $2) } }
+                reports = try await importer.importWorkbook(workbook, kind: workbookKind, sheet: sheet, dryRun: dryRun,
+                                                            progress: progress)
+                meter?.finish()
+            } else if kind == "folder" {
+                reports = try await importer.importFolder(file!, dryRun: dryRun)
             } else {
-                guard let importKind = ImportKind(rawValue: kind) else {
-                    throw ValidationError("unknown kind '\(kind)'; kinds: \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")), folder")
-                }
-                reports = [try await importer.importFile(importKind, path: file, dryRun: dryRun)]
+                reports = [try await importer.importFile(try parseKind(kind), path: file!, dryRun: dryRun)]
             }
             for report in reports {
                 let prefix = report.dryRun ? (common.language == .vi ? "(thử) " : "(dry run) ") : ""
@@ -420,7 +434,141 @@ struct Import: AsyncParsableCommand {
         } catch let error as ImportError {
             printError(error.message(in: common.language))
             throw ExitCode(1)
+        } catch let error as WorkbookImportError {
+            printError(error.message(in: common.language))
+            if let errors, let workbook {
+                do {
+                    try ErrorWorkbook.write(source: workbook, notes: error.cellNotes, to: errors)
+                    common.say("Đã ghi các ô lỗi (tô màu, có chú thích) vào \(errors)", "Wrote the offending cells (highlighted, commented) to \(errors)")
+                } catch {
+                    FileHandle.standardError.write(Data("\(errors): \(error)\n".utf8))
+                }
+            }
+            throw ExitCode(1)
         }
+    }
+
+    func parseKind(_ text: String) throws -> ImportKind {
+        guard let kind = ImportKind(rawValue: text) ?? ImportKind(sheetName: text) else {
+            throw ValidationError("unknown kind '\(text)'; kinds: \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")), folder")
+        }
+        return kind
+    }
+}
+
+/// Rows per second and time left on a terminal's stderr; nothing when stderr is not a terminal.
+final class ProgressMeter: Sendable {
+    private struct State { var stage = ""; var started = Date(); var shown = false; var done = 0 }
+    private let state = Mutex(State())
+    private let language: Language
+
+    init?(language: Language) {
+        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        self.language = language
+    }
+
+    func report(_ stage: String, _ done: Int, _ total: Int?) {
+        let line = state.withLock { state -> String? in
+            // A new sheet, or the same sheet's second pass (reading, then writing), starts the clock again.
+            if state.stage != stage || done < state.done { state = State(stage: stage, started: Date(), shown: state.shown) }
+            state.done = done
+            let elapsed = Date().timeIntervalSince(state.started)
+            guard done > 0, elapsed > 0.5 else { return nil }
+            state.shown = true
+            let rate = Double(done) / elapsed
+            var text = "\(stage): \(done)" + (total.map { "/\($0)" } ?? "")
+            text += language == .vi ? " dòng, \(Int(rate)) dòng/giây" : " rows, \(Int(rate)) rows/s"
+            if let total, total > done {
+                let left = Int((Double(total - done) / rate).rounded(.up))
+                text += language == .vi ? ", còn khoảng \(left) giây" : ", about \(left) s left"
+            }
+            return text
+        }
+        if let line { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+    }
+
+    func finish() {
+        if state.withLock({ $0.shown }) { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+struct Template: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ghi sổ Excel mẫu để điền dữ liệu nhập / write an Excel template to fill in for import.")
+
+    @Argument(help: "A kind, or 'all' (default).")
+    var kind = "all"
+
+    @Option(help: "The .xlsx file to write.")
+    var out: String
+
+    @Option(help: "Output language: vi (default) or en. Also NTMWATCH_LANG.")
+    var lang: Language?
+
+    func run() async throws {
+        let kinds: [ImportKind]
+        if kind == "all" {
+            kinds = ImportKind.dependencyOrder
+        } else if let one = ImportKind(rawValue: kind) ?? ImportKind(sheetName: kind) {
+            kinds = [one]
+        } else {
+            throw ValidationError("unknown kind '\(kind)'; kinds: \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")), all")
+        }
+        try ImportTemplate.write(kinds, to: out)
+        let language = lang ?? ProcessInfo.processInfo.environment["NTMWATCH_LANG"].flatMap(Language.init(rawValue:)) ?? .vi
+        print(language == .vi ? "Đã ghi \(out): \(kinds.count) trang tính." : "Wrote \(out): \(kinds.count) sheets.")
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ghi các cảnh báo đang mở ra sổ Excel và CSV / write the open alerts as a workbook and CSV.")
+    @OptionGroup var common: Common
+
+    @Option(help: "The .xlsx workbook to write.")
+    var out: String?
+
+    @Option(help: "A CSV file to write (UTF-8 with a byte-order mark, for older Excel).")
+    var csv: String?
+
+    @Option(help: "Only alerts about this unit (its id).")
+    var unit: String?
+
+    @Option(help: "Only alerts about units under this one (any level of the hierarchy labels).")
+    var parent: String?
+
+    @Option(help: "Only this rule (e.g. deadline.overdue).")
+    var rule: String?
+
+    @Option(help: "Only alerts at least this severe: info, notice, warning, error, critical.")
+    var severity: Severity?
+
+    @Option(help: "The alerts open at this ISO 8601 instant or YYYY-MM-DD (Vietnam time), from the alert history.")
+    var at: String?
+
+    func run() async throws {
+        guard out != nil || csv != nil else { throw ValidationError("give --out FILE.xlsx, --csv FILE.csv, or both") }
+        var instant = Date()
+        if let at {
+            guard let parsed = InstantText.parse(at) else { throw ValidationError("--at: '\(at)' is not an ISO 8601 instant or YYYY-MM-DD") }
+            instant = parsed
+        }
+        let configuration = try common.loadConfiguration()
+        var alerts: [Alert] = []
+        if let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) {
+            if at == nil {
+                alerts = try await state.activeAlerts()
+            } else {
+                alerts = AlertReport.alertsOpen(at: instant, transitions: try await state.transitions(),
+                                                notifications: try await state.notifications(), current: try await state.allAlerts())
+            }
+            await state.close()
+        }
+        let report = AlertReport(alerts: alerts, at: instant,
+                                 filter: .init(unit: unit, parent: parent, rule: rule, severity: severity))
+        if let out { try report.writeWorkbook(to: out) }
+        if let csv { try Data(report.csv().utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
+        common.say("\(report.alerts.count) cảnh báo đang mở.", "\(report.alerts.count) open alerts.")
     }
 }
 

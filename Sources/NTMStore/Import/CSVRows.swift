@@ -3,23 +3,23 @@ import Foundation
 /// RFC 4180 CSV as spreadsheets write it, split into rows of fields, each with the spreadsheet row
 /// it starts on. Written here rather than taken from a library because the import must tell a
 /// file cut inside a quoted field from a complete one, which the library read silently to the end.
-enum CSVRows {
-    struct Row {
+public enum CSVRows {
+    public struct Row {
         /// The spreadsheet row: 1 for the header. A quoted field holding line breaks spans several
         /// lines of the file but is one row, as in the spreadsheet.
-        let row: Int
-        let fields: [String]
+        public let row: Int
+        public let fields: [String]
     }
 
     /// A quoted field still open at the end of the file.
-    struct Unterminated: Error {
-        let row: Int
+    public struct Unterminated: Error {
+        public let row: Int
     }
 
     /// Splits `text` into rows. Spaces around an unquoted field are dropped (people align
     /// columns); a quoted field is kept as written, `""` inside it being one `"`. CR LF, LF and a
     /// lone CR end a row.
-    static func parse(_ text: String, delimiter: Character) throws(Unterminated) -> [Row] {
+    public static func parse(_ text: String, delimiter: Character) throws(Unterminated) -> [Row] {
         // Unicode scalars rather than Characters: several times faster, and every character that
         // matters here (quote, delimiter, CR, LF) is one scalar.
         let separator = delimiter.unicodeScalars.first!

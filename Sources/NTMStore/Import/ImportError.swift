@@ -26,16 +26,20 @@ public struct ImportError: Error, Sendable, CustomStringConvertible {
     public func message(in language: Language) -> String {
         let rowWord = language == .vi ? "dòng" : "row"
         let columnWord = language == .vi ? "cột" : "column"
-        var lines = problems.prefix(Self.listed).map { problem -> String in
+        return Self.listing(problems, in: language) { problem in
             var place = file
             if let row = problem.row { place += ":\(rowWord) \(row)" }
             if let column = problem.column { place += ", \(columnWord) '\(column)'" }
             if let value = problem.value { place += " ('\(Self.shortened(value))')" }
             return "\(place): \(problem.reason.text(in: language))"
         }
-        if problems.count > Self.listed {
-            lines.append(language == .vi ? "... và \(problems.count - Self.listed) lỗi khác"
-                                         : "... and \(problems.count - Self.listed) more")
+    }
+
+    /// One line per problem, at most ``listed`` of them, then how many more, then that nothing was written.
+    static func listing<Item>(_ items: [Item], in language: Language, line: (Item) -> String) -> String {
+        var lines = items.prefix(listed).map(line)
+        if items.count > listed {
+            lines.append(language == .vi ? "... và \(items.count - listed) lỗi khác" : "... and \(items.count - listed) more")
         }
         lines.append(language == .vi ? "Không có gì được ghi vào kho dữ liệu." : "Nothing was written to the store.")
         return lines.joined(separator: "\n")

@@ -32,14 +32,16 @@ public struct Importer: Sendable {
         }
     }
 
-    static func load(_ kind: ImportKind, file: TabularFile, on connection: StoreConnection, dryRun: Bool) async throws -> ImportReport {
+    static func load(_ kind: ImportKind, file: TabularFile, on connection: StoreConnection, dryRun: Bool,
+                     progress: ImportProgress? = nil) async throws -> ImportReport {
         let spec = KindSpec.spec(for: kind)
         var validator = try await RowValidator(kind: kind, spec: spec, file: file, connection: connection)
         let rows = validator.validate()
         if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
 
         var inserted = 0, updated = 0, unchanged = 0
-        for row in rows {
+        for (index, row) in rows.enumerated() {
+            if index % 1024 == 1023 { progress?(kind.rawValue, index + 1, rows.count) }
             switch try await upsert(row, into: kind.table, spec: spec, on: connection.sql) {
             case .inserted: inserted += 1
             case .updated: updated += 1
