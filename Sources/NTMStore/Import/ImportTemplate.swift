@@ -61,6 +61,8 @@ public enum ImportTemplate {
         case .schedule: what = "Ngày (30/10/2024), monthly:N (ngày N hằng tháng) hoặc yearly:MM-DD."
         case .days: what = "Số ngày nhắc trước, cách nhau dấu phẩy: 30,14,7."
         case .regionThresholds: what = "JSON ngưỡng theo vùng: {\"mountain\": 70}."
+        case .deadlineSemantics: what = "before (trước ngày: hạn cuối là hôm trước) hoặc by (chậm nhất ngày đó); within_month, within_quarter, within_half, within_year."
+        case .selector: what = "Nhóm đơn vị áp dụng, các điều kiện cách nhau dấu ;: level=commune;tier=ntm;recognized_by=2021-12-31."
         }
         let required = field.required ? "Bắt buộc. " : ""
         let fallback = field.defaultValue.text.map { " Để trống: \($0)." } ?? ""
@@ -87,6 +89,8 @@ public enum ImportTemplate {
         case .schedule: return .text("yearly:12-31", .note)
         case .days: return .text("30,14,7", .note)
         case .regionThresholds: return .text("{\"mountain\": 70}", .note)
+        case .deadlineSemantics: return .text("before", .note)
+        case .selector: return .text("level=commune;tier=ntm;recognized_by=2021-12-31", .note)
         }
     }
 }

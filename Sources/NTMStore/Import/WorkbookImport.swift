@@ -7,6 +7,8 @@ extension ImportKind {
     public var sheetName: String {
         switch self {
         case .units: "Đơn vị"
+        case .unitParents: "Cấp trên theo thời gian"
+        case .unitSuccessions: "Kế thừa đơn vị"
         case .criteriaSets: "Bộ tiêu chí"
         case .criteria: "Tiêu chí"
         case .assessments: "Đánh giá"
