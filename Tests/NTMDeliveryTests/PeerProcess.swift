@@ -64,7 +64,7 @@ final class PeerProcess: @unchecked Sendable {
     }
 
     /// The first line of the log, once the peer wrote it (the flaky receiver prints its port).
-    func firstLine(within limit: Duration = .seconds(10)) async throws -> String {
+    func firstLine(within limit: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
