@@ -6,11 +6,18 @@ set -eu
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "Deploy/e2e/run.sh needs root (debootstrap, systemd-nspawn)" >&2; exit 2; }
 scripts/ensure-packages.sh debootstrap systemd-container patchelf
-cache=/var/cache/ntmwatch-e2e/bookworm
+# The package's Depends beyond minbase, since dpkg -i resolves nothing; the cache is keyed by the list.
+include=systemd,systemd-sysv,dbus,libstdc++6,procps,libsqlite3-0
+cache=/var/cache/ntmwatch-e2e/bookworm-$(echo "$include" | md5sum | cut -c1-8)
+# The Debian mirror this machine's apt already uses (deb822 sources, then sources.list), unless
+# DEBIAN_MIRROR names one: no mirror is written into the project.
+mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1)}
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
 if [ ! -x "$cache/lib/systemd/systemd" ]; then
+    [ -n "$mirror" ] || { echo "no Debian mirror in apt's sources; set DEBIAN_MIRROR" >&2; exit 2; }
     rm -rf "$cache.tmp"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libstdc++6,procps \
-        bookworm "$cache.tmp" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >/dev/null
+    debootstrap --variant=minbase --include="$include" \
+        bookworm "$cache.tmp" "$mirror" >/dev/null
     mv "$cache.tmp" "$cache"
 fi
 work=$(mktemp -d /var/tmp/ntmwatch-e2e.XXXXXX)
