@@ -153,7 +153,8 @@ enum Child {
 
     /// Seconds from spawning the daemon to its READY=1 on a notify socket of our own.
     static func timeToReady(_ program: String, _ arguments: [String], folder: String) throws -> Double {
-        let socketPath = (folder as NSString).appendingPathComponent("notify.sock")
+        // A socket path has at most 107 bytes; the bench's scratch folder is deeper than that.
+        let socketPath = "/tmp/ntmwatch-bench-\(getpid()).sock"
         unlink(socketPath)
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(descriptor); unlink(socketPath) }
