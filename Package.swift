@@ -170,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "CSQLite3",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

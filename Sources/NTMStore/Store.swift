@@ -104,6 +104,8 @@ public struct Store: Sendable {
     public let location: StoreLocation
     /// The longest a read-only query may run before the store cancels it.
     public var queryTimeout: Duration
+    /// Records every query the readers issue (the scale bench's floor); nil in normal use.
+    public var queryLog: QueryLog?
     let logger: Logger
 
     public init(location: StoreLocation, queryTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "ntmwatch.store")) {
@@ -139,7 +141,7 @@ public struct Store: Sendable {
     public func withReader<T: Sendable>(asOf instant: Date, _ body: (any StoreReader) async throws -> T) async throws -> T {
         try await withConnection(.readOnly) { connection in
             try await connection.transaction(.read) {
-                try await body(SQLStoreReader(connection: connection, asOf: instant))
+                try await body(SQLStoreReader(connection: connection, asOf: instant, log: queryLog))
             }
         }
     }

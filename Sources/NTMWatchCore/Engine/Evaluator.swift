@@ -19,8 +19,10 @@ public struct Evaluator: Sendable {
         }
     }
 
-    public static func open(_ configuration: Configuration, logger: Logger) async throws -> Evaluator {
-        let store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
+    /// `queryLog` records the queries the checks' readers issue (the scale bench's floor).
+    public static func open(_ configuration: Configuration, logger: Logger, queryLog: QueryLog? = nil) async throws -> Evaluator {
+        var store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
+        store.queryLog = queryLog
         if case .sqlite(let path) = store.location, !FileManager.default.fileExists(atPath: path) {
             throw StoreMissing(location: path)
         }
