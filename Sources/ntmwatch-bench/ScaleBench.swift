@@ -104,6 +104,11 @@ struct ScaleBench: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent("state-\(name)"))
         let first = try Child.run(tool("ntmwatchd"), ["--config", config, "--once", "--at", at, "--log-level", "error"])
         if firstToo { print("\(tag)\t\(name): first cycle, empty state\t\(format(first.seconds)) s\t\t\t\(mib(first.maxRSS))") }
+        if firstToo {
+            let state = (folder as NSString).appendingPathComponent("state-\(name)/alerts.sqlite")
+            let (count, digest) = try Floor.alertDigest(state)
+            print("\(tag)\t\(name): alerts after the first cycle\t\(count)\tdigest \(digest)")
+        }
         let queries = try await Floor.queries(config: config, at: at)
         let distinct = queries.reduce(into: [QueryLog.Query]()) { if !$0.contains($1) { $0.append($1) } }
         var times: [Double] = [], peaks: [Int] = [], floors: [Double] = [], distinctFloors: [Double] = []
@@ -151,6 +156,29 @@ enum Floor {
         guard let instant = InstantText.parse(at) else { throw ValidationError("\(at) is not an instant") }
         _ = try await evaluator.evaluate(at: instant)
         return log.queries
+    }
+
+    /// The alert state's alerts as a count and a digest of their fingerprints, statuses and checks:
+    /// equal before and after a change when the change leaves every alert as it was.
+    static func alertDigest(_ path: String) throws -> (Int, String) {
+        var db: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let db else { throw ValidationError("cannot open \(path)") }
+        defer { sqlite3_close_v2(db) }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "SELECT fingerprint, status, check_name FROM alerts ORDER BY fingerprint", -1, &statement, nil) == SQLITE_OK,
+              let statement else { throw ValidationError("\(path): \(String(cString: sqlite3_errmsg(db)))") }
+        defer { sqlite3_finalize(statement) }
+        // FNV-1a over the rows' text.
+        var hash: UInt64 = 0xcbf29ce484222325, count = 0
+        while sqlite3_step(statement) == SQLITE_ROW {
+            count += 1
+            for column in 0..<3 {
+                for byte in String(cString: sqlite3_column_text(statement, Int32(column))).utf8 + [0] {
+                    hash = (hash ^ UInt64(byte)) &* 0x100000001b3
+                }
+            }
+        }
+        return (count, String(hash, radix: 16))
     }
 
     /// Seconds to run `queries` in one read transaction on the SQLite file at `path`, stepping
