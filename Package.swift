@@ -72,7 +72,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
-                "NTMSpreadsheet",
+                "NTMSpreadsheet", "NTMSQLite",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import SQLKit
+import SQLiteKit
 import Synchronization
 
 /// ``StoreReader`` over either backend. Everything dated after `asOf` is left out or, for
@@ -9,8 +10,8 @@ struct SQLStoreReader: StoreReader {
     let connection: StoreConnection
     let asOf: Date
     let log: QueryLog?
-    private let day: String
-    private let instant: String
+    let day: String
+    let instant: String
 
     init(connection: StoreConnection, asOf: Date, log: QueryLog? = nil) {
         self.connection = connection
@@ -22,9 +23,14 @@ struct SQLStoreReader: StoreReader {
 
     private var sql: any SQLDatabase { connection.sql }
 
-    private func rows(_ query: SQLQueryString) async throws -> [any SQLRow] {
-        log?.record(query, on: sql)
-        return try await sql.raw(query).all()
+    private func rows(_ query: SQLQueryString) async throws -> [ReaderRow] {
+        var serializer = SQLSerializer(database: sql)
+        query.serialize(to: &serializer)
+        // The reader binds only days and instants, as text.
+        let parameters = serializer.binds.map { ($0 as? String) ?? "\($0)" }
+        log?.record(QueryLog.Query(sql: serializer.sql, parameters: parameters))
+        guard let sqlite = connection.sqlite else { return try await sql.raw(query).all().map(ReaderRow.sql) }
+        return try await sqlite.query(serializer.sql, parameters.map(SQLiteData.text)).map(ReaderRow.sqlite)
     }
 
     func units() async throws -> [AdministrativeUnit] {
@@ -307,11 +313,7 @@ public final class QueryLog: Sendable {
 
     public var queries: [Query] { entries.withLock { $0 } }
 
-    func record(_ query: SQLQueryString, on database: any SQLDatabase) {
-        var serializer = SQLSerializer(database: database)
-        query.serialize(to: &serializer)
-        // The reader binds only days and instants, as text.
-        let entry = Query(sql: serializer.sql, parameters: serializer.binds.map { ($0 as? String) ?? "\($0)" })
-        entries.withLock { $0.append(entry) }
+    func record(_ query: Query) {
+        entries.withLock { $0.append(query) }
     }
 }
