@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+import NTMDelivery
 import NTMStore
 
 /// A check written as any executable, described by `<name>.exec.yaml`.
