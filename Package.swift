@@ -49,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -71,7 +72,7 @@ let package = Package(
             dependencies: [.product(name: "CheckKit", package: "CheckKit")],
             swiftSettings: swiftSettings
         ),
-        // The ledger, the history and the notifiers (journald, files); depends on alerting only.
+        // The ledger, the history and the notifiers (journald, files, e-mail); depends on alerting only.
         .target(
             name: "NTMDelivery",
             dependencies: [
@@ -80,6 +81,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

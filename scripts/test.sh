@@ -5,6 +5,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/ensure-packages.sh libsystemd-dev pkg-config systemd postgresql monitoring-plugins-basic
+# The e-mail and digest tests' peers: msmtp (the sendmail interface), an SMTP server (aiosmtpd),
+# and a browser with Vietnamese glyphs that renders digests.
+scripts/ensure-packages.sh msmtp python3-aiosmtpd chromium fonts-noto-core
 . scripts/postgres-scratch.sh
 
 journald_pid=""

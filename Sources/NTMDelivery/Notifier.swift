@@ -29,14 +29,19 @@ public struct ReceiverConfiguration: Sendable {
     public enum Integration: Sendable {
         /// Alertmanager-compatible webhook JSON files in a spool folder.
         case files(FileSpool)
+        /// One message per group through the system's `sendmail` interface.
+        case email(EmailSettings)
     }
 
     public var name: String
     public var integration: Integration
+    /// A scheduled digest of the receiver's alerts, when configured.
+    public var digest: DigestSettings?
 
-    public init(name: String, integration: Integration) {
+    public init(name: String, integration: Integration, digest: DigestSettings? = nil) {
         self.name = name
         self.integration = integration
+        self.digest = digest
     }
 }
 

@@ -5,26 +5,26 @@ import Synchronization
 import Glibc
 #endif
 
-/// Runs an operator's executable the way a monitoring daemon must: in its own process group (so a
+/// Runs an operator's executable (a module, `sendmail`) the way a monitoring daemon must: in its own process group (so a
 /// timeout kills its children too), with a clean environment, a deadline, bounded output, and
 /// without new privileges (`PR_SET_NO_NEW_PRIVS`, set on the spawning thread and inherited by
 /// the child).
-struct Subprocess {
-    struct Outcome: Sendable {
+public struct Subprocess: Sendable {
+    public struct Outcome: Sendable {
         /// The exit status, or nil when the process was killed by a signal.
-        let exitStatus: Int32?
-        let signal: Int32?
-        let stdout: Data
-        let stderr: Data
+        public let exitStatus: Int32?
+        public let signal: Int32?
+        public let stdout: Data
+        public let stderr: Data
     }
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case spawn(String, Int32)
         case timedOut(Duration)
         case outputTooLarge(Int)
         case cancelled
 
-        var description: String {
+        public var description: String {
             switch self {
             case .spawn(let path, let code): "cannot start \(path): \(String(cString: strerror(code)))"
             case .timedOut(let limit): "did not finish within \(limit); its process group was killed"
@@ -34,20 +34,28 @@ struct Subprocess {
         }
     }
 
-    let arguments: [String]
-    let environment: [String: String]
-    let input: Data
-    let timeout: Duration
-    let maxOutput: Int
+    public let arguments: [String]
+    public let environment: [String: String]
+    public let input: Data
+    public let timeout: Duration
+    public let maxOutput: Int
     /// stderr beyond this is dropped (it only goes to the log).
-    var maxErrorOutput = 64 * 1024
+    public var maxErrorOutput = 64 * 1024
+
+    public init(arguments: [String], environment: [String: String], input: Data, timeout: Duration, maxOutput: Int) {
+        self.arguments = arguments
+        self.environment = environment
+        self.input = input
+        self.timeout = timeout
+        self.maxOutput = maxOutput
+    }
 
     /// The environment every child gets: nothing of the daemon's (no credentials, no proxies).
-    static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    public static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "Asia/Ho_Chi_Minh"].merging(extra) { $1 }
     }
 
-    func run() async throws -> Outcome {
+    public func run() async throws -> Outcome {
         let cancelled = Mutex(false)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in

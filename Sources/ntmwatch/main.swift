@@ -12,7 +12,7 @@ struct NTMWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch",
         abstract: "Công cụ vận hành ntmwatch / the ntmwatch operator's tool.",
-        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Migrate.self, Import.self, NewModule.self])
+        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, SilenceCommand.self, DigestCommand.self, Migrate.self, Import.self, NewModule.self])
 }
 
 /// Options every subcommand takes.
@@ -201,7 +201,13 @@ struct Alerts: AsyncParsableCommand {
         }
         for alert in alerts {
             let since = Value.instant(alert.firingSince ?? alert.activeSince).formatted(in: common.language)
-            print("\(alert.status.rawValue)\t\(alert.severity.rawValue)\t\(alert.ruleID)\t\(alert.subject.name)\t\(since)\t\(alert.summary.text(in: common.language))")
+            var muted = ""
+            if let silences = alert.silencedBy {
+                muted = common.language == .vi ? "\ttạm dừng bởi \(silences.joined(separator: ","))" : "\tsilenced by \(silences.joined(separator: ","))"
+            } else if let source = alert.inhibitedBy {
+                muted = common.language == .vi ? "\tbị chặn bởi cảnh báo \(source)" : "\tinhibited by alert \(source)"
+            }
+            print("\(alert.status.rawValue)\t\(alert.severity.rawValue)\t\(alert.ruleID)\t\(alert.subject.name)\t\(since)\t\(alert.summary.text(in: common.language))\(muted)")
         }
         if alerts.isEmpty { common.say("Không có cảnh báo.", "No alerts.") }
     }

@@ -49,6 +49,8 @@ public struct Configuration: Sendable {
     public var receivers: [Receiver]
     public var route: Route
     public var delivery: DeliverySettings
+    /// Alertmanager's `inhibit_rules`; the domain's defaults unless the file sets its own.
+    public var inhibitRules: [InhibitRule] = InhibitRule.defaults
     /// Where the file was read from.
     public var path: String
 
