@@ -4,7 +4,7 @@
 # machine: apt-get and journald need it. Extra arguments go to `swift test` (e.g. --filter Store).
 set -eu
 cd "$(dirname "$0")/.."
-scripts/ensure-packages.sh libsystemd-dev pkg-config systemd postgresql monitoring-plugins-basic
+scripts/ensure-packages.sh libsystemd-dev pkg-config systemd postgresql monitoring-plugins-basic curl prometheus
 # The e-mail and digest tests' peers: msmtp (the sendmail interface), an SMTP server (aiosmtpd),
 # and a browser with Vietnamese glyphs that renders digests.
 scripts/ensure-packages.sh msmtp python3-aiosmtpd chromium fonts-noto-core

@@ -27,7 +27,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -75,7 +75,7 @@ public actor AlertStateStore {
         guard version < Self.schemaVersion else { return }
         try await transaction {
             for statement in Self.schema { try await self.sql.raw(SQLQueryString(statement)).run() }
-            // Version 3 records what muted an alert in its history.
+            // Version 4 records what muted an alert in its history.
             let columns = try await self.sql.raw("PRAGMA table_info(alert_history)").all().map { try $0.decode(column: "name", as: String.self) }
             if !columns.contains("silenced_by") {
                 try await self.sql.raw("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT").run()
@@ -102,7 +102,7 @@ public actor AlertStateStore {
             attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, last_error TEXT, delivered_at REAL,
             PRIMARY KEY (notification_id, receiver))
         """,
-        "CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, receiver, group_key)",
+        "CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, next_attempt_at)",
         """
         CREATE TABLE IF NOT EXISTS aggregation_groups (
             receiver TEXT NOT NULL, group_key TEXT NOT NULL, last_flush_at REAL NOT NULL, PRIMARY KEY (receiver, group_key))
@@ -124,7 +124,15 @@ public actor AlertStateStore {
             result TEXT NOT NULL, batch TEXT, error TEXT)
         """,
         "CREATE INDEX IF NOT EXISTS delivery_history_notification ON delivery_history (notification_id)",
-        // `body` is the silence in Alertmanager's v2 JSON, so an export is the rows as they are.
+        // Version 3: what `ntmwatch status`, the metrics and the console show about the daemon itself.
+        """
+        CREATE TABLE IF NOT EXISTS check_runs (
+            check_name TEXT PRIMARY KEY, last_run_at REAL NOT NULL, duration REAL, outcome TEXT NOT NULL,
+            reason TEXT, findings INTEGER, consecutive_failures INTEGER NOT NULL DEFAULT 0, last_success_at REAL)
+        """,
+        "CREATE TABLE IF NOT EXISTS daemon (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        // Version 4: silences and digests. `body` is the silence in Alertmanager's v2 JSON, so an
+        // export is the rows as they are.
         """
         CREATE TABLE IF NOT EXISTS silences (
             id TEXT PRIMARY KEY, starts_at REAL NOT NULL, ends_at REAL NOT NULL, body TEXT NOT NULL)
@@ -256,14 +264,20 @@ public actor AlertStateStore {
         public var groupLastFlush: Date?
     }
 
-    /// Every pending row, oldest first.
-    public func pendingDeliveries() async throws -> [PendingDelivery] {
+    /// The pending rows whose retry time has come, oldest first. A flush with nothing due costs one
+    /// indexed count, not a decode of the whole ledger: the daemon asks every second.
+    public func pendingDeliveries(dueAt now: Date = .distantFuture) async throws -> [PendingDelivery] {
+        let cut = now.timeIntervalSince1970
+        let due = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending' AND next_attempt_at <= \(bind: cut)
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        guard due > 0 else { return [] }
         let rows = try await sql.raw("""
             SELECT d.receiver, d.group_key, d.group_labels, d.created_at, d.batch, d.attempts, d.next_attempt_at,
                    n.body, g.last_flush_at
             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
             LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
-            WHERE d.state = 'pending' ORDER BY d.created_at, d.notification_id
+            WHERE d.state = 'pending' AND d.next_attempt_at <= \(bind: cut) ORDER BY d.created_at, d.notification_id
             """).all()
         return try rows.map { row in
             PendingDelivery(
@@ -279,19 +293,33 @@ public actor AlertStateStore {
         }
     }
 
-    /// Fixes the composition of a batch before it is sent, so that a crash re-sends exactly it.
-    public func assignBatch(_ batch: String, receiver: String, groupKey: String, ids: [String], at now: Date) async throws {
+    public struct NewBatch: Sendable {
+        public var id: String, receiver: String, groupKey: String, ids: [String]
+        public init(id: String, receiver: String, groupKey: String, ids: [String]) {
+            self.id = id
+            self.receiver = receiver
+            self.groupKey = groupKey
+            self.ids = ids
+        }
+    }
+
+    /// Fixes the composition of batches before they are sent, so that a crash re-sends exactly them.
+    public func assignBatches(_ batches: [NewBatch], at now: Date) async throws {
+        guard !batches.isEmpty else { return }
         try await transaction {
-            for id in ids {
+            for batch in batches {
+                for id in batch.ids {
+                    try await sql.raw("""
+                        UPDATE deliveries SET batch = \(bind: batch.id)
+                        WHERE notification_id = \(bind: id) AND receiver = \(bind: batch.receiver) AND state = 'pending'
+                        """).run()
+                }
                 try await sql.raw("""
-                    UPDATE deliveries SET batch = \(bind: batch)
-                    WHERE notification_id = \(bind: id) AND receiver = \(bind: receiver) AND state = 'pending'
+                    INSERT INTO aggregation_groups (receiver, group_key, last_flush_at)
+                    VALUES (\(bind: batch.receiver), \(bind: batch.groupKey), \(bind: now.timeIntervalSince1970))
+                    ON CONFLICT (receiver, group_key) DO UPDATE SET last_flush_at = excluded.last_flush_at
                     """).run()
             }
-            try await sql.raw("""
-                INSERT INTO aggregation_groups (receiver, group_key, last_flush_at) VALUES (\(bind: receiver), \(bind: groupKey), \(bind: now.timeIntervalSince1970))
-                ON CONFLICT (receiver, group_key) DO UPDATE SET last_flush_at = excluded.last_flush_at
-                """).run()
         }
     }
 
@@ -391,6 +419,69 @@ public actor AlertStateStore {
         let pending = try await sql.raw("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'").first()?.decode(column: "n", as: Int.self) ?? 0
         let dead = try await sql.raw("SELECT COUNT(*) AS n FROM dead_letters").first()?.decode(column: "n", as: Int.self) ?? 0
         return (pending, dead)
+    }
+
+    // MARK: The daemon's own state
+
+    public struct CheckRun: Sendable, Hashable {
+        public var check: String
+        public var lastRunAt: Date
+        public var duration: Double?
+        /// `ok`, `failed`, `timed_out`.
+        public var outcome: String
+        public var reason: String?
+        public var findings: Int?
+        public var consecutiveFailures: Int
+        public var lastSuccessAt: Date?
+    }
+
+    public func recordRun(check: String, at: Date, duration: Double?, outcome: String, reason: String?, findings: Int?) async throws {
+        let ok = outcome == "ok"
+        let success: Double? = ok ? at.timeIntervalSince1970 : nil
+        try await transaction {
+            try await sql.raw("""
+                INSERT INTO check_runs (check_name, last_run_at, duration, outcome, reason, findings, consecutive_failures, last_success_at)
+                VALUES (\(bind: check), \(bind: at.timeIntervalSince1970), \(bind: duration), \(bind: outcome), \(bind: reason),
+                    \(bind: findings), \(bind: ok ? 0 : 1), \(bind: success))
+                ON CONFLICT (check_name) DO UPDATE SET last_run_at = excluded.last_run_at, duration = excluded.duration,
+                    outcome = excluded.outcome, reason = excluded.reason, findings = excluded.findings,
+                    consecutive_failures = CASE WHEN excluded.outcome = 'ok' THEN 0 ELSE check_runs.consecutive_failures + 1 END,
+                    last_success_at = COALESCE(excluded.last_success_at, check_runs.last_success_at)
+                """).run()
+        }
+    }
+
+    public func checkRuns() async throws -> [CheckRun] {
+        try await sql.raw("SELECT * FROM check_runs ORDER BY check_name").all().map { row in
+            CheckRun(
+                check: try row.decode(column: "check_name", as: String.self),
+                lastRunAt: Date(timeIntervalSince1970: try row.decode(column: "last_run_at", as: Double.self)),
+                duration: try row.decode(column: "duration", as: Double?.self),
+                outcome: try row.decode(column: "outcome", as: String.self),
+                reason: try row.decode(column: "reason", as: String?.self),
+                findings: try row.decode(column: "findings", as: Int?.self),
+                consecutiveFailures: try row.decode(column: "consecutive_failures", as: Int.self),
+                lastSuccessAt: try row.decode(column: "last_success_at", as: Double?.self).map { Date(timeIntervalSince1970: $0) })
+        }
+    }
+
+    /// The running daemon says it is alive (every minute): `ntmwatch status` reads the age.
+    public func heartbeat(at: Date, pid: Int32) async throws {
+        let value = "\(at.timeIntervalSince1970) \(pid)"
+        try await transaction {
+            try await sql.raw("""
+                INSERT INTO daemon (key, value) VALUES ('heartbeat', \(bind: value))
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """).run()
+        }
+    }
+
+    public func lastHeartbeat() async throws -> (at: Date, pid: Int32)? {
+        guard let text = try await sql.raw("SELECT value FROM daemon WHERE key = 'heartbeat'").first()?.decode(column: "value", as: String.self)
+        else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let at = Double(parts[0]), let pid = Int32(parts[1]) else { return nil }
+        return (Date(timeIntervalSince1970: at), pid)
     }
 
     // MARK: History

@@ -42,6 +42,13 @@ public actor Dispatcher {
         public var failed = 0
         public var dead = 0
         public var waiting = 0
+        /// Receiver → result (`delivered`, `failed`, `dead`) → notifications.
+        public var byReceiver: [String: [String: Int]] = [:]
+
+        mutating func add(_ receiver: String, _ result: String, _ count: Int) {
+            guard count > 0 else { return }
+            byReceiver[receiver, default: [:]][result, default: 0] += count
+        }
     }
 
     /// Sends every batch that is due at `now`. `force` ignores the group timers (not the retry
@@ -55,7 +62,7 @@ public actor Dispatcher {
         var report = Report()
         let pending: [AlertStateStore.PendingDelivery]
         do {
-            pending = try await state.pendingDeliveries()
+            pending = try await state.pendingDeliveries(dueAt: now)
         } catch {
             logger.error("reading the delivery ledger failed: \(error)")
             return report
@@ -64,42 +71,33 @@ public actor Dispatcher {
         for (key, rows) in Dictionary(grouping: pending, by: { BatchKey(receiver: $0.receiver, group: $0.batch ?? "group:" + $0.groupKey) })
             .sorted(by: { ($0.key.receiver, $0.key.group) < ($1.key.receiver, $1.key.group) }) {
             guard let first = rows.first else { continue }
-            if rows.contains(where: { $0.nextAttemptAt > now }) {
-                report.waiting += rows.count
-                continue
-            }
             if let batch = first.batch {
                 batches.append(Batch(id: batch, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
                                      rows: rows, isNew: false))
                 continue
             }
-            // One entry per notification to journald: grouping there would only delay it.
-            let grouped = key.receiver != journaldReceiver
-            if grouped && !force {
+            // journald takes one entry per notification: waiting there would only delay them.
+            if key.receiver != journaldReceiver && !force {
                 let oldest = rows.map(\.createdAt).min()!
                 let due = first.groupLastFlush.map { now.timeIntervalSince($0) >= settings.groupInterval.seconds }
                     ?? (now.timeIntervalSince(oldest) >= settings.groupWait.seconds)
                 guard due else { report.waiting += rows.count; continue }
             }
-            let split = grouped ? [rows] : rows.map { [$0] }
-            for part in split {
-                let ids = part.map(\.notification.id).sorted()
-                let id = Fingerprint.of(["receiver": key.receiver, "group": first.groupKey, "ids": ids.joined(separator: ",")])
-                batches.append(Batch(id: id, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
-                                     rows: part, isNew: true))
-            }
+            let ids = rows.map(\.notification.id).sorted()
+            let id = Fingerprint.of(["receiver": key.receiver, "group": first.groupKey, "ids": ids.joined(separator: ",")])
+            batches.append(Batch(id: id, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
+                                 rows: rows, isNew: true))
         }
         guard !batches.isEmpty else { return report }
 
-        // Persist each new batch's composition before anything leaves, then send per receiver.
-        for batch in batches where batch.isNew {
-            do {
-                try await state.assignBatch(batch.id, receiver: batch.receiver, groupKey: batch.groupKey,
-                                            ids: batch.rows.map(\.notification.id), at: now)
-            } catch {
-                logger.error("recording a delivery batch failed; it is tried again at the next flush: \(error)")
-                return report
-            }
+        // Persist the new batches' composition (one transaction) before anything leaves.
+        do {
+            try await state.assignBatches(batches.filter(\.isNew).map {
+                AlertStateStore.NewBatch(id: $0.id, receiver: $0.receiver, groupKey: $0.groupKey, ids: $0.rows.map(\.notification.id))
+            }, at: now)
+        } catch {
+            logger.error("recording delivery batches failed; they are tried again at the next flush: \(error)")
+            return report
         }
         let byReceiver = Dictionary(grouping: batches, by: \.receiver)
         let outcomes = await withTaskGroup(of: [(Batch, DeliveryFailure?)].self) { group in
@@ -139,6 +137,8 @@ public actor Dispatcher {
                         deadBefore: finished.addingTimeInterval(-settings.deadLetterAfter.seconds), at: finished)
                     report.failed += batch.rows.count - died
                     report.dead += died
+                    report.add(batch.receiver, "failed", batch.rows.count - died)
+                    report.add(batch.receiver, "dead", died)
                     logger.warning("delivery to receiver \(batch.receiver) failed; trying again later", metadata: [
                         "receiver": "\(batch.receiver)", "notifications": "\(batch.rows.count)", "error": "\(failure.reason)",
                         "retry_at": "\(retryAt.formatted(.iso8601))", "dead_letters": "\(died)",
@@ -146,6 +146,7 @@ public actor Dispatcher {
                 } else {
                     try await state.markDelivered(batch: batch.id, receiver: batch.receiver, at: finished)
                     report.sent += batch.rows.count
+                    report.add(batch.receiver, "delivered", batch.rows.count)
                 }
             } catch {
                 logger.error("recording a delivery result failed; the batch will be sent again with the same ids: \(error)")

@@ -15,7 +15,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch-bench",
         abstract: "Benchmarks: import, evaluation cycle, idle daemon.",
-        subcommands: [ImportBench.self, CycleBench.self, IdleBench.self])
+        subcommands: [ImportBench.self, CycleBench.self, IdleBench.self, ScaleBench.self])
 }
 
 /// Where the repository and the built products are.
@@ -139,6 +139,17 @@ struct ScratchStore {
         return try await store.withConnection(.readOnly) {
             try await $0.sql.raw("SELECT pg_database_size(current_database()) AS n").first()?.decode(column: "n", as: Int64.self) ?? 0
         }
+    }
+
+    /// A new, empty database on the server at `postgresURL`, for a run that outlives this value.
+    static func database(_ postgresURL: String) async throws -> String {
+        let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
+        try await Store(location: .postgres(url: postgresURL)).withConnection(.readWrite) {
+            try await $0.sql.raw("CREATE DATABASE \(unsafeRaw: name)").run()
+        }
+        var url = URLComponents(string: postgresURL)!
+        url.path = "/" + name
+        return url.string!
     }
 
     func remove() async {

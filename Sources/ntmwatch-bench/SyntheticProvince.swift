@@ -1,8 +1,10 @@
 import Foundation
 
-/// Writes a synthetic province as import files: the sample's criteria catalogue, and made-up
-/// districts, communes, villages, assessments, roadmap, dossier stages, projects with debts and
-/// disbursements, and surveys, sized by the parameters. Deterministic for the same parameters.
+/// Writes a synthetic province as import files: the sample's criteria catalogue and targets, and
+/// made-up districts, communes, villages, assessments, recognitions, roadmap, dossier stages,
+/// obligations with completions, projects with debts and disbursements, capital plans with their
+/// disbursements, surveys and commune mergers, sized by the parameters, so that every module has
+/// work. Deterministic for the same parameters.
 struct SyntheticProvince {
     var communes: Int
     var villagesPerCommune: Int
@@ -11,7 +13,7 @@ struct SyntheticProvince {
 
     func write(to folder: String, catalogueFrom sample: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for file in ["criteria-sets.csv", "criteria.csv"] {
+        for file in ["criteria-sets.csv", "criteria.csv", "targets.csv"] {
             let target = (folder as NSString).appendingPathComponent(file)
             try? FileManager.default.removeItem(atPath: target)
             try FileManager.default.copyItem(atPath: (sample as NSString).appendingPathComponent(file), toPath: target)
@@ -21,12 +23,43 @@ struct SyntheticProvince {
         let regions = ["plains", "midland", "mountain"]
         func commune(_ i: Int) -> String { String(format: "C%05d", i) }
 
-        var units = "id,name,level,parent_id,region\nP,Tỉnh Mẫu,province,,\n"
-        for d in 0..<districts { units += "D\(d),Huyện \(d),district,P,\(regions[d % 3])\n" }
-        for c in 0..<communes {
-            units += "\(commune(c)),Xã \(c),commune,D\(c % districts),\(regions[(c % districts) % 3])\n"
-            for v in 0..<villagesPerCommune { units += "\(commune(c))-\(v),Thôn \(v),village,\(commune(c)),\(regions[(c % districts) % 3])\n" }
+        // One commune in 50 merged into its neighbour at the end of the period's first year.
+        func mergedInto(_ c: Int) -> Int? { c % 50 == 49 && c > 0 ? c - 1 : nil }
+        let mergedOn = "\(years.lowerBound)-12-31"
+        var units = "id,name,level,parent_id,region,valid_from,valid_to,successor_id\nP,Tỉnh Mẫu,province,,,,,\n"
+        for d in 0..<districts { units += "D\(d),Huyện \(d),district,P,\(regions[d % 3]),,,\n" }
+        // Successors first: the import wants a unit before a row that names it.
+        for c in 0..<communes where mergedInto(c) == nil {
+            units += "\(commune(c)),Xã \(c),commune,D\(c % districts),\(regions[(c % districts) % 3]),,,\n"
         }
+        for c in 0..<communes {
+            if let successor = mergedInto(c) {
+                units += "\(commune(c)),Xã \(c),commune,D\(c % districts),\(regions[(c % districts) % 3]),,\(mergedOn),\(commune(successor))\n"
+            }
+            for v in 0..<villagesPerCommune { units += "\(commune(c))-\(v),Thôn \(v),village,\(commune(c)),\(regions[(c % districts) % 3]),,,\n" }
+        }
+        var recognitions = "unit_id,tier,recognized_on,decision,set_id,revoked_on,revocation_decision\n"
+        var obligations = "id,title_vi,title_en,legal_basis,responsible_unit_id,responsible_body,submits_to,schedule,semantics,starts_on,ends_on,depends_on,reminder_days,status\n"
+        var completions = "obligation_id,occurrence,completed_at\n"
+        var capitalPlans = "id,unit_id,project_id,year,source,assigned_vnd,carried_over_from,due_on\n"
+        var capitalDisbursements = "plan_id,on_date,cumulative_vnd\n"
+        var reallocation = "unit_id,year,filed_on\n"
+        for d in 0..<districts {
+            // A yearly report per district, done in most years; a monthly one for the province.
+            obligations += "OB-D\(d),Huyện \(d) báo cáo kết quả năm,District \(d) yearly report,synthetic,D\(d),UBND huyện,UBND tỉnh,yearly:12-15,by,\(years.lowerBound)-01-01,,,14,open\n"
+            for year in years where random.next() % 4 != 0 {
+                completions += "OB-D\(d),\(year)-12-15,\(year)-12-10T09:00:00+07:00\n"
+            }
+            for year in years {
+                let plan = "KH-D\(d)-\(year)"
+                let assigned = Int64(5 + random.next() % 20) * 1_000_000_000
+                capitalPlans += "\(plan),D\(d),,\(year),central,\(assigned),,\n"
+                capitalDisbursements += "\(plan),\(year)-06-30,\(assigned * Int64(random.next() % 60) / 100)\n"
+                capitalDisbursements += "\(plan),\(year)-12-31,\(assigned * Int64(40 + random.next() % 61) / 100)\n"
+                if random.next() % 3 != 0 { reallocation += "D\(d),\(year),\(year)-10-0\(1 + random.next() % 9)\n" }
+            }
+        }
+        obligations += "OB-P,Tỉnh báo cáo tháng,Province monthly report,synthetic,P,Văn phòng Điều phối,Ban Chỉ đạo,monthly:20,before,\(years.lowerBound)-01-01,,,5,open\n"
         var assessments = "unit_id,set_id,criterion_code,assessed_on,met,value\n"
         var roadmap = "unit_id,tier,target_year\n"
         var submissions = "unit_id,tier,year,stage,submitted_on\n"
@@ -47,6 +80,13 @@ struct SyntheticProvince {
             }
             let target = years.lowerBound + Int(random.next() % UInt64(years.count))
             roadmap += "\(id),ntm,\(target)\n"
+            // About half the communes are recognized by their target year; a fifth of those advance.
+            if mergedInto(c) == nil, random.next() % 2 == 0 {
+                recognitions += "\(id),ntm,\(target)-12-20,QĐ \(c)/QĐ-UBND,xa-ntm-2021-2025,,\n"
+                if random.next() % 5 == 0, target < years.upperBound {
+                    recognitions += "\(id),nang_cao,\(target + 1)-12-20,QĐ \(c)a/QĐ-UBND,xa-ntm-2021-2025,,\n"
+                }
+            }
             if random.next() % 2 == 0 { submissions += "\(id),ntm,\(target),commune_to_district,\(target)-10-20\n" }
             for p in 0..<projectsPerCommune {
                 let project = "\(id)-P\(p)"
@@ -60,7 +100,10 @@ struct SyntheticProvince {
             }
         }
         let files = ["units.csv": units, "assessments.csv": assessments, "roadmap.csv": roadmap, "submissions.csv": submissions,
-                     "projects.csv": projects, "debts.csv": debts, "disbursements.csv": disbursements, "surveys.csv": surveys]
+                     "projects.csv": projects, "debts.csv": debts, "disbursements.csv": disbursements, "surveys.csv": surveys,
+                     "recognitions.csv": recognitions, "obligations.csv": obligations, "completions.csv": completions,
+                     "capital-plans.csv": capitalPlans, "capital-disbursements.csv": capitalDisbursements,
+                     "reallocation-reports.csv": reallocation]
         for (name, text) in files {
             try text.write(toFile: (folder as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
         }

@@ -12,7 +12,7 @@ struct NTMWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch",
         abstract: "Công cụ vận hành ntmwatch / the ntmwatch operator's tool.",
-        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, SilenceCommand.self, DigestCommand.self, Migrate.self, Import.self, NewModule.self])
+        subcommands: [CheckConfig.self, Evaluate.self, Modules.self, Alerts.self, Status.self, SilenceCommand.self, DigestCommand.self, Migrate.self, Import.self, NewModule.self])
 }
 
 /// Options every subcommand takes.
@@ -185,33 +185,171 @@ struct NewModule: AsyncParsableCommand {
     }
 }
 
+/// Opens the daemon's state read-only, runs `body`, and closes it; nil when there is none yet.
+func withState<T>(_ common: Common, _ configuration: Configuration, _ body: (AlertStateStore) async throws -> T) async throws -> T? {
+    guard let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) else {
+        return nil
+    }
+    do {
+        let result = try await body(state)
+        await state.close()
+        return result
+    } catch {
+        await state.close()
+        throw error
+    }
+}
+
 struct Alerts: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Liệt kê trạng thái cảnh báo / list alert states.")
+    static let configuration = CommandConfiguration(
+        abstract: "Liệt kê cảnh báo, nặng nhất và lâu nhất trước / list alerts, most severe and oldest first.")
     @OptionGroup var common: Common
 
-    @Flag(help: "Include resolved alerts.")
-    var all = false
+    @Flag(help: "Include resolved alerts.") var all = false
+    @Option(help: "Only alerts about this unit (its id).") var unit: String?
+    @Option(help: "Only alerts about units under this one (any level of the hierarchy labels).") var parent: String?
+    @Option(help: "Only this rule (e.g. deadline.overdue).") var rule: String?
+    @Option(help: "Only this severity and above.") var severity: Severity?
+
+    enum Format: String, ExpressibleByArgument { case table, tsv, json }
+    @Option(help: "table (default), tsv (for spreadsheets) or json.") var format: Format = .table
+
+    static let hierarchyLabels = ["commune", "village", "district", "province", "escalation_target"]
 
     func run() async throws {
         let configuration = try common.loadConfiguration()
-        var alerts: [Alert] = []
-        if let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) {
-            alerts = all ? try await state.allAlerts() : try await state.activeAlerts()
-            await state.close()
+        var alerts = try await withState(common, configuration) { all ? try await $0.allAlerts() : try await $0.activeAlerts() } ?? []
+        alerts = alerts.filter { alert in
+            if let unit, alert.subject.unitID != unit && alert.subject.id != unit && alert.labels["commune"] != unit { return false }
+            if let parent, !Self.hierarchyLabels.contains(where: { alert.labels[$0] == parent }) { return false }
+            if let rule, alert.ruleID != rule { return false }
+            if let severity, alert.severity < severity { return false }
+            return true
         }
-        for alert in alerts {
-            let since = Value.instant(alert.firingSince ?? alert.activeSince).formatted(in: common.language)
-            var muted = ""
+        .sorted { ($1.severity, $1.firingSince ?? $1.activeSince, $0.fingerprint) < ($0.severity, $0.firingSince ?? $0.activeSince, $1.fingerprint) }
+        let language = common.language
+        let headers = language == .vi
+            ? ["Trạng thái", "Mức độ", "Quy tắc", "Đối tượng", "Thuộc", "Từ", "Nội dung"]
+            : ["Status", "Severity", "Rule", "Subject", "Under", "Since", "Message"]
+        let rows = alerts.map { alert -> [String] in
+            let under = ["district", "province"].compactMap { alert.labels[$0] }.first ?? ""
+            let since = Value.instant(alert.firingSince ?? alert.activeSince).formatted(in: language)
+            var message = alert.summary.text(in: language)
             if let silences = alert.silencedBy {
-                muted = common.language == .vi ? "\ttạm dừng bởi \(silences.joined(separator: ","))" : "\tsilenced by \(silences.joined(separator: ","))"
+                message += language == .vi ? " — tạm dừng bởi \(silences.joined(separator: ","))" : " — silenced by \(silences.joined(separator: ","))"
             } else if let source = alert.inhibitedBy {
-                muted = common.language == .vi ? "\tbị chặn bởi cảnh báo \(source)" : "\tinhibited by alert \(source)"
+                message += language == .vi ? " — bị chặn bởi cảnh báo \(source)" : " — inhibited by alert \(source)"
             }
-            print("\(alert.status.rawValue)\t\(alert.severity.rawValue)\t\(alert.ruleID)\t\(alert.subject.name)\t\(since)\t\(alert.summary.text(in: common.language))\(muted)")
+            return [alert.status.rawValue, alert.severity.rawValue, alert.ruleID, alert.subject.name, under, since, message]
         }
-        if alerts.isEmpty { common.say("Không có cảnh báo.", "No alerts.") }
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(alerts), as: UTF8.self))
+        case .tsv:
+            print(headers.joined(separator: "\t"))
+            for row in rows { print(row.map(SpreadsheetText.tsvField).joined(separator: "\t")) }
+        case .table:
+            guard !rows.isEmpty else { common.say("Không có cảnh báo.", "No alerts."); return }
+            // The message is last and not padded: it is long and a terminal wraps it anyway.
+            let widths = (0..<(headers.count - 1)).map { column in
+                ([headers] + rows).map { $0[column].count }.max() ?? 0
+            }
+            for row in [headers] + rows {
+                let padded = row.enumerated().map { index, cell in
+                    index < widths.count ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell
+                }
+                print(padded.joined(separator: "  "))
+            }
+        }
     }
 }
+
+/// Text bound for a spreadsheet: one cell per field.
+enum SpreadsheetText {
+    static func tsvField(_ text: String) -> String {
+        text.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+/// `ntmwatch status`: one screen about the watcher itself, as a Monitoring Plugin (exit 0 OK,
+/// 1 WARNING, 2 CRITICAL, 3 UNKNOWN, and performance data after `|`), so that any Nagios or
+/// Icinga can watch ntmwatchd.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tình trạng của ntmwatchd (mã thoát kiểu Nagios) / the daemon's health as a Monitoring Plugin.")
+    @OptionGroup var common: Common
+
+    @Option(help: "CRITICAL when the daemon's last heartbeat is older than this (e.g. 5m).") var stale = "5m"
+    @Option(help: "WARNING when more notifications than this wait in the ledger.") var backlog = 1000
+
+    func run() async throws {
+        let configuration: Configuration
+        do {
+            configuration = try ConfigLoader.load(path: common.config)
+        } catch {
+            print("NTMWATCH UNKNOWN - \(error.text(in: common.language))")
+            throw ExitCode(3)
+        }
+        guard let staleAfter = DurationText.parse(stale) else { throw ValidationError("--stale: expected a duration such as 5m") }
+        let vi = common.language == .vi
+        struct Figures { var alerts: [Alert]; var runs: [AlertStateStore.CheckRun]; var ledger: (pending: Int, dead: Int); var heartbeat: (at: Date, pid: Int32)? }
+        let figures: Figures?
+        do {
+            figures = try await withState(common, configuration) { state in
+                Figures(alerts: try await state.activeAlerts(), runs: try await state.checkRuns(),
+                        ledger: try await state.ledgerDepth(), heartbeat: try await state.lastHeartbeat())
+            }
+        } catch {
+            print("NTMWATCH UNKNOWN - \(vi ? "không đọc được trạng thái" : "cannot read the state"): \(error)")
+            throw ExitCode(3)
+        }
+        guard let figures else {
+            print("NTMWATCH UNKNOWN - \(vi ? "chưa có trạng thái trong" : "no state yet in") \(configuration.stateDirectory)")
+            throw ExitCode(3)
+        }
+        let now = Date()
+        let firing = figures.alerts.filter { $0.status == .firing }
+        let failing = figures.runs.filter { $0.consecutiveFailures > 0 }
+        let heartbeatAge = figures.heartbeat.map { now.timeIntervalSince($0.at) }
+        var problems: [(level: Int32, text: String)] = []
+        if let age = heartbeatAge, age <= staleAfter.seconds {
+        } else {
+            problems.append((2, heartbeatAge.map {
+                vi ? "ntmwatchd không báo còn chạy từ \(Int($0)) giây" : "ntmwatchd has not reported for \(Int($0)) s"
+            } ?? (vi ? "ntmwatchd chưa từng chạy ở chế độ dịch vụ" : "ntmwatchd has never run as a service")))
+        }
+        if figures.ledger.dead > 0 {
+            problems.append((2, vi ? "\(figures.ledger.dead) thông báo không gửi được (dead letters)" : "\(figures.ledger.dead) notifications undeliverable (dead letters)"))
+        }
+        if !failing.isEmpty {
+            problems.append((1, (vi ? "kiểm tra lỗi: " : "checks failing: ") + failing.map(\.check).joined(separator: ", ")))
+        }
+        if figures.ledger.pending > backlog {
+            problems.append((1, vi ? "\(figures.ledger.pending) thông báo đang chờ gửi" : "\(figures.ledger.pending) notifications waiting"))
+        }
+        let code = problems.map(\.level).max() ?? 0
+        let word = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][Int(code)]
+        var counts: [Severity: Int] = [:]
+        for alert in firing { counts[alert.severity, default: 0] += 1 }
+        let summary = problems.isEmpty
+            ? (vi ? "\(figures.runs.count) kiểm tra chạy bình thường, \(firing.count) cảnh báo đang phát" : "\(figures.runs.count) checks running, \(firing.count) alerts firing")
+            : problems.map(\.text).joined(separator: "; ")
+        var perfdata = Severity.allCases.reversed().map { "firing_\($0.rawValue)=\(counts[$0, default: 0])" }
+        perfdata += ["ledger_pending=\(figures.ledger.pending);\(backlog)", "dead_letters=\(figures.ledger.dead);;0",
+                     "checks_failing=\(failing.count);0", "heartbeat_age=\(Int(heartbeatAge ?? -1))s;;\(Int(staleAfter.seconds))"]
+        print("NTMWATCH \(word) - \(summary) | \(perfdata.joined(separator: " "))")
+        for run in figures.runs {
+            let when = Value.instant(run.lastRunAt).formatted(in: common.language)
+            let took = run.duration.map { String(format: "%.2f s", $0) } ?? "-"
+            print("\(run.check): \(run.outcome) \(when) (\(took))\(run.findings.map { vi ? ", \($0) phát hiện" : ", \($0) findings" } ?? "")\(run.reason.map { " — \($0)" } ?? "")")
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+extension Severity: @retroactive ExpressibleByArgument {}
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Tạo hoặc nâng cấp kho dữ liệu / create or upgrade the store's schema.")

@@ -4,6 +4,8 @@ import Logging
 import NTMAlerting
 import NTMDelivery
 import NTMWatchCore
+import NTMWeb
+import Prometheus
 import ServiceLifecycle
 
 @main
@@ -45,6 +47,7 @@ struct NTMWatchDaemon: AsyncParsableCommand {
         }
         let engine: Engine
         let lock: InstanceLock
+        let registry = PrometheusCollectorRegistry()
         do {
             lock = try InstanceLock(stateDirectory: configuration.stateDirectory)
         } catch {
@@ -54,7 +57,7 @@ struct NTMWatchDaemon: AsyncParsableCommand {
         }
         defer { withExtendedLifetime(lock) {} }
         do {
-            engine = try await Engine.start(configuration, logger: logger)
+            engine = try await Engine.start(configuration, logger: logger, metrics: DaemonMetrics(factory: HelpfulPrometheusFactory(registry: registry)))
         } catch {
             logger.critical("cannot start: \(error)")
             FileHandle.standardError.write(Data("ntmwatchd: \(error)\n".utf8))
@@ -68,8 +71,17 @@ struct NTMWatchDaemon: AsyncParsableCommand {
             return
         }
         let daemon = DaemonService(configPath: config, engine: engine, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon)]
+        if let listen = configuration.httpListen {
+            let server = StatusServer(host: listen.host, port: listen.port, registry: registry, engine: engine, daemon: daemon,
+                                      logger: logger, onRunning: { port in
+                                          logger.notice("serving /metrics, /healthz and /readyz", metadata: ["address": "\(listen.host):\(port)"])
+                                      })
+            // The endpoints are an extra: if they stop, the monitoring goes on.
+            services.append(.init(service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -104,7 +104,7 @@ import Testing
         try await state.record(step(["U1", "U2"], at: t0, tracker: &tracker), destinations: { _ in
             [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] })
         let pending = try await state.pendingDeliveries()
-        try await state.assignBatch("batch-1", receiver: "a", groupKey: "{0}:{}", ids: pending.map(\.notification.id), at: Date())
+        try await state.assignBatches([.init(id: "batch-1", receiver: "a", groupKey: "{0}:{}", ids: pending.map(\.notification.id))], at: Date())
         await state.close()  // the crash: sent, not marked
 
         state = try await AlertStateStore.open(directory: folder, logger: Logger(label: "test"))
@@ -158,7 +158,7 @@ import Testing
                 [Destination(receiver: "a", groupKey: "g", groupLabels: [:])] })
             let now = Date()
             #expect(await dispatcher.flush(now: now).failed == 1)
-            #expect(await dispatcher.flush(now: now.addingTimeInterval(60)).waiting == 1)
+            #expect(await dispatcher.flush(now: now.addingTimeInterval(60)) == Dispatcher.Report())
             #expect(await dispatcher.flush(now: now.addingTimeInterval(7200)).dead == 1)
             let failing = try await state.failingReceivers()
             #expect(failing.map(\.receiver) == ["a"] && failing[0].deadLetters == 1 && failing[0].lastError == "HTTP 429")

@@ -52,11 +52,14 @@ import NTMDelivery
     }
 
     @Test func debt() async throws {
-        let byDate = try await Self.findings("debt", at: ["2023-12-15", "2023-12-16", "2024-03-15", "2024-06-05", "2024-10-15"])
+        let byDate = try await Self.findings("debt", at: ["2023-12-15", "2023-12-16", "2024-03-15", "2024-03-16", "2024-06-05", "2024-10-15"])
         // DA-TC-01, allocated 2021-03-15 and never settled: warned from 2023-12-16, critical from 2024-03-15.
         #expect(Self.find(byDate["2023-12-15"], "debt.settlement_overdue", "DA-TC-01") == nil)
         #expect(Self.find(byDate["2023-12-16"], "debt.settlement_overdue", "DA-TC-01")?.severity == .warning)
-        #expect(Self.find(byDate["2024-03-15"], "debt.settlement_overdue", "DA-TC-01")?.severity == .critical)
+        #expect(Self.find(byDate["2024-03-15"], "debt.settlement_overdue", "DA-TC-01")?.severity == .warning)
+        #expect(Self.find(byDate["2024-03-16"], "debt.settlement_overdue", "DA-TC-01")?.severity == .critical)
+        // Central money still paid to Tiên Cảnh's road after its mark of 15/3/2024.
+        #expect(Self.find(byDate["2024-10-15"], "debt.upper_money_after_mark", "DA-TC-01")?.finding.values["after_mark_vnd"] == .amountVND(200_000_000))
         // 2016-2020 debt after the cut-off of 1/6/2024.
         #expect(Self.find(byDate["2024-03-15"], "debt.legacy_period_outstanding", "DA-QA-01")?.severity == .warning)
         #expect(Self.find(byDate["2024-06-05"], "debt.legacy_period_outstanding", "DA-QA-01")?.severity == .critical)

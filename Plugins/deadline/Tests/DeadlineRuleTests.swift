@@ -46,7 +46,7 @@ import Testing
         let lastDay = try run("2024-10-29", obligations: [duty])
         #expect(lastDay.map(\.severity) == [.critical])
         #expect(lastDay.first?.values["days_left"] == .integer(0))
-        #expect(lastDay.first?.summary.vi == "Nhiệm vụ OB-1: còn 0 ngày, ngày cuối 29/10/2024; chủ trì: Đại Chánh")
+        #expect(lastDay.first?.summary.vi == "Nhiệm vụ OB-1: còn 0 ngày, ngày cuối 29/10/2024; chủ trì: xã Đại Chánh")
     }
 
     @Test func anObligationsOwnRemindersOverrideTheDefaults() throws {
@@ -66,7 +66,8 @@ import Testing
         #expect(rules(later) == ["deadline.overdue", "deadline.overdue_escalated"])
         let escalated = try #require(later.first { $0.ruleID == "deadline.overdue_escalated" })
         #expect(escalated.labels["escalation_target"] == "502")
-        #expect(escalated.summary.vi.contains("đề nghị Đại Lộc đôn đốc Đại Chánh"))
+        #expect(escalated.summary.vi.contains("đề nghị UBND huyện Đại Lộc đôn đốc xã Đại Chánh"))
+        #expect(escalated.summary.en.contains("the People's Committee of huyện Đại Lộc is asked to follow up with xã Đại Chánh"))
     }
 
     @Test func byIncludesTheDateItself() throws {

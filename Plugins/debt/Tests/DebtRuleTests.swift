@@ -93,28 +93,72 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         #expect(rules(try run("2024-10-15", second)) == ["debt.new_debt"])
     }
 
-    @Test func settlementIsWarnedNinetyDaysBeforeTheThreeYearMarkAndCriticalFromIt() throws {
+    @Test func settlementIsWarnedNinetyDaysBeforeTheThreeYearMarkAndCriticalOnlyAfterIt() throws {
         let open = [project("P1", allocated: "2021-03-15", settled: nil)]
         #expect(try run("2023-12-15", open).isEmpty)
         let warned = try run("2023-12-16", open)
         #expect(warned.map(\.severity) == [.warning])
         #expect(warned.first?.values["mark_date"] == .date(day("2024-03-15")))
-        #expect(warned.first?.values["upper_share_vnd"] == .amountVND(900))
         #expect(try run("2024-03-14", open).map(\.severity) == [.warning])
-        let critical = try run("2024-03-15", open)
+        // "quá 03 năm": on the mark itself three years have passed, not more.
+        #expect(try run("2024-03-15", open).map(\.severity) == [.warning])
+        let critical = try run("2024-03-16", open)
         #expect(critical.map(\.severity) == [.critical])
-        #expect(critical.first?.summary.vi.contains("chuyển sang ngân sách địa phương chịu") == true)
+        #expect(critical.first?.values["days_overdue"] == .integer(1))
         // Settled projects are done.
-        #expect(try run("2024-03-15", [project("P1", allocated: "2021-03-15", settled: "2024-03-01")]).isEmpty)
+        #expect(try run("2024-03-16", [project("P1", allocated: "2021-03-15", settled: "2024-03-01")]).isEmpty)
+    }
+
+    @Test func whatShiftsIsTheUpperBudgetsDebtNotTheirWholeShare() throws {
+        // Shares: central 600, provincial 300, commune 100; still owed: central 200, commune 50.
+        let owed = [debt(.central, "2021-2025", "2024-01-31", 200), debt(.commune, "2021-2025", "2024-01-31", 50)]
+        let finding = try #require(try run("2024-03-16", [project("P1", allocated: "2021-03-15", settled: nil, debts: owed)])
+            .first { $0.ruleID == "debt.settlement_overdue" })
+        #expect(finding.values["upper_debt_vnd"] == .amountVND(200))
+        #expect(finding.values["upper_share_vnd"] == nil)
+        #expect(finding.summary.vi == "Công trình P1: phân bổ vốn ngày 15/03/2021, chưa phê duyệt quyết toán; đã quá 03 năm từ ngày 15/03/2024: phần nợ ngân sách trung ương/ngân sách tỉnh 200 đ chuyển sang nợ ngân sách địa phương, UBND cấp huyện, xã bố trí thay; công trình không được bố trí thêm vốn trung ương, tỉnh")
     }
 
     @Test func aTwentyNinthOfFebruaryAllocationReachesItsMarkOnTheTwentyEighth() throws {
         let leap = [project("P1", allocated: "2024-02-29", settled: nil)]
         #expect(try run("2027-02-27", leap).map(\.severity) == [.warning])
         let mark = try run("2027-02-28", leap)
-        #expect(mark.map(\.severity) == [.critical])
+        #expect(mark.map(\.severity) == [.warning])
         #expect(mark.first?.values["mark_date"] == .date(day("2027-02-28")))
-        #expect(try run("2027-02-28", leap, settings: ["settlement_years": .integer(4)]).isEmpty)   // 29/2/2028
+        #expect(try run("2027-03-01", leap).map(\.severity) == [.critical])
+        #expect(try run("2027-03-01", leap, settings: ["settlement_years": .integer(4)]).isEmpty)   // 29/2/2028
+    }
+
+    @Test func upperMoneyPaidAfterTheMarkWithoutASettlementIsReported() throws {
+        let paid: [Project.Disbursement] = [
+            .init(budgetLevel: .central, on: day("2024-02-28"), cumulativeVND: 400),
+            .init(budgetLevel: .commune, on: day("2024-02-28"), cumulativeVND: 100),
+            .init(budgetLevel: .central, on: day("2024-03-15"), cumulativeVND: 450),   // on the mark: allowed
+            .init(budgetLevel: .provincial, on: day("2024-09-30"), cumulativeVND: 300),
+        ]
+        let open = [project("P1", allocated: "2021-03-15", settled: nil, disbursements: paid)]
+        #expect(try run("2024-09-29", open).filter { $0.ruleID == "debt.upper_money_after_mark" }.isEmpty)
+        let finding = try #require(try run("2024-10-01", open).first { $0.ruleID == "debt.upper_money_after_mark" })
+        #expect(finding.severity == .critical)
+        #expect(finding.values["after_mark_vnd"] == .amountVND(300))
+        #expect(finding.values["last_paid_on"] == .date(day("2024-09-30")))
+        // Paid after the settlement was approved: allowed.
+        let settled = [project("P1", allocated: "2021-03-15", settled: "2024-06-01", disbursements: paid)]
+        #expect(try run("2024-10-01", settled).filter { $0.ruleID == "debt.upper_money_after_mark" }.isEmpty)
+    }
+
+    @Test func worksHandedOverAndNotSettledAreReportedAfterTheConfiguredDays() throws {
+        func handedOver(_ settled: String?) -> Project {
+            Project(id: "P1", name: "Công trình P1", communeID: "20104", allocatedOn: day("2023-01-10"), totalVND: 1_000,
+                    shares: [.central: 1_000], handoverOn: day("2024-01-20"), settlementApprovedOn: settled.map(day),
+                    disbursements: [], debts: [], repaymentPlan: nil)
+        }
+        #expect(try run("2024-07-17", [handedOver(nil)]).isEmpty)                       // 179 days
+        let finding = try #require(try run("2024-07-18", [handedOver(nil)]).first)      // 180 days
+        #expect(finding.ruleID == "debt.handover_unsettled")
+        #expect(finding.summary.vi.contains("đã bàn giao đưa vào sử dụng ngày 20/01/2024 (180 ngày trước)"))
+        #expect(try run("2024-07-18", [handedOver("2024-07-01")]).isEmpty)
+        #expect(try run("2024-02-01", [handedOver(nil)], settings: ["handover_settlement_days": .integer(10)]).count == 1)
     }
 
     @Test func upperBudgetsAheadOfTheCounterpartProportionAreBlocked() throws {
@@ -135,6 +179,16 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         ]
         #expect(try run("2024-10-01", [project("DT", unit: "20108", allocated: "2024-02-26", settled: nil, shares: shares, disbursements: even)])
             .filter { $0.ruleID == "debt.counterpart_lagging" }.isEmpty)
+        // Residents' contributions are not the district and commune counterpart.
+        let residentsPaid: [Project.Disbursement] = [
+            .init(budgetLevel: .central, on: day("2024-09-30"), cumulativeVND: 500),
+            .init(budgetLevel: .residents, on: day("2024-09-30"), cumulativeVND: 500),
+        ]
+        let withResidents = try run("2024-10-01", [project("DT", unit: "20108", allocated: "2024-02-26", settled: nil,
+                                                           shares: [.central: 1_000, .commune: 500, .residents: 500], disbursements: residentsPaid)])
+        let residents = try #require(withResidents.first { $0.ruleID == "debt.counterpart_lagging" })
+        #expect(residents.values["local_share_vnd"] == .amountVND(500))
+        #expect(residents.values["blocked_vnd"] == .amountVND(500))
         // No counterpart share: nothing to lag.
         #expect(try run("2024-10-01", [project("DT", unit: "20108", allocated: "2024-02-26", settled: nil,
                                                shares: [.central: 100], disbursements: [.init(budgetLevel: .central, on: day("2024-09-30"), cumulativeVND: 100)])]).isEmpty)

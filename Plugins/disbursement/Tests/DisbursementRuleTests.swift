@@ -46,6 +46,8 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         let behind = try #require(findings.first)
         #expect(behind.values["required_percent"] == .percent(50))
         #expect(behind.values["disbursed_percent"] == .percent(20))
+        // "50% vốn năm 2024 trước ngày 30/6/2024" (002 §IV.7): due before the day, not "by" it.
+        #expect(behind.summary.vi.contains("yêu cầu 50% trước ngày 30/06/2024"))
         // 20% over the 182 days from 1/1 to 30/6, carried on to 366 days.
         guard case .percent(let projected)? = behind.values["projected_percent"] else { Issue.record("no projection"); return }
         #expect(abs(projected - 20 * 366 / 182) < 0.001)
@@ -65,6 +67,7 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         #expect(late.map(\.ruleID) == ["disbursement.behind_schedule"])
         #expect(late.first?.severity == .critical)
         #expect(late.first?.values["disbursed_percent"] == .percent(70))
+        #expect(late.first?.summary.vi.contains("yêu cầu 100% trước ngày 01/09/2024") == true)   // "trước tháng 9/2024"
     }
 
     @Test func aUnitProjectedBelowFullMustReportByTheTenthOfOctober() throws {

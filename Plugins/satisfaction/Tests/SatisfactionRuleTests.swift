@@ -41,6 +41,21 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         #expect(finding.summary.vi.contains("92,5% đạt ngưỡng 90% nhưng chỉ với 40 người trả lời"))
     }
 
+    @Test func onlyAUnitNotYetRecognizedIsToldItCannotBeRecognized() throws {
+        let quếAn = [survey("20104", "2024-08-15", 170, of: 200)]
+        let held = [Recognition(unitID: "20104", tier: "ntm", recognizedOn: day("2024-03-29"))]
+        let recognized = try #require(try run("2024-10-01", quếAn, recognitions: held).first)
+        #expect(!recognized.summary.vi.contains("không đủ điều kiện công nhận"))
+        #expect(recognized.summary.vi.hasSuffix("dưới ngưỡng 90% (chuẩn NTM); đơn vị đã đạt chuẩn nhưng người dân chưa hài lòng: cần rà soát, khắc phục để duy trì chuẩn"))
+        let aiming = try #require(try run("2024-10-01", quếAn, roadmap: [RoadmapEntry(unitID: "20104", tier: "ntm", targetYear: 2024)]).first)
+        #expect(aiming.summary.vi.hasSuffix("; không đủ điều kiện công nhận"))
+        let procedures = try #require(try run("2024-10-01", [survey("20104", "2024-08-15", 170, of: 200, kind: "admin_procedures")],
+                                              roadmap: [RoadmapEntry(unitID: "20104", tier: "ntm", targetYear: 2024)]).first)
+        #expect(procedures.ruleID == "satisfaction.below_threshold")
+        #expect(!procedures.summary.vi.contains("không đủ điều kiện công nhận"))
+        #expect(procedures.summary.vi.hasSuffix("cần cải thiện việc giải quyết thủ tục hành chính để người dân hài lòng"))
+    }
+
     @Test func aLargeSampleAboveTheThresholdRaisesNothing() throws {
         #expect(try run("2024-10-01", [survey("20131", "2024-08-30", 313, of: 320)]).isEmpty)
     }

@@ -80,6 +80,36 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         #expect(districts.values["current"] == .number(1))       // Nam Giang
     }
 
+    @Test func advancedAndModelSharesAreOverTheNTMCommunes() throws {
+        // 5 of 10 communes hold NTM, 2 of them also advanced: 40% of the NTM communes, 20% of all.
+        let recognitions = ntm(1...5, on: "2023-01-01") + (1...2).map { Recognition(unitID: "C\($0)", tier: "nang_cao", recognizedOn: day("2023-06-01")) }
+        #expect(try run("2024-12-01", [target("share_recognized_nang_cao", 40)], recognitions: recognitions).isEmpty)
+        let model = try #require(try run("2024-12-01", [target("share_recognized_kieu_mau", 10)], recognitions: recognitions).first)
+        #expect(model.summary.vi.contains("mục tiêu 10% (1/5 xã)"))
+        // The seeds' own counts: at least 2 advanced communes.
+        #expect(try run("2024-12-01", [target("communes_recognized_nang_cao", 2, unit: "xã")], recognitions: recognitions).isEmpty)
+        #expect(try run("2024-12-01", [target("communes_recognized_nang_cao", 3, unit: "xã")], recognitions: recognitions).first?.values["gap"] == .number(1))
+    }
+
+    @Test func countsAreRoundedAsTheSeedsRoundThem() {
+        #expect(Indicators.neededCount(percent: 80, of: 193) == 154)      // 002 §II.1: "154 xã/193 xã ... 80%"
+        #expect(Indicators.neededCount(percent: 50, of: 9) == 5)          // half a unit rounds up
+        #expect(Indicators.neededCount(percent: 40, of: 10) == 4)
+    }
+
+    @Test func aProjectedNumberOfDistrictsIsWhole() throws {
+        // Two districts without an NTM commune at the start of 2023, one since 1/6/2023: the line
+        // reaches 0.83 by 31/3/2025 (one district) and 0.44 by the end of 2025 (none).
+        let recognitions = ntm(1...1, on: "2023-06-01")
+        let slow = try run("2024-12-01", [target("districts_without_ntm_commune", 0, unit: "huyện", by: "2025-03-31", baselineOn: "2023-01-01")],
+                           recognitions: recognitions)
+        let finding = try #require(slow.first)
+        #expect(finding.values["projected"] == .integer(1))
+        #expect(finding.summary.vi.hasSuffix("sẽ là 1 huyện"))
+        #expect(try run("2024-12-01", [target("districts_without_ntm_commune", 0, unit: "huyện", by: "2025-12-31", baselineOn: "2023-01-01")],
+                        recognitions: recognitions).isEmpty)
+    }
+
     @Test func modelVillagesOverallAndInTheMountains() throws {
         let recognitions = [Recognition(unitID: "V2", tier: "kieu_mau", recognizedOn: day("2023-01-01"))]
         let findings = try run("2024-12-01", [target("share_model_villages", 50), target("share_model_villages_mountain", 50)],

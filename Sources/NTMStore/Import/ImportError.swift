@@ -30,7 +30,7 @@ public struct ImportError: Error, Sendable, CustomStringConvertible {
             var place = file
             if let row = problem.row { place += ":\(rowWord) \(row)" }
             if let column = problem.column { place += ", \(columnWord) '\(column)'" }
-            if let value = problem.value { place += " ('\(value)')" }
+            if let value = problem.value { place += " ('\(Self.shortened(value))')" }
             return "\(place): \(problem.reason.text(in: language))"
         }
         if problems.count > Self.listed {
@@ -42,4 +42,13 @@ public struct ImportError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message(in: .en) }
+
+    /// At most this many characters of a value are quoted: a 5 MB cell must not make a 5 MB message.
+    static let quotedLength = 80
+
+    /// The value as written, cut to ``quotedLength`` characters with its full length said.
+    static func shortened(_ value: String) -> String {
+        guard value.count > quotedLength else { return value }
+        return "\(value.prefix(quotedLength))… (\(value.count) ký tự/characters)"
+    }
 }

@@ -65,8 +65,10 @@ public struct Importer: Sendable {
         var select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM \(unsafeRaw: table) WHERE ")
         appendKeyCondition(&select, row: row, key: spec.key)
         if let existing = try await sql.raw(select).first() {
+            // Only the columns the file gives: an absent column keeps the stored value.
             let changed = spec.fields.filter { field in
-                !spec.key.contains(field.column) && read(existing, field) != row[field.column, default: .null]
+                guard let given = row[field.column] else { return false }
+                return !spec.key.contains(field.column) && read(existing, field) != given
             }
             guard !changed.isEmpty else { return .unchanged }
             var update = SQLQueryString("UPDATE \(unsafeRaw: table) SET ")
@@ -82,9 +84,9 @@ public struct Importer: Sendable {
             return .updated
         }
         var insert = SQLQueryString("INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.joined(separator: ", "))) VALUES (")
-        for (index, column) in columns.enumerated() {
+        for (index, field) in spec.fields.enumerated() {
             insert.appendLiteral(index == 0 ? "" : ", ")
-            append(row[column, default: .null], to: &insert)
+            append(row[field.column] ?? field.defaultValue, to: &insert)
         }
         insert.appendLiteral(")")
         try await sql.raw(insert).run()

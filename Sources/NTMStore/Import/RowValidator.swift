@@ -56,10 +56,18 @@ struct RowValidator {
         return nil
     }
 
+    /// Whether the row gives the column at all: an absent column keeps what the store holds.
+    private static func gives(_ record: TabularFile.Record, _ field: FieldSpec) -> Bool {
+        field.headerKeys.contains { record.cells[$0] != nil }
+    }
+
     private mutating func problem(_ row: Int?, _ column: String?, _ value: String?, vi: String, en: String) {
         problems.append(.init(row: row, column: column, value: value, reason: LocalizedText(vi: vi, en: en)))
     }
 
+    /// The typed rows. A column the row does not give is left out of its row, so that an update
+    /// keeps the stored value (and an insert takes the column's default); an empty cell is in the
+    /// row as the column's default, which clears the stored value.
     mutating func validate() -> [[String: Cell]] {
         checkHeaders()
         guard problems.isEmpty else { return [] }
@@ -70,9 +78,9 @@ struct RowValidator {
             let before = problems.count
             var row: [String: Cell] = [:]
             for field in spec.fields {
-                row[field.column] = parse(field, in: record)
+                if field.required || Self.gives(record, field) { row[field.column] = parse(field, in: record) }
             }
-            if kind == .units, row["id"] == .null, case .text(let name) = row["name"] {
+            if kind == .units, row["id"] ?? .null == .null, case .text(let name) = row["name"] {
                 row["id"] = .text(units.derivedID(name: name, parentID: row["parent_id"].flatMap(\.text)))
             }
             if kind == .assessments { checkCriterion(row, record: record) }
@@ -242,7 +250,11 @@ struct RowValidator {
         for (index, row) in rows.enumerated() {
             guard case .text(let id) = row["id"] else { continue }
             indexOf[id] = index
-            if case .text(let parent) = row["parent_id"] { parentOf[id] = parent } else { parentOf[id] = nil }
+            switch row["parent_id"] {
+            case .text(let parent)?: parentOf[id] = parent
+            case nil: break                     // the file does not give parents: the stored one stays
+            default: parentOf[id] = nil
+            }
         }
         for (index, row) in rows.enumerated() {
             guard case .text(let start) = row["id"] else { continue }
@@ -304,14 +316,16 @@ extension RowValidator {
         return nil
     }
 
-    /// "92.5" or, as Vietnamese write it, "92,5".
+    /// "92.5" or, as Vietnamese write it, "92,5": decimal digits only. Swift's own parser also
+    /// reads "0x10" (16), "1e3", "inf" and "nan", which no one means in a spreadsheet cell.
     static func number(_ text: String) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%", with: "")
-        if let value = Double(trimmed) { return value }
-        if trimmed.filter({ $0 == "," }).count == 1, !trimmed.contains(".") {
-            return Double(trimmed.replacingOccurrences(of: ",", with: "."))
-        }
-        return nil
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix("%") { trimmed = String(trimmed.dropLast()).trimmingCharacters(in: .whitespaces) }
+        let digits = trimmed.hasPrefix("-") || trimmed.hasPrefix("+") ? trimmed.dropFirst() : trimmed[...]
+        let parts = digits.split(separator: digits.contains(",") ? "," : ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !(digits.contains(",") && digits.contains(".")),
+              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+        return Double(trimmed.replacingOccurrences(of: ",", with: "."))
     }
 }
 

@@ -1,12 +1,16 @@
-import CSV
+import CheckKit
 import Foundation
 
 /// A CSV or JSON file read as records of text cells, with the row number a person would look
 /// for: in a CSV, the spreadsheet row (the header is row 1); in JSON, the array index from 1.
+///
+/// A record holds a cell for every column its row gives, empty or not; a column the row does not
+/// give (absent from a CSV header, or a key absent from a JSON object) has no cell. The importer
+/// keeps the stored value of an absent column and clears it for an empty cell.
 struct TabularFile {
     struct Record {
         let row: Int
-        /// Normalized header → cell text.
+        /// Normalized header → cell text ("" for an empty cell or a JSON null).
         let cells: [String: String]
     }
 
@@ -20,12 +24,24 @@ struct TabularFile {
             throw ImportError(file: path, problems: [.init(row: nil, column: nil, value: nil, reason: "cannot read the file")])
         }
         guard var text = String(data: data, encoding: .utf8) else {
-            throw ImportError(file: path, problems: [.init(row: nil, column: nil, value: nil,
-                reason: "the file is not UTF-8 text; in Excel save it as \"CSV UTF-8\"")])
+            let line = firstLineNotUTF8(data)
+            throw ImportError(file: path, problems: [.init(row: line, column: nil, value: nil, reason: LocalizedText(
+                vi: "dòng \(line) không phải văn bản UTF-8; trong Excel hãy lưu tệp dạng \"CSV UTF-8\"",
+                en: "line \(line) is not UTF-8 text; in Excel save the file as \"CSV UTF-8\""))])
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if path.lowercased().hasSuffix(".json") { return try readJSON(text, path: path) }
         return try readCSV(text, path: path)
+    }
+
+    /// The first line (from 1) holding bytes that are not UTF-8, so the person can find it.
+    static func firstLineNotUTF8(_ data: Data) -> Int {
+        var line = 1
+        for piece in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if String(data: Data(piece), encoding: .utf8) == nil { return line }
+            line += 1
+        }
+        return line
     }
 
     /// Header names are compared after NFC, case folding and collapsing spaces and underscores,
@@ -37,29 +53,44 @@ struct TabularFile {
     private static func readCSV(_ text: String, path: String) throws -> TabularFile {
         let firstLine = text.prefix { $0 != "\n" && $0 != "\r\n" }
         // Excel in locales whose decimal mark is a comma saves with semicolons.
-        let delimiter: UnicodeScalar = firstLine.contains(";") && !firstLine.contains(",") ? ";" : ","
-        let reader: CSVReader
+        let delimiter: Character = firstLine.contains(";") && !firstLine.contains(",") ? ";" : ","
+        let rows: [CSVRows.Row]
         do {
-            reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true, delimiter: delimiter)
+            rows = try CSVRows.parse(text, delimiter: delimiter)
         } catch {
+            let unterminated = error
+            throw ImportError(file: path, problems: [.init(row: unterminated.row, column: nil, value: nil, reason: LocalizedText(
+                vi: "dấu ngoặc kép mở ở dòng \(unterminated.row) không được đóng đến hết tệp: tệp bị cắt giữa chừng hoặc thiếu dấu \"",
+                en: "the quote opened on row \(unterminated.row) is never closed: the file is cut short or a \" is missing"))])
+        }
+        guard let header = rows.first, !header.fields.allSatisfy(\.isEmpty) else {
             throw ImportError(file: path, problems: [.init(row: 1, column: nil, value: nil, reason: "no header row")])
         }
-        let written = reader.headerRow ?? []
-        let headers = written.map { ($0, headerKey($0)) }
+        let headers = header.fields.map { ($0, headerKey($0)) }
         var records: [Record] = []
-        var row = 1
-        while let fields = reader.next() {
-            row += 1
-            if fields.allSatisfy({ $0.isEmpty }) { continue }
-            var cells: [String: String] = [:]
-            for (index, field) in fields.enumerated() where index < headers.count {
-                cells[headers[index].1] = NameKey.nfc(field)
+        var problems: [ImportError.Problem] = []
+        for row in rows.dropFirst() {
+            if row.fields.allSatisfy({ $0.isEmpty }) { continue }
+            // A row with fewer or more cells than the header would shift or drop values: a file
+            // cut mid-row, a stray delimiter, an unquoted comma in a name.
+            if row.fields.count < headers.count {
+                let missing = headers[row.fields.count...].map(\.0)
+                problems.append(.init(row: row.row, column: missing[0], value: nil, reason: LocalizedText(
+                    vi: "dòng có \(row.fields.count) ô nhưng tiêu đề có \(headers.count) cột; thiếu: \(missing.joined(separator: ", ")) (tệp bị cắt, hoặc thiếu dấu phân cách)",
+                    en: "the row has \(row.fields.count) cells but the header \(headers.count) columns; missing: \(missing.joined(separator: ", ")) (a cut file, or a missing delimiter)")))
+                continue
             }
-            records.append(Record(row: row, cells: cells))
+            if row.fields.count > headers.count {
+                problems.append(.init(row: row.row, column: nil, value: row.fields[headers.count], reason: LocalizedText(
+                    vi: "dòng có \(row.fields.count) ô nhưng tiêu đề chỉ có \(headers.count) cột; ô thừa bắt đầu từ ô thứ \(headers.count + 1) (dấu phẩy trong tên cần đặt trong ngoặc kép)",
+                    en: "the row has \(row.fields.count) cells but the header only \(headers.count) columns; the extra cells start at cell \(headers.count + 1) (quote a name that holds a comma)")))
+                continue
+            }
+            var cells: [String: String] = [:]
+            for (index, field) in row.fields.enumerated() { cells[headers[index].1] = NameKey.nfc(field) }
+            records.append(Record(row: row.row, cells: cells))
         }
-        if let error = reader.error {
-            throw ImportError(file: path, problems: [.init(row: row + 1, column: nil, value: nil, reason: "unreadable CSV: \(error)")])
-        }
+        if !problems.isEmpty { throw ImportError(file: path, problems: problems) }
         return TabularFile(path: path, headers: headers, records: records)
     }
 
@@ -69,12 +100,13 @@ struct TabularFile {
 
         init(from decoder: Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if container.decodeNil() { text = nil }
+            // null is an empty cell (clear the value), as an empty CSV cell is; a key left out is an absent column.
+            if container.decodeNil() { text = "" }
             else if let string = try? container.decode(String.self) { text = string }
             else if let integer = try? container.decode(Int64.self) { text = String(integer) }
             else if let number = try? container.decode(Double.self) { text = String(number) }
             else if let flag = try? container.decode(Bool.self) { text = flag ? "true" : "false" }
-            else if let list = try? container.decode([JSONCell].self) { text = list.compactMap(\.text).joined(separator: ",") }
+            else if let list = try? container.decode([JSONCell].self) { text = list.compactMap(\.text).filter { !$0.isEmpty }.joined(separator: ",") }
             else if let table = try? container.decode([String: Double].self),
                     let data = try? JSONEncoder.sorted.encode(table) { text = String(decoding: data, as: UTF8.self) }
             else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "unsupported value") }

@@ -178,6 +178,20 @@ public enum ConfigLoader {
             }
             try section.rejectUnknownKeys()
         }
+        var httpListen: (host: String, port: Int)?
+        if let section = try top.section("http") {
+            if let text = try section.string("listen") {
+                // host:port, [v6]:port; loopback unless the operator says otherwise.
+                let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count >= 2, let port = Int(parts.last!), (1024...65535).contains(port) else {
+                    throw section.error(section["listen"], "listen", vi: "cần địa chỉ dạng 127.0.0.1:9188 (cổng 1024-65535)",
+                                        en: "expected an address such as 127.0.0.1:9188 (port 1024-65535)")
+                }
+                let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                httpListen = (host.isEmpty ? "127.0.0.1" : host, port)
+            }
+            try section.rejectUnknownKeys()
+        }
         var delivery = DeliverySettings()
         if let section = try top.section("delivery") {
             delivery.groupWait = try section.duration("group_wait", allowZero: true) ?? delivery.groupWait
@@ -204,7 +218,7 @@ public enum ConfigLoader {
             moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
             defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
-            route: route, delivery: delivery, inhibitRules: inhibitRules, path: path)
+            route: route, delivery: delivery, inhibitRules: inhibitRules, httpListen: httpListen, path: path)
     }
 
     /// A receiver's `email:` block. Addresses are checked here because they become header lines

@@ -51,6 +51,8 @@ public struct Configuration: Sendable {
     public var delivery: DeliverySettings
     /// Alertmanager's `inhibit_rules`; the domain's defaults unless the file sets its own.
     public var inhibitRules: [InhibitRule] = InhibitRule.defaults
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (`http.listen`); nil: not served.
+    public var httpListen: (host: String, port: Int)?
     /// Where the file was read from.
     public var path: String
 

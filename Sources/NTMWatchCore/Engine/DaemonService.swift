@@ -18,6 +18,8 @@ public final class DaemonService: Service {
     let tick: Duration
     /// Runs started more than two ticks after they were due (the queue was full).
     public let lateRuns = Atomic<Int>(0)
+    /// When the loop last woke (seconds since 1970), for `/healthz`.
+    public let lastTick = Atomic<Int>(0)
 
     public init(configPath: String, engine: Engine, logger: Logger, tick: Duration = .seconds(1)) {
         self.configPath = configPath
@@ -29,7 +31,7 @@ public final class DaemonService: Service {
 
     enum Event: Sendable {
         case tick
-        case finished(ConfiguredCheck, CheckOutcome, Date)
+        case finished(ConfiguredCheck, CheckOutcome, Date, Duration)
         case reload
         case flushed
         case signalsEnded
@@ -49,10 +51,11 @@ public final class DaemonService: Service {
                 var nextRun: [String: ContinuousClock.Instant] = [:]
                 var running = Set<String>()
                 var flushing = false
+                var lastHeartbeat = ContinuousClock.now - .seconds(3600)
 
                 while let event = await group.next() {
                     if stopping.withLock({ $0 }) {
-                        if case .finished(let check, let outcome, let at) = event {
+                        if case .finished(let check, let outcome, let at, _) = event {
                             // A result already in hand is still recorded and delivered.
                             try? await engine.process([(check, outcome)], at: at)
                             running.remove(check.name)
@@ -63,6 +66,11 @@ public final class DaemonService: Service {
                     switch event {
                     case .tick:
                         if watchdog != nil { notifier.watchdog() }
+                        lastTick.store(Int(Date().timeIntervalSince1970), ordering: .relaxed)
+                        if ContinuousClock.now - lastHeartbeat >= .seconds(60) {
+                            lastHeartbeat = ContinuousClock.now
+                            await engine.heartbeat()
+                        }
                         await launchDue(into: &group, running: &running, nextRun: &nextRun)
                         // Group timers and retries are due by the clock, not by check results. The
                         // flush runs beside the loop, so a hanging receiver never starves the watchdog.
@@ -75,10 +83,10 @@ public final class DaemonService: Service {
                             }
                         }
                         group.addTask { try? await Task.sleep(for: tick); return .tick }
-                    case .finished(let check, let outcome, let at):
+                    case .finished(let check, let outcome, let at, let duration):
                         running.remove(check.name)
                         do {
-                            try await engine.process([(check, outcome)], at: at)
+                            try await engine.process([(check, outcome)], at: at, durations: [check.name: duration])
                         } catch {
                             logger.error("recording the results of \(check.name) failed: \(error)")
                         }
@@ -125,6 +133,7 @@ public final class DaemonService: Service {
             }
             if let scheduled = nextRun[check.name], now - scheduled > tick * 2 {
                 lateRuns.add(1, ordering: .relaxed)
+                await engine.metrics.lateRun(check.name)
                 logger.warning("check \(check.name) starts late", metadata: [
                     "check": "\(check.name)", "late_by": "\((now - scheduled).formatted(.units(allowed: [.seconds, .milliseconds])))",
                     "max_concurrent": "\(runtime.configuration.maxConcurrentChecks)",
@@ -134,8 +143,9 @@ public final class DaemonService: Service {
             nextRun[check.name] = now + check.interval
             let store = engine.store, logger = self.logger
             group.addTask {
-                let instant = Date()
-                return .finished(check, await runner.run(check, store: store, at: instant, logger: logger), instant)
+                let instant = Date(), started = ContinuousClock.now
+                let outcome = await runner.run(check, store: store, at: instant, logger: logger)
+                return .finished(check, outcome, instant, ContinuousClock.now - started)
             }
         }
     }

@@ -18,12 +18,15 @@ public actor Engine {
     private let dispatcher: Dispatcher
     private var runners: [String: CheckRunner] = [:]
     let logger: Logger
+    public let metrics: DaemonMetrics
     public private(set) var lastCycle: (at: Date, duration: Duration)?
+    /// Checks that have run at least once since start (for `/readyz`).
+    public private(set) var checksRun = Set<String>()
 
     /// Opens the store (creating and seeding an empty one when the configuration says so), the
     /// alert state and ledger, and the modules. Nothing is delivered yet: the daemon's loop and
     /// `runCycle` flush the ledger.
-    public static func start(_ configuration: Configuration, logger: Logger) async throws -> Engine {
+    public static func start(_ configuration: Configuration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics()) async throws -> Engine {
         let store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
         try await prepare(store, seedFrom: configuration.store.seedFrom, logger: logger)
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: logger)
@@ -31,14 +34,17 @@ public actor Engine {
         let tracker = AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval)
         let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, logger: logger),
                                     settings: configuration.delivery, logger: logger)
-        let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, dispatcher: dispatcher, logger: logger)
+        let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, dispatcher: dispatcher, logger: logger,
+                            metrics: metrics)
         try await engine.adoptLegacyOutbox()
         await dispatcher.update(notifiers: Self.notifiers(configuration, logger: logger), settings: configuration.delivery)
         try await engine.reportProblems(at: Date())
         return engine
     }
 
-    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, logger: Logger) {
+    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, logger: Logger,
+                 metrics: DaemonMetrics) {
+        self.metrics = metrics
         self.runtime = runtime
         self.store = store
         self.state = state
@@ -129,13 +135,14 @@ public actor Engine {
 
     /// Feeds run results through the alert stages: label, track, and record with their ledger
     /// rows. Delivery follows from the ledger (``flushDeliveries(force:)``).
-    func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date) async throws {
+    func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date, durations: [String: Duration] = [:]) async throws {
         let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance)
         let muting = try await currentMuting()
         var step = AlertTracker.Step()
         var scopes = Set<String>()
         for (check, outcome) in results {
             scopes.formUnion([check.name, "meta:\(check.name)"])
+            await recordRun(check.name, outcome: outcome, duration: durations[check.name], at: instant)
             var meta: [LabeledFinding] = []
             switch outcome {
             case .findings(let findings):
@@ -154,7 +161,37 @@ public actor Engine {
             step.merge(tracker.apply(scope: "meta:\(check.name)", findings: meta, at: instant))
         }
         try await record(step, muting: muting, scopes: scopes, at: instant)
+        metrics.alerts(tracker.active.values)
     }
+
+    private func recordRun(_ check: String, outcome: CheckOutcome, duration: Duration?, at instant: Date) async {
+        metrics.checkRun(check, outcome: outcome, duration: duration, at: instant)
+        let (result, reason, findings): (String, String?, Int?) = switch outcome {
+        case .findings(let found): ("ok", nil, found.count)
+        case .failed(let why): ("failed", why, nil)
+        case .timedOut: ("timed_out", nil, nil)
+        case .cancelled: ("cancelled", nil, nil)
+        }
+        guard result != "cancelled" else { return }
+        checksRun.insert(check)
+        do {
+            try await state.recordRun(check: check, at: instant, duration: duration?.seconds, outcome: result, reason: reason, findings: findings)
+        } catch {
+            logger.error("could not record the run of \(check): \(error)")
+        }
+    }
+
+    /// Tells `ntmwatch status` that the daemon's loop is alive.
+    public func heartbeat() async {
+        do {
+            try await state.heartbeat(at: Date(), pid: getpid())
+        } catch {
+            logger.error("could not write the heartbeat: \(error)")
+        }
+    }
+
+    /// True once every configured check has run at least once since start.
+    public var allChecksHaveRun: Bool { runtime.checks.allSatisfy { checksRun.contains($0.name) } }
 
     /// Silences are read from the state file each time, so `ntmwatch silence` takes effect
     /// without a reload. Read before the tracker changes, so no other call interleaves between
@@ -185,6 +222,10 @@ public actor Engine {
     /// Delivers what is due; then raises or resolves `ntmwatch.delivery_failed` per receiver.
     public func flushDeliveries(force: Bool = false) async {
         let report = await dispatcher.flush(now: Date(), force: force)
+        for (receiver, results) in report.byReceiver {
+            for (result, count) in results { metrics.notifications(receiver: receiver, result: result, count: count) }
+        }
+        if let depth = try? await state.ledgerDepth() { metrics.ledger(pending: depth.pending, deadLetters: depth.dead) }
         await pruneHistory()
         guard report.dead > 0 || report.sent > 0 || failingReceivers > 0 else { return }
         do {
@@ -222,6 +263,7 @@ public actor Engine {
 
     /// Raises (and resolves) `ntmwatch.module_failed` for module files and checks that cannot run.
     func reportProblems(at instant: Date) async throws {
+        metrics.moduleProblems(runtime.problems.count)
         for problem in runtime.problems {
             logger.error("check module problem: \(problem.reason)", metadata: ["subject": "\(problem.subject)"])
         }

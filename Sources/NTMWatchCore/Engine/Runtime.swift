@@ -81,19 +81,22 @@ public enum MetaRules {
         id: "ntmwatch.module_failed",
         title: LocalizedText(vi: "Mô-đun kiểm tra bị lỗi", en: "Check module failed"),
         defaultSeverity: .error, messageID: "5b1f4c1e8d0a4a4e9c3e7a2b6f0d9c11",
-        template: LocalizedText(vi: "Kiểm tra {subject} không chạy được: {reason}", en: "Check {subject} could not run: {reason}"))
+        template: LocalizedText(vi: "Kiểm tra {subject} không chạy được: {reason}", en: "Check {subject} could not run: {reason}"),
+        source: RuleSource("ntmwatch", "How the pieces fit"))
     public static let moduleTimeout = Rule(
         id: "ntmwatch.module_timeout",
         title: LocalizedText(vi: "Mô-đun kiểm tra chạy quá thời gian", en: "Check module timed out"),
         defaultSeverity: .error, messageID: "9e2d7b3a6c4f4f0b8a1d5e6c7b8a9f22",
-        template: LocalizedText(vi: "Kiểm tra {subject} chạy quá {timeout} và đã bị hủy", en: "Check {subject} ran longer than {timeout} and was cancelled"))
+        template: LocalizedText(vi: "Kiểm tra {subject} chạy quá {timeout} và đã bị hủy", en: "Check {subject} ran longer than {timeout} and was cancelled"),
+        source: RuleSource("ntmwatch", "How the pieces fit"))
 
     public static let deliveryFailed = Rule(
         id: "ntmwatch.delivery_failed",
         title: LocalizedText(vi: "Không gửi được thông báo", en: "Notifications could not be delivered"),
         defaultSeverity: .error, messageID: "c4a1d0e2f35b4b7e9a06d8f1e2b3c4d5",
         template: LocalizedText(vi: "Không gửi được {dead_letters} thông báo tới nơi nhận {subject}: {reason}",
-                                en: "{dead_letters} notifications could not be delivered to receiver {subject}: {reason}"))
+                                en: "{dead_letters} notifications could not be delivered to receiver {subject}: {reason}"),
+        source: RuleSource("ntmwatch", "How the pieces fit"))
 
     public static let all = [moduleFailed, moduleTimeout, deliveryFailed]
 }

@@ -43,7 +43,8 @@ struct ExecModule: CheckModule {
             case .nagios:
                 rules = [Rule(id: "\(header.name).status", title: header.title, defaultSeverity: .warning,
                               messageID: try section.string("message_id") ?? MessageID.derived(from: "\(header.name).status"),
-                              template: LocalizedText(vi: "{subject}: {output}", en: "{subject}: {output}"))]
+                              template: LocalizedText(vi: "{subject}: {output}", en: "{subject}: {output}"),
+                              source: try section.string("source").flatMap(RuleSource.init))]
             case .json:
                 for node in try section.sequence("rules") ?? [] {
                     let rule = try YAMLSection(node, path: "rules", file: path)

@@ -53,7 +53,7 @@ struct ManifestHeader {
         }
         let messageID = try section.string("message_id") ?? MessageID.derived(from: full)
         return Rule(id: full, title: try text(section, "title") ?? LocalizedText(vi: full, en: full), defaultSeverity: severity,
-                    messageID: messageID, template: message)
+                    messageID: messageID, template: message, source: try section.string("source").flatMap(RuleSource.init))
     }
 
     /// Loads a manifest file into its top-level section.

@@ -72,7 +72,9 @@ public struct ModuleScaffold {
                     defaultSeverity: .warning, messageID: "\(Self.newMessageID())",
                     template: LocalizedText(
                         vi: "{subject}: không có đánh giá tiêu chí nào trong {months} tháng qua",
-                        en: "{subject}: no criteria assessment in the last {months} months"))
+                        en: "{subject}: no criteria assessment in the last {months} months"),
+                    // The document and section that set the rule: shown in alerts and the catalog.
+                    source: RuleSource("002", "IV.10"))
                 static let all = [unassessed]
             }
 

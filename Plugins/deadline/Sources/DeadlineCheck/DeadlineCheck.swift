@@ -13,37 +13,43 @@ public struct DeadlineCheck: CheckModule {
             defaultSeverity: .info, messageID: "a5435d4bf1b849a0a658d53590f44917",
             template: LocalizedText(
                 vi: "{subject}: còn {days_left} ngày, ngày cuối {last_day}; chủ trì: {responsible}",
-                en: "{subject}: {days_left} days left, last day {last_day}; responsible: {responsible}"))
+                en: "{subject}: {days_left} days left, last day {last_day}; responsible: {responsible}"),
+            source: RuleSource("002", "V"))
         static let overdue = Rule(
             id: "deadline.overdue", title: LocalizedText(vi: "Quá hạn", en: "Overdue"),
             defaultSeverity: .critical, messageID: "1a1cd70334ec4e5bbe4a0b3033c122c9",
             template: LocalizedText(
                 vi: "{subject}: quá hạn {days_overdue} ngày (ngày cuối {last_day}); chủ trì: {responsible}; trình: {submits_to}",
-                en: "{subject}: {days_overdue} days overdue (last day {last_day}); responsible: {responsible}; submit to: {submits_to}"))
+                en: "{subject}: {days_overdue} days overdue (last day {last_day}); responsible: {responsible}; submit to: {submits_to}"),
+            source: RuleSource("002", "V"))
         static let escalated = Rule(
             id: "deadline.overdue_escalated", title: LocalizedText(vi: "Quá hạn, báo cấp trên", en: "Overdue, escalated"),
             defaultSeverity: .critical, messageID: "cde2581165ea4d2082b80663f8370677",
             template: LocalizedText(
-                vi: "{subject}: quá hạn {days_overdue} ngày, đề nghị {escalation_target_name} đôn đốc {responsible}",
-                en: "{subject}: {days_overdue} days overdue; {escalation_target_name} is asked to follow up with {responsible}"))
+                vi: "{subject}: quá hạn {days_overdue} ngày, đề nghị UBND {escalation_target_name} đôn đốc {responsible}",
+                en: "{subject}: {days_overdue} days overdue; the People's Committee of {escalation_target_name} is asked to follow up with {responsible}"),
+            source: RuleSource("002", "IV.10"))
         static let stageAtRisk = Rule(
             id: "deadline.stage_at_risk", title: LocalizedText(vi: "Bước sau có nguy cơ trễ", en: "Later stage at risk"),
             defaultSeverity: .warning, messageID: "db4ed58095c14647955b17b785ec8154",
             template: LocalizedText(
                 vi: "{subject}: có nguy cơ trễ hạn ({days_left} ngày còn lại) vì bước trước chưa xong: {earlier_stage}, ngày cuối {earlier_last_day}",
-                en: "{subject}: at risk ({days_left} days left) because the earlier stage is not done: {earlier_stage}, last day {earlier_last_day}"))
+                en: "{subject}: at risk ({days_left} days left) because the earlier stage is not done: {earlier_stage}, last day {earlier_last_day}"),
+            source: RuleSource("002", "II.1"))
         static let completedLate = Rule(
             id: "deadline.completed_late", title: LocalizedText(vi: "Hoàn thành trễ hạn", en: "Completed late"),
             defaultSeverity: .notice, messageID: "c0899dc98a1f47b28b992b063dda94a5",
             template: LocalizedText(
                 vi: "{subject}: hoàn thành ngày {completed_on}, trễ {days_late} ngày so với ngày cuối {last_day}",
-                en: "{subject}: completed on {completed_on}, {days_late} days after the last day {last_day}"))
+                en: "{subject}: completed on {completed_on}, {days_late} days after the last day {last_day}"),
+            source: RuleSource("002", "IV.10"))
         static let badData = Rule(
             id: "deadline.bad_data", title: LocalizedText(vi: "Dữ liệu nhiệm vụ không dùng được", en: "Unusable obligation data"),
             defaultSeverity: .warning, messageID: "1764871c9ddf488c9dbf467b829778da",
             template: LocalizedText(
                 vi: "Nhiệm vụ {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
-                en: "Obligation {subject}: {problem_en}; fix this row in the store"))
+                en: "Obligation {subject}: {problem_en}; fix this row in the store"),
+            source: RuleSource("ntmwatch", "Check modules"))
         static let all = [dueSoon, overdue, escalated, stageAtRisk, completedLate, badData]
     }
 
@@ -126,7 +132,7 @@ public struct DeadlineCheck: CheckModule {
                                         en: "the responsible unit '\(unitID)' is not a known unit"))
                 continue
             }
-            let responsible = obligation.responsibleUnitID.flatMap { units[$0]?.name } ?? obligation.responsibleBody ?? "—"
+            let responsible = obligation.responsibleUnitID.flatMap { units[$0]?.nameWithKind } ?? obligation.responsibleBody ?? "—"
             duties += Duty.from(obligation, schedule: schedule, window: window, responsible: responsible)
         }
 
@@ -175,7 +181,7 @@ public struct DeadlineCheck: CheckModule {
             if daysOverdue > parameters.escalateAfter,
                let parentID = duty.subject.unitID.flatMap({ units[$0]?.parentID }), let parent = units[parentID] {
                 var escalated = values
-                escalated["escalation_target_name"] = .text(parent.name)
+                escalated["escalation_target_name"] = .text(parent.nameWithKind)
                 findings.append(Finding(rule: Rules.escalated, subject: duty.subject,
                                         labels: ["escalation_target": parent.id], values: escalated))
             }

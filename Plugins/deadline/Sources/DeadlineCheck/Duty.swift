@@ -66,7 +66,7 @@ extension Duty {
                 key: key(stage), subject: Subject(kind: "dossier_stage", id: key(stage), name: name, unitID: responsibleUnit?.id),
                 occurrence: Occurrence(nominal: due, semantics: .before),
                 completion: submitted.map { Obligation.Completion(occurrence: due, completedAt: $0.startInstant()) },
-                reminderDays: nil, responsible: responsibleUnit?.name ?? unit.name, submitsTo: receiver?.name,
+                reminderDays: nil, responsible: responsibleUnit?.nameWithKind ?? unit.nameWithKind, submitsTo: receiver?.nameWithKind,
                 legalBasis: entry.note,
                 dependsOn: stage == .districtToProvince && stages[.communeToDistrict] != nil ? key(.communeToDistrict) : nil))
         }

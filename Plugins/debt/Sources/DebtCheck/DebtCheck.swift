@@ -2,8 +2,9 @@ import CheckKit
 import Foundation
 
 /// Outstanding basic-construction debt (nợ đọng XDCB) and the rules the seeds set on it (002 §IV.9,
-/// 001, 004 §7): debt at a recognized unit, legacy debt past its cut-off, new debt, the three-year
-/// settlement mark and the treasury's counterpart proportion. See the module's README.
+/// 002 §V.3): debt at a recognized unit, legacy debt past its cut-off, new debt, the three-year
+/// settlement mark, upper-budget money paid after it, works handed over and not settled, and the
+/// treasury's counterpart proportion. See the module's README.
 public struct DebtCheck: CheckModule {
     public init() {}
 
@@ -13,38 +14,59 @@ public struct DebtCheck: CheckModule {
             defaultSeverity: .critical, messageID: "22980decab1d4bfcb2538687ed1573b1",
             template: LocalizedText(
                 vi: "{subject}: {standing_vi} nhưng còn nợ đọng XDCB {debt_vnd} ({breakdown_vi}) ở {projects}; {plan_vi}",
-                en: "{subject}: {standing_en} but owes {debt_vnd} of construction debt ({breakdown_en}) on {projects}; {plan_en}"))
+                en: "{subject}: {standing_en} but owes {debt_vnd} of construction debt ({breakdown_en}) on {projects}; {plan_en}"),
+            source: RuleSource("002", "IV.9"))
         static let legacyPeriodOutstanding = Rule(
             id: "debt.legacy_period_outstanding", title: LocalizedText(vi: "Nợ giai đoạn trước chưa trả", en: "Legacy-period debt outstanding"),
             defaultSeverity: .critical, messageID: "3770adeab9bd447f9bd091f342cbd37f",
             template: LocalizedText(
                 vi: "{subject}: còn nợ giai đoạn {period} {debt_vnd} ({breakdown_vi}); {deadline_vi}",
-                en: "{subject}: {debt_vnd} of {period} debt outstanding ({breakdown_en}); {deadline_en}"))
+                en: "{subject}: {debt_vnd} of {period} debt outstanding ({breakdown_en}); {deadline_en}"),
+            source: RuleSource("002", "IV.9"))
         static let newDebt = Rule(
             id: "debt.new_debt", title: LocalizedText(vi: "Phát sinh nợ đọng mới", en: "New debt"),
             defaultSeverity: .warning, messageID: "26504014678f4e1e91bc404a7d230623",
             template: LocalizedText(
                 vi: "{subject}: nợ đọng XDCB tăng {increase_vnd}, từ {previous_debt_vnd} ({previous_on}) lên {debt_vnd} ({debt_on}); không được để phát sinh nợ mới",
-                en: "{subject}: construction debt grew by {increase_vnd}, from {previous_debt_vnd} ({previous_on}) to {debt_vnd} ({debt_on}); no new debt may arise"))
+                en: "{subject}: construction debt grew by {increase_vnd}, from {previous_debt_vnd} ({previous_on}) to {debt_vnd} ({debt_on}); no new debt may arise"),
+            source: RuleSource("002", "V.3"))
         static let settlementOverdue = Rule(
             id: "debt.settlement_overdue", title: LocalizedText(vi: "Quá hạn phê duyệt quyết toán", en: "Final settlement overdue"),
             defaultSeverity: .critical, messageID: "46d35f7d859c4e5e98d3550312231c1d",
             template: LocalizedText(
                 vi: "{subject}: phân bổ vốn ngày {allocated_on}, chưa phê duyệt quyết toán; {status_vi}",
-                en: "{subject}: capital allocated on {allocated_on}, no approved final settlement; {status_en}"))
+                en: "{subject}: capital allocated on {allocated_on}, no approved final settlement; {status_en}"),
+            source: RuleSource("002", "IV.9"))
         static let counterpartLagging = Rule(
             id: "debt.counterpart_lagging", title: LocalizedText(vi: "Vốn đối ứng chậm", en: "Counterpart funding lagging"),
             defaultSeverity: .warning, messageID: "f6af06d5e494476192b4cc36989275a3",
             template: LocalizedText(
-                vi: "{subject}: vốn trung ương và tỉnh đã giải ngân {upper_disbursed_vnd} nhưng vốn đối ứng mới giải ngân {local_disbursed_vnd} trên {local_share_vnd} ({local_percent}); kho bạc chỉ thanh toán tương ứng {allowed_upper_vnd}, vượt {blocked_vnd}",
-                en: "{subject}: {upper_disbursed_vnd} of central and provincial money paid out but only {local_disbursed_vnd} of the {local_share_vnd} counterpart ({local_percent}); the treasury pays only {allowed_upper_vnd} in proportion, {blocked_vnd} ahead"))
+                vi: "{subject}: vốn trung ương và tỉnh đã giải ngân {upper_disbursed_vnd} nhưng vốn đối ứng ngân sách cấp huyện, xã mới giải ngân {local_disbursed_vnd} trên {local_share_vnd} ({local_percent}); kho bạc chỉ thanh toán tương ứng {allowed_upper_vnd}, vượt {blocked_vnd}",
+                en: "{subject}: {upper_disbursed_vnd} of central and provincial money paid out but only {local_disbursed_vnd} of the {local_share_vnd} district and commune counterpart ({local_percent}); the treasury pays only {allowed_upper_vnd} in proportion, {blocked_vnd} ahead"),
+            source: RuleSource("002", "IV.9"))
         static let badData = Rule(
             id: "debt.bad_data", title: LocalizedText(vi: "Dữ liệu công trình không dùng được", en: "Unusable project data"),
             defaultSeverity: .warning, messageID: "a7900c3d8c564a5181eb3750d5eb26d9",
             template: LocalizedText(
                 vi: "Công trình {subject}: {problem_vi}; sửa dữ liệu công trình này trong kho",
-                en: "Project {subject}: {problem_en}; fix this project's rows in the store"))
-        static let all = [recognizedUnitHasDebt, legacyPeriodOutstanding, newDebt, settlementOverdue, counterpartLagging, badData]
+                en: "Project {subject}: {problem_en}; fix this project's rows in the store"),
+            source: RuleSource("ntmwatch", "Check modules"))
+        static let upperMoneyAfterMark = Rule(
+            id: "debt.upper_money_after_mark", title: LocalizedText(vi: "Giải ngân vốn trung ương, tỉnh cho công trình quá 03 năm chưa quyết toán", en: "Upper-budget money paid after the settlement mark"),
+            defaultSeverity: .critical, messageID: "217be64681ee488ca7cecc02f3d77749",
+            template: LocalizedText(
+                vi: "{subject}: quá 03 năm kể từ ngày phân bổ vốn ({allocated_on}) chưa phê duyệt quyết toán mà vẫn giải ngân {after_mark_vnd} vốn ngân sách trung ương/ngân sách tỉnh sau ngày {mark_date} (lần cuối ngày {last_paid_on}); không được dùng vốn trung ương, tỉnh của Chương trình cho công trình này",
+                en: "{subject}: more than 3 years after its capital allocation ({allocated_on}) with no approved final settlement, {after_mark_vnd} of central or provincial money was still paid out after {mark_date} (last on {last_paid_on}); the programme's central and provincial money may not go to it"),
+            source: RuleSource("002", "IV.9"))
+        static let handoverUnsettled = Rule(
+            id: "debt.handover_unsettled", title: LocalizedText(vi: "Công trình đã bàn giao chưa quyết toán", en: "Handed-over works not settled"),
+            defaultSeverity: .warning, messageID: "e641c528231f4eaf8db48387f2ae4c9d",
+            template: LocalizedText(
+                vi: "{subject}: đã bàn giao đưa vào sử dụng ngày {handover_on} ({days_since_handover} ngày trước) nhưng chưa phê duyệt quyết toán dự án hoàn thành; cần lập hồ sơ quyết toán để có cơ sở bố trí phần nợ ngân sách các cấp",
+                en: "{subject}: handed over for use on {handover_on} ({days_since_handover} days ago) with no approved final settlement; the settlement dossier is needed before the budgets' debt can be funded"),
+            source: RuleSource("002", "IV.9"))
+        static let all = [recognizedUnitHasDebt, legacyPeriodOutstanding, newDebt, settlementOverdue, upperMoneyAfterMark,
+                          handoverUnsettled, counterpartLagging, badData]
     }
 
     public var descriptor: ModuleDescriptor {
@@ -65,6 +87,8 @@ public struct DebtCheck: CheckModule {
                             help: "Years after the capital allocation by which the final settlement must be approved."),
                 SettingSpec("settlement_warning_days", .integer(0...3660), default: .integer(90),
                             help: "Days before the settlement mark from which an unsettled project is a warning."),
+                SettingSpec("handover_settlement_days", .integer(0...3660), default: .integer(180),
+                            help: "Days after the handover from which works without an approved settlement are reported (the seed says only 'sớm': set the province's own figure)."),
                 SettingSpec("counterpart_tolerance_vnd", .integer(0...Int.max), default: .integer(0),
                             help: "Upper-budget money ahead of the counterpart proportion by at most this much is not reported."),
             ],
@@ -78,6 +102,7 @@ public struct DebtCheck: CheckModule {
         let legacyWarningDays: Int
         let settlementYears: Int
         let settlementWarningDays: Int
+        let handoverSettlementDays: Int
         let counterpartTolerance: Int64
 
         init(_ settings: Settings) throws {
@@ -87,6 +112,7 @@ public struct DebtCheck: CheckModule {
             legacyWarningDays = try settings.integer("legacy_warning_days")
             settlementYears = try settings.integer("settlement_years")
             settlementWarningDays = try settings.integer("settlement_warning_days")
+            handoverSettlementDays = try settings.integer("handover_settlement_days")
             counterpartTolerance = Int64(try settings.integer("counterpart_tolerance_vnd"))
         }
     }
@@ -122,6 +148,8 @@ public struct DebtCheck: CheckModule {
         for ledger in usable {
             findings += legacyDebt(ledger, today: today, parameters: parameters)
             findings += settlement(ledger, today: today, parameters: parameters)
+            findings += upperMoneyAfterMark(ledger, today: today, parameters: parameters)
+            findings += handover(ledger, today: today, parameters: parameters)
             findings += counterpart(ledger, today: today, parameters: parameters)
         }
         let byUnit = Dictionary(grouping: usable, by: \.project.communeID)
@@ -213,37 +241,75 @@ public struct DebtCheck: CheckModule {
         ])]
     }
 
+    /// The day on which a project has been allocated for `settlement_years` years. The seed's
+    /// "quá 03 năm kể từ ngày phân bổ vốn" is passed only from the day after.
+    static func settlementMark(_ project: Project, _ parameters: Parameters) -> CivilDate? {
+        project.allocatedOn.map { $0.adding(years: parameters.settlementYears) }
+    }
+
     static func settlement(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
         let project = ledger.project
-        guard let allocated = project.allocatedOn, project.settlementApprovedOn == nil else { return [] }
-        let mark = allocated.adding(years: parameters.settlementYears)
+        guard let allocated = project.allocatedOn, let mark = settlementMark(project, parameters),
+              project.settlementApprovedOn.map({ $0 > today }) ?? true else { return [] }
         guard today >= mark.adding(days: -parameters.settlementWarningDays) else { return [] }
-        let upperShare = (project.shares[.central] ?? 0) + (project.shares[.provincial] ?? 0)
-        let atStake = Value.amountVND(upperShare)
+        // What moves is the upper budgets' part of the debt still owed, not their whole share of
+        // the project: what they have already paid is not debt.
+        let owed = ledger.outstanding(on: today).filter { $0.key.level.isUpper }.values.reduce(0, +)
+        let shifted = Value.amountVND(owed)
         var values: [String: Value] = [
             "allocated_on": .date(allocated), "mark_date": .date(mark), "years": .integer(Int64(parameters.settlementYears)),
-            "upper_share_vnd": atStake, "total_vnd": .amountVND(project.totalVND),
+            "upper_debt_vnd": shifted, "total_vnd": .amountVND(project.totalVND),
         ]
-        let late = today >= mark
+        let years = String(format: "%02d", parameters.settlementYears)
+        let late = today > mark
+        let debtVI = owed > 0 ? "phần nợ ngân sách trung ương/ngân sách tỉnh \(shifted.formatted(in: .vi))" : "phần nợ ngân sách trung ương/ngân sách tỉnh (hiện là 0 đ)"
+        let debtEN = "the central and provincial part of the debt (\(shifted.formatted(in: .en)))"
         if late {
-            values["status_vi"] = .text("đã quá mốc \(parameters.settlementYears) năm (\(mark.vietnamese)): phần vốn trung ương và tỉnh \(atStake.formatted(in: .vi)) chuyển sang ngân sách địa phương chịu, công trình không được bố trí thêm vốn trung ương, tỉnh")
-            values["status_en"] = .text("past the \(parameters.settlementYears)-year mark (\(mark)): the central and provincial share of \(atStake.formatted(in: .en)) now falls on the local budget and no more central or provincial money may go to it")
+            values["days_overdue"] = .integer(Int64(mark.days(until: today)))
+            values["status_vi"] = .text("đã quá \(years) năm từ ngày \(mark.vietnamese): \(debtVI) chuyển sang nợ ngân sách địa phương, UBND cấp huyện, xã bố trí thay; công trình không được bố trí thêm vốn trung ương, tỉnh")
+            values["status_en"] = .text("more than \(parameters.settlementYears) years since \(mark): \(debtEN) becomes the local budget's debt, for the district and commune to fund; no more central or provincial money may go to it")
         } else {
             values["days_left"] = .integer(Int64(today.days(until: mark)))
-            values["status_vi"] = .text("đến \(mark.vietnamese) là tròn \(parameters.settlementYears) năm (còn \(today.days(until: mark)) ngày); nếu chưa quyết toán, phần vốn trung ương và tỉnh \(atStake.formatted(in: .vi)) chuyển sang ngân sách địa phương")
-            values["status_en"] = .text("the \(parameters.settlementYears)-year mark is \(mark) (\(today.days(until: mark)) days left); without a settlement the central and provincial share of \(atStake.formatted(in: .en)) falls on the local budget")
+            values["status_vi"] = .text("sau ngày \(mark.vietnamese) là quá \(years) năm (còn \(today.days(until: mark)) ngày); nếu chưa quyết toán, \(debtVI) chuyển sang nợ ngân sách địa phương")
+            values["status_en"] = .text("after \(mark) it is more than \(parameters.settlementYears) years (\(today.days(until: mark)) days left); without a settlement \(debtEN) becomes the local budget's debt")
         }
         return [Finding(rule: Rules.settlementOverdue, subject: subject(project), severity: late ? .critical : .warning, values: values)]
+    }
+
+    /// Central or provincial money paid after the mark while no settlement was approved: the
+    /// cumulative upper disbursement grew between the mark and today (or the settlement day).
+    static func upperMoneyAfterMark(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
+        let project = ledger.project
+        guard let allocated = project.allocatedOn, let mark = settlementMark(project, parameters), today > mark else { return [] }
+        let end = project.settlementApprovedOn.map { min($0.adding(days: -1), today) } ?? today
+        guard end > mark else { return [] }
+        func upper(_ day: CivilDate) -> Int64 { ledger.disbursed(on: day).filter { $0.key.isUpper }.values.reduce(0, +) }
+        let paid = upper(end) - upper(mark)
+        guard paid > 0 else { return [] }
+        let lastPaid = project.disbursements.filter { $0.budgetLevel.isUpper && $0.on > mark && $0.on <= end }.map(\.on).max() ?? end
+        return [Finding(rule: Rules.upperMoneyAfterMark, subject: subject(project), values: [
+            "allocated_on": .date(allocated), "mark_date": .date(mark), "after_mark_vnd": .amountVND(paid), "last_paid_on": .date(lastPaid),
+        ])]
+    }
+
+    /// Works in use whose final settlement is still not approved `handover_settlement_days` later.
+    static func handover(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
+        let project = ledger.project
+        guard let handedOver = project.handoverOn, project.settlementApprovedOn.map({ $0 > today }) ?? true,
+              handedOver.days(until: today) >= parameters.handoverSettlementDays else { return [] }
+        return [Finding(rule: Rules.handoverUnsettled, subject: subject(project), values: [
+            "handover_on": .date(handedOver), "days_since_handover": .integer(Int64(handedOver.days(until: today))),
+        ])]
     }
 
     static func counterpart(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
         let project = ledger.project
         let upperShare = project.shares.filter { $0.key.isUpper }.values.reduce(0, +)
-        let localShare = project.shares.filter { !$0.key.isUpper }.values.reduce(0, +)
+        let localShare = project.shares.filter { $0.key.isCounterpart }.values.reduce(0, +)
         guard upperShare > 0, localShare > 0 else { return [] }
         let disbursed = ledger.disbursed(on: today)
         let upperPaid = disbursed.filter { $0.key.isUpper }.values.reduce(0, +)
-        let localPaid = disbursed.filter { !$0.key.isUpper }.values.reduce(0, +)
+        let localPaid = disbursed.filter { $0.key.isCounterpart }.values.reduce(0, +)
         // What the treasury may pay from the upper budgets: their share in the proportion the
         // counterpart has reached. Integer VND; rounded down, as the treasury would.
         let allowed = Int64((Double(min(localPaid, localShare)) / Double(localShare) * Double(upperShare)).rounded(.down))

@@ -64,6 +64,9 @@ struct DebtKey: Hashable, Comparable {
 extension BudgetLevel {
     /// The budgets above the commune's counterpart: the treasury pays them in proportion to it.
     var isUpper: Bool { self == .central || self == .provincial }
+    /// The counterpart the treasury measures against: the district and commune budgets (002 §IV.9,
+    /// "ngân sách cấp huyện, cấp xã bố trí đối ứng"). Residents' contributions are not a budget.
+    var isCounterpart: Bool { self == .district || self == .commune }
 
     var vietnamese: String {
         switch self {

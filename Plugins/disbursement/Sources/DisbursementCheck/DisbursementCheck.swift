@@ -1,7 +1,7 @@
 import CheckKit
 import Foundation
 
-/// Capital disbursement against the year's milestones (002 §IV.7; 004 §7): items still at 0% at
+/// Capital disbursement against the year's milestones (002 §IV.7): items still at 0% at
 /// mid-year, shares behind the milestone curve, the reallocation report due in October, and the
 /// programme's close-out. See the module's README.
 public struct DisbursementCheck: CheckModule {
@@ -13,31 +13,36 @@ public struct DisbursementCheck: CheckModule {
             defaultSeverity: .critical, messageID: "cc7abcf3b0b14cbebfa879746c160ad0",
             template: LocalizedText(
                 vi: "{subject}: {assigned_vnd} vẫn chưa giải ngân đồng nào (mốc {midyear}); thuộc diện điều chuyển vốn",
-                en: "{subject}: none of the {assigned_vnd} is disbursed (mark {midyear}); it is a candidate for reallocation"))
+                en: "{subject}: none of the {assigned_vnd} is disbursed (mark {midyear}); it is a candidate for reallocation"),
+            source: RuleSource("002", "IV.7"))
         static let behindSchedule = Rule(
             id: "disbursement.behind_schedule", title: LocalizedText(vi: "Giải ngân chậm so với mốc", en: "Disbursement behind schedule"),
             defaultSeverity: .warning, messageID: "2be0fb83e913464dad69a524b36dbefb",
             template: LocalizedText(
-                vi: "{subject}: mới giải ngân {disbursed_vnd}/{assigned_vnd} ({disbursed_percent}), yêu cầu {required_percent} đến {milestone}; theo tốc độ hiện nay đến {projection_date} đạt {projected_percent}",
-                en: "{subject}: {disbursed_vnd} of {assigned_vnd} disbursed ({disbursed_percent}), {required_percent} required by {milestone}; at the current pace {projected_percent} by {projection_date}"))
+                vi: "{subject}: mới giải ngân {disbursed_vnd}/{assigned_vnd} ({disbursed_percent}), yêu cầu {required_percent} trước ngày {milestone}; theo tốc độ hiện nay đến {projection_date} đạt {projected_percent}",
+                en: "{subject}: {disbursed_vnd} of {assigned_vnd} disbursed ({disbursed_percent}), {required_percent} required before {milestone}; at the current pace {projected_percent} by {projection_date}"),
+            source: RuleSource("002", "IV.7"))
         static let reallocationReportDue = Rule(
             id: "disbursement.reallocation_report_due", title: LocalizedText(vi: "Phải báo cáo vốn không sử dụng hết", en: "Reallocation report due"),
             defaultSeverity: .warning, messageID: "1d545fd19d27437db1f30c6de05369fe",
             template: LocalizedText(
                 vi: "{subject}: dự kiến đến 31/12 chỉ giải ngân {projected_percent} vốn năm {year} ({assigned_vnd}); phải báo cáo vốn không sử dụng hết trước ngày {report_due_before} {status_vi}",
-                en: "{subject}: projected to disburse only {projected_percent} of its {year} capital ({assigned_vnd}) by 31/12; the report of unusable capital is due before {report_due_before} {status_en}"))
+                en: "{subject}: projected to disburse only {projected_percent} of its {year} capital ({assigned_vnd}) by 31/12; the report of unusable capital is due before {report_due_before} {status_en}"),
+            source: RuleSource("002", "IV.7"))
         static let programmeCloseout = Rule(
             id: "disbursement.programme_closeout", title: LocalizedText(vi: "Vốn chương trình chưa giải ngân hết", en: "Programme capital not paid out"),
             defaultSeverity: .critical, messageID: "721b7b4726644aa98db9acb4d7f6628e",
             template: LocalizedText(
                 vi: "{subject}: còn {remaining_vnd} chưa giải ngân; vốn chương trình {programme} phải giải ngân xong trước ngày {closeout_before}",
-                en: "{subject}: {remaining_vnd} not paid out; the {programme} programme's capital must be paid out before {closeout_before}"))
+                en: "{subject}: {remaining_vnd} not paid out; the {programme} programme's capital must be paid out before {closeout_before}"),
+            source: RuleSource("002", "IV.7"))
         static let badData = Rule(
             id: "disbursement.bad_data", title: LocalizedText(vi: "Dữ liệu kế hoạch vốn không dùng được", en: "Unusable capital plan data"),
             defaultSeverity: .warning, messageID: "a4fbf99769fe42cda9160c6cb5015371",
             template: LocalizedText(
                 vi: "Kế hoạch vốn {subject}: {problem_vi}; sửa dữ liệu này trong kho",
-                en: "Capital plan {subject}: {problem_en}; fix these rows in the store"))
+                en: "Capital plan {subject}: {problem_en}; fix these rows in the store"),
+            source: RuleSource("ntmwatch", "Check modules"))
         static let all = [zeroAtMidyear, behindSchedule, reallocationReportDue, programmeCloseout, badData]
     }
 
@@ -190,7 +195,8 @@ public struct DisbursementCheck: CheckModule {
             // is the close-out's concern.
             guard today > due, today.year == due.year, progress.percent < 100 else { return [] }
             values["required_percent"] = .percent(100)
-            values["milestone"] = .date(due)
+            // The message says "trước ngày D" as the seeds do; `due` is the last day, so D is the next.
+            values["milestone"] = .date(due.adding(days: 1))
             values["projection_date"] = .date(due)
             values["projected_percent"] = .percent(progress.percent)
             return [Finding(rule: Rules.behindSchedule, subject: progress.subject, severity: .critical, values: values)]

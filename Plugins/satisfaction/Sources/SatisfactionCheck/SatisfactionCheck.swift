@@ -12,32 +12,37 @@ public struct SatisfactionCheck: CheckModule {
             id: "satisfaction.below_threshold", title: LocalizedText(vi: "Tỷ lệ hài lòng dưới ngưỡng", en: "Satisfaction below threshold"),
             defaultSeverity: .critical, messageID: "e38a7976eb4a4db79f9a44f5e80d440c",
             template: LocalizedText(
-                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_vi}) {rate} ({satisfied}/{respondents} người, khảo sát {surveyed_on}) dưới ngưỡng {threshold} ({tier_vi}); không đủ điều kiện công nhận",
-                en: "{subject}: satisfaction ({survey_kind_en}) {rate} ({satisfied} of {respondents}, surveyed {surveyed_on}) is below the threshold of {threshold} ({tier_en}); recognition cannot be granted or kept"))
+                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_vi}) {rate} ({satisfied}/{respondents} người, khảo sát {surveyed_on}) dưới ngưỡng {threshold} ({tier_vi}); {consequence_vi}",
+                en: "{subject}: satisfaction ({survey_kind_en}) {rate} ({satisfied} of {respondents}, surveyed {surveyed_on}) is below the threshold of {threshold} ({tier_en}); {consequence_en}"),
+            source: RuleSource("002", "IV.10"))
         static let notConclusive = Rule(
             id: "satisfaction.not_conclusive", title: LocalizedText(vi: "Tỷ lệ hài lòng chưa đủ tin cậy", en: "Satisfaction not conclusive"),
             defaultSeverity: .warning, messageID: "b70c8cce75854d97b112709f29d48489",
             template: LocalizedText(
                 vi: "{subject}: tỷ lệ hài lòng ({survey_kind_vi}) {rate} đạt ngưỡng {threshold} nhưng chỉ với {respondents} người trả lời; khoảng tin cậy 95% là {wilson_lower} – {wilson_upper}; {advice_vi}",
-                en: "{subject}: satisfaction ({survey_kind_en}) {rate} meets the {threshold} threshold with only {respondents} respondents; the 95% interval is {wilson_lower} – {wilson_upper}; {advice_en}"))
+                en: "{subject}: satisfaction ({survey_kind_en}) {rate} meets the {threshold} threshold with only {respondents} respondents; the 95% interval is {wilson_lower} – {wilson_upper}; {advice_en}"),
+            source: RuleSource("002", "IV.10"))
         static let declining = Rule(
             id: "satisfaction.declining", title: LocalizedText(vi: "Tỷ lệ hài lòng giảm", en: "Satisfaction declining"),
             defaultSeverity: .warning, messageID: "f3b812bb55ac462f80941c003a398d4c",
             template: LocalizedText(
                 vi: "{subject}: tỷ lệ hài lòng ({survey_kind_vi}) giảm {drop_points} điểm, từ {previous_rate} ({previous_surveyed_on}) xuống {rate} ({surveyed_on})",
-                en: "{subject}: satisfaction ({survey_kind_en}) fell {drop_points} points, from {previous_rate} ({previous_surveyed_on}) to {rate} ({surveyed_on})"))
+                en: "{subject}: satisfaction ({survey_kind_en}) fell {drop_points} points, from {previous_rate} ({previous_surveyed_on}) to {rate} ({surveyed_on})"),
+            source: RuleSource("000", "2"))
         static let surveyMissing = Rule(
             id: "satisfaction.survey_missing", title: LocalizedText(vi: "Chưa khảo sát sự hài lòng", en: "No recent satisfaction survey"),
             defaultSeverity: .warning, messageID: "d8fd7b5a75e94f228b27ee619c867593",
             template: LocalizedText(
                 vi: "{subject}: {standing_vi} nhưng không có khảo sát sự hài lòng ({survey_kind_vi}) trong {max_age_months} tháng qua (lần gần nhất: {last_surveyed_vi})",
-                en: "{subject}: {standing_en} but has no satisfaction survey ({survey_kind_en}) in the last {max_age_months} months (latest: {last_surveyed_en})"))
+                en: "{subject}: {standing_en} but has no satisfaction survey ({survey_kind_en}) in the last {max_age_months} months (latest: {last_surveyed_en})"),
+            source: RuleSource("002", "IV.10"))
         static let badData = Rule(
             id: "satisfaction.bad_data", title: LocalizedText(vi: "Dữ liệu khảo sát không dùng được", en: "Unusable survey data"),
             defaultSeverity: .warning, messageID: "a604cddab282453580513f0f288266ee",
             template: LocalizedText(
                 vi: "Khảo sát {survey_id} của {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
-                en: "Survey {survey_id} of {subject}: {problem_en}; fix this row in the store"))
+                en: "Survey {survey_id} of {subject}: {problem_en}; fix this row in the store"),
+            source: RuleSource("ntmwatch", "Check modules"))
         static let all = [belowThreshold, notConclusive, declining, surveyMissing, badData]
     }
 
@@ -161,6 +166,21 @@ public struct SatisfactionCheck: CheckModule {
         var findings: [Finding] = []
         if rate < threshold.percent {
             let decisive = standing.isRecognized(unit.id) || standing.isDue(unit.id, in: today.year)
+            // "Không công nhận đạt chuẩn NTM nếu tỷ lệ hài lòng thấp" (002 §IV.10) speaks of units not
+            // yet recognized at the tier; a unit that holds it, and a survey of administrative
+            // procedures (002 §IV.5), call for something else.
+            let consequence: LocalizedText
+            if latest.kind == "admin_procedures" {
+                consequence = LocalizedText(vi: "cần cải thiện việc giải quyết thủ tục hành chính để người dân hài lòng",
+                                            en: "the handling of administrative procedures must improve")
+            } else if standing.heldTiers(of: unit.id).contains(threshold.tier) {
+                consequence = LocalizedText(vi: "đơn vị đã đạt chuẩn nhưng người dân chưa hài lòng: cần rà soát, khắc phục để duy trì chuẩn",
+                                            en: "the unit is recognized but residents are not satisfied: review and remedy to keep the standard")
+            } else {
+                consequence = LocalizedText(vi: "không đủ điều kiện công nhận", en: "it cannot be recognized")
+            }
+            values["consequence_vi"] = .text(consequence.vi)
+            values["consequence_en"] = .text(consequence.en)
             findings.append(Finding(rule: Rules.belowThreshold, subject: subject, severity: decisive ? .critical : .warning,
                                     labels: labels, values: values))
         } else {

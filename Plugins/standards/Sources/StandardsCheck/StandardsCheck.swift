@@ -13,50 +13,58 @@ public struct StandardsCheck: CheckModule {
             id: "standards.criterion_lost", title: LocalizedText(vi: "Rớt tiêu chí", en: "Criterion lost"),
             defaultSeverity: .critical, messageID: "84004ab20c0b4888a7c61ea277989000",
             template: LocalizedText(
-                vi: "{subject} (đạt {tier_vi}): không còn đạt {lost_count} tiêu chí theo {set_vi} (đánh giá {assessed_on}): {lost_vi}; có thể bị thu hồi Quyết định công nhận",
-                en: "{subject} ({tier_en}): no longer meets {lost_count} criteria of {set_en} (assessed {assessed_on}): {lost_en}; the recognition can be revoked"))
+                vi: "{subject} (đạt {tier_vi}): không còn đạt {lost_what_vi} theo {set_vi} (đánh giá {assessed_on}): {lost_vi}; có thể bị thu hồi Quyết định công nhận",
+                en: "{subject} ({tier_en}): no longer meets {lost_what_en} of {set_en} (assessed {assessed_on}): {lost_en}; the recognition can be revoked"),
+            source: RuleSource("002", "IV.10"))
         static let atThreshold = Rule(
             id: "standards.at_threshold", title: LocalizedText(vi: "Tiêu chí chạm ngưỡng", en: "Criterion at the threshold"),
             defaultSeverity: .warning, messageID: "1cf1a7cec19e42d3b4d55986fc75f278",
             template: LocalizedText(
-                vi: "{subject} (đạt {tier_vi}): {count} tiêu chí chỉ ở mức chạm ngưỡng: {criteria_vi}",
-                en: "{subject} ({tier_en}): {count} criteria only just meet the threshold: {criteria_en}"))
+                vi: "{subject} (đạt {tier_vi}): {count_what_vi} chỉ ở mức chạm ngưỡng: {criteria_vi}",
+                en: "{subject} ({tier_en}): {count} criteria only just meet the threshold: {criteria_en}"),
+            source: RuleSource("000", "7"))
         static let assessmentStale = Rule(
             id: "standards.assessment_stale", title: LocalizedText(vi: "Lâu chưa đánh giá lại", en: "Assessment stale"),
             defaultSeverity: .warning, messageID: "22e6f30dce7746bba980d56c4ec26e6a",
             template: LocalizedText(
                 vi: "{subject}: đã đạt chuẩn nhưng không có đánh giá tiêu chí nào trong {max_age_months} tháng qua (lần gần nhất: {last_vi})",
-                en: "{subject}: recognized but not assessed in the last {max_age_months} months (latest: {last_en})"))
+                en: "{subject}: recognized but not assessed in the last {max_age_months} months (latest: {last_en})"),
+            source: RuleSource("002", "IV.10"))
         static let notReassessed = Rule(
             id: "standards.not_reassessed", title: LocalizedText(vi: "Chưa rà soát theo bộ tiêu chí mới", en: "Not re-assessed under the current set"),
             defaultSeverity: .warning, messageID: "c7dea3ecda3b40bc9c24971bac1c5fb1",
             template: LocalizedText(
                 vi: "{subject}: đạt {tier_vi} theo {old_set}, chưa được đánh giá theo {set_vi}; hạn rà soát trước ngày {due_before}",
-                en: "{subject}: recognized {tier_en} under {old_set}, not yet assessed under {set_en}; due before {due_before}"))
+                en: "{subject}: recognized {tier_en} under {old_set}, not yet assessed under {set_en}; due before {due_before}"),
+            source: RuleSource("002", "II.1.a"))
         static let belowMinimum = Rule(
             id: "standards.below_minimum", title: LocalizedText(vi: "Xã dưới mức tiêu chí tối thiểu", en: "Commune below the minimum"),
             defaultSeverity: .warning, messageID: "9465fa9363344b6d9923b57b73a31257",
             template: LocalizedText(
                 vi: "{subject}: mới đạt {met_count}/{criteria_count} tiêu chí, dưới mức {minimum} tiêu chí phải đạt đến {minimum_by}",
-                en: "{subject}: meets {met_count} of {criteria_count} criteria, below the {minimum} required by {minimum_by}"))
+                en: "{subject}: meets {met_count} of {criteria_count} criteria, below the {minimum} required by {minimum_by}"),
+            source: RuleSource("002", "II.4"))
         static let districtWithoutRecognizedCommune = Rule(
             id: "standards.district_without_recognized_commune", title: LocalizedText(vi: "Huyện chưa có xã đạt chuẩn", en: "District without a recognized commune"),
             defaultSeverity: .warning, messageID: "890d3278d87c485399d3e51c8d9ff17d",
             template: LocalizedText(
                 vi: "{subject}: chưa có xã nào trong {commune_count} xã đạt chuẩn NTM; mục tiêu đến {target_date}",
-                en: "{subject}: none of its {commune_count} communes is recognized NTM; target date {target_date}"))
+                en: "{subject}: none of its {commune_count} communes is recognized NTM; target date {target_date}"),
+            source: RuleSource("002", "II.4"))
         static let roadmapAtRisk = Rule(
             id: "standards.roadmap_at_risk", title: LocalizedText(vi: "Lộ trình có nguy cơ không đạt", en: "Roadmap target at risk"),
             defaultSeverity: .warning, messageID: "edda49c32b8b4fa493ea2a383ff212f8",
             template: LocalizedText(
                 vi: "{subject}: phấn đấu đạt {tier_vi} năm {target_year} nhưng còn {unmet_count} tiêu chí chưa đạt với {months_left} tháng còn lại: {unmet_vi}",
-                en: "{subject}: aims at {tier_en} in {target_year} with {unmet_count} criteria unmet and {months_left} months left: {unmet_en}"))
+                en: "{subject}: aims at {tier_en} in {target_year} with {unmet_count} criteria unmet and {months_left} months left: {unmet_en}"),
+            source: RuleSource("002", "IV.4.a"))
         static let badData = Rule(
             id: "standards.bad_data", title: LocalizedText(vi: "Dữ liệu đánh giá không dùng được", en: "Unusable assessment data"),
             defaultSeverity: .warning, messageID: "4213df5fade84df187aed7287b11cb7e",
             template: LocalizedText(
                 vi: "Đánh giá {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
-                en: "Assessment {subject}: {problem_en}; fix this row in the store"))
+                en: "Assessment {subject}: {problem_en}; fix this row in the store"),
+            source: RuleSource("ntmwatch", "Check modules"))
         static let all = [criterionLost, atThreshold, assessmentStale, notReassessed, belowMinimum,
                           districtWithoutRecognizedCommune, roadmapAtRisk, badData]
     }
@@ -206,6 +214,9 @@ public struct StandardsCheck: CheckModule {
         if !lost.isEmpty {
             var lostValues = values
             lostValues["lost_count"] = .integer(Int64(lost.count))
+            let lostWhat = howMany(lost)
+            lostValues["lost_what_vi"] = .text(lostWhat.vi)
+            lostValues["lost_what_en"] = .text(lostWhat.en)
             lostValues["lost"] = .list(lost.map(\.criterion.code))
             lostValues["lost_vi"] = .text(lost.map { describe($0, in: .vi) }.joined(separator: "; "))
             lostValues["lost_en"] = .text(lost.map { describe($0, in: .en) }.joined(separator: "; "))
@@ -221,6 +232,7 @@ public struct StandardsCheck: CheckModule {
         if !close.isEmpty {
             var closeValues = values
             closeValues["count"] = .integer(Int64(close.count))
+            closeValues["count_what_vi"] = .text(howMany(close).vi)
             closeValues["criteria"] = .list(close.map(\.criterion.code))
             closeValues["criteria_vi"] = .text(close.map { describe($0, in: .vi) }.joined(separator: "; "))
             closeValues["criteria_en"] = .text(close.map { describe($0, in: .en) }.joined(separator: "; "))
@@ -333,14 +345,30 @@ public struct StandardsCheck: CheckModule {
         return findings
     }
 
+    /// "2 tiêu chí", "1 tiêu chí và 1 chỉ tiêu": a sub-indicator (17.11) is a chỉ tiêu of its
+    /// criterion, not one more tiêu chí.
+    static func howMany(_ results: [CriterionResult]) -> LocalizedText {
+        let criteria = results.filter { $0.criterion.parentCode == nil }.count
+        let indicators = results.count - criteria
+        var vi: [String] = [], en: [String] = []
+        if criteria > 0 { vi.append("\(criteria) tiêu chí"); en.append(criteria == 1 ? "1 criterion" : "\(criteria) criteria") }
+        if indicators > 0 { vi.append("\(indicators) chỉ tiêu"); en.append(indicators == 1 ? "1 sub-indicator" : "\(indicators) sub-indicators") }
+        return LocalizedText(vi: vi.joined(separator: " và "), en: en.joined(separator: " and "))
+    }
+
     static func describe(_ result: CriterionResult, in language: Language) -> String {
-        let name = "\(result.criterion.code) \(result.criterion.name.text(in: language))"
+        let kind = result.criterion.parentCode == nil ? "" : (language == .vi ? "chỉ tiêu " : "sub-indicator ")
+        let name = "\(kind)\(result.criterion.code) \(result.criterion.name.text(in: language))"
         guard let value = result.assessment.value, let threshold = result.threshold,
               case .threshold(_, let unit, let direction, _) = result.criterion.measure else { return name }
-        let number = { (x: Double) in Value.number(x).formatted(in: language) }
+        // Percentages are written as Value.percent writes them ("22%", "92,5%"); other units after a space.
+        let number = { (x: Double) in
+            unit == "%" ? Value.percent(x).formatted(in: language) : Value.number(x).formatted(in: language)
+        }
+        let measured = unit == "%" || unit.isEmpty ? number(value) : "\(number(value)) \(unit)"
         let sign = direction == .atLeast ? "≥" : "≤"
-        return language == .vi ? "\(name): \(number(value)) \(unit) (yêu cầu \(sign) \(number(threshold)))"
-                               : "\(name): \(number(value)) \(unit) (required \(sign) \(number(threshold)))"
+        return language == .vi ? "\(name): \(measured) (yêu cầu \(sign) \(number(threshold)))"
+                               : "\(name): \(measured) (required \(sign) \(number(threshold)))"
     }
 
     static func tierValues(_ tier: String) -> [String: Value] {

@@ -13,10 +13,19 @@ struct Indicators {
         let population: Int?
         /// `xã`, `thôn`, `huyện`, `tiêu chí`: what `count` counts, for the gap in the message.
         let noun: LocalizedText
+        /// The value itself is a number of units (districts, communes): projected and shown whole.
+        var isCount = false
+    }
+
+    /// The units a share target asks for, rounded as the seeds round them: "154 xã/193 xã ...
+    /// 80%" is 80% of 193 (154.4) to the nearest unit. Half a unit rounds up.
+    static func neededCount(percent: Double, of population: Int) -> Int {
+        Int((percent * Double(population) / 100 + 1e-9).rounded(.toNearestOrAwayFromZero))
     }
 
     static let known: [String: Direction] = [
         "share_recognized_ntm": .atLeast, "share_recognized_nang_cao": .atLeast, "share_recognized_kieu_mau": .atLeast,
+        "communes_recognized_ntm": .atLeast, "communes_recognized_nang_cao": .atLeast, "communes_recognized_kieu_mau": .atLeast,
         "share_model_villages": .atLeast, "share_model_villages_mountain": .atLeast,
         "communes_below_15": .atMost, "districts_without_ntm_commune": .atMost, "average_criteria_per_commune": .atLeast,
     ]
@@ -41,6 +50,9 @@ struct Indicators {
         func holds(_ unit: AdministrativeUnit, _ tier: String) -> Bool {
             recognitions.contains { $0.unitID == unit.id && $0.tier == tier && $0.recognizedOn <= day && ($0.revokedOn.map { $0 > day } ?? true) }
         }
+        // Advanced and model shares are over the NTM-recognized communes: the seed's "64 xã ... ít
+        // nhất 40%" is 64 of the 154 NTM communes (41.6%), not of all 193 (002 §II.2, §II.3).
+        let recognizedCommunes = communes.filter { commune in ["ntm", "nang_cao", "kieu_mau"].contains { holds(commune, $0) } }
         func share(_ population: [AdministrativeUnit], _ tier: String, _ noun: LocalizedText) -> Reading {
             let count = population.filter { holds($0, tier) }.count
             return Reading(value: population.isEmpty ? 0 : Double(count) * 100 / Double(population.count),
@@ -48,22 +60,28 @@ struct Indicators {
         }
         switch indicator {
         case "share_recognized_ntm": return share(communes, "ntm", Self.commune)
-        case "share_recognized_nang_cao": return share(communes, "nang_cao", Self.commune)
-        case "share_recognized_kieu_mau": return share(communes, "kieu_mau", Self.commune)
+        case "share_recognized_nang_cao": return share(recognizedCommunes, "nang_cao", Self.commune)
+        case "share_recognized_kieu_mau": return share(recognizedCommunes, "kieu_mau", Self.commune)
+        case "communes_recognized_ntm", "communes_recognized_nang_cao", "communes_recognized_kieu_mau":
+            // The seeds' own counts ("ít nhất 64 xã", "ít nhất 16 xã"), which their percentages only round.
+            let tier = String(indicator.dropFirst("communes_recognized_".count))
+            let count = communes.filter { holds($0, tier) }.count
+            return Reading(value: Double(count), count: count, population: tier == "ntm" ? communes.count : recognizedCommunes.count,
+                           noun: Self.commune, isCount: true)
         case "share_model_villages": return share(villages, "kieu_mau", Self.village)
         case "share_model_villages_mountain": return share(villages.filter { region(of: $0) == "mountain" }, "kieu_mau", Self.village)
         case "communes_below_15":
             let counts = metCounts(communes, on: day)
             guard !counts.isEmpty else { return nil }
             let below = counts.values.filter { $0 < minimumCriteria }.count
-            return Reading(value: Double(below), count: below, population: counts.count, noun: Self.commune)
+            return Reading(value: Double(below), count: below, population: counts.count, noun: Self.commune, isCount: true)
         case "districts_without_ntm_commune":
             let byParent = Dictionary(grouping: communes) { $0.parentID ?? "" }
             let without = current.filter { $0.level == "district" }.filter { district in
                 guard let children = byParent[district.id], !children.isEmpty else { return false }
                 return !children.contains { holds($0, "ntm") }
             }.count
-            return Reading(value: Double(without), count: without, population: nil, noun: Self.district)
+            return Reading(value: Double(without), count: without, population: nil, noun: Self.district, isCount: true)
         case "average_criteria_per_commune":
             let counts = metCounts(communes, on: day).values
             guard !counts.isEmpty else { return nil }

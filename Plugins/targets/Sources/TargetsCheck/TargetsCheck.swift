@@ -13,19 +13,22 @@ public struct TargetsCheck: CheckModule {
             defaultSeverity: .warning, messageID: "86c976f2441e43fbb5aaaa196510e0c3",
             template: LocalizedText(
                 vi: "{subject}: hiện {current_vi}, mục tiêu {target_vi} đến {by}; {gap_vi}; {outlook_vi}",
-                en: "{subject}: now {current_en}, target {target_en} by {by}; {gap_en}; {outlook_en}"))
+                en: "{subject}: now {current_en}, target {target_en} by {by}; {gap_en}; {outlook_en}"),
+            source: RuleSource("002", "II"))
         static let met = Rule(
             id: "targets.met", title: LocalizedText(vi: "Đạt chỉ tiêu", en: "Target met"),
             defaultSeverity: .notice, messageID: "df89499008b64025a79bff643d83baa1",
             template: LocalizedText(
                 vi: "{subject}: đã đạt chỉ tiêu ({current_vi}, mục tiêu {target_vi} đến {by})",
-                en: "{subject}: target reached ({current_en}, target {target_en} by {by})"))
+                en: "{subject}: target reached ({current_en}, target {target_en} by {by})"),
+            source: RuleSource("002", "II"))
         static let badData = Rule(
             id: "targets.bad_data", title: LocalizedText(vi: "Chỉ tiêu không tính được", en: "Target cannot be computed"),
             defaultSeverity: .warning, messageID: "f02807d21efe477eb951b2ae45395af5",
             template: LocalizedText(
                 vi: "Chỉ tiêu {subject}: {problem_vi}",
-                en: "Target {subject}: {problem_en}"))
+                en: "Target {subject}: {problem_en}"),
+            source: RuleSource("ntmwatch", "Check modules"))
         static let all = [offTrack, met, badData]
     }
 
@@ -85,26 +88,35 @@ public struct TargetsCheck: CheckModule {
                 ]))
                 continue
             }
-            func isMet(_ value: Double) -> Bool { direction == .atLeast ? value >= target.target - 1e-9 : value <= target.target + 1e-9 }
+            func isMet(_ reading: Indicators.Reading) -> Bool { Self.isMet(reading.value, reading.population, target, direction) }
             var values = describe(now, target: target, direction: direction)
-            if isMet(now.value) {
+            if isMet(now) {
                 let before = indicators.reading(target.indicator, on: today.adding(days: -parameters.metNoticeDays))
-                if let before, !isMet(before.value) {
+                if let before, !isMet(before) {
                     findings.append(Finding(rule: Rules.met, subject: subject, values: values))
                 }
                 continue
             }
+            // A number of districts or communes is projected in whole units: "sẽ là 4 huyện", not 3,91.
             let projected = projection(target, now: now, indicators: indicators, today: today, parameters: parameters)
+                .map { now.isCount ? $0.rounded() : $0 }
             let late = today > target.by
-            if !late, let projected, isMet(projected) { continue }
-            values["projected"] = projected.map { .number($0) } ?? .text("—")
+            if !late, let projected, Self.isMet(projected, now.population, target, direction) { continue }
+            values["projected"] = projected.map { now.isCount ? .integer(Int64($0)) : .number($0) } ?? .text("—")
             if late {
                 values["outlook_vi"] = .text("đã quá thời hạn mà chưa đạt")
                 values["outlook_en"] = .text("the date has passed unmet")
             } else if let projected {
-                let text = Value.number(projected)
-                values["outlook_vi"] = .text("theo xu hướng hiện nay, đến \(target.by.vietnamese) sẽ là \(text.formatted(in: .vi))\(unitSuffix(target.unit))")
-                values["outlook_en"] = .text("at the current trend it will be \(text.formatted(in: .en))\(unitSuffix(target.unit)) by \(target.by)")
+                let text: Value = now.isCount ? .integer(Int64(projected)) : .number(projected)
+                var vi = text.formatted(in: .vi) + unitSuffix(target.unit), en = text.formatted(in: .en) + unitSuffix(target.unit)
+                if now.isCount {
+                    vi += " \(now.noun.vi)"; en += " \(now.noun.en)"
+                } else if target.unit == "%", let population = now.population {
+                    let count = Indicators.neededCount(percent: projected, of: population)
+                    vi += " (\(count)/\(population) \(now.noun.vi))"; en += " (\(count) of \(population) \(now.noun.en))"
+                }
+                values["outlook_vi"] = .text("theo xu hướng hiện nay, đến \(target.by.vietnamese) sẽ là \(vi)")
+                values["outlook_en"] = .text("at the current trend it will be \(en) by \(target.by)")
             } else {
                 values["outlook_vi"] = .text("chưa đủ số liệu để dự báo, và hiện chưa đạt")
                 values["outlook_en"] = .text("not enough history to project, and not met now")
@@ -112,6 +124,17 @@ public struct TargetsCheck: CheckModule {
             findings.append(Finding(rule: Rules.offTrack, subject: subject, severity: late ? .critical : .warning, values: values))
         }
         return findings
+    }
+
+    /// A share target is met when the units counted reach the units it asks for (rounded as the
+    /// seeds round: 154 of 193 meets "80%"); other targets compare the value.
+    static func isMet(_ value: Double, _ population: Int?, _ target: ProvinceTarget, _ direction: Indicators.Direction) -> Bool {
+        if target.unit == "%", let population, population > 0 {
+            let count = Indicators.neededCount(percent: value, of: population)
+            let needed = Indicators.neededCount(percent: target.target, of: population)
+            return direction == .atLeast ? count >= needed : count <= needed
+        }
+        return direction == .atLeast ? value >= target.target - 1e-9 : value <= target.target + 1e-9
     }
 
     /// A straight line through the indicator at the start of the trend and now, carried to the
@@ -149,7 +172,7 @@ public struct TargetsCheck: CheckModule {
             values["count"] = .integer(Int64(count))
         }
         if target.unit == "%", let count = reading.count, let population = reading.population {
-            let needed = Int((target.target * Double(population) / 100 - 1e-9).rounded(.up))
+            let needed = Indicators.neededCount(percent: target.target, of: population)
             values["population"] = .integer(Int64(population))
             values["target_count"] = .integer(Int64(needed))
             currentVI += " (\(count)/\(population) \(reading.noun.vi))"

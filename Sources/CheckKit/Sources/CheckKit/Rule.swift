@@ -14,14 +14,18 @@ public struct Rule: Sendable, Hashable {
     public let template: LocalizedText
     /// How long a finding must persist before its alert fires (Prometheus' `for`); zero fires at once.
     public let pendingFor: Duration
+    /// The document and section that set the rule, so that the person who gets the alert can read
+    /// the duty in its own words. Nil only for a rule no document states (an operator's own check).
+    public let source: RuleSource?
 
     public init(id: String, title: LocalizedText, defaultSeverity: Severity, messageID: String,
-                template: LocalizedText, pendingFor: Duration = .zero) {
+                template: LocalizedText, source: RuleSource? = nil, pendingFor: Duration = .zero) {
         self.id = id
         self.title = title
         self.defaultSeverity = defaultSeverity
         self.messageID = messageID
         self.template = template
+        self.source = source
         self.pendingFor = pendingFor
     }
 
@@ -49,4 +53,28 @@ public struct Rule: Sendable, Hashable {
         }
         return output + rest
     }
+}
+
+/// Where a rule comes from: a document and the section of it that states the rule.
+public struct RuleSource: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The document: the number of one of the programme's seed documents as its file is named
+    /// (`002`), or a citation (`Quyết định 18/2022/QĐ-TTg`).
+    public let document: String
+    /// The section as the document numbers it: `IV.9`, `II.6`, `IV.4.c`; empty for the whole document.
+    public let section: String
+
+    public init(_ document: String, _ section: String = "") {
+        self.document = document
+        self.section = section
+    }
+
+    /// Parses what ``description`` writes (`002 §IV.9`, or a document alone); nil for empty text.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "§", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let document = parts.first, !document.isEmpty else { return nil }
+        self.init(document, parts.count > 1 ? parts[1] : "")
+    }
+
+    /// `002 §IV.9`: the form of the annotation `source` and of the journald field `NTMWATCH_SOURCE`.
+    public var description: String { section.isEmpty ? document : "\(document) §\(section)" }
 }

@@ -1,0 +1,86 @@
+import Foundation
+
+/// RFC 4180 CSV as spreadsheets write it, split into rows of fields, each with the spreadsheet row
+/// it starts on. Written here rather than taken from a library because the import must tell a
+/// file cut inside a quoted field from a complete one, which the library read silently to the end.
+enum CSVRows {
+    struct Row {
+        /// The spreadsheet row: 1 for the header. A quoted field holding line breaks spans several
+        /// lines of the file but is one row, as in the spreadsheet.
+        let row: Int
+        let fields: [String]
+    }
+
+    /// A quoted field still open at the end of the file.
+    struct Unterminated: Error {
+        let row: Int
+    }
+
+    /// Splits `text` into rows. Spaces around an unquoted field are dropped (people align
+    /// columns); a quoted field is kept as written, `""` inside it being one `"`. CR LF, LF and a
+    /// lone CR end a row.
+    static func parse(_ text: String, delimiter: Character) throws(Unterminated) -> [Row] {
+        // Unicode scalars rather than Characters: several times faster, and every character that
+        // matters here (quote, delimiter, CR, LF) is one scalar.
+        let separator = delimiter.unicodeScalars.first!
+        var rows: [Row] = []
+        var fields: [String] = []
+        var field = String.UnicodeScalarView()
+        var quoted = false          // inside a quoted field
+        var wasQuoted = false       // the current field was quoted (keep its spaces)
+        var row = 1
+        var scalars = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+
+        func endField() {
+            let text = String(field)
+            fields.append(wasQuoted ? text : text.trimmingCharacters(in: .whitespaces))
+            field = String.UnicodeScalarView()
+            wasQuoted = false
+        }
+        func endRow() {
+            endField()
+            rows.append(Row(row: row, fields: fields))
+            fields = []
+            row += 1
+        }
+
+        while let scalar = pending ?? scalars.next() {
+            pending = nil
+            if quoted {
+                if scalar == "\"" {
+                    if let next = scalars.next() {
+                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(scalar)
+                }
+                continue
+            }
+            switch scalar {
+            case "\"" where field.allSatisfy({ $0.properties.isWhitespace }):
+                field = String.UnicodeScalarView()
+                quoted = true
+                wasQuoted = true
+            case separator:
+                endField()
+            case "\r":
+                // CR LF or a lone CR ends the row.
+                if let next = scalars.next(), next != "\n" { pending = next }
+                endRow()
+            case "\n":
+                endRow()
+            case _ where wasQuoted && scalar.properties.isWhitespace:
+                continue                // spaces after a closing quote: alignment, not content
+            default:
+                // Text after a closing quote, or a quote inside an unquoted field, is kept as written.
+                field.append(scalar)
+            }
+        }
+        if quoted { throw Unterminated(row: row) }
+        if !field.isEmpty || !fields.isEmpty || wasQuoted { endRow() }
+        return rows
+    }
+}

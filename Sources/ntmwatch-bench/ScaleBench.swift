@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 21's figures from one command, each taken from the real binaries as child processes so
+/// that peak memory (the kernel's `ru_maxrss`) is the program's own: per province size, the import
+/// (time, rows/s, peak RSS), the first cycle on an empty alert state, the steady cycle of all
+/// modules, each module alone, and start to READY with that state. Medians with min and max.
+struct ScaleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale", abstract: "Import, cycle and start-up figures of synthetic provinces of several sizes (release build).")
+
+    @Option(parsing: .upToNextOption, help: "Province sizes in communes.") var communes: [Int] = [200, 10_000]
+    @Flag(help: "Also the large size: 10,000 communes with 10 villages and 20 projects each, 2016-2025.") var large = false
+    @Option(help: "Steady cycles per configuration.") var runs = 3
+    @Option(help: "Also run the full cycle on this PostgreSQL server (a fresh database per size).") var postgres: String?
+
+    static let modules = ["deadline", "satisfaction", "debt", "disbursement", "standards", "targets"]
+
+    struct Size {
+        let communes: Int, villages: Int, projects: Int, years: ClosedRange<Int>
+        var label: String { "\(communes) communes, \(villages) villages and \(projects) projects each, \(years.lowerBound)-\(years.upperBound)" }
+    }
+
+    func run() async throws {
+        var sizes = communes.map { Size(communes: $0, villages: 4, projects: 2, years: 2023...2025) }
+        if large { sizes.append(Size(communes: 10_000, villages: 10, projects: 20, years: 2016...2025)) }
+        let root = try Paths.scratch("scale")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let libraries = Self.modules.map { "libntmwatch-\($0).so" }
+        let modules = try Paths.installModules(libraries, under: root)
+        print("size\tfigure\tmedian\tmin\tmax\tpeak RSS MiB")
+        for size in sizes {
+            let folder = (root as NSString).appendingPathComponent("size-\(size.communes)-\(size.villages)")
+            let seed = (folder as NSString).appendingPathComponent("seed")
+            try SyntheticProvince(communes: size.communes, villagesPerCommune: size.villages, projectsPerCommune: size.projects,
+                                  years: size.years).write(to: seed, catalogueFrom: Paths.sample)
+            print("# \(size.label)")
+            let tag = "\(size.communes)/\(size.villages)/\(size.projects)"
+
+            // Import: the operator's command on a new store.
+            let store = (folder as NSString).appendingPathComponent("store.sqlite")
+            let config = try writeConfig(folder: folder, name: "all", store: "sqlite: \(store)", modules: modules, checks: Self.modules)
+            _ = try Child.run(tool("ntmwatch"), ["migrate", "--config", config])
+            let imported = try Child.run(tool("ntmwatch"), ["import", "--lang", "en", "--config", config, "folder", seed])
+            // "FILE: N added, M updated, K unchanged" per file.
+            let rows = imported.output.split(separator: "\n").compactMap { line -> Int? in
+                line.split(separator: ":").last?.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }.first
+            }.reduce(0, +)
+            print("\(tag)\timport (\(rows) rows)\t\(format(imported.seconds)) s\t\t\t\(mib(imported.maxRSS))")
+            if imported.seconds > 0 { print("\(tag)\timport rate\t\(Int(Double(rows) / imported.seconds)) rows/s") }
+
+            try cycles(tag: tag, folder: folder, name: "all", store: "sqlite: \(store)", modules: modules, checks: Self.modules, size: size)
+            for module in Self.modules {
+                try cycles(tag: tag, folder: folder, name: module, store: "sqlite: \(store)", modules: modules, checks: [module], size: size, firstToo: false)
+            }
+            if let postgres {
+                let url = try await ScratchStore.database(postgres)
+                let pgConfig = try writeConfig(folder: folder, name: "pg", store: "postgres: \"\(url)\"", modules: modules, checks: Self.modules)
+                _ = try Child.run(tool("ntmwatch"), ["migrate", "--config", pgConfig])
+                _ = try Child.run(tool("ntmwatch"), ["import", "--config", pgConfig, "folder", seed])
+                try cycles(tag: tag + " pg", folder: folder, name: "pg", store: "postgres: \"\(url)\"", modules: modules, checks: Self.modules, size: size)
+            }
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    func tool(_ name: String) -> String { (Paths.products as NSString).appendingPathComponent(name) }
+
+    func writeConfig(folder: String, name: String, store: String, modules: String, checks: [String]) throws -> String {
+        let state = (folder as NSString).appendingPathComponent("state-\(name)")
+        let path = (folder as NSString).appendingPathComponent("\(name).yaml")
+        try """
+            instance: bench
+            state_directory: \(state)
+            store: {\(store), query_timeout: 600s}
+            modules: {directories: [\(modules)]}
+            scheduler: {default_timeout: 600s, default_interval: 1h}
+            journald: false
+            checks: [\(checks.map { "{module: \($0)}" }.joined(separator: ", "))]
+            delivery: {group_wait: 0s, group_interval: 0s}
+            receivers: [{name: r, directory: \(folder)/spool-\(name), max_spool_bytes: 10MB}]
+            route: {receiver: r}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The first cycle on an empty alert state, then `runs` steady cycles (the same instant, so
+    /// the alert state does not change), then the time to READY=1 with that state.
+    func cycles(tag: String, folder: String, name: String, store: String, modules: String, checks: [String], size: Size,
+                firstToo: Bool = true) throws {
+        let config = try writeConfig(folder: folder, name: name, store: store, modules: modules, checks: checks)
+        let at = "\(size.years.upperBound)-11-12"
+        try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent("state-\(name)"))
+        let first = try Child.run(tool("ntmwatchd"), ["--config", config, "--once", "--at", at, "--log-level", "error"])
+        if firstToo { print("\(tag)\t\(name): first cycle, empty state\t\(format(first.seconds)) s\t\t\t\(mib(first.maxRSS))") }
+        var times: [Double] = [], peaks: [Int] = []
+        for _ in 0..<runs {
+            let steady = try Child.run(tool("ntmwatchd"), ["--config", config, "--once", "--at", at, "--log-level", "error"])
+            times.append(steady.seconds)
+            peaks.append(steady.maxRSS)
+        }
+        let stats = Statistics(values: times)
+        print("\(tag)\t\(name): steady cycle\t\(format(stats.median)) s\t\(format(times.min()!))\t\(format(times.max()!))\t\(mib(peaks.max()!))")
+        if firstToo {
+            let ready = try Child.timeToReady(tool("ntmwatchd"), ["--config", config, "--log-level", "error"], folder: folder)
+            print("\(tag)\t\(name): start to READY=1\t\(format(ready * 1000)) ms")
+        }
+    }
+
+    func format(_ value: Double) -> String { String(format: "%.3f", value) }
+    func mib(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
+}
+
+/// A child process measured by the kernel: wall time and peak resident memory.
+enum Child {
+    struct Result { let status: Int32; let seconds: Double; let maxRSS: Int; let output: String }
+
+    struct Failed: Error, CustomStringConvertible {
+        let command: String, status: Int32, output: String
+        var description: String { "\(command) exited with \(status): \(output.suffix(2000))" }
+    }
+
+    static func run(_ program: String, _ arguments: [String]) throws -> Result {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).out").path
+        defer { unlink(output) }
+        let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(fd) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let start = ContinuousClock.now
+        guard posix_spawn(&pid, program, &actions, nil, argv, environ) == 0 else {
+            throw Failed(command: program, status: -1, output: "cannot start it")
+        }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let elapsed = seconds(ContinuousClock.now - start)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard code == 0 else { throw Failed(command: ([program] + arguments).joined(separator: " "), status: code, output: text) }
+        return Result(status: code, seconds: elapsed, maxRSS: usage.ru_maxrss, output: text)
+    }
+
+    /// Seconds from spawning the daemon to its READY=1 on a notify socket of our own.
+    static func timeToReady(_ program: String, _ arguments: [String], folder: String) throws -> Double {
+        let socketPath = (folder as NSString).appendingPathComponent("notify.sock")
+        unlink(socketPath)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(descriptor); unlink(socketPath) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
+            for (index, byte) in socketPath.utf8.enumerated() where index < bytes.count - 1 { bytes[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw Failed(command: "bind \(socketPath)", status: errno, output: "") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = socketPath
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let start = ContinuousClock.now
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now - start < .seconds(120) {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count > 0, String(decoding: buffer[..<count], as: UTF8.self).contains("READY=1") {
+                return seconds(ContinuousClock.now - start)
+            }
+        }
+        throw Failed(command: program, status: -1, output: "no READY=1 within 120 s")
+    }
+}

@@ -1,0 +1,103 @@
+import CheckKit
+import Foundation
+import Testing
+
+/// A compiled module carries the SDK's types as they were when it was built. When a public type's
+/// layout or a public declaration changes, modules built before no longer fit, and
+/// `ModuleExport.abiVersion` must be raised so that the loader refuses them instead of crashing.
+///
+/// `Sources/CheckKit/ABI/ABI-<n>.txt` records, for ABI `n`, the size, stride and alignment of every public value
+/// type and a hash of the SDK's public declarations. This test fails when they differ from the
+/// table of the current ABI number. While ABI `n` is unreleased (the wave that raised it), write
+/// the table again with what the failure prints; once released, its table is frozen: raise the ABI
+/// number and add `ABI-<n+1>.txt`.
+@Suite struct ABILayoutTests {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let sdkSources = "\(repository)/Sources/CheckKit/Sources/CheckKit"
+
+    static func layout<T>(_ name: String, _ type: T.Type) -> String {
+        "\(name) \(MemoryLayout<T>.size) \(MemoryLayout<T>.stride) \(MemoryLayout<T>.alignment)"
+    }
+
+    /// Every public type a module holds or passes by value.
+    static var layouts: [String] {
+        [
+            layout("AdministrativeUnit", AdministrativeUnit.self), layout("Assessment", Assessment.self),
+            layout("BudgetLevel", BudgetLevel.self), layout("CapitalPlan", CapitalPlan.self),
+            layout("CapitalPlan.Disbursed", CapitalPlan.Disbursed.self), layout("CheckLogger", CheckLogger.self),
+            layout("CheckLogger.Level", CheckLogger.Level.self), layout("CivilDate", CivilDate.self),
+            layout("CriteriaSet", CriteriaSet.self), layout("Criterion", Criterion.self),
+            layout("Criterion.Direction", Criterion.Direction.self), layout("Criterion.Measure", Criterion.Measure.self),
+            layout("CriterionResult", CriterionResult.self), layout("DossierSubmission", DossierSubmission.self),
+            layout("DossierSubmission.Stage", DossierSubmission.Stage.self), layout("EvaluationContext", EvaluationContext.self),
+            layout("Finding", Finding.self), layout("Language", Language.self), layout("LocalizedText", LocalizedText.self),
+            layout("ModuleDescriptor", ModuleDescriptor.self), layout("Obligation", Obligation.self),
+            layout("Obligation.Completion", Obligation.Completion.self), layout("Obligation.DueSemantics", Obligation.DueSemantics.self),
+            layout("Obligation.Schedule", Obligation.Schedule.self), layout("Project", Project.self),
+            layout("Project.Debt", Project.Debt.self), layout("Project.Disbursement", Project.Disbursement.self),
+            layout("Project.RepaymentPlan", Project.RepaymentPlan.self), layout("ProvinceTarget", ProvinceTarget.self),
+            layout("ReallocationReport", ReallocationReport.self), layout("Recognition", Recognition.self),
+            layout("RoadmapEntry", RoadmapEntry.self), layout("Rule", Rule.self), layout("RuleSource", RuleSource.self),
+            layout("SatisfactionSurvey", SatisfactionSurvey.self), layout("SettingSpec", SettingSpec.self),
+            layout("SettingValue", SettingValue.self), layout("Settings", Settings.self), layout("SettingsError", SettingsError.self),
+            layout("Severity", Severity.self), layout("Standing", Standing.self), layout("StoreRow", StoreRow.self),
+            layout("Subject", Subject.self), layout("Value", Value.self),
+        ]
+    }
+
+    /// The SDK's public declarations, one per line with spaces collapsed and in file order, and
+    /// the enum cases (which are layout too); function bodies and comments do not count.
+    static func declarations() throws -> [String] {
+        var lines: [String] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: sdkSources).filter({ $0.hasSuffix(".swift") }).sorted() {
+            for raw in try String(contentsOfFile: "\(sdkSources)/\(file)", encoding: .utf8).split(separator: "\n") {
+                let line = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                let isPublic = line.hasPrefix("public ") || line.hasPrefix("@inlinable public ") || line.hasPrefix("open ")
+                let isCase = line.range(of: "^case [A-Za-z_]", options: .regularExpression) != nil
+                    && !line.hasPrefix("case let ") && !line.hasPrefix("case var ")
+                if isPublic || isCase { lines.append("\(file): \(line)") }
+            }
+        }
+        return lines
+    }
+
+    /// FNV-1a over the declarations: stable across machines and runs, unlike `Hasher`.
+    static func fingerprint(_ lines: [String]) -> String {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in lines.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return String(format: "%016llx", hash)
+    }
+
+    static func table() throws -> String {
+        (["abi \(ModuleExport.abiVersion)", "declarations \(fingerprint(try declarations()))"] + layouts).joined(separator: "\n") + "\n"
+    }
+
+    @Test func thePublicTypesMatchTheTableOfTheCurrentABI() throws {
+        let path = "\(Self.repository)/Sources/CheckKit/ABI/ABI-\(ModuleExport.abiVersion).txt"
+        let computed = try Self.table()
+        guard let recorded = try? String(contentsOfFile: path, encoding: .utf8) else {
+            Issue.record("no \(path): write it with\n\(computed)")
+            return
+        }
+        let changed = Set(computed.split(separator: "\n")).symmetricDifference(recorded.split(separator: "\n")).sorted()
+        #expect(recorded == computed, """
+            The SDK's public types differ from ABI \(ModuleExport.abiVersion) as recorded (\(changed.joined(separator: "; "))).
+            If ABI \(ModuleExport.abiVersion) is released, raise ModuleExport.abiVersion and add its table; if not, \
+            replace \(path) with:
+            \(computed)
+            """)
+    }
+
+    @Test func theFingerprintNoticesADeclarationChange() throws {
+        let declarations = try Self.declarations()
+        #expect(declarations.contains { $0.contains("public let source: RuleSource?") })
+        var changed = declarations
+        changed[0] += " "
+        #expect(Self.fingerprint(changed) != Self.fingerprint(declarations))
+    }
+
+    @Test func theVersionsAgree() {
+        #expect(CheckKit.version.hasPrefix("\(ModuleExport.abiVersion)."))
+    }
+}
