@@ -64,7 +64,6 @@ import NTMDelivery
         await engine.close()
         let all = try mail.messages()
         #expect(Set(all.map(\.message_id)).count == all.count)
-        #expect(Set(all.flatMap(\.notification_ids)).count == all.flatMap(\.notification_ids).count)
     }
 
     @Test func aFailingSendmailIsARetriedDeliveryFailureWithItsMessage() async throws {
