@@ -56,6 +56,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -94,7 +95,7 @@ let package = Package(
             dependencies: [.product(name: "CheckKit", package: "CheckKit")],
             swiftSettings: swiftSettings
         ),
-        // The ledger, the history and the notifiers (journald, files, HTTP, Alertmanager); depends on alerting only.
+        // The ledger, the history and the notifiers (journald, files, HTTP, e-mail, Alertmanager); depends on alerting only.
         .target(
             name: "NTMDelivery",
             dependencies: [
@@ -106,6 +107,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+import NTMDelivery
 import NTMStore
 #if canImport(Glibc)
 import Glibc

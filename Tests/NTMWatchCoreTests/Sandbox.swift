@@ -87,7 +87,7 @@ struct Sandbox {
     /// A configuration with the given `checks:` YAML block (indented by two spaces).
 
     func configuration(checks: String = "  - module: testcheck\n", groupBy: String = "[check, rule]", interval: String = "1h",
-                       seedFrom: String = "seed", groupWait: String = "0s") throws -> String {
+                       seedFrom: String = "seed", groupWait: String = "0s", extra: String = "") throws -> String {
         let text = """
             instance: \(instance)
             state_directory: state
@@ -119,7 +119,7 @@ struct Sandbox {
                   receiver: tien-phuoc
                   continue: true
                 - receiver: province
-
+            \(extra)
             """
         try write("ntmwatch.yaml", text)
         return path("ntmwatch.yaml")
