@@ -5,35 +5,26 @@ import Synchronization
 import Glibc
 #endif
 
-<<<<<<<< HEAD:Sources/NTMModuleHost/Subprocess.swift
 /// Runs an operator's executable the way a monitoring daemon must: with a clean environment, a
 /// deadline, bounded output, without new privileges (`PR_SET_NO_NEW_PRIVS`, set on the spawning
 /// thread and inherited by the child), and contained: through the ``ContainedRun`` helper, which
 /// kills every descendant of the run when it ends, even those that left its process group.
 struct Subprocess {
     struct Outcome: Sendable {
-========
-/// Runs an operator's executable (a module, `sendmail`) the way a monitoring daemon must: in its own process group (so a
-/// timeout kills its children too), with a clean environment, a deadline, bounded output, and
-/// without new privileges (`PR_SET_NO_NEW_PRIVS`, set on the spawning thread and inherited by
-/// the child).
-public struct Subprocess: Sendable {
-    public struct Outcome: Sendable {
->>>>>>>> wave2-people:Sources/NTMDelivery/Subprocess.swift
         /// The exit status, or nil when the process was killed by a signal.
-        public let exitStatus: Int32?
-        public let signal: Int32?
-        public let stdout: Data
-        public let stderr: Data
+        let exitStatus: Int32?
+        let signal: Int32?
+        let stdout: Data
+        let stderr: Data
     }
 
-    public enum Failure: Error, CustomStringConvertible {
+    enum Failure: Error, CustomStringConvertible {
         case spawn(String, Int32)
         case timedOut(Duration)
         case outputTooLarge(Int)
         case cancelled
 
-        public var description: String {
+        var description: String {
             switch self {
             case .spawn(let path, let code): "cannot start \(path): \(String(cString: strerror(code)))"
             case .timedOut(let limit): "did not finish within \(DurationText.format(limit)); it and every process it started were killed"
@@ -43,7 +34,6 @@ public struct Subprocess: Sendable {
         }
     }
 
-<<<<<<<< HEAD:Sources/NTMModuleHost/Subprocess.swift
     let arguments: [String]
     let environment: [String: String]
     let input: Data
@@ -52,30 +42,15 @@ public struct Subprocess: Sendable {
     /// The containment helper (`ntmwatchd`); nil runs the program directly, in its own process
     /// group only (for the daemon's own short-lived children, such as the module probe).
     var helper: String?
-========
-    public let arguments: [String]
-    public let environment: [String: String]
-    public let input: Data
-    public let timeout: Duration
-    public let maxOutput: Int
->>>>>>>> wave2-people:Sources/NTMDelivery/Subprocess.swift
     /// stderr beyond this is dropped (it only goes to the log).
-    public var maxErrorOutput = 64 * 1024
-
-    public init(arguments: [String], environment: [String: String], input: Data, timeout: Duration, maxOutput: Int) {
-        self.arguments = arguments
-        self.environment = environment
-        self.input = input
-        self.timeout = timeout
-        self.maxOutput = maxOutput
-    }
+    var maxErrorOutput = 64 * 1024
 
     /// The environment every child gets: nothing of the daemon's (no credentials, no proxies).
-    public static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "Asia/Ho_Chi_Minh"].merging(extra) { $1 }
     }
 
-    public func run() async throws -> Outcome {
+    func run() async throws -> Outcome {
         let cancelled = Mutex(false)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
