@@ -1,6 +1,5 @@
 import CheckKit
 import Foundation
-import NTMDelivery
 import NTMStore
 #if canImport(Glibc)
 import Glibc

@@ -27,6 +27,11 @@ public enum DigestDelivery {
         case .email(let email):
             try await EmailNotifier(receiver: receiver.name, settings: email, language: language, instance: instance)
                 .send(digest, templates: settings.templates, at: now)
+        case .http:
+            // A webhook takes notifications, not pages: the digest is a file in digest.directory.
+            guard folder != nil else {
+                throw DeliveryFailure(reason: "receiver \(receiver.name) is an HTTP receiver: set digest.directory to keep its digests")
+            }
         }
         guard let folder else { return }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -300,6 +300,7 @@ public enum ConfigLoader {
             caFile: try section.string("ca_file").map(resolve), maxAlerts: try section.int("max_alerts", in: 1...100_000) ?? 500)
         try section.rejectUnknownKeys()
         return endpoint
+    }
 
     /// A receiver's `email:` block. Addresses are checked here because they become header lines
     /// and `sendmail` arguments: a line break or comma in one would inject headers or recipients.
