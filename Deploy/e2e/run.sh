@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "Deploy/e2e/run.sh needs root (debootstrap, systemd-nspawn)" >&2; exit 2; }
 scripts/ensure-packages.sh debootstrap systemd-container patchelf
 # The package's Depends beyond minbase, since dpkg -i resolves nothing; the cache is keyed by the list.
-include=systemd,systemd-sysv,dbus,libstdc++6,procps,libsqlite3-0
+include=systemd,systemd-sysv,dbus,libstdc++6,procps,libsqlite3-0,libxml2
 cache=/var/cache/ntmwatch-e2e/bookworm-$(echo "$include" | md5sum | cut -c1-8)
 # The Debian mirror this machine's apt already uses (deb822 sources, then sources.list), unless
 # DEBIAN_MIRROR names one: no mirror is written into the project.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NTMDelivery
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -152,18 +153,12 @@ enum Child {
 
     /// Seconds from spawning the daemon to its READY=1 on a notify socket of our own.
     static func timeToReady(_ program: String, _ arguments: [String], folder: String) throws -> Double {
-        let socketPath = (folder as NSString).appendingPathComponent("notify.sock")
+        // A socket path has at most 107 bytes; the bench's scratch folder is deeper than that.
+        let socketPath = "/tmp/ntmwatch-bench-\(getpid()).sock"
         unlink(socketPath)
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(descriptor); unlink(socketPath) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
-            for (index, byte) in socketPath.utf8.enumerated() where index < bytes.count - 1 { bytes[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let bound = Journal.withUnixAddress(socketPath) { bind(descriptor, $0, $1) }
         guard bound == 0 else { throw Failed(command: "bind \(socketPath)", status: errno, output: "") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)

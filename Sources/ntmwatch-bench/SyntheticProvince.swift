@@ -18,6 +18,12 @@ struct SyntheticProvince {
             try? FileManager.default.removeItem(atPath: target)
             try FileManager.default.copyItem(atPath: (sample as NSString).appendingPathComponent(file), toPath: target)
         }
+        // The sample's targets are scoped to its province; here they belong to the synthetic one.
+        let targets = (folder as NSString).appendingPathComponent("targets.csv")
+        let scoped = try String(contentsOfFile: targets, encoding: .utf8).split(separator: "\n").enumerated().map { index, line in
+            index == 0 || !line.hasSuffix(",49") ? String(line) : line.dropLast(2) + "P"
+        }
+        try (scoped.joined(separator: "\n") + "\n").write(toFile: targets, atomically: true, encoding: .utf8)
         var random = SplitMix(seed: UInt64(communes))
         let districts = max(1, communes / 12)
         let regions = ["plains", "midland", "mountain"]

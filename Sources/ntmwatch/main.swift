@@ -328,8 +328,7 @@ struct Status: AsyncParsableCommand {
         let failing = figures.runs.filter { $0.consecutiveFailures > 0 }
         let heartbeatAge = figures.heartbeat.map { now.timeIntervalSince($0.at) }
         var problems: [(level: Int32, text: String)] = []
-        if let age = heartbeatAge, age <= staleAfter.seconds {
-        } else {
+        if heartbeatAge.map({ $0 > staleAfter.seconds }) ?? true {
             problems.append((2, heartbeatAge.map {
                 vi ? "ntmwatchd không báo còn chạy từ \(Int($0)) giây" : "ntmwatchd has not reported for \(Int($0)) s"
             } ?? (vi ? "ntmwatchd chưa từng chạy ở chế độ dịch vụ" : "ntmwatchd has never run as a service")))
