@@ -535,11 +535,18 @@ public actor AlertStateStore {
         }
     }
 
-    /// Drops history and finished ledger rows older than `before`. Pending rows are never dropped.
-    public func prune(before: Date) async throws {
-        let cut = before.timeIntervalSince1970
+    /// Drops history and finished ledger rows older than `retention`; pending rows never. The alert
+    /// history is dated by evaluation instants, so its age counts back from its newest entry when
+    /// that is behind the wall clock: a backfill or a run `--at` a past day would otherwise lose its
+    /// history at the next flush, and the digests built from it would show nothing new and nothing
+    /// resolved.
+    public func prune(keeping retention: Duration, now: Date) async throws {
+        let cut = now.timeIntervalSince1970 - retention.seconds
         try await transaction {
-            try await sql.raw("DELETE FROM alert_history WHERE at < \(bind: cut)").run()
+            try await sql.raw("""
+                DELETE FROM alert_history
+                WHERE at < MIN(\(bind: cut), (SELECT MAX(at) FROM alert_history) - \(bind: retention.seconds))
+                """).run()
             try await sql.raw("DELETE FROM delivery_history WHERE at < \(bind: cut)").run()
             try await sql.raw("DELETE FROM dead_letters WHERE died_at < \(bind: cut)").run()
             try await sql.raw("DELETE FROM deliveries WHERE state <> 'pending' AND created_at < \(bind: cut)").run()

@@ -71,7 +71,9 @@ import NTMDelivery
         try await engine.runCycle(at: vn("2024-10-27T07:45:00"))
         await engine.close()
         digest = try printDigest(sandbox, at: "2024-10-27T07:45:00+07:00")
+        #expect(section(digest, "MỚI (1)").first?.hasPrefix("- [Cảnh báo] Xã Tiên Cảnh") == true, "\(digest)")
         #expect(section(digest, "ĐANG XẢY RA (1)").prefix(2) == ["Tiên Phước", "  Tiên Cảnh"], "\(digest)")
+        #expect(section(digest, "ĐÃ HẾT (2)").map { String($0.prefix(15)) }.sorted() == ["- Xã Tiên Lãnh ", "- Xã Đại Chánh "], "\(digest)")
         #expect(section(digest, "ĐANG TẠM DỪNG (0)").isEmpty)
 
         // Headless Chromium (one process) renders the digest with the silence; the DOM keeps the Vietnamese intact.

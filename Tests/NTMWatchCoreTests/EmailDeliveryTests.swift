@@ -66,6 +66,16 @@ import NTMDelivery
         #expect(Set(all.map(\.message_id)).count == all.count)
     }
 
+    /// The hang of issue 18: the capture server, started from a test's thread, inherited a mask
+    /// that blocks SIGTERM, so stopping it never returned and the suite spun at full CPU.
+    @Test func theCaptureServerStopsWithinSeconds() throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        let mail = try MailPeer(in: sandbox)
+        let stopped = DispatchSemaphore(value: 0)
+        Thread { mail.stop(); stopped.signal() }.start()
+        #expect(stopped.wait(timeout: .now() + 20) == .success, "the SMTP capture server did not stop within 20 s")
+    }
+
     @Test func aFailingSendmailIsARetriedDeliveryFailureWithItsMessage() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         let mail = try MailPeer(in: sandbox)

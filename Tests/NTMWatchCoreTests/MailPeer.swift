@@ -1,8 +1,11 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A real SMTP server on loopback (Debian's aiosmtpd, with Debian's Python) that stores every
 /// message in a maildir, and an msmtp configuration that sends to it.
-final class MailPeer {
+final class MailPeer: @unchecked Sendable {
     let port: Int
     let maildir: String
     let msmtprc: String
@@ -23,7 +26,7 @@ final class MailPeer {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            if Self.waitForListener(port: port, while: process) { started = (port, process) } else { process.terminate() }
+            if Self.waitForListener(port: port, while: process) { started = (port, process) } else { Self.kill(process) }
         }
         guard let (port, process) = started else { throw Unavailable() }
         self.port = port
@@ -91,8 +94,14 @@ final class MailPeer {
             """)
     }
 
-    func stop() {
-        process.terminate()
+    /// SIGKILL, not SIGTERM: a process started from a test inherits the spawning thread's signal
+    /// mask, and on libdispatch's worker threads SIGTERM is blocked, so aiosmtpd never saw a
+    /// SIGTERM and `waitUntilExit()` spun at full CPU for ever (the hung suites of issue 18). The
+    /// maildir is written message by message, so nothing is lost.
+    func stop() { Self.kill(process) }
+
+    private static func kill(_ process: Process) {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -291,7 +291,7 @@ public actor Engine {
         guard lastPrune.map({ now.timeIntervalSince($0) >= 3600 }) ?? true else { return }
         lastPrune = now
         do {
-            try await state.prune(before: now.addingTimeInterval(-runtime.configuration.delivery.historyRetention.seconds))
+            try await state.prune(keeping: runtime.configuration.delivery.historyRetention, now: now)
         } catch {
             logger.error("pruning the alert history failed: \(error)")
         }
