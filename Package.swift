@@ -77,11 +77,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Runs operator programs (exec modules, sendmail): clean environment, deadline, no new
+        // privileges, every descendant killed at the end. Shared by the module host and delivery.
+        .target(name: "NTMProcess", dependencies: ["CSystemd"], swiftSettings: swiftSettings),
         // Finds, checks and runs operator modules (libraries, executables, SQL rules); see README.md, "Security".
         .target(
             name: "NTMModuleHost",
             dependencies: [
-                "CSystemd", "NTMSQLite", "NTMStore",
+                "CSystemd", "NTMSQLite", "NTMStore", "NTMProcess",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,7 +102,7 @@ let package = Package(
         .target(
             name: "NTMDelivery",
             dependencies: [
-                "CSystemd", "NTMAlerting",
+                "CSystemd", "NTMAlerting", "NTMProcess",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),

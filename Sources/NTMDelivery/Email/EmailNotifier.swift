@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import NTMAlerting
+import NTMProcess
 
 /// An e-mail receiver: where its messages go and how they are handed over.
 public struct EmailSettings: Sendable {
