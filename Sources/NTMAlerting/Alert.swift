@@ -47,6 +47,12 @@ public struct Alert: Sendable, Codable, Hashable {
     public var lastNotifiedSeverity: Severity?
     public var values: [String: Value]
     public var summary: LocalizedText
+    /// The active silences that mute it (their ids), when any.
+    public var silencedBy: [String]?
+    /// The firing alert whose inhibit rule mutes it (its fingerprint), when any.
+    public var inhibitedBy: String?
+
+    public var isMuted: Bool { silencedBy != nil || inhibitedBy != nil }
 
     /// Labels as receivers see them: the identifying ones plus `severity`.
     public var notificationLabels: [String: String] {

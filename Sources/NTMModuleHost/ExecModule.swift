@@ -1,5 +1,6 @@
 import CheckKit
 import Foundation
+import NTMProcess
 import NTMStore
 #if canImport(Glibc)
 import Glibc
