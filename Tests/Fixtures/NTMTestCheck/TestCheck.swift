@@ -11,7 +11,8 @@ struct TestCheck: CheckModule {
         defaultSeverity: .warning,
         messageID: "0f6a4a2e1c9b4d3f8e7d6c5b4a392817",
         template: LocalizedText(vi: "Xã {subject} cần xử lý trước ngày {due_date}, số tiền {amount_vnd}",
-                                en: "Commune {subject} needs action before {due_date}, amount {amount_vnd}"))
+                                en: "Commune {subject} needs action before {due_date}, amount {amount_vnd}"),
+        source: RuleSource("002", "IV.10"))
 
     var descriptor: ModuleDescriptor {
         ModuleDescriptor(
