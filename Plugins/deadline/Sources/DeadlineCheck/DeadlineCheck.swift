@@ -60,7 +60,7 @@ public struct DeadlineCheck: CheckModule {
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "deadline", version: "1.0.0",
+            name: "deadline", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi thời hạn nhiệm vụ, báo cáo định kỳ và các bước hồ sơ công nhận",
                                    en: "Watches dated obligations, recurring reports and recognition-dossier stages"),
             settings: Parameters.declared,

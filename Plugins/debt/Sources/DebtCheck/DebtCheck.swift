@@ -69,7 +69,7 @@ public struct DebtCheck: CheckModule {
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "debt", version: "1.0.0",
+            name: "debt", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi nợ đọng xây dựng cơ bản, quyết toán và vốn đối ứng",
                                    en: "Watches construction debt, final settlements and counterpart funding"),
             settings: Parameters.declared,

@@ -46,7 +46,7 @@ public struct DisbursementCheck: CheckModule {
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "disbursement", version: "1.0.0",
+            name: "disbursement", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi tiến độ giải ngân vốn theo các mốc trong năm",
                                    en: "Watches capital disbursement against the year's milestones"),
             settings: Parameters.declared,

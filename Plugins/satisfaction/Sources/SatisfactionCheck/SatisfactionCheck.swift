@@ -46,7 +46,7 @@ public struct SatisfactionCheck: CheckModule {
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "satisfaction", version: "1.0.0",
+            name: "satisfaction", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi tỷ lệ hài lòng của người dân, có tính đến cỡ mẫu",
                                    en: "Watches residents' satisfaction rates, taking the sample size into account"),
             settings: Parameters.declared,

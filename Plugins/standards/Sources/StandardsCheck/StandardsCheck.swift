@@ -69,7 +69,7 @@ public struct StandardsCheck: CheckModule {
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "standards", version: "1.0.0",
+            name: "standards", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi việc duy trì và nâng chất các tiêu chí của đơn vị đạt chuẩn",
                                    en: "Watches that recognized units keep their criteria, and that units on the roadmap can make it"),
             settings: Parameters.declared,

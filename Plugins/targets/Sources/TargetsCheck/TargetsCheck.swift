@@ -31,7 +31,7 @@ public struct TargetsCheck: CheckModule {
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "targets", version: "1.0.0",
+            name: "targets", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi tiến độ các chỉ tiêu của tỉnh", en: "Watches the province's targets"),
             settings: Parameters.declared,
             rules: Rules.all)
