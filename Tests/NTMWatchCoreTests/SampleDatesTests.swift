@@ -129,9 +129,15 @@ import Testing
         // The yearly dates of the disbursement rules: 0% as of 30/6, the report before 10/10, from 1/10.
         let disbursement = try String(contentsOfFile: "\(Sandbox.repository)/Plugins/disbursement/disbursement.yaml", encoding: .utf8)
         for (key, pattern) in [("midyear: \"06-30\"", "đến ngày 30/6 h[ằà]ng năm"), ("report_due_before: \"10-10\"", "trước ngày 10/10 h[ằà]ng năm"),
-                               ("report_from: \"10-01\"", "đến ngày 01/10 h[ằà]ng năm")] {
+                               ("report_from: \"10-01\"", "đến ngày 01/10 h[ằà]ng năm"),
+                               // The milestones are checked from the day the seed says "trước ngày": the share is late on it.
+                               ("milestones: {\"06-30\": 50, \"12-31\": 100}", "50% vốn năm 2024 trước ngày 30/6/2024, 100% vốn năm 2024 trước ngày 31/12/2024")] {
             #expect(disbursement.contains(key), "disbursement.yaml: no \(key)")
             #expect(text.range(of: pattern, options: .regularExpression) != nil, "002: no '\(pattern)'")
         }
+        // Every district has a recognized commune by the end of 2024 (critical after it).
+        let standards = try String(contentsOfFile: "\(Sandbox.repository)/Plugins/standards/standards.yaml", encoding: .utf8)
+        #expect(standards.contains("district_target_date: \"2024-12-31\""))
+        #expect(text.contains("năm 2024 phải thoát khỏi nhóm huyện trắng xã NTM"))
     }
 }
