@@ -196,18 +196,14 @@ public struct DebtCheck: CheckModule {
         values["project_count"] = .integer(Int64(indebted.count))
         values["has_repayment_plan"] = .bool(unplanned.isEmpty)
         if recognized {
-            values["standing"] = .localized(LocalizedText(
-                vi: "đã đạt chuẩn",
-                en: "is recognized"))
+            values["standing"] = .localized(LocalizedText(vi: "đã đạt chuẩn", en: "is recognized"))
         } else if let target {
             values["standing"] = .localized(LocalizedText(
                 vi: "phấn đấu đạt chuẩn năm \(target.targetYear)",
                 en: "aims at recognition in \(target.targetYear)"))
         }
         if unplanned.isEmpty {
-            values["plan"] = .localized(LocalizedText(
-                vi: "đã có kế hoạch trả nợ",
-                en: "a repayment plan exists"))
+            values["plan"] = .localized(LocalizedText(vi: "đã có kế hoạch trả nợ", en: "a repayment plan exists"))
         } else {
             values["plan"] = .localized(LocalizedText(
                 vi: "chưa có kế hoạch trả nợ cho \(unplanned.map(\.project.id).joined(separator: ", ")): \(recognized ? "có thể bị thu hồi Quyết định công nhận" : "không đủ điều kiện công nhận")",
