@@ -21,7 +21,7 @@ import Testing
         let elapsed = clock.now - start
         #expect(ntm.count == count * 3 / 4 && ntm.population == count)
         #expect(advanced.count == count / 4 && advanced.population == count)
-        // Linear: tens of milliseconds in a debug build; the scan per unit took minutes.
-        #expect(elapsed < .seconds(3), "two readings over \(count) communes took \(elapsed)")
+        // Linear: about 2 s for the whole test in a debug build; the scan per unit ran over ten minutes.
+        #expect(elapsed < .seconds(30), "two readings over \(count) communes took \(elapsed)")
     }
 }
