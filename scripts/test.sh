@@ -5,7 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/ensure-packages.sh libsystemd-dev libsqlite3-dev pkg-config systemd postgresql monitoring-plugins-basic curl prometheus \
-    poppler-utils prometheus-alertmanager python3 openssl python3-openpyxl libreoffice-calc-nogui
+    poppler-utils prometheus-alertmanager python3 openssl python3-openpyxl libreoffice-calc-nogui \
+    chromium fonts-noto-core python3-websockets
 . scripts/postgres-scratch.sh
 
 journald_pid=""
