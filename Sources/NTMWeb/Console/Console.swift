@@ -110,7 +110,9 @@ public struct Console: Sendable {
     func layout(_ page: Page, words t: Words, principal: ConsoleAuth.Principal?, path: String) -> HTMLText {
         let other: Language = t.language == .vi ? .en : .vi
         let account: HTMLText
-        if let principal {
+        if let principal, principal.viaProxy {
+            account = "<span>\(principal.user)</span>"
+        } else if let principal {
             account = """
                 <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="\(auth.csrfToken(for: principal))">\
                 <span>\(principal.user)</span> <button type="submit">\(t("Đăng xuất", "Log out"))</button></form>

@@ -67,7 +67,10 @@ public actor ConsoleAuth {
         }
         guard await Self.verify(password, hash: hash) else { return nil }
         let token = Self.randomToken()
-        sessions[token] = (user, Date().addingTimeInterval(Self.sessionLifetime))
+        let now = Date()
+        // Forgotten sessions go when someone logs in, so the table stays as small as the office.
+        sessions = sessions.filter { $0.value.expires > now }
+        sessions[token] = (user, now.addingTimeInterval(Self.sessionLifetime))
         return token
     }
 
@@ -112,5 +115,10 @@ public actor ConsoleAuth {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    struct Principal: Sendable { let user: String; let binding: String }
+    struct Principal: Sendable {
+        let user: String
+        let binding: String
+        /// Signed in through the proxy: logging out is the proxy's business.
+        var viaProxy: Bool { binding.hasPrefix("proxy:") }
+    }
 }
