@@ -59,6 +59,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // Only its HummingbirdBcrypt product: the console's password file holds bcrypt hashes.
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -79,11 +80,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Runs operator programs (exec modules, sendmail): clean environment, deadline, no new
+        // privileges, every descendant killed at the end. Shared by the module host and delivery.
+        .target(name: "NTMProcess", dependencies: ["CSystemd"], swiftSettings: swiftSettings),
         // Finds, checks and runs operator modules (libraries, executables, SQL rules); see README.md, "Security".
         .target(
             name: "NTMModuleHost",
             dependencies: [
-                "CSystemd", "NTMSQLite", "NTMStore",
+                "CSystemd", "NTMSQLite", "NTMStore", "NTMProcess",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,11 +101,11 @@ let package = Package(
             dependencies: [.product(name: "CheckKit", package: "CheckKit")],
             swiftSettings: swiftSettings
         ),
-        // The ledger, the history and the notifiers (journald, files, HTTP, Alertmanager); depends on alerting only.
+        // The ledger, the history and the notifiers (journald, files, HTTP, e-mail, Alertmanager); depends on alerting only.
         .target(
             name: "NTMDelivery",
             dependencies: [
-                "CSystemd", "NTMAlerting",
+                "CSystemd", "NTMAlerting", "NTMProcess",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -109,6 +113,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

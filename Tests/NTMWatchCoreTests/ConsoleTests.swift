@@ -106,6 +106,13 @@ import Glibc
         #expect(post.status == 403)
         #expect(try Self.request(base + "/login", ["-X", "POST", "-H", "Origin: \(base)", "--data", "user=an&password=x"]).status == 403)
         #expect(try Self.request(base + "/metrics").status == 200)
+        // The alert page lists silences but offers no form, and the silence routes refuse.
+        let fingerprint = try #require(overview.body.range(of: #"/alert/[0-9a-f]{16}"#, options: .regularExpression)
+            .map { String(overview.body[$0].dropFirst(7)) })
+        let alertPage = try Self.request(base + "/alert/\(fingerprint)").body
+        #expect(alertPage.contains("Tạm dừng (silence)") && !alertPage.contains("<form"))
+        #expect(try Self.request(base + "/silences", ["-X", "POST", "-H", "Origin: \(base)", "--data",
+                                                      "fingerprint=\(fingerprint)&until=2099-01-01&comment=x&csrf=x"]).status == 403)
     }
 
     @Test func loginSessionCookieAndCSRF() async throws {
@@ -135,6 +142,40 @@ import Glibc
         #expect(try Self.request(base + "/logout", ["-X", "POST", "-H", "Cookie: \(cookie)", "-H", "Origin: \(base)", "--data", "csrf=\(token)"]).status == 303)
         // The session is over.
         #expect(!(try Self.request(base + "/", ["-H", "Cookie: \(cookie)"]).body.contains("Đăng xuất")))
+    }
+
+    @Test func silencesAreCreatedAndExpiredOnlyWithASessionAndItsToken() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.write("passwd", "an:\(Bcrypt.hash("mật khẩu", cost: 4))\n")
+        let (run, port) = try Self.sampleDaemon(sandbox, console: "    password_file: \(sandbox.path("passwd"))\n")
+        defer { run.kill() }
+        let base = "http://127.0.0.1:\(port)"
+        try await eventually { (try? Self.request(base + "/readyz").status) == 200 }
+        let login = try Self.request(base + "/login", ["-X", "POST", "-H", "Origin: \(base)", "--data-urlencode", "user=an",
+                                                       "--data-urlencode", "password=mật khẩu"])
+        let cookieLine = try #require(login.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: ntmwatch_session=") })
+        let cookie = String(cookieLine.dropFirst("set-cookie: ".count).split(separator: ";")[0])
+        let overview = try Self.request(base + "/", ["-H", "Cookie: \(cookie)"]).body
+        let fingerprint = try #require(overview.range(of: #"/alert/[0-9a-f]{16}"#, options: .regularExpression).map { String(overview[$0].dropFirst(7)) })
+        let page = try Self.request(base + "/alert/\(fingerprint)", ["-H", "Cookie: \(cookie)"]).body
+        #expect(page.contains("action=\"/silences\""))
+        let token = try #require(page.range(of: #"name="csrf" value="([0-9a-f]{64})""#, options: .regularExpression)
+            .map { String(page[$0].dropFirst(#"name="csrf" value=""#.count).dropLast()) })
+        let form = ["-X", "POST", "-H", "Cookie: \(cookie)", "-H", "Origin: \(base)", "--data-urlencode", "fingerprint=\(fingerprint)",
+                    "--data-urlencode", "until=2099-01-31", "--data-urlencode", "comment=Chờ quyết toán"]
+        // Without the token, or without a session, nothing is written.
+        #expect(try Self.request(base + "/silences", form).status == 403)
+        #expect(try Self.request(base + "/silences", ["-X", "POST"] + Array(form.dropFirst(4)) + ["--data-urlencode", "csrf=\(token)"]).status == 403)
+        #expect(try Self.request(base + "/silences", form + ["--data-urlencode", "csrf=\(token)"]).status == 303)
+        let silenced = try Self.request(base + "/alert/\(fingerprint)", ["-H", "Cookie: \(cookie)"]).body
+        #expect(silenced.contains("Đang tạm dừng") && silenced.contains("Chờ quyết toán") && silenced.contains(">an<"))
+        let id = try #require(silenced.range(of: #"/silences/[0-9a-f-]{36}/expire"#, options: .regularExpression)
+            .map { String(silenced[$0].dropFirst(10).dropLast(7)) })
+        #expect(try Self.request(base + "/silences/\(id)/expire", ["-X", "POST", "-H", "Cookie: \(cookie)", "-H", "Origin: \(base)",
+                                                                  "--data", "back=\(fingerprint)"]).status == 403)
+        #expect(try Self.request(base + "/silences/\(id)/expire", ["-X", "POST", "-H", "Cookie: \(cookie)", "-H", "Origin: \(base)",
+                                                                  "--data", "csrf=\(token)&back=\(fingerprint)"]).status == 303)
+        #expect(try Self.request(base + "/alert/\(fingerprint)", ["-H", "Cookie: \(cookie)"]).body.contains("Đã hết"))
     }
 
     @Test func everyPageLoadsFitsAndSaysItsTextInChromium() async throws {

@@ -25,6 +25,7 @@ public struct Console: Sendable {
     let engine: Engine
     let store: Store
     let state: ConsoleState
+    let stateDirectory: String
     let catalog: MessageCatalog
     let catalogPath: String
     public let auth: ConsoleAuth
@@ -33,6 +34,7 @@ public struct Console: Sendable {
         self.engine = engine
         self.store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout)
         self.state = ConsoleState(directory: configuration.stateDirectory)
+        self.stateDirectory = configuration.stateDirectory
         self.catalog = MessageCatalog.load(path: settings.catalog)
         self.catalogPath = settings.catalog
         self.auth = try ConsoleAuth(passwordFile: settings.passwordFile, proxyUserHeader: settings.proxyUserHeader,
@@ -160,6 +162,7 @@ public struct Console: Sendable {
         router.get("/login") { request, context in try await respond(request, context) { t, _ in loginPage(t, failed: false) } }
         router.post("/login") { request, context in try await login(request, context) }
         router.post("/logout") { request, context in try await logout(request, context) }
+        registerSilences(on: router)
     }
 
     static func asset(_ text: String, type: String) -> Response {
@@ -195,11 +198,7 @@ public struct Console: Sendable {
         return false
     }
 
-    static func refused(_ why: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/plain; charset=utf-8"
-        return Response(status: .forbidden, headers: headers, body: .init(byteBuffer: ByteBuffer(string: why + "\n")))
-    }
+    static func refused(_ why: String) -> Response { StatusServer.text(.forbidden, why + "\n") }
 
     static func redirect(_ location: String) -> Response {
         var headers = HTTPFields()

@@ -296,6 +296,7 @@ extension Console {
             \(table([t("Lúc", "At"), t("Từ", "From"), t("Sang", "To"), t("Mức độ", "Severity")], history, empty: t("Chưa có.", "None.")))
             <h2>\(t("Thông báo đã gửi", "Notifications"))</h2>
             \(table([t("Lúc", "At"), t("Lý do", "Reason"), t("Nơi nhận", "Receiver"), t("Kết quả", "Result"), t("Lúc gửi", "Sent"), t("Lỗi", "Error")], deliveries, empty: t("Chưa có.", "None.")))
+            \(silencesSection(alert, silences: try await state.silences(), t, principal: principal))
             """)
     }
 
