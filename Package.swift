@@ -56,6 +56,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Only its HummingbirdBcrypt product: the console's password file holds bcrypt hashes.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
@@ -134,12 +137,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The daemon's HTTP side: /metrics, /healthz, /readyz.
+        // The daemon's HTTP side: /metrics, /healthz, /readyz, and the web console.
         .target(
             name: "NTMWeb",
             dependencies: [
-                "NTMWatchCore",
+                "NTMWatchCore", "NTMStore", "NTMDelivery", "NTMAlerting",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -226,7 +233,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery", "NTMExtract"],
+            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery", "NTMExtract", "NTMWeb"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets
