@@ -95,4 +95,16 @@ public struct NotificationGroup: Sendable {
         self.groupLabels = groupLabels
         self.notifications = notifications
     }
+
+    /// The group's delivery key: the same receiver, group and notification ids give the same key.
+    /// The ledger fixes a batch's composition before it is sent, so a batch sent again (after a
+    /// crash, or a timeout the receiver in fact survived) carries the key it carried the first
+    /// time: HTTP receivers get it as `Idempotency-Key`, e-mail as the `Message-ID`.
+    public var deliveryKey: String {
+        Self.deliveryKey(receiver: receiver, groupKey: groupKey, ids: notifications.map(\.id))
+    }
+
+    public static func deliveryKey(receiver: String, groupKey: String, ids: [String]) -> String {
+        Fingerprint.of(["receiver": receiver, "group": groupKey, "ids": ids.sorted().joined(separator: ",")])
+    }
 }

@@ -83,8 +83,7 @@ public actor Dispatcher {
                     ?? (now.timeIntervalSince(oldest) >= settings.groupWait.seconds)
                 guard due else { report.waiting += rows.count; continue }
             }
-            let ids = rows.map(\.notification.id).sorted()
-            let id = Fingerprint.of(["receiver": key.receiver, "group": first.groupKey, "ids": ids.joined(separator: ",")])
+            let id = NotificationGroup.deliveryKey(receiver: key.receiver, groupKey: first.groupKey, ids: rows.map(\.notification.id))
             batches.append(Batch(id: id, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
                                  rows: rows, isNew: true))
         }

@@ -27,6 +27,9 @@ struct FaultsBench: AsyncParsableCommand {
         var delivered: [String: Int] = [:]
         var lost: [String: Int] = [:]
         var duplicated: [String: Int] = [:]
+        /// Requests the idempotent HTTP receiver answered without taking them again: a batch sent
+        /// again after a kill or a lost answer, with its first Idempotency-Key.
+        var replays = 0
         var corruptFiles = 0
         var leftoverTemporaryFiles = 0
         var badSignatures = 0
@@ -42,7 +45,7 @@ struct FaultsBench: AsyncParsableCommand {
             for receiver in delivered.keys.sorted() {
                 lines.append("\(receiver): delivered \(delivered[receiver]!), lost \(lost[receiver] ?? 0), duplicated \(duplicated[receiver] ?? 0)")
             }
-            lines += ["corrupt files\t\(corruptFiles)", "leftover temporary files\t\(leftoverTemporaryFiles)",
+            lines += ["replays answered by Idempotency-Key\t\(replays)", "corrupt files\t\(corruptFiles)", "leftover temporary files\t\(leftoverTemporaryFiles)",
                       "bad signatures\t\(badSignatures)", "still pending after the drain\t\(undelivered)"]
             return lines.joined(separator: "\n")
         }
@@ -93,7 +96,8 @@ extension FaultsBench {
             "/usr/bin/python3",
             ["\(Paths.repository)/Tests/Peers/flaky_receiver.py", "--secret-file", secret, "--seed", "\(seed)",
              "--fail", "\(faultShare)", "--throttle", "\(faultShare / 2)", "--retry-after", "1",
-             "--hang-before", "\(faultShare / 4)", "--hang-after", "\(faultShare / 4)", "--hang-seconds", "3"],
+             "--hang-before", "\(faultShare / 4)", "--hang-after", "\(faultShare / 4)",
+             "--take-then-hang", "\(faultShare / 4)", "--hang-seconds", "3"],
             log: path("receiver.log"))
         defer { receiver.stop() }
         let port = try await receiver.firstLine()
@@ -159,6 +163,7 @@ extension FaultsBench {
         report.leftoverTemporaryFiles = spool.temporary
         let http = try HTTPCount(port: port)
         report.badSignatures = http.badSignatures
+        report.replays = http.replays
         for (name, ids) in [(receivers.files, spool.ids), (receivers.http, http.ids)] {
             report.delivered[name] = ids.count
             report.lost[name] = (recorded.byReceiver[name] ?? []).filter { ids[$0] == nil }.count
@@ -210,6 +215,7 @@ struct SpoolCount {
 struct HTTPCount {
     var ids: [String: Int]
     var badSignatures: Int
+    var replays: Int
 
     init(port: String) throws {
         let curl = Process()
@@ -220,10 +226,11 @@ struct HTTPCount {
         try curl.run()
         curl.waitUntilExit()
         let data = FileManager.default.contents(atPath: file) ?? Data()
-        struct Counts: Decodable { let ids: [String: Int]; let bad_signatures: Int }
+        struct Counts: Decodable { let ids: [String: Int]; let bad_signatures: Int; let replays: Int }
         let counts = try JSONDecoder().decode(Counts.self, from: data)
         ids = counts.ids
         badSignatures = counts.bad_signatures
+        replays = counts.replays
     }
 }
 

@@ -10,13 +10,10 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: bench), "build everything first: swift build --build-tests")
         let result = try Scratch.run(bench, ["faults", "--kills", "5", "--seconds", "60", "--drain-seconds", "60", "--seed", "7"])
         let lines = Set(result.output.split(separator: "\n").map(String.init))
-        // Known: SIGKILL between the HTTP receiver's 2xx and the ledger's commit re-sends that batch
-        // (same ids) to the HTTP receiver; the files receiver replaces its file instead. Seen
-        // 52 duplicated ids of 173 in 5 kills. Receivers deduplicate by X-NTMWatch-Notification-IDs.
-        withKnownIssue("HTTP batch re-sent after a kill between the 2xx and the ledger commit", isIntermittent: true) {
-            #expect(result.status == 0, "\(result.output)")
-            #expect(lines.contains { $0.hasPrefix("http: delivered ") && $0.hasSuffix(", lost 0, duplicated 0") }, "\(result.output)")
-        }
+        // A SIGKILL between the receiver's 2xx and the ledger's commit sends that batch again with
+        // its first Idempotency-Key; the receiver answers it without taking it twice.
+        #expect(result.status == 0, "\(result.output)")
+        #expect(lines.contains { $0.hasPrefix("http: delivered ") && $0.hasSuffix(", lost 0, duplicated 0") }, "\(result.output)")
         #expect(lines.contains("kills\t5"), "\(result.output)")
         #expect(lines.contains("files: delivered 0, lost 0, duplicated 0") == false, "nothing was delivered: \(result.output)")
         for line in ["corrupt files\t0", "leftover temporary files\t0", "bad signatures\t0", "still pending after the drain\t0"] {

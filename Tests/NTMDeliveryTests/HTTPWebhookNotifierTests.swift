@@ -98,6 +98,26 @@ import Testing
         #expect(try receiver.counts().accepted == 0)
     }
 
+    /// A receiver that took a group but whose answer never came: the sender cannot tell, sends the
+    /// group again, and the same Idempotency-Key lets the receiver answer without taking it twice.
+    /// Without the key (as before) the receiver counted the ids twice.
+    @Test func aGroupTakenWithoutAnAnswerIsSentAgainUnderItsKeyAndTakenOnce() async throws {
+        let folder = try Scratch.folder()
+        let receiver = try await FlakyReceiver(folder: folder, arguments: ["--hang-seconds", "3"])
+        defer { receiver.stop() }
+        try receiver.script(["take-then-hang"])
+        let hook = try notifier(receiver.url, secret: nil, timeout: .milliseconds(700))
+        let group = Fixtures.group(["a", "b"])
+        let failure = await #expect(throws: DeliveryFailure.self) { try await hook.notify(group) }
+        #expect(failure?.reason.contains("timeout") == true, "\(String(describing: failure))")
+        try await hook.notify(Fixtures.group(["b", "a"]))
+        try await hook.notify(Fixtures.group(["c"]))
+        let counts = try receiver.counts()
+        #expect(counts.ids == ["a-firing": 1, "b-firing": 1, "c-firing": 1])
+        #expect(counts.duplicates == 0)
+        #expect(counts.replays == 1)
+    }
+
     @Test func headersCarryTheIDsTheGroupKeyAndBasicAuthButNoSecret() async throws {
         let folder = try Scratch.folder()
         let capture = (folder as NSString).appendingPathComponent("capture.py")
@@ -123,6 +143,7 @@ import Testing
         let text = try String(contentsOfFile: head, encoding: .utf8)
         #expect(text.hasPrefix("/hook?token=t0k\n"))
         #expect(text.contains("X-NTMWatch-Notification-IDs: a-firing,b-firing"))
+        #expect(text.contains("Idempotency-Key: \"\(Fixtures.group(["a", "b"]).deliveryKey)\""))
         #expect(text.contains("X-NTMWatch-Group-Key: %7B0%7D%3A%7Bcheck%3D%22deadline%22%2Cdistrict%3D%22%C4%90%E1%BA%A1i%20L%E1%BB%99c%22%7D"))
         #expect(text.contains("Authorization: Basic \(Data("ops:p@ss".utf8).base64EncodedString())"))
         #expect(text.contains("X-NTMWatch-Signature: sha256="))

@@ -99,6 +99,7 @@ final class FlakyReceiver: @unchecked Sendable {
         let requests: Int
         let accepted: Int
         let duplicates: Int
+        let replays: Int
         let bad_signatures: Int
         let ids: [String: Int]
         let log: [Entry]

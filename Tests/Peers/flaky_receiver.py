@@ -6,12 +6,18 @@ sha256=HEX over TIMESTAMP + "." + BODY) and answers 401 to a bad one; it counts 
 ids it accepted (X-NTMWatch-Notification-IDs) and the duplicates among them (the same id accepted
 twice). An id counts as accepted only when a 2xx answer was written for it.
 
-Misbehaviour, chosen per request: first from a script (POST /control {"script": [...]}: each step
-is "ok", "500", "429:SECONDS", "503:SECONDS", "hang-before" or "hang-after"), then at random with
-the shares given on the command line. "hang-before" stops before reading the body, "hang-after"
-after it; both wait --hang-seconds and close the connection without an answer.
+It is idempotent as ntmwatch's README asks of a receiver: a request whose Idempotency-Key it has
+already taken is answered 200 and counted as a replay, its ids are not taken again. A sender that
+put one notification into two requests with different keys would still show as a duplicate.
 
-GET /counts answers JSON: requests, accepted, duplicates, bad_signatures, ids (id -> times accepted),
+Misbehaviour, chosen per request: first from a script (POST /control {"script": [...]}: each step
+is "ok", "500", "429:SECONDS", "503:SECONDS", "hang-before", "hang-after" or "take-then-hang"),
+then at random with the shares given on the command line. "hang-before" stops before reading the
+body, "hang-after" after it; both wait --hang-seconds and close the connection without an answer.
+"take-then-hang" takes the ids (as a receiver that stored them and then lost its answer) and then
+hangs likewise: the sender cannot know it was taken, and sends it again.
+
+GET /counts answers JSON: requests, accepted, duplicates, replays, bad_signatures, ids (id -> times accepted),
 log (one entry per request: time, outcome, ids) and, with --keep-bodies, the accepted bodies.
 The first line on stdout is the port.
 """
@@ -36,6 +42,8 @@ def main():
     parser.add_argument("--retry-after", type=int, default=1, help="seconds in Retry-After of a random 429")
     parser.add_argument("--hang-before", type=float, default=0.0, help="share of hangs before reading the body")
     parser.add_argument("--hang-after", type=float, default=0.0, help="share of hangs after reading the body")
+    parser.add_argument("--take-then-hang", type=float, default=0.0,
+                        help="share of requests taken and then left without an answer")
     parser.add_argument("--hang-seconds", type=float, default=5.0)
     parser.add_argument("--max-age", type=int, default=300, help="oldest timestamp accepted, in seconds")
     parser.add_argument("--keep-bodies", action="store_true", help="list the accepted bodies in /counts")
@@ -50,8 +58,8 @@ def main():
             secret = f.read().rstrip(b"\r\n")
     rng = random.Random(args.seed)
     lock = threading.Lock()
-    state = {"requests": 0, "accepted": 0, "duplicates": 0, "bad_signatures": 0, "ids": {}, "log": [], "bodies": [],
-             "script": []}
+    state = {"requests": 0, "accepted": 0, "duplicates": 0, "replays": 0, "bad_signatures": 0, "ids": {}, "log": [],
+             "bodies": [], "script": [], "keys": {}}
 
     def next_outcome():
         with lock:
@@ -59,7 +67,8 @@ def main():
                 return state["script"].pop(0)
         roll = rng.random()
         for share, outcome in ((args.fail, "500"), (args.throttle, "429:%d" % args.retry_after),
-                               (args.hang_before, "hang-before"), (args.hang_after, "hang-after")):
+                               (args.hang_before, "hang-before"), (args.hang_after, "hang-after"),
+                               (args.take_then_hang, "take-then-hang")):
             if roll < share:
                 return outcome
             roll -= share
@@ -84,7 +93,7 @@ def main():
             if self.path != "/counts":
                 return self.answer(404)
             with lock:
-                body = json.dumps({k: v for k, v in state.items() if k != "script"}).encode()
+                body = json.dumps({k: v for k, v in state.items() if k not in ("script", "keys")}).encode()
             self.answer(200, body, [("Content-Type", "application/json")])
 
         def do_POST(self):
@@ -115,6 +124,19 @@ def main():
             except ValueError:
                 entry["outcome"] = "400"
                 return self.answer(400, b"not JSON")
+            key = self.headers.get("Idempotency-Key")
+            with lock:
+                replayed = key is not None and key in state["keys"]
+            if replayed:
+                with lock:
+                    state["replays"] += 1
+                entry["outcome"] = "replay"
+                return self.answer(200, b"already taken")
+            if outcome == "take-then-hang":
+                self.take(key, ids, document)
+                time.sleep(args.hang_seconds)
+                self.close_connection = True
+                return
             if outcome == "hang-after":
                 time.sleep(args.hang_seconds)
                 self.close_connection = True
@@ -129,7 +151,12 @@ def main():
             except OSError:
                 entry["outcome"] = "lost"
                 return
+            self.take(key, ids, document)
+
+        def take(self, key, ids, document):
             with lock:
+                if key is not None:
+                    state["keys"][key] = True
                 if args.keep_bodies:
                     state["bodies"].append(document)
                 for i in ids:

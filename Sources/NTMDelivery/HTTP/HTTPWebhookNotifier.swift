@@ -11,9 +11,11 @@ import NTMAlerting
 /// POSTs each notification group as Alertmanager's webhook v4 body to one HTTP receiver, signed
 /// with HMAC-SHA256 so that the receiver can tell it came from this daemon and was not replayed.
 ///
-/// Accepted means a 2xx answer. The receiver deduplicates by the ids in
-/// `X-NTMWatch-Notification-IDs`: after a crash between the answer and the ledger's commit the
-/// same group is sent again with the same ids.
+/// Accepted means a 2xx answer. No sender can know whether a request it got no answer to, or
+/// whose answer it could not record before a crash, was taken: such a group is sent again, with
+/// the same composition and so the same `Idempotency-Key` (the IETF HTTPAPI draft's header) and
+/// the same `X-NTMWatch-Notification-IDs`. A receiver that answers a key it has already taken
+/// with 2xx, without taking it again, gets every notification exactly once.
 public struct HTTPWebhookNotifier: Notifier {
     public let receiver: String
     let endpoint: HTTPEndpoint
@@ -27,6 +29,8 @@ public struct HTTPWebhookNotifier: Notifier {
     /// The header names, for receivers and the verification recipe in the README.
     public enum Header {
         public static let notificationIDs = "X-NTMWatch-Notification-IDs"
+        /// The group's delivery key as a structured-field string (quoted), as the draft writes it.
+        public static let idempotencyKey = "Idempotency-Key"
         /// The group key, percent-encoded: label values may be Vietnamese, and header values are ASCII.
         public static let groupKey = "X-NTMWatch-Group-Key"
         public static let timestamp = "X-NTMWatch-Timestamp"
@@ -73,6 +77,7 @@ public struct HTTPWebhookNotifier: Notifier {
         request.headers.add(name: "User-Agent", value: "ntmwatch")
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         request.headers.add(name: Header.notificationIDs, value: group.notifications.map(\.id).joined(separator: ","))
+        request.headers.add(name: Header.idempotencyKey, value: "\"\(group.deliveryKey)\"")
         request.headers.add(name: Header.groupKey,
                             value: group.groupKey.addingPercentEncoding(withAllowedCharacters: .urlUnreservedASCII) ?? "")
         if let source = endpoint.secret {
