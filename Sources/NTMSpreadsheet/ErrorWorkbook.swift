@@ -257,8 +257,6 @@ struct CommentsMerge {
 }
 
 extension Array where Element == UInt8 {
-    func contains(subsequence: [UInt8]) -> Bool { firstRange(of: subsequence, from: 0) != nil }
-
     func firstRange(of needle: [UInt8], from start: Int) -> Range<Int>? {
         guard !needle.isEmpty, count >= needle.count else { return nil }
         var index = start
