@@ -56,6 +56,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
@@ -75,11 +76,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Runs operator programs (exec modules, sendmail): clean environment, deadline, no new
+        // privileges, every descendant killed at the end. Shared by the module host and delivery.
+        .target(name: "NTMProcess", dependencies: ["CSystemd"], swiftSettings: swiftSettings),
         // Finds, checks and runs operator modules (libraries, executables, SQL rules); see README.md, "Security".
         .target(
             name: "NTMModuleHost",
             dependencies: [
-                "CSystemd", "NTMSQLite", "NTMStore",
+                "CSystemd", "NTMSQLite", "NTMStore", "NTMProcess",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,11 +97,11 @@ let package = Package(
             dependencies: [.product(name: "CheckKit", package: "CheckKit")],
             swiftSettings: swiftSettings
         ),
-        // The ledger, the history and the notifiers (journald, files, HTTP, Alertmanager); depends on alerting only.
+        // The ledger, the history and the notifiers (journald, files, HTTP, e-mail, Alertmanager); depends on alerting only.
         .target(
             name: "NTMDelivery",
             dependencies: [
-                "CSystemd", "NTMAlerting",
+                "CSystemd", "NTMAlerting", "NTMProcess",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -105,6 +109,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,6 +29,31 @@ wait_for 30 "ls /var/spool/ntmwatch/province/*.json" || true
 modes=$(stat -c '%U:%G %a' /var/spool/ntmwatch/province/*.json 2>/dev/null | sort -u | tr '\n' ' ')
 [ "$modes" = "ntmwatch:ntmwatch 640 " ] && pass "webhook files owned ntmwatch, mode 640" || fail "webhook files" "'$modes'"
 
+# E-mail: the office-mail receiver hands each group to msmtp (msmtp-mta's sendmail, not setgid, so
+# it works under NoNewPrivileges=yes and the unit's sandbox), which sends it to the SMTP capture.
+wait_for 60 "ls /var/tmp/e2e-mail/new/* | grep -q ." && pass "e-mail: a message reached the SMTP server through msmtp" \
+    || fail "e-mail" "$(journalctl -u ntmwatchd -o cat | grep -i 'office-mail' | tail -3)"
+check_mail() {
+    /usr/bin/python3 - "$1" <<'PYTHON'
+import email, email.policy, mailbox, sys
+messages = [m for _, m in mailbox.Maildir(sys.argv[1], factory=None).iteritems()]
+assert messages, "no message"
+ids = []
+for raw in messages:
+    m = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+    assert m["From"] == "ntmwatch@e2e.example" and m["To"] == "vp@tinh.example", (m["From"], m["To"])
+    assert str(m["Subject"]).startswith("[ntmwatch] ") and "cảnh báo" in str(m["Subject"]), m["Subject"]
+    assert raw["Subject"].startswith("=?UTF-8?"), raw["Subject"]
+    assert m.get_content_type() == "multipart/alternative", m.get_content_type()
+    assert [p.get_content_type() for p in m.iter_parts()] == ["text/plain", "text/html"]
+    assert m["X-NTMWatch-Receiver"] == "office-mail" and m["Message-ID"].endswith(".ntmwatch>"), m["Message-ID"]
+    ids += [i.strip() for i in str(m["X-NTMWatch-Notification-IDs"]).split(",") if i.strip()]
+assert ids and len(ids) == len(set(ids)), "a notification id in two messages"
+print(len(messages), "messages,", len(ids), "notifications")
+PYTHON
+}
+mail=$(check_mail /var/tmp/e2e-mail 2>&1) && pass "e-mail: UTF-8 subject, From/To, multipart plain+HTML, notification ids ($mail)" || fail "e-mail headers" "$mail"
+
 # The watchdog is fed (WatchdogSec=4s in the test drop-in: a missed ping would restart it).
 sleep 9
 [ "$(show NRestarts)" = 0 ] && [ "$(show WatchdogTimestampMonotonic)" -gt "$ready" ] && pass "watchdog fed" || fail "watchdog" "NRestarts=$(show NRestarts) WatchdogTimestamp=$(show WatchdogTimestampMonotonic) ready=$ready"
@@ -80,6 +105,8 @@ wait_for 30 "systemctl is-active --quiet ntmwatchd && [ \$(systemctl show -P Mai
     && pass "upgrade restarts the service" || fail "upgrade restart" "MainPID $pid → $(show MainPID)"
 sleep 8
 [ "$(firing)" = "$before" ] && pass "upgrade: nothing notified twice" || fail "upgrade duplicates" "$before before, $(firing) after"
+
+mail=$(check_mail /var/tmp/e2e-mail 2>&1) && pass "e-mail: nothing sent twice across restarts, SIGKILL and upgrade ($mail)" || fail "e-mail duplicates" "$mail"
 
 # Clean stop.
 systemctl stop ntmwatchd

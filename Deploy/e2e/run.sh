@@ -7,7 +7,9 @@ cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "Deploy/e2e/run.sh needs root (debootstrap, systemd-nspawn)" >&2; exit 2; }
 scripts/ensure-packages.sh debootstrap systemd-container patchelf
 # The package's Depends beyond minbase, since dpkg -i resolves nothing; the cache is keyed by the list.
-include=systemd,systemd-sysv,dbus,libstdc++6,procps,libsqlite3-0,libxml2
+# msmtp-mta is the package's Recommends (the e-mail receiver's sendmail); python3-aiosmtpd the
+# test's SMTP capture.
+include=systemd,systemd-sysv,dbus,libstdc++6,procps,libsqlite3-0,libxml2,msmtp,msmtp-mta,python3-aiosmtpd
 cache=/var/cache/ntmwatch-e2e/bookworm-$(echo "$include" | md5sum | cut -c1-8)
 # The Debian mirror this machine's apt already uses (deb822 sources, then sources.list), unless
 # DEBIAN_MIRROR names one: no mirror is written into the project.
@@ -39,7 +41,8 @@ awk "BEGIN { exit !($exposure <= 2.0) }" || { echo "FAIL exposure $exposure > 2.
 install -m 0644 Deploy/e2e/ntmwatch.yaml "$work/root/etc/ntmwatch/ntmwatch.yaml"
 install -d "$work/root/etc/systemd/system/ntmwatchd.service.d"
 install -m 0644 Deploy/e2e/ntmwatchd-test.conf "$work/root/etc/systemd/system/ntmwatchd.service.d/test.conf"
-install -m 0644 Deploy/e2e/ntmwatch-e2e.service "$work/root/etc/systemd/system/"
+install -m 0644 Deploy/e2e/ntmwatch-e2e.service Deploy/e2e/ntmwatch-e2e-smtp.service "$work/root/etc/systemd/system/"
+install -m 0644 Deploy/e2e/msmtprc "$work/root/etc/ntmwatch/msmtprc"
 install -m 0755 Deploy/e2e/driver.sh "$work/root/usr/local/bin/ntmwatch-e2e-driver"
 mkdir -p "$work/results"
 timeout 300 systemd-nspawn -q --register=no --keep-unit --machine=ntmwatch-e2e -D "$work/root" --bind="$work/results:/results" \

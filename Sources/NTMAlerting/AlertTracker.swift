@@ -6,7 +6,7 @@ import Foundation
 /// the clock and does no I/O, so it is tested directly.
 public struct AlertTracker: Sendable {
     /// Pending and firing alerts, by fingerprint.
-    public private(set) var active: [String: Alert]
+    public internal(set) var active: [String: Alert]
     public var repeatInterval: [Severity: Duration]
 
     public static let defaultRepeatInterval: [Severity: Duration] = [
@@ -40,8 +40,13 @@ public struct AlertTracker: Sendable {
         public var severity: Severity
         public var ruleID: String
         public var subjectID: String
+        /// What mutes the alert from this transition on: silence ids, or `inhibited:` and the
+        /// inhibiting alert's fingerprint; nil when nothing does.
+        public var silencedBy: String?
 
-        public init(fingerprint: String, at: Date, from: Alert.Status?, to: Alert.Status?, severity: Severity, ruleID: String, subjectID: String) {
+        public init(fingerprint: String, at: Date, from: Alert.Status?, to: Alert.Status?, severity: Severity, ruleID: String,
+                    subjectID: String, silencedBy: String? = nil) {
+            self.silencedBy = silencedBy
             self.fingerprint = fingerprint
             self.at = at
             self.from = from
@@ -71,6 +76,7 @@ public struct AlertTracker: Sendable {
             alert.values = labeled.finding.values
             alert.summary = labeled.finding.summary
             alert.subject = labeled.finding.subject
+            alert.source = labeled.source
             if alert.status == .pending, instant.timeIntervalSince(alert.activeSince) >= labeled.pendingFor.seconds {
                 alert.status = .firing
                 alert.firingSince = instant
@@ -87,7 +93,7 @@ public struct AlertTracker: Sendable {
             if isNew || alert.status != before.status || alert.severity != before.severity {
                 step.transitions.append(Transition(
                     fingerprint: fingerprint, at: instant, from: isNew ? nil : before.status, to: alert.status,
-                    severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id))
+                    severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id, silencedBy: alert.muteText))
             }
         }
         // Filter before sorting: a cycle applies many scopes, each owning a small share of the alerts.
@@ -114,12 +120,18 @@ public struct AlertTracker: Sendable {
             return step
         }
         step.transitions.append(Transition(fingerprint: fingerprint, at: instant, from: alert.status, to: .resolved,
-                                           severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id))
+                                           severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id,
+                                           silencedBy: alert.muteText))
+        // A muted alert's firing was not told (a silence or inhibition resets `lastNotifiedAt`), so
+        // neither is its resolution.
+        let wasNotified = alert.lastNotifiedAt != nil
         alert.status = .resolved
         alert.resolvedAt = instant
-        alert.lastNotifiedAt = instant
-        step.notifications.append(Notification(
-            id: "\(fingerprint)-\(Int(instant.timeIntervalSince1970))-resolved", reason: .resolved, at: instant, alert: alert))
+        if wasNotified {
+            alert.lastNotifiedAt = instant
+            step.notifications.append(Notification(
+                id: "\(fingerprint)-\(Int(instant.timeIntervalSince1970))-resolved", reason: .resolved, at: instant, alert: alert))
+        }
         step.changed.append(alert)
         return step
     }

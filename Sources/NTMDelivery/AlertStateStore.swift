@@ -15,6 +15,8 @@ import SQLiteKit
 ///   same ids and the same composition (its `batch`).
 /// - `dead_letters`: rows that could not be delivered within the dead-letter age.
 /// - `alert_history`, `delivery_history`: append-only, for digests, the console and reports.
+/// - `silences`: written by `ntmwatch silence` while the daemon runs, read by it at each record.
+/// - `digests`: each receiver's digest periods, claimed before sending and marked when sent.
 ///
 /// A step's alert changes, transitions, notifications and ledger rows are written in one
 /// transaction before anything is delivered.
@@ -25,7 +27,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -73,6 +75,11 @@ public actor AlertStateStore {
         guard version < Self.schemaVersion else { return }
         try await transaction {
             for statement in Self.schema { try await self.sql.raw(SQLQueryString(statement)).run() }
+            // Version 4 records what muted an alert in its history.
+            let columns = try await self.sql.raw("PRAGMA table_info(alert_history)").all().map { try $0.decode(column: "name", as: String.self) }
+            if !columns.contains("silenced_by") {
+                try await self.sql.raw("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT").run()
+            }
             try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
         }
     }
@@ -108,7 +115,7 @@ public actor AlertStateStore {
         """
         CREATE TABLE IF NOT EXISTS alert_history (
             seq INTEGER PRIMARY KEY AUTOINCREMENT, fingerprint TEXT NOT NULL, at REAL NOT NULL, from_status TEXT,
-            to_status TEXT, severity TEXT NOT NULL, rule TEXT NOT NULL, subject_id TEXT NOT NULL)
+            to_status TEXT, severity TEXT NOT NULL, rule TEXT NOT NULL, subject_id TEXT NOT NULL, silenced_by TEXT)
         """,
         "CREATE INDEX IF NOT EXISTS alert_history_fingerprint ON alert_history (fingerprint, at)",
         """
@@ -124,6 +131,17 @@ public actor AlertStateStore {
             reason TEXT, findings INTEGER, consecutive_failures INTEGER NOT NULL DEFAULT 0, last_success_at REAL)
         """,
         "CREATE TABLE IF NOT EXISTS daemon (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        // Version 4: silences and digests. `body` is the silence in Alertmanager's v2 JSON, so an
+        // export is the rows as they are.
+        """
+        CREATE TABLE IF NOT EXISTS silences (
+            id TEXT PRIMARY KEY, starts_at REAL NOT NULL, ends_at REAL NOT NULL, body TEXT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS digests (
+            receiver TEXT NOT NULL, period_end REAL NOT NULL, claimed_at REAL NOT NULL, sent_at REAL,
+            PRIMARY KEY (receiver, period_end))
+        """,
     ]
 
     private var inTransaction = false
@@ -183,10 +201,10 @@ public actor AlertStateStore {
             }
             for transition in step.transitions {
                 try await sql.raw("""
-                    INSERT INTO alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id)
+                    INSERT INTO alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by)
                     VALUES (\(bind: transition.fingerprint), \(bind: transition.at.timeIntervalSince1970),
                         \(bind: transition.from?.rawValue), \(bind: transition.to?.rawValue), \(bind: transition.severity.rawValue),
-                        \(bind: transition.ruleID), \(bind: transition.subjectID))
+                        \(bind: transition.ruleID), \(bind: transition.subjectID), \(bind: transition.silencedBy))
                     """).run()
             }
             for notification in step.notifications {
@@ -490,7 +508,8 @@ public actor AlertStateStore {
                 to: try row.decode(column: "to_status", as: String?.self).flatMap(Alert.Status.init(rawValue:)),
                 severity: Severity(rawValue: try row.decode(column: "severity", as: String.self)) ?? .error,
                 ruleID: try row.decode(column: "rule", as: String.self),
-                subjectID: try row.decode(column: "subject_id", as: String.self))
+                subjectID: try row.decode(column: "subject_id", as: String.self),
+                silencedBy: try row.decode(column: "silenced_by", as: String?.self))
         }
     }
 
@@ -516,11 +535,18 @@ public actor AlertStateStore {
         }
     }
 
-    /// Drops history and finished ledger rows older than `before`. Pending rows are never dropped.
-    public func prune(before: Date) async throws {
-        let cut = before.timeIntervalSince1970
+    /// Drops history and finished ledger rows older than `retention`; pending rows never. The alert
+    /// history is dated by evaluation instants, so its age counts back from its newest entry when
+    /// that is behind the wall clock: a backfill or a run `--at` a past day would otherwise lose its
+    /// history at the next flush, and the digests built from it would show nothing new and nothing
+    /// resolved.
+    public func prune(keeping retention: Duration, now: Date) async throws {
+        let cut = now.timeIntervalSince1970 - retention.seconds
         try await transaction {
-            try await sql.raw("DELETE FROM alert_history WHERE at < \(bind: cut)").run()
+            try await sql.raw("""
+                DELETE FROM alert_history
+                WHERE at < MIN(\(bind: cut), (SELECT MAX(at) FROM alert_history) - \(bind: retention.seconds))
+                """).run()
             try await sql.raw("DELETE FROM delivery_history WHERE at < \(bind: cut)").run()
             try await sql.raw("DELETE FROM dead_letters WHERE died_at < \(bind: cut)").run()
             try await sql.raw("DELETE FROM deliveries WHERE state <> 'pending' AND created_at < \(bind: cut)").run()
@@ -528,6 +554,83 @@ public actor AlertStateStore {
                 DELETE FROM notifications WHERE created_at < \(bind: cut)
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)
                 """).run()
+        }
+    }
+
+    // MARK: Silences
+
+    /// Every stored silence, expired ones included, by start.
+    public func silences() async throws -> [Silence] {
+        try await sql.raw("SELECT id, body FROM silences ORDER BY starts_at, id").all().map { row in
+            let id = try row.decode(column: "id", as: String.self)
+            let stored = try decoder.decode(AlertmanagerSilence.self, from: Data(try row.decode(column: "body", as: String.self).utf8))
+            return try stored.silence(position: "\(path): silence \(id)")
+        }
+    }
+
+    /// Adds or replaces silences (by id) in one transaction.
+    public func save(_ silences: [Silence]) async throws {
+        try await transaction {
+            for silence in silences {
+                var stored = AlertmanagerSilence(silence, at: silence.updatedAt)
+                stored.status = nil
+                let body = String(decoding: try encoder.encode(stored), as: UTF8.self)
+                try await sql.raw("""
+                    INSERT INTO silences (id, starts_at, ends_at, body)
+                    VALUES (\(bind: silence.id), \(bind: silence.startsAt.timeIntervalSince1970),
+                        \(bind: silence.endsAt.timeIntervalSince1970), \(bind: body))
+                    ON CONFLICT (id) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at, body = excluded.body
+                    """).run()
+            }
+        }
+    }
+
+    // MARK: Digests
+
+    /// Whether the digest of the period ending at `periodEnd` is to be sent now: not when it was
+    /// sent already, nor when a later period's was (a backfill never sends an older period's).
+    /// A claimed period whose send failed or was interrupted is claimed again.
+    public func claimDigest(receiver: String, periodEnd: Date, at now: Date) async throws -> Bool {
+        var claimed = false
+        try await transaction {
+            let end = periodEnd.timeIntervalSince1970
+            let row = try await sql.raw("""
+                SELECT MAX(period_end) AS latest,
+                    MAX(CASE WHEN period_end = \(bind: end) THEN 1 ELSE 0 END) AS known,
+                    MAX(CASE WHEN period_end = \(bind: end) AND sent_at IS NOT NULL THEN 1 ELSE 0 END) AS sent
+                FROM digests WHERE receiver = \(bind: receiver)
+                """).first()
+            let latest = try row?.decode(column: "latest", as: Double?.self)
+            if try row?.decode(column: "sent", as: Int?.self) == 1 { return }
+            if try row?.decode(column: "known", as: Int?.self) == 1 { claimed = true; return }
+            if let latest, latest > end { return }
+            try await sql.raw("""
+                INSERT INTO digests (receiver, period_end, claimed_at) VALUES (\(bind: receiver), \(bind: end), \(bind: now.timeIntervalSince1970))
+                """).run()
+            claimed = true
+        }
+        return claimed
+    }
+
+    public func markDigestSent(receiver: String, periodEnd: Date, at now: Date) async throws {
+        try await sql.raw("""
+            UPDATE digests SET sent_at = \(bind: now.timeIntervalSince1970)
+            WHERE receiver = \(bind: receiver) AND period_end = \(bind: periodEnd.timeIntervalSince1970)
+            """).run()
+    }
+
+    /// The end of the last period whose digest was sent before `periodEnd`: the next digest's "new since".
+    public func lastDigest(receiver: String, before periodEnd: Date) async throws -> Date? {
+        try await sql.raw("""
+            SELECT MAX(period_end) AS latest FROM digests
+            WHERE receiver = \(bind: receiver) AND sent_at IS NOT NULL AND period_end < \(bind: periodEnd.timeIntervalSince1970)
+            """).first()?.decode(column: "latest", as: Double?.self).map { Date(timeIntervalSince1970: $0) }
+    }
+
+    /// Every digest sent, oldest first: (receiver, period end).
+    public func sentDigests() async throws -> [(receiver: String, periodEnd: Date)] {
+        try await sql.raw("SELECT receiver, period_end FROM digests WHERE sent_at IS NOT NULL ORDER BY period_end, receiver").all().map {
+            (try $0.decode(column: "receiver", as: String.self), Date(timeIntervalSince1970: try $0.decode(column: "period_end", as: Double.self)))
         }
     }
 

@@ -31,14 +31,19 @@ public struct ReceiverConfiguration: Sendable {
         case files(FileSpool)
         /// The same JSON POSTed to a URL, signed when a secret is configured.
         case http(HTTPEndpoint)
+        /// One message per group through the system's `sendmail` interface.
+        case email(EmailSettings)
     }
 
     public var name: String
     public var integration: Integration
+    /// A scheduled digest of the receiver's alerts, when configured.
+    public var digest: DigestSettings?
 
-    public init(name: String, integration: Integration) {
+    public init(name: String, integration: Integration, digest: DigestSettings? = nil) {
         self.name = name
         self.integration = integration
+        self.digest = digest
     }
 }
 

@@ -1,6 +1,7 @@
 import CheckKit
 import Crypto
 import Foundation
+import NTMProcess
 #if canImport(Glibc)
 import Glibc
 #endif

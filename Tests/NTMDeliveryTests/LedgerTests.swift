@@ -180,6 +180,28 @@ import Testing
         }
     }
 
+    /// Issue 18: the history of a run as of a past day was pruned by the wall clock at the next
+    /// flush, so the digests built from it showed nothing new and nothing resolved.
+    @Test func pruningCountsTheHistorysAgeFromItsNewestEntry() async throws {
+        try await withState { state in
+            let day: TimeInterval = 86_400
+            // Whole seconds, so that the instants compare exactly after the round trip through SQLite.
+            let now = Date(timeIntervalSince1970: 1_795_000_000), past = now.addingTimeInterval(-800 * day)
+            func days() async throws -> [Double] { try await state.transitions().map { $0.at.timeIntervalSince(past) / day } }
+            var tracker = AlertTracker()
+            try await state.record(step(["U1"], at: past, tracker: &tracker), destinations: { _ in [] })
+            try await state.record(step(["U2"], at: past.addingTimeInterval(300 * day), tracker: &tracker), destinations: { _ in [] })
+            try await state.record(step([], at: past.addingTimeInterval(500 * day), tracker: &tracker), destinations: { _ in [] })
+            #expect(try await days() == [0, 300, 300, 500])
+            // 400 days back from the newest entry (day 500), not from the wall clock (day 800).
+            try await state.prune(keeping: .seconds(400 * day), now: now)
+            #expect(try await days() == [300, 300, 500])
+            // A history ahead of the wall clock is pruned by the wall clock.
+            try await state.prune(keeping: .seconds(100 * day), now: past.addingTimeInterval(450 * day))
+            #expect(try await days() == [500])
+        }
+    }
+
     @Test func backoffGrowsIsJitteredAndCapped() async throws {
         try await withState { state in
             var settings = DeliverySettings()

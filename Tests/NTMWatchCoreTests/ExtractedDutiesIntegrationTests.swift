@@ -92,9 +92,9 @@ import NTMAlerting
                 .map(\.finding.ruleID)
         }
         // The alert says where the duty is written (annotations `source` and `quote`).
-        let soon = try await engine.evaluate(at: at("2024-02-20")).flatMap(\.findings).map(\.finding).first { $0.subject.id == id }
-        #expect(soon?.values["source"] == .text("KH002 §II.1.a"))
-        #expect(soon?.values["quote"]?.plain.hasSuffix("cấp xã trình cấp huyện trước ngày 28/02/2024") == true)
+        let soon = try await engine.evaluate(at: at("2024-02-20")).flatMap(\.findings).first { $0.finding.subject.id == id }
+        #expect(soon?.source == "KH002 §II.1.a")
+        #expect(soon?.finding.values["quote"]?.plain.hasSuffix("cấp xã trình cấp huyện trước ngày 28/02/2024") == true)
         #expect(try await rules("2024-01-20") == [])
         #expect(try await rules("2024-02-20") == ["deadline.due_soon"])
         #expect(try await rules("2024-02-27") == ["deadline.due_soon"])

@@ -71,23 +71,29 @@ struct Sandbox {
     }
 
     /// Runs a program to its end: its exit status and what it wrote to stdout and stderr together.
+    /// Output goes to a file, not a pipe: a server another test starts at the same moment (the SMTP
+    /// capture) would inherit the pipe's write end, and the read would wait for that server's end.
     static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let process = Process(), output = Pipe()
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-run-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        defer { try? output.close() }
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if let environment { process.environment = environment }
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
     }
 
     /// A configuration with the given `checks:` YAML block (indented by two spaces).
 
     func configuration(checks: String = "  - module: testcheck\n", groupBy: String = "[check, rule]", interval: String = "1h",
-                       seedFrom: String = "seed", groupWait: String = "0s") throws -> String {
+                       seedFrom: String = "seed", groupWait: String = "0s", extra: String = "") throws -> String {
         let text = """
             instance: \(instance)
             state_directory: state
@@ -119,7 +125,7 @@ struct Sandbox {
                   receiver: tien-phuoc
                   continue: true
                 - receiver: province
-
+            \(extra)
             """
         try write("ntmwatch.yaml", text)
         return path("ntmwatch.yaml")

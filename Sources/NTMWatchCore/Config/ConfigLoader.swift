@@ -163,20 +163,42 @@ public enum ConfigLoader {
             if name == journaldReceiver {
                 throw section.error(section["name"], "name", vi: "tên '\(journaldReceiver)' dành cho journald", en: "the name '\(journaldReceiver)' is journald's")
             }
+            var digest: DigestSettings?
+            if let digestSection = try section.section("digest") {
+                let text = try digestSection.requiredString("schedule")
+                guard let schedule = DigestSchedule(text) else {
+                    throw digestSection.error(digestSection["schedule"], "schedule",
+                                              vi: "'\(text)' không phải lịch dạng \"daily 07:30\" hoặc \"weekly mon 07:30\"",
+                                              en: "'\(text)' is not a schedule such as \"daily 07:30\" or \"weekly mon 07:30\"")
+                }
+                let folder = resolve(try digestSection.string("templates") ?? "/etc/ntmwatch/templates")
+                let directory = try digestSection.string("directory").map(resolve)
+                do {
+                    digest = DigestSettings(schedule: schedule, directory: directory,
+                                            templates: try EmailTemplates.digest(language: language, overrides: folder))
+                } catch {
+                    throw digestSection.error(digestSection["templates"], "templates", vi: "mẫu bản tin không dùng được: \(error)",
+                                              en: "unusable template: \(error)")
+                }
+                try digestSection.rejectUnknownKeys()
+            }
             let directory = try section.string("directory").map(resolve)
             let http = try section.section("http").map { section throws(ConfigError) in try parseHTTP(section, resolve: resolve) }
+            let email = try section.section("email").map { section throws(ConfigError) in try parseEmail(section, language: language, resolve: resolve) }
             let maxSpoolBytes = try section.bytes("max_spool_bytes") ?? 100 << 20
             let maxAlertsPerFile = try section.int("max_alerts_per_file", in: 1...100_000) ?? 500
-            switch (directory, http) {
-            case (let directory?, nil):
+            switch (directory, http, email) {
+            case (let directory?, nil, nil):
                 receivers.append(.init(name: name, integration: .files(FileSpool(
-                    directory: directory, maxSpoolBytes: maxSpoolBytes, maxAlertsPerFile: maxAlertsPerFile))))
-            case (nil, let http?):
-                receivers.append(.init(name: name, integration: .http(http)))
+                    directory: directory, maxSpoolBytes: maxSpoolBytes, maxAlertsPerFile: maxAlertsPerFile)), digest: digest))
+            case (nil, let http?, nil):
+                receivers.append(.init(name: name, integration: .http(http), digest: digest))
+            case (nil, nil, let email?):
+                receivers.append(.init(name: name, integration: .email(email), digest: digest))
             default:
-                throw section.error(section["http"] ?? section["directory"], "directory",
-                                    vi: "receiver cần đúng một trong directory (thư mục tệp) hoặc http (địa chỉ POST)",
-                                    en: "a receiver needs exactly one of directory (a spool folder) or http (a URL to POST to)")
+                throw section.error(section["http"] ?? section["email"] ?? section["directory"], "directory",
+                                    vi: "receiver cần đúng một trong directory (thư mục tệp), http (địa chỉ POST) hoặc email",
+                                    en: "a receiver needs exactly one of directory (a spool folder), http (a URL to POST to) or email")
             }
             try section.rejectUnknownKeys()
         }
@@ -220,6 +242,7 @@ public enum ConfigLoader {
         } else {
             route = .init(receiver: nil)
         }
+        let inhibitRules = try parseInhibitRules(top, file: path)
         try top.rejectUnknownKeys()
 
         return Configuration(
@@ -227,7 +250,7 @@ public enum ConfigLoader {
             moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
             defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
-            alertmanagers: alertmanagers, route: route, delivery: delivery, httpListen: httpListen, path: path)
+            alertmanagers: alertmanagers, route: route, delivery: delivery, inhibitRules: inhibitRules, httpListen: httpListen, path: path)
     }
 
     private static func parseURL(_ section: YAMLSection) throws(ConfigError) -> URL {
@@ -277,6 +300,66 @@ public enum ConfigLoader {
             caFile: try section.string("ca_file").map(resolve), maxAlerts: try section.int("max_alerts", in: 1...100_000) ?? 500)
         try section.rejectUnknownKeys()
         return endpoint
+    }
+
+    /// A receiver's `email:` block. Addresses are checked here because they become header lines
+    /// and `sendmail` arguments: a line break or comma in one would inject headers or recipients.
+    private static func parseEmail(_ section: YAMLSection, language: Language, resolve: (String) -> String) throws(ConfigError) -> EmailSettings {
+        func address(_ text: String, _ key: String) throws(ConfigError) -> String {
+            guard text.contains("@"), !text.hasPrefix("-"), !text.contains(where: { $0.isWhitespace || $0.isNewline || ",;<>\"".contains($0) }) else {
+                throw section.error(section[key], key, vi: "'\(text)' không phải địa chỉ e-mail dạng ten@mien",
+                                    en: "'\(text)' is not an e-mail address of the form name@domain")
+            }
+            return text
+        }
+        var to: [String] = []
+        for text in try section.strings("to") ?? [] { to.append(try address(text, "to")) }
+        guard !to.isEmpty else {
+            throw section.error(section["to"], "to", vi: "cần ít nhất một người nhận", en: "needs at least one recipient")
+        }
+        let folder = resolve(try section.string("templates") ?? "/etc/ntmwatch/templates")
+        let templates: EmailTemplates
+        do {
+            templates = try EmailTemplates.load(language: language, overrides: folder)
+        } catch {
+            throw section.error(section["templates"], "templates", vi: "mẫu thư không dùng được: \(error)", en: "unusable template: \(error)")
+        }
+        let settings = EmailSettings(
+            to: to, from: try address(try section.requiredString("from"), "from"),
+            sendmail: resolve(try section.string("sendmail") ?? "/usr/sbin/sendmail"),
+            sendmailArguments: try section.strings("sendmail_arguments") ?? [],
+            timeout: try section.duration("timeout") ?? .seconds(60), templates: templates)
+        try section.rejectUnknownKeys()
+        return settings
+    }
+
+    /// `inhibit_rules:` as Alertmanager writes them (`source_matchers`, `target_matchers`,
+    /// `equal`); absent means the defaults, `[]` none.
+    private static func parseInhibitRules(_ top: YAMLSection, file: String) throws(ConfigError) -> [InhibitRule] {
+        guard let nodes = try top.sequence("inhibit_rules") else { return InhibitRule.defaults }
+        var rules: [InhibitRule] = []
+        for (index, node) in nodes.enumerated() {
+            let section = try YAMLSection(node, path: "inhibit_rules[\(index)]", file: file)
+            func matchers(_ key: String) throws(ConfigError) -> [LabelMatcher] {
+                var found: [LabelMatcher] = []
+                for text in try section.strings(key) ?? [] {
+                    do {
+                        found.append(try LabelMatcher(parsing: text))
+                    } catch {
+                        throw section.error(section[key], key, vi: "điều kiện không hợp lệ: \(error)", en: "invalid matcher: \(error)")
+                    }
+                }
+                guard !found.isEmpty else {
+                    throw section.error(section[key], key, vi: "cần ít nhất một điều kiện, ví dụ rule=deadline.overdue",
+                                        en: "needs at least one matcher, e.g. rule=deadline.overdue")
+                }
+                return found
+            }
+            rules.append(InhibitRule(sourceMatchers: try matchers("source_matchers"), targetMatchers: try matchers("target_matchers"),
+                                     equal: try section.strings("equal") ?? []))
+            try section.rejectUnknownKeys()
+        }
+        return rules
     }
 
     private static func parseRoute(_ node: Node, path: String, file: String, receivers: Set<String>, isRoot: Bool) throws(ConfigError) -> Configuration.Route {

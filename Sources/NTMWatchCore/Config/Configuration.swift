@@ -53,6 +53,8 @@ public struct Configuration: Sendable {
     public var alertmanagers: [AlertmanagerSync.Endpoint]
     public var route: Route
     public var delivery: DeliverySettings
+    /// Alertmanager's `inhibit_rules`; the domain's defaults unless the file sets its own.
+    public var inhibitRules: [InhibitRule] = InhibitRule.defaults
     /// Where `/metrics`, `/healthz` and `/readyz` are served (`http.listen`); nil: not served.
     public var httpListen: (host: String, port: Int)?
     /// Where the file was read from.

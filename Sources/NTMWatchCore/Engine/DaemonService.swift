@@ -77,7 +77,11 @@ public final class DaemonService: Service {
                         // flush runs beside the loop, so a hanging receiver never starves the watchdog.
                         if !flushing {
                             flushing = true
-                            group.addTask { [engine] in await engine.flushDeliveries(); return .flushed }
+                            group.addTask { [engine] in
+                                await engine.flushDeliveries()
+                                await engine.sendDueDigests(at: Date())
+                                return .flushed
+                            }
                         }
                         group.addTask { try? await Task.sleep(for: tick); return .tick }
                     case .finished(let check, let outcome, let at, let duration):

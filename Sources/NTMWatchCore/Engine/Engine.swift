@@ -22,7 +22,7 @@ public actor Engine {
     /// receivers has nothing to shut down) and shut down in `close()`.
     private var http: HTTPClient?
     private var runners: [String: CheckRunner] = [:]
-    private let logger: Logger
+    let logger: Logger
     public let metrics: DaemonMetrics
     public private(set) var lastCycle: (at: Date, duration: Duration)?
     /// Checks that have run at least once since start (for `/readyz`).
@@ -105,6 +105,9 @@ public actor Engine {
                 guard let http else { preconditionFailure("an HTTP receiver without the engine's HTTP client") }
                 notifiers.append(HTTPWebhookNotifier(receiver: receiver.name, endpoint: endpoint, language: configuration.language,
                                                      externalURL: configuration.externalURL, client: http, logger: logger))
+            case .email(let settings):
+                notifiers.append(EmailNotifier(receiver: receiver.name, settings: settings, language: configuration.language,
+                                               instance: configuration.instance))
             }
         }
         return notifiers
@@ -148,6 +151,7 @@ public actor Engine {
         }
         try await process(results.sorted { $0.0.name < $1.0.name }, at: instant)
         await flushDeliveries(force: true)
+        await sendDueDigests(at: instant)
         lastCycle = (instant, ContinuousClock.now - started)
     }
 
@@ -162,8 +166,11 @@ public actor Engine {
     /// rows. Delivery follows from the ledger (``flushDeliveries(force:)``).
     func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date, durations: [String: Duration] = [:]) async throws {
         let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance)
+        let muting = try await currentMuting()
         var step = AlertTracker.Step()
+        var scopes = Set<String>()
         for (check, outcome) in results {
+            scopes.formUnion([check.name, "meta:\(check.name)"])
             await recordRun(check.name, outcome: outcome, duration: durations[check.name], at: instant)
             var meta: [LabeledFinding] = []
             switch outcome {
@@ -182,7 +189,7 @@ public actor Engine {
             }
             step.merge(tracker.apply(scope: "meta:\(check.name)", findings: meta, at: instant))
         }
-        try await record(step)
+        try await record(step, muting: muting, scopes: scopes, at: instant)
         metrics.alerts(tracker.active.values)
     }
 
@@ -215,7 +222,16 @@ public actor Engine {
     /// True once every configured check has run at least once since start.
     public var allChecksHaveRun: Bool { runtime.checks.allSatisfy { checksRun.contains($0.name) } }
 
-    private func record(_ step: AlertTracker.Step) async throws {
+    /// Silences are read from the state file each time, so `ntmwatch silence` takes effect
+    /// without a reload. Read before the tracker changes, so no other call interleaves between
+    /// a step and its muting.
+    private func currentMuting() async throws -> Muting {
+        Muting(silences: try await state.silences(), inhibitRules: runtime.configuration.inhibitRules)
+    }
+
+    private func record(_ step: AlertTracker.Step, muting: Muting, scopes: Set<String>, at instant: Date) async throws {
+        var step = step
+        tracker.mute(&step, scopes: scopes, with: muting, at: instant)
         let router = self.router, journald = runtime.configuration.journald
         try await state.record(step) { Self.destinations(of: $0, router: router, journald: journald) }
         // Alertmanager hears the state, not the notifications: every change, after it is recorded.
@@ -251,6 +267,7 @@ public actor Engine {
         guard report.dead > 0 || report.sent > 0 || failingReceivers > 0 else { return }
         do {
             let failing = try await state.failingReceivers()
+            let muting = try await currentMuting()
             failingReceivers = failing.count
             let labeler = Labeler(units: [:], instance: runtime.configuration.instance)
             let findings = failing.map {
@@ -258,8 +275,9 @@ public actor Engine {
                     "dead_letters": .integer(Int64($0.deadLetters)), "reason": .text($0.lastError),
                 ], subjectKind: "receiver")
             }
-            let step = tracker.apply(scope: "meta:delivery", findings: findings, at: Date())
-            try await record(step)
+            let now = Date()
+            let step = tracker.apply(scope: "meta:delivery", findings: findings, at: now)
+            try await record(step, muting: muting, scopes: ["meta:delivery"], at: now)
             if force && !step.notifications.isEmpty { await dispatcher.flush(now: Date(), force: true) }
         } catch {
             logger.error("could not update the delivery_failed alerts: \(error)")
@@ -273,7 +291,7 @@ public actor Engine {
         guard lastPrune.map({ now.timeIntervalSince($0) >= 3600 }) ?? true else { return }
         lastPrune = now
         do {
-            try await state.prune(before: now.addingTimeInterval(-runtime.configuration.delivery.historyRetention.seconds))
+            try await state.prune(keeping: runtime.configuration.delivery.historyRetention, now: now)
         } catch {
             logger.error("pruning the alert history failed: \(error)")
         }
@@ -287,6 +305,7 @@ public actor Engine {
             logger.error("check module problem: \(problem.reason)", metadata: ["subject": "\(problem.subject)"])
         }
         let labeler = Labeler(units: [:], instance: runtime.configuration.instance)
+        let muting = try await currentMuting()
         var step = AlertTracker.Step()
         let files = runtime.problems.filter { $0.line == nil }.map {
             labeler.meta(MetaRules.moduleFailed, check: $0.subject, values: ["reason": .text($0.reason)], subjectKind: "module_file")
@@ -301,7 +320,7 @@ public actor Engine {
         // Configured checks, whether they loaded or not, and manifest modules running on their own.
         for name in runtime.configuration.checks.map(\.name) + runtime.checks.map(\.name) { scopes.formUnion([name, "meta:\(name)"]) }
         step.merge(tracker.retire(keeping: scopes, at: instant))
-        try await record(step)
+        try await record(step, muting: muting, scopes: Set(["meta:load"] + runtime.problems.map { "meta:\($0.subject)" }), at: instant)
     }
 
     // MARK: Reload

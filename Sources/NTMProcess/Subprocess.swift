@@ -5,52 +5,63 @@ import Synchronization
 import Glibc
 #endif
 
-/// Runs an operator's executable the way a monitoring daemon must: with a clean environment, a
-/// deadline, bounded output, without new privileges (`PR_SET_NO_NEW_PRIVS`, set on the spawning
-/// thread and inherited by the child), and contained: through the ``ContainedRun`` helper, which
-/// kills every descendant of the run when it ends, even those that left its process group.
-struct Subprocess {
-    struct Outcome: Sendable {
+/// Runs an operator's executable (an exec module, `sendmail`) the way a monitoring daemon must: in
+/// its own process group, with a clean environment and no blocked signals, a deadline, bounded
+/// output, without new privileges (`PR_SET_NO_NEW_PRIVS`, set on the spawning thread and inherited
+/// by the child), and, with a `helper`, contained: through the ``ContainedRun`` helper, which kills
+/// every descendant of the run when it ends, even those that left its process group.
+public struct Subprocess: Sendable {
+    public struct Outcome: Sendable {
         /// The exit status, or nil when the process was killed by a signal.
-        let exitStatus: Int32?
-        let signal: Int32?
-        let stdout: Data
-        let stderr: Data
+        public let exitStatus: Int32?
+        public let signal: Int32?
+        public let stdout: Data
+        public let stderr: Data
     }
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case spawn(String, Int32)
         case timedOut(Duration)
         case outputTooLarge(Int)
         case cancelled
 
-        var description: String {
+        public var description: String {
             switch self {
             case .spawn(let path, let code): "cannot start \(path): \(String(cString: strerror(code)))"
-            case .timedOut(let limit): "did not finish within \(DurationText.format(limit)); it and every process it started were killed"
+            case .timedOut(let limit): "did not finish within \(limit); it and every process it started were killed"
             case .outputTooLarge(let limit): "wrote more than \(limit) bytes to stdout; it and every process it started were killed"
             case .cancelled: "cancelled; it and every process it started were killed"
             }
         }
     }
 
-    let arguments: [String]
-    let environment: [String: String]
-    let input: Data
-    let timeout: Duration
-    let maxOutput: Int
+    public let arguments: [String]
+    public let environment: [String: String]
+    public let input: Data
+    public let timeout: Duration
+    public let maxOutput: Int
     /// The containment helper (`ntmwatchd`); nil runs the program directly, in its own process
     /// group only (for the daemon's own short-lived children, such as the module probe).
-    var helper: String?
+    public var helper: String?
     /// stderr beyond this is dropped (it only goes to the log).
-    var maxErrorOutput = 64 * 1024
+    public var maxErrorOutput = 64 * 1024
+
+    public init(arguments: [String], environment: [String: String], input: Data, timeout: Duration, maxOutput: Int,
+                helper: String? = nil) {
+        self.arguments = arguments
+        self.environment = environment
+        self.input = input
+        self.timeout = timeout
+        self.maxOutput = maxOutput
+        self.helper = helper
+    }
 
     /// The environment every child gets: nothing of the daemon's (no credentials, no proxies).
-    static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    public static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "Asia/Ho_Chi_Minh"].merging(extra) { $1 }
     }
 
-    func run() async throws -> Outcome {
+    public func run() async throws -> Outcome {
         let cancelled = Mutex(false)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -78,7 +89,7 @@ struct Subprocess {
     }
 
     /// Runs on a thread of its own and waits: for callers that are not async (the module loader).
-    func runNow() throws -> Outcome {
+    public func runNow() throws -> Outcome {
         let result = Mutex<Result<Outcome, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Thread {

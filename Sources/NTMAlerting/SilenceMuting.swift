@@ -1,0 +1,61 @@
+import Foundation
+
+/// What mutes alerts at one instant: the active silences and the inhibit rules.
+public struct Muting: Sendable {
+    public var silences: [Silence]
+    public var inhibitor: Inhibitor
+
+    public init(silences: [Silence], inhibitRules: [InhibitRule]) {
+        self.silences = silences
+        self.inhibitor = Inhibitor(rules: inhibitRules)
+    }
+}
+
+extension Alert {
+    /// How the history records what mutes the alert.
+    var muteText: String? {
+        if let silencedBy { return silencedBy.joined(separator: ",") }
+        return inhibitedBy.map { "inhibited:\($0)" }
+    }
+}
+
+extension AlertTracker {
+    /// Applies silences and inhibition to every tracked alert after a step, before it is
+    /// recorded: a muted alert's notifications leave the step (so the ledger never gets rows for
+    /// them, for any receiver) and its `lastNotifiedAt` is cleared, so that once nothing mutes it
+    /// and it still fires, the next run notifies it as firing. A change of what mutes an alert
+    /// is a transition in the history. Only the alerts of `scopes` (the runs just applied) are
+    /// reconsidered: an alert's muting changes when its check runs, as its state does, and a
+    /// daemon started for a backfill does not flip every alert at the wall clock's instant.
+    /// Any firing alert can inhibit.
+    public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date) {
+        let firing = active.values.filter { $0.status == .firing }.sorted { $0.fingerprint < $1.fingerprint }
+        var muted = Set<String>()
+        for fingerprint in active.keys.sorted() where scopes.contains(active[fingerprint]!.scope) {
+            var alert = active[fingerprint]!
+            let labels = alert.notificationLabels
+            let silences = muting.silences.filter { $0.mutes(labels, at: instant) }.map(\.id).sorted()
+            let before = alert
+            alert.silencedBy = silences.isEmpty ? nil : silences
+            alert.inhibitedBy = muting.inhibitor.inhibitor(of: alert, among: firing)
+            if alert.isMuted {
+                muted.insert(fingerprint)
+                alert.lastNotifiedAt = nil
+                alert.lastNotifiedSeverity = nil
+            }
+            guard alert != before else { continue }
+            active[fingerprint] = alert
+            if let index = step.changed.firstIndex(where: { $0.fingerprint == fingerprint }) {
+                step.changed[index] = alert
+            } else {
+                step.changed.append(alert)
+            }
+            if alert.muteText != before.muteText {
+                step.transitions.append(Transition(
+                    fingerprint: fingerprint, at: instant, from: alert.status, to: alert.status, severity: alert.severity,
+                    ruleID: alert.ruleID, subjectID: alert.subject.id, silencedBy: alert.muteText))
+            }
+        }
+        step.notifications.removeAll { $0.reason != .resolved && muted.contains($0.alert.fingerprint) }
+    }
+}
