@@ -76,7 +76,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
-                "NTMSpreadsheet", "NTMSQLite",
+                "NTMSQLite",
             ],
             swiftSettings: swiftSettings
         ),
@@ -123,10 +123,17 @@ let package = Package(
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
+        // Workbooks in and out: `.xlsx` import, templates, the alert report. The CLI's, never the
+        // daemon's: XMLParser brings libxml2 (and ICU), which ntmwatchd does not need.
+        .target(
+            name: "NTMWorkbooks",
+            dependencies: ["NTMStore", "NTMSpreadsheet", "NTMAlerting", .product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery", "NTMSpreadsheet",
+                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "CheckKit", package: "CheckKit"),
@@ -174,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "NTMWorkbooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -182,7 +189,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "CSQLite3",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "NTMWorkbooks", "CSQLite3",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -208,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "NTMStoreTests",
             // The modules' rules and the daemon's SQL rule modules, to compare their findings on both backends.
-            dependencies: ["NTMStore", "NTMModuleHost", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
+            dependencies: ["NTMStore", "NTMModuleHost", "NTMWatchCore", "NTMWorkbooks"] + checkModules.map { .target(name: $0.check) },
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -218,7 +225,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMSpreadsheetTests",
-            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWatchCore", "NTMAlerting"],
+            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWorkbooks", "NTMAlerting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
