@@ -76,6 +76,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                "NTMSQLite",
             ],
             swiftSettings: swiftSettings
         ),
@@ -188,7 +189,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "NTMWorkbooks",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "NTMWorkbooks", "CSQLite3",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

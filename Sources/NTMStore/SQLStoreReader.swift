@@ -1,47 +1,61 @@
 import CheckKit
 import Foundation
 import SQLKit
+import SQLiteKit
+import Synchronization
 
 /// ``StoreReader`` over either backend. Everything dated after `asOf` is left out or, for
 /// completions, revocations, settlements and the like, not yet visible.
 struct SQLStoreReader: StoreReader {
     let connection: StoreConnection
     let asOf: Date
-    private let day: String
-    private let instant: String
+    let log: QueryLog?
+    let day: String
+    let instant: String
 
-    init(connection: StoreConnection, asOf: Date) {
+    init(connection: StoreConnection, asOf: Date, log: QueryLog? = nil) {
         self.connection = connection
         self.asOf = asOf
+        self.log = log
         self.day = CivilDate(asOf).description
         self.instant = StoreTime.format(asOf)
     }
 
     private var sql: any SQLDatabase { connection.sql }
 
+    private func rows(_ query: SQLQueryString) async throws -> [ReaderRow] {
+        var serializer = SQLSerializer(database: sql)
+        query.serialize(to: &serializer)
+        // The reader binds only days and instants, as text.
+        let parameters = serializer.binds.map { ($0 as? String) ?? "\($0)" }
+        log?.record(QueryLog.Query(sql: serializer.sql, parameters: parameters))
+        guard let sqlite = connection.sqlite else { return try await sql.raw(query).all().map(ReaderRow.sql) }
+        return try await sqlite.query(serializer.sql, parameters.map(SQLiteData.text)).map(ReaderRow.sqlite)
+    }
+
     func units() async throws -> [AdministrativeUnit] {
         let today = CivilDate(asOf)
         var changes: [String: [ParentLink]] = [:]
-        for row in try await sql.raw("SELECT unit_id, parent_id, valid_from, valid_to FROM unit_parents ORDER BY unit_id, valid_from").all() {
+        for row in try await rows("SELECT unit_id, parent_id, valid_from, valid_to FROM unit_parents ORDER BY unit_id, valid_from") {
             guard let from = try row.date("valid_from") else { continue }
             changes[try row.text("unit_id"), default: []].append(
                 ParentLink(parentID: try row.text("parent_id"), validFrom: from, validTo: try row.date("valid_to")))
         }
         var successions: [String: [Succession]] = [:]
-        for row in try await sql.raw("""
+        for row in try await rows("""
             SELECT predecessor_id, successor_id, effective_on, kind, share FROM unit_successions
             WHERE effective_on <= \(bind: day) ORDER BY predecessor_id, successor_id
-            """).all() {
+            """) {
             guard let on = try row.date("effective_on"), let kind = Succession.Kind(rawValue: try row.text("kind")) else { continue }
             let predecessor = try row.text("predecessor_id")
             successions[predecessor, default: []].append(Succession(
                 predecessorID: predecessor, successorID: try row.text("successor_id"), effectiveOn: on, kind: kind,
                 share: try row.optionalDouble("share")))
         }
-        return try await sql.raw("""
+        return try await rows("""
             SELECT id, name, level, parent_id, region, valid_from, valid_to, successor_id
             FROM units WHERE valid_from IS NULL OR valid_from <= \(bind: day) ORDER BY id
-            """).all().map { row in
+            """).map { row in
             let id = try row.text("id")
             let validTo = try row.date("valid_to").flatMap { $0 <= today ? $0 : nil }
             // The first parent holds until the first dated change; each change until the next.
@@ -67,10 +81,10 @@ struct SQLStoreReader: StoreReader {
     }
 
     func criteriaSets() async throws -> [CriteriaSet] {
-        let criteria = try await sql.raw("""
+        let criteria = try await rows("""
             SELECT set_id, code, parent_code, name_vi, name_en, measure, threshold, unit, direction, region_thresholds
             FROM criteria ORDER BY set_id, code
-            """).all()
+            """)
         var bySet: [String: [Criterion]] = [:]
         for row in criteria {
             let measure: Criterion.Measure
@@ -85,9 +99,9 @@ struct SQLStoreReader: StoreReader {
                 code: try row.text("code"), parentCode: try row.optionalText("parent_code"),
                 name: LocalizedText(vi: try row.text("name_vi"), en: try row.text("name_en")), measure: measure))
         }
-        return try await sql.raw("""
+        return try await rows("""
             SELECT id, name_vi, name_en, unit_level, tier, valid_from, valid_to FROM criteria_sets ORDER BY id
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let validFrom = try row.date("valid_from") else { return nil }
             let id = try row.text("id")
             return CriteriaSet(
@@ -98,10 +112,10 @@ struct SQLStoreReader: StoreReader {
     }
 
     func assessments() async throws -> [Assessment] {
-        try await sql.raw("""
+        try await rows("""
             SELECT unit_id, set_id, criterion_code, assessed_on, met, value, source FROM assessments
             WHERE assessed_on <= \(bind: day) ORDER BY unit_id, set_id, assessed_on, criterion_code
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let on = try row.date("assessed_on") else { return nil }
             return Assessment(
                 unitID: try row.text("unit_id"), setID: try row.text("set_id"),
@@ -111,10 +125,10 @@ struct SQLStoreReader: StoreReader {
     }
 
     func recognitions() async throws -> [Recognition] {
-        try await sql.raw("""
+        try await rows("""
             SELECT unit_id, tier, recognized_on, decision, set_id, revoked_on, revocation_decision FROM recognitions
             WHERE recognized_on <= \(bind: day) ORDER BY unit_id, recognized_on, tier
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let on = try row.date("recognized_on") else { return nil }
             let revoked = try row.date("revoked_on").flatMap { $0 <= CivilDate(asOf) ? $0 : nil }
             return Recognition(
@@ -125,17 +139,17 @@ struct SQLStoreReader: StoreReader {
     }
 
     func roadmap() async throws -> [RoadmapEntry] {
-        try await sql.raw("SELECT unit_id, tier, target_year, note FROM roadmap ORDER BY unit_id, tier").all().map { row in
+        try await rows("SELECT unit_id, tier, target_year, note FROM roadmap ORDER BY unit_id, tier").map { row in
             RoadmapEntry(unitID: try row.text("unit_id"), tier: try row.text("tier"),
                          targetYear: try row.int("target_year"), note: try row.optionalText("note"))
         }
     }
 
     func dossierSubmissions() async throws -> [DossierSubmission] {
-        try await sql.raw("""
+        try await rows("""
             SELECT unit_id, tier, year, stage, submitted_on FROM dossier_submissions
             WHERE submitted_on <= \(bind: day) ORDER BY unit_id, tier, year, stage
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let on = try row.date("submitted_on"),
                   let stage = DossierSubmission.Stage(rawValue: try row.text("stage")) else { return nil }
             return DossierSubmission(unitID: try row.text("unit_id"), tier: try row.text("tier"),
@@ -145,21 +159,21 @@ struct SQLStoreReader: StoreReader {
 
     func obligations() async throws -> [Obligation] {
         var completions: [String: [Obligation.Completion]] = [:]
-        for row in try await sql.raw("""
+        for row in try await rows("""
             SELECT obligation_id, unit_id, occurrence, completed_at FROM obligation_completions
             WHERE completed_at <= \(bind: instant) ORDER BY obligation_id, unit_id, occurrence
-            """).all() {
+            """) {
             guard let occurrence = try row.date("occurrence"),
                   let at = StoreTime.parse(try row.text("completed_at")) else { continue }
             let unitID = try row.text("unit_id")
             completions[try row.text("obligation_id"), default: []].append(
                 .init(occurrence: occurrence, completedAt: at, unitID: unitID.isEmpty ? nil : unitID))
         }
-        return try await sql.raw("""
+        return try await rows("""
             SELECT id, title_vi, title_en, legal_basis, responsible_unit_id, responsible_body, submits_to, schedule,
                    semantics, starts_on, ends_on, depends_on, reminder_days, status, applies_to, section, quote
             FROM obligations ORDER BY id
-            """).all().map { row in
+            """).map { row in
             let id = try row.text("id")
             let rawSchedule = try row.text("schedule")
             return Obligation(
@@ -179,35 +193,35 @@ struct SQLStoreReader: StoreReader {
 
     func projects() async throws -> [Project] {
         var disbursements: [String: [Project.Disbursement]] = [:]
-        for row in try await sql.raw("""
+        for row in try await rows("""
             SELECT project_id, budget_level, on_date, cumulative_vnd FROM project_disbursements
             WHERE on_date <= \(bind: day) ORDER BY project_id, on_date, budget_level
-            """).all() {
+            """) {
             guard let on = try row.date("on_date"), let level = BudgetLevel(rawValue: try row.text("budget_level")) else { continue }
             disbursements[try row.text("project_id"), default: []].append(
                 .init(budgetLevel: level, on: on, cumulativeVND: try row.int64("cumulative_vnd")))
         }
         var debts: [String: [Project.Debt]] = [:]
-        for row in try await sql.raw("""
+        for row in try await rows("""
             SELECT project_id, budget_level, period, as_of, outstanding_vnd FROM project_debts
             WHERE as_of <= \(bind: day) ORDER BY project_id, as_of, budget_level, period
-            """).all() {
+            """) {
             guard let on = try row.date("as_of"), let level = BudgetLevel(rawValue: try row.text("budget_level")) else { continue }
             debts[try row.text("project_id"), default: []].append(
                 .init(budgetLevel: level, period: try row.text("period"), asOf: on, outstandingVND: try row.int64("outstanding_vnd")))
         }
         var plans: [String: Project.RepaymentPlan] = [:]
-        for row in try await sql.raw("SELECT project_id, amount_vnd, planned_by, approved_on FROM repayment_plans").all() {
+        for row in try await rows("SELECT project_id, amount_vnd, planned_by, approved_on FROM repayment_plans") {
             let approved = try row.date("approved_on")
             if let approved, approved > CivilDate(asOf) { continue }
             plans[try row.text("project_id")] = .init(amountVND: try row.int64("amount_vnd"),
                                                       plannedBy: try row.date("planned_by"), approvedOn: approved)
         }
-        return try await sql.raw("""
+        return try await rows("""
             SELECT id, name, commune_id, investor, allocated_on, total_vnd, central_vnd, provincial_vnd, district_vnd,
                    commune_vnd, residents_vnd, handover_on, settlement_approved_on
             FROM projects WHERE allocated_on IS NULL OR allocated_on <= \(bind: day) ORDER BY id
-            """).all().map { row in
+            """).map { row in
             let id = try row.text("id")
             var shares: [BudgetLevel: Int64] = [:]
             for level in BudgetLevel.allCases { shares[level] = try row.int64("\(level.rawValue)_vnd") }
@@ -223,17 +237,17 @@ struct SQLStoreReader: StoreReader {
 
     func capitalPlans() async throws -> [CapitalPlan] {
         var disbursed: [String: [CapitalPlan.Disbursed]] = [:]
-        for row in try await sql.raw("""
+        for row in try await rows("""
             SELECT plan_id, on_date, cumulative_vnd FROM capital_disbursements
             WHERE on_date <= \(bind: day) ORDER BY plan_id, on_date
-            """).all() {
+            """) {
             guard let on = try row.date("on_date") else { continue }
             disbursed[try row.text("plan_id"), default: []].append(.init(on: on, cumulativeVND: try row.int64("cumulative_vnd")))
         }
-        return try await sql.raw("""
+        return try await rows("""
             SELECT id, unit_id, project_id, year, source, assigned_vnd, carried_over_from, due_on
             FROM capital_plans ORDER BY id
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let source = BudgetLevel(rawValue: try row.text("source")) else { return nil }
             let id = try row.text("id")
             return CapitalPlan(
@@ -245,19 +259,19 @@ struct SQLStoreReader: StoreReader {
     }
 
     func reallocationReports() async throws -> [ReallocationReport] {
-        try await sql.raw("""
+        try await rows("""
             SELECT unit_id, year, filed_on FROM reallocation_reports WHERE filed_on <= \(bind: day) ORDER BY unit_id, year
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let on = try row.date("filed_on") else { return nil }
             return ReallocationReport(unitID: try row.text("unit_id"), year: try row.int("year"), filedOn: on)
         }
     }
 
     func surveys() async throws -> [SatisfactionSurvey] {
-        try await sql.raw("""
+        try await rows("""
             SELECT id, unit_id, surveyed_on, kind, respondents, satisfied FROM surveys
             WHERE surveyed_on <= \(bind: day) ORDER BY unit_id, kind, surveyed_on, id
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let on = try row.date("surveyed_on") else { return nil }
             return SatisfactionSurvey(id: try row.text("id"), unitID: try row.text("unit_id"), surveyedOn: on,
                                       kind: try row.text("kind"), respondents: try row.int("respondents"),
@@ -266,10 +280,10 @@ struct SQLStoreReader: StoreReader {
     }
 
     func provinceTargets() async throws -> [ProvinceTarget] {
-        try await sql.raw("""
+        try await rows("""
             SELECT id, indicator, title_vi, title_en, target, unit, by_date, baseline, baseline_on, source, unit_id
             FROM province_targets ORDER BY id
-            """).all().compactMap { row in
+            """).compactMap { row in
             guard let by = try row.date("by_date") else { return nil }
             return ProvinceTarget(
                 id: try row.text("id"), indicator: try row.text("indicator"),
@@ -282,5 +296,25 @@ struct SQLStoreReader: StoreReader {
 
     func query(_ text: String, parameters: [Value]) async throws -> [StoreRow] {
         try await ReadOnlyQuery.run(text, parameters: parameters, on: sql)
+    }
+}
+
+/// The queries a store's readers issue, in order, with their parameters: the scale bench replays
+/// them without ntmwatch on the same file to measure the floor a cycle is compared with (issue 21).
+public final class QueryLog: Sendable {
+    public struct Query: Sendable, Hashable {
+        /// In the connection's dialect: `?` placeholders on SQLite.
+        public let sql: String
+        public let parameters: [String]
+    }
+
+    private let entries = Mutex<[Query]>([])
+
+    public init() {}
+
+    public var queries: [Query] { entries.withLock { $0 } }
+
+    func record(_ query: Query) {
+        entries.withLock { $0.append(query) }
     }
 }

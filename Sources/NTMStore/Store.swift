@@ -61,6 +61,9 @@ public struct StoreConnection: Sendable {
 
     public let sql: any SQLDatabase
     public let backend: Backend
+    /// The same SQLite connection below sql-kit: the store reader takes its rows from here,
+    /// decoded without sql-kit's `Decoder` (issue 21). Nil on PostgreSQL.
+    var sqlite: SQLiteConnection? = nil
     let closeConnection: @Sendable () async throws -> Void
 
     public func close() async {
@@ -104,6 +107,8 @@ public struct Store: Sendable {
     public let location: StoreLocation
     /// The longest a read-only query may run before the store cancels it.
     public var queryTimeout: Duration
+    /// Records every query the readers issue (the scale bench's floor); nil in normal use.
+    public var queryLog: QueryLog?
     let logger: Logger
 
     public init(location: StoreLocation, queryTimeout: Duration = .seconds(30), logger: Logger = Logger(label: "ntmwatch.store")) {
@@ -135,11 +140,16 @@ public struct Store: Sendable {
         }
     }
 
-    /// Reads the store as of `instant` in one read-only snapshot.
-    public func withReader<T: Sendable>(asOf instant: Date, _ body: (any StoreReader) async throws -> T) async throws -> T {
+    /// Reads the store as of `instant` in one read-only snapshot; with a `model`, what other
+    /// readers of that model have loaded is taken from it instead.
+    public func withReader<T: Sendable>(asOf instant: Date, sharing model: ReadModel? = nil,
+                                        _ body: (any StoreReader) async throws -> T) async throws -> T {
         try await withConnection(.readOnly) { connection in
             try await connection.transaction(.read) {
-                try await body(SQLStoreReader(connection: connection, asOf: instant))
+                let reader = SQLStoreReader(connection: connection, asOf: instant, log: queryLog)
+                guard let model, model.begin() else { return try await body(reader) }
+                defer { model.end() }
+                return try await body(SharedReader(base: reader, model: model))
             }
         }
     }
@@ -174,7 +184,7 @@ public struct Store: Sendable {
         }
         // The future-based close, on purpose: the async one does nothing in a cancelled task
         // (a check that timed out), and the connection must be closed all the same.
-        return StoreConnection(sql: sql, backend: .sqlite, closeConnection: { try await connection.close().get() })
+        return StoreConnection(sql: sql, backend: .sqlite, sqlite: connection, closeConnection: { try await connection.close().get() })
     }
 
     private func connectPostgres(url: String, access: Access) async throws -> StoreConnection {

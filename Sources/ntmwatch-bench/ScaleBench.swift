@@ -1,6 +1,10 @@
 import ArgumentParser
+import CSQLite3
 import Foundation
+import Logging
 import NTMDelivery
+import NTMStore
+import NTMWatchCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,6 +13,9 @@ import Glibc
 /// that peak memory (the kernel's `ru_maxrss`) is the program's own: per province size, the import
 /// (time, rows/s, peak RSS), the first cycle on an empty alert state, the steady cycle of all
 /// modules, each module alone, and start to READY with that state. Medians with min and max.
+/// Beside each SQLite cycle, alternated with it, the floor: the queries that cycle's store readers
+/// issue, replayed on the same file through SQLite's C API without ntmwatch (every row stepped,
+/// every column read), and the ratio cycle/floor.
 struct ScaleBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale", abstract: "Import, cycle and start-up figures of synthetic provinces of several sizes (release build).")
@@ -53,16 +60,16 @@ struct ScaleBench: AsyncParsableCommand {
             print("\(tag)\timport (\(rows) rows)\t\(format(imported.seconds)) s\t\t\t\(mib(imported.maxRSS))")
             if imported.seconds > 0 { print("\(tag)\timport rate\t\(Int(Double(rows) / imported.seconds)) rows/s") }
 
-            try cycles(tag: tag, folder: folder, name: "all", store: "sqlite: \(store)", modules: modules, checks: Self.modules, size: size)
+            try await cycles(tag: tag, folder: folder, name: "all", store: "sqlite: \(store)", modules: modules, checks: Self.modules, size: size)
             for module in Self.modules {
-                try cycles(tag: tag, folder: folder, name: module, store: "sqlite: \(store)", modules: modules, checks: [module], size: size, firstToo: false)
+                try await cycles(tag: tag, folder: folder, name: module, store: "sqlite: \(store)", modules: modules, checks: [module], size: size, firstToo: false)
             }
             if let postgres {
                 let url = try await ScratchStore.database(postgres)
                 let pgConfig = try writeConfig(folder: folder, name: "pg", store: "postgres: \"\(url)\"", modules: modules, checks: Self.modules)
                 _ = try Child.run(tool("ntmwatch"), ["migrate", "--config", pgConfig])
                 _ = try Child.run(tool("ntmwatch"), ["import", "--config", pgConfig, "folder", seed])
-                try cycles(tag: tag + " pg", folder: folder, name: "pg", store: "postgres: \"\(url)\"", modules: modules, checks: Self.modules, size: size)
+                try await cycles(tag: tag + " pg", folder: folder, name: "pg", store: "postgres: \"\(url)\"", modules: modules, checks: Self.modules, size: size)
             }
             try? FileManager.default.removeItem(atPath: folder)
         }
@@ -91,20 +98,37 @@ struct ScaleBench: AsyncParsableCommand {
     /// The first cycle on an empty alert state, then `runs` steady cycles (the same instant, so
     /// the alert state does not change), then the time to READY=1 with that state.
     func cycles(tag: String, folder: String, name: String, store: String, modules: String, checks: [String], size: Size,
-                firstToo: Bool = true) throws {
+                firstToo: Bool = true) async throws {
         let config = try writeConfig(folder: folder, name: name, store: store, modules: modules, checks: checks)
         let at = "\(size.years.upperBound)-11-12"
         try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent("state-\(name)"))
         let first = try Child.run(tool("ntmwatchd"), ["--config", config, "--once", "--at", at, "--log-level", "error"])
         if firstToo { print("\(tag)\t\(name): first cycle, empty state\t\(format(first.seconds)) s\t\t\t\(mib(first.maxRSS))") }
-        var times: [Double] = [], peaks: [Int] = []
+        if firstToo {
+            let state = (folder as NSString).appendingPathComponent("state-\(name)/alerts.sqlite")
+            let (count, digest) = try Floor.alertDigest(state)
+            print("\(tag)\t\(name): alerts after the first cycle\t\(count)\tdigest \(digest)")
+        }
+        let queries = try await Floor.queries(config: config, at: at)
+        let distinct = queries.reduce(into: [QueryLog.Query]()) { if !$0.contains($1) { $0.append($1) } }
+        var times: [Double] = [], peaks: [Int] = [], floors: [Double] = [], distinctFloors: [Double] = []
         for _ in 0..<runs {
             let steady = try Child.run(tool("ntmwatchd"), ["--config", config, "--once", "--at", at, "--log-level", "error"])
             times.append(steady.seconds)
             peaks.append(steady.maxRSS)
+            if let path = store.sqlitePath {
+                floors.append(try Floor.replay(queries, on: path))
+                distinctFloors.append(try Floor.replay(distinct, on: path))
+            }
         }
         let stats = Statistics(values: times)
         print("\(tag)\t\(name): steady cycle\t\(format(stats.median)) s\t\(format(times.min()!))\t\(format(times.max()!))\t\(mib(peaks.max()!))")
+        if !floors.isEmpty {
+            let floor = Statistics(values: floors), once = Statistics(values: distinctFloors)
+            print("\(tag)\t\(name): floor, the \(queries.count) queries issued\t\(format(floor.median)) s\t\(format(floors.min()!))\t\(format(floors.max()!))")
+            print("\(tag)\t\(name): floor, the \(distinct.count) distinct queries\t\(format(once.median)) s\t\(format(distinctFloors.min()!))\t\(format(distinctFloors.max()!))")
+            print("\(tag)\t\(name): cycle/floor\t\(String(format: "%.1f", stats.median / floor.median)) (distinct: \(String(format: "%.1f", stats.median / once.median)))")
+        }
         if firstToo {
             let ready = try Child.timeToReady(tool("ntmwatchd"), ["--config", config, "--log-level", "error"], folder: folder)
             print("\(tag)\t\(name): start to READY=1\t\(format(ready * 1000)) ms")
@@ -113,6 +137,90 @@ struct ScaleBench: AsyncParsableCommand {
 
     func format(_ value: Double) -> String { String(format: "%.3f", value) }
     func mib(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
+}
+
+extension String {
+    /// The file of a `sqlite: PATH` store setting; nil for PostgreSQL.
+    var sqlitePath: String? { hasPrefix("sqlite: ") ? String(dropFirst("sqlite: ".count)) : nil }
+}
+
+/// What the store itself costs: the queries a cycle issues, run without ntmwatch.
+enum Floor {
+    /// The queries the readers of one cycle issue (its labeller's and its checks'), captured by
+    /// evaluating in this process with a query log on the store.
+    static func queries(config: String, at: String) async throws -> [QueryLog.Query] {
+        var logger = Logger(label: "bench.floor")
+        logger.logLevel = .critical
+        let log = QueryLog()
+        let evaluator = try await Evaluator.open(try ConfigLoader.load(path: config), logger: logger, queryLog: log)
+        guard let instant = InstantText.parse(at) else { throw ValidationError("\(at) is not an instant") }
+        _ = try await evaluator.evaluate(at: instant)
+        return log.queries
+    }
+
+    /// The alert state's alerts as a count and a digest of their fingerprints, statuses and checks:
+    /// equal before and after a change when the change leaves every alert as it was.
+    static func alertDigest(_ path: String) throws -> (Int, String) {
+        var db: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let db else { throw ValidationError("cannot open \(path)") }
+        defer { sqlite3_close_v2(db) }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "SELECT fingerprint, status, check_name FROM alerts ORDER BY fingerprint", -1, &statement, nil) == SQLITE_OK,
+              let statement else { throw ValidationError("\(path): \(String(cString: sqlite3_errmsg(db)))") }
+        defer { sqlite3_finalize(statement) }
+        // FNV-1a over the rows' text.
+        var hash: UInt64 = 0xcbf29ce484222325, count = 0
+        while sqlite3_step(statement) == SQLITE_ROW {
+            count += 1
+            for column in 0..<3 {
+                for byte in String(cString: sqlite3_column_text(statement, Int32(column))).utf8 + [0] {
+                    hash = (hash ^ UInt64(byte)) &* 0x100000001b3
+                }
+            }
+        }
+        return (count, String(hash, radix: 16))
+    }
+
+    /// Seconds to run `queries` in one read transaction on the SQLite file at `path`, stepping
+    /// every row and reading every column in its stored type, as a C program would.
+    static func replay(_ queries: [QueryLog.Query], on path: String) throws -> Double {
+        var db: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let db else {
+            throw ValidationError("cannot open \(path)")
+        }
+        defer { sqlite3_close_v2(db) }
+        func fail(_ what: String) -> Error { ValidationError("\(what): \(String(cString: sqlite3_errmsg(db)))") }
+        let start = ContinuousClock.now
+        guard sqlite3_exec(db, "BEGIN", nil, nil, nil) == SQLITE_OK else { throw fail("BEGIN") }
+        var touched = 0
+        for query in queries {
+            var statement: OpaquePointer?
+            guard sqlite3_prepare_v2(db, query.sql, -1, &statement, nil) == SQLITE_OK, let statement else { throw fail(query.sql) }
+            defer { sqlite3_finalize(statement) }
+            for (index, parameter) in query.parameters.enumerated() {
+                sqlite3_bind_text(statement, Int32(index + 1), parameter, -1, ntmsqlite_transient())
+            }
+            let columns = sqlite3_column_count(statement)
+            var result = sqlite3_step(statement)
+            while result == SQLITE_ROW {
+                for column in 0..<columns {
+                    switch sqlite3_column_type(statement, column) {
+                    case SQLITE_INTEGER: touched &+= Int(truncatingIfNeeded: sqlite3_column_int64(statement, column))
+                    case SQLITE_FLOAT: touched &+= Int(sqlite3_column_double(statement, column))
+                    case SQLITE_TEXT: touched &+= Int(sqlite3_column_bytes(statement, column)) &+ Int(sqlite3_column_text(statement, column)!.pointee)
+                    default: break
+                    }
+                }
+                result = sqlite3_step(statement)
+            }
+            guard result == SQLITE_DONE else { throw fail(query.sql) }
+        }
+        sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
+        let elapsed = seconds(ContinuousClock.now - start)
+        // Keeps the reads from being optimised away.
+        if touched == 42 { print("", terminator: "") }
+        return elapsed
+    }
 }
 
 /// A child process measured by the kernel: wall time and peak resident memory.

@@ -28,7 +28,9 @@ public final class CheckRunner: Sendable {
 
     public var isStillRunning: Bool { busy.withLock { $0 } }
 
-    public func run(_ check: ConfiguredCheck, store: Store, at instant: Date, logger: Logger) async -> CheckOutcome {
+    /// `model`: what the other checks of the cycle have read, and where this one's reads go for them.
+    public func run(_ check: ConfiguredCheck, store: Store, at instant: Date, sharing model: ReadModel? = nil,
+                    logger: Logger) async -> CheckOutcome {
         busy.withLock { $0 = true }
         let moduleLogger = CheckLogger { level, message, metadata in
             var meta: Logger.Metadata = ["check": "\(check.name)"]
@@ -39,7 +41,7 @@ public final class CheckRunner: Sendable {
         let evaluation = Task { [self] in
             defer { self.busy.withLock { $0 = false } }
             do {
-                let findings = try await store.withReader(asOf: instant) { reader in
+                let findings = try await store.withReader(asOf: instant, sharing: model) { reader in
                     try await check.module.module.evaluate(EvaluationContext(
                         instant: instant, settings: check.settings, store: reader, logger: moduleLogger))
                 }

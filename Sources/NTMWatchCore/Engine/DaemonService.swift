@@ -142,10 +142,10 @@ public final class DaemonService: Service {
             }
             running.insert(check.name)
             nextRun[check.name] = now + check.interval
-            let store = engine.store, logger = self.logger
+            let store = engine.store, logger = self.logger, model = engine.sharedReads
             group.addTask {
                 let instant = Date(), started = ContinuousClock.now
-                let outcome = await runner.run(check, store: store, at: instant, logger: logger)
+                let outcome = await runner.run(check, store: store, at: instant, sharing: model, logger: logger)
                 return .finished(check, outcome, instant, ContinuousClock.now - started)
             }
         }

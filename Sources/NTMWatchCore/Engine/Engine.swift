@@ -14,6 +14,9 @@ import NTMStore
 public actor Engine {
     public private(set) var runtime: Runtime
     public let store: Store
+    /// What checks running at the same time on their own schedules read, read once (nil on
+    /// PostgreSQL: see ``ReadModel``). A `--once` cycle shares its own model instead.
+    let sharedReads: ReadModel?
     public let state: AlertStateStore
     private var tracker: AlertTracker
     private var router: Router
@@ -65,6 +68,7 @@ public actor Engine {
         }
         self.runtime = runtime
         self.store = store
+        self.sharedReads = ReadModel.watching(store)
         self.state = state
         self.tracker = tracker
         self.router = Router(root: runtime.configuration.route)
@@ -134,13 +138,14 @@ public actor Engine {
         let checks = runtime.checks
         let limit = runtime.configuration.maxConcurrentChecks
         var results: [(ConfiguredCheck, CheckOutcome)] = []
+        let model = ReadModel.perCycle()
         await withTaskGroup(of: (ConfiguredCheck, CheckOutcome).self) { group in
             var next = 0
             func launch() {
                 let check = checks[next]
                 let runner = runner(for: check.name)
                 let store = self.store, logger = self.logger
-                group.addTask { (check, await runner.run(check, store: store, at: instant, logger: logger)) }
+                group.addTask { (check, await runner.run(check, store: store, at: instant, sharing: model, logger: logger)) }
                 next += 1
             }
             while next < checks.count && next < limit { launch() }
@@ -149,7 +154,7 @@ public actor Engine {
                 if next < checks.count { launch() }
             }
         }
-        try await process(results.sorted { $0.0.name < $1.0.name }, at: instant)
+        try await process(results.sorted { $0.0.name < $1.0.name }, at: instant, sharing: model)
         await flushDeliveries(force: true)
         await sendDueDigests(at: instant)
         lastCycle = (instant, ContinuousClock.now - started)
@@ -164,8 +169,9 @@ public actor Engine {
 
     /// Feeds run results through the alert stages: label, track, and record with their ledger
     /// rows. Delivery follows from the ledger (``flushDeliveries(force:)``).
-    func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date, durations: [String: Duration] = [:]) async throws {
-        let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance)
+    func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date, durations: [String: Duration] = [:],
+                 sharing model: ReadModel? = nil) async throws {
+        let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance, sharing: model ?? sharedReads)
         let muting = try await currentMuting()
         var step = AlertTracker.Step()
         var scopes = Set<String>()

@@ -19,8 +19,10 @@ public struct Evaluator: Sendable {
         }
     }
 
-    public static func open(_ configuration: Configuration, logger: Logger) async throws -> Evaluator {
-        let store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
+    /// `queryLog` records the queries the checks' readers issue (the scale bench's floor).
+    public static func open(_ configuration: Configuration, logger: Logger, queryLog: QueryLog? = nil) async throws -> Evaluator {
+        var store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
+        store.queryLog = queryLog
         if case .sqlite(let path) = store.location, !FileManager.default.fileExists(atPath: path) {
             throw StoreMissing(location: path)
         }
@@ -43,10 +45,11 @@ public struct Evaluator: Sendable {
 
     /// Runs the checks (or the one named) as of `instant` and labels their findings.
     public func evaluate(at instant: Date, checkName: String? = nil) async throws -> [Result] {
-        let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance)
+        let model = ReadModel.perCycle()
+        let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance, sharing: model)
         var output: [Result] = []
         for check in runtime.checks where checkName == nil || check.name == checkName || check.module.descriptor.name == checkName {
-            let outcome = await CheckRunner().run(check, store: store, at: instant, logger: logger)
+            let outcome = await CheckRunner().run(check, store: store, at: instant, sharing: model, logger: logger)
             var labeled: [LabeledFinding] = []
             if case .findings(let findings) = outcome { labeled = labeler.label(findings, of: check) }
             output.append(Result(check: check.name, outcome: outcome, findings: labeled))

@@ -19,8 +19,8 @@ struct Labeler: Sendable {
         self.instance = instance
     }
 
-    init(store: Store, at instant: Date, instance: String) async throws {
-        let units = try await store.withReader(asOf: instant) { try await $0.units() }
+    init(store: Store, at instant: Date, instance: String, sharing model: ReadModel? = nil) async throws {
+        let units = try await store.withReader(asOf: instant, sharing: model) { try await $0.units() }
         self.init(units: Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
                   instance: instance, day: CivilDate(instant))
     }

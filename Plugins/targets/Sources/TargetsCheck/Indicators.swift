@@ -33,8 +33,21 @@ struct Indicators {
     let units: [String: AdministrativeUnit]
     let sets: [CriteriaSet]
     let assessments: [Assessment]
-    let recognitions: [Recognition]
     let minimumCriteria: Int
+    /// Each unit's recognitions: `holds` looks at one unit's few, not all of them (a scan per unit
+    /// made the module quadratic, 5.75 s at 10,000 communes: issue 21).
+    private let recognitionsByUnit: [String: [Recognition]]
+    private let map: UnitMap
+
+    init(units: [String: AdministrativeUnit], sets: [CriteriaSet], assessments: [Assessment], recognitions: [Recognition],
+         minimumCriteria: Int) {
+        self.units = units
+        self.sets = sets
+        self.assessments = assessments
+        self.minimumCriteria = minimumCriteria
+        recognitionsByUnit = Dictionary(grouping: recognitions, by: \.unitID)
+        map = UnitMap(units)
+    }
 
     static let commune = LocalizedText(vi: "xã", en: "communes")
     static let village = LocalizedText(vi: "thôn", en: "villages")
@@ -48,7 +61,7 @@ struct Indicators {
         let communes = current.filter { $0.level == "commune" }
         let villages = current.filter { $0.level == "village" }
         func holds(_ unit: AdministrativeUnit, _ tier: String) -> Bool {
-            recognitions.contains { $0.unitID == unit.id && $0.tier == tier && $0.recognizedOn <= day && ($0.revokedOn.map { $0 > day } ?? true) }
+            recognitionsByUnit[unit.id]?.contains { $0.tier == tier && $0.recognizedOn <= day && ($0.revokedOn.map { $0 > day } ?? true) } ?? false
         }
         // Advanced and model shares are over the NTM-recognized communes: the seed's "64 xã ... ít
         // nhất 40%" is 64 of the 154 NTM communes (41.6%), not of all 193 (002 §II.2, §II.3).
@@ -99,7 +112,6 @@ struct Indicators {
     /// scope unit's heir (a province's target goes on counting its communes after the province
     /// merged). Nil when the scope unit has no heir on that day.
     func territory(_ scope: String?, on day: CivilDate) -> [AdministrativeUnit]? {
-        let map = UnitMap(units)
         guard let scope else { return map.inForce(on: day) }
         guard let heir = map.heir(of: scope, on: day) else { return nil }
         return map.descendants(of: heir, on: day)
