@@ -10,16 +10,20 @@ public struct LabeledFinding: Sendable, Hashable {
     public var labels: [String: String]
     public var severity: Severity
     public var pendingFor: Duration
+    /// The rule's document and section (`002 §IV.9`), carried to every receiver.
+    public var source: String?
     /// Computed once: sorting and tracking read it many times per finding.
     public let fingerprint: String
 
-    public init(finding: Finding, check: String, messageID: String, labels: [String: String], severity: Severity, pendingFor: Duration) {
+    public init(finding: Finding, check: String, messageID: String, labels: [String: String], severity: Severity, pendingFor: Duration,
+                source: String? = nil) {
         self.finding = finding
         self.check = check
         self.messageID = messageID
         self.labels = labels
         self.severity = severity
         self.pendingFor = pendingFor
+        self.source = source
         self.fingerprint = Fingerprint.of(labels)
     }
 }
@@ -53,6 +57,11 @@ public struct Alert: Sendable, Codable, Hashable {
     public var inhibitedBy: String?
 
     public var isMuted: Bool { silencedBy != nil || inhibitedBy != nil }
+
+    /// The document and section that set the rule (`002 §IV.9`), so that whoever gets the alert can
+    /// read the duty in its own words: annotation `source`, journald `NTMWATCH_SOURCE`. Nil for a
+    /// rule that cites none, and for alerts stored before it was recorded.
+    public var source: String? = nil
 
     /// Labels as receivers see them: the identifying ones plus `severity`.
     public var notificationLabels: [String: String] {

@@ -76,6 +76,7 @@ public struct AlertTracker: Sendable {
             alert.values = labeled.finding.values
             alert.summary = labeled.finding.summary
             alert.subject = labeled.finding.subject
+            alert.source = labeled.source
             if alert.status == .pending, instant.timeIntervalSince(alert.activeSince) >= labeled.pendingFor.seconds {
                 alert.status = .firing
                 alert.firingSince = instant

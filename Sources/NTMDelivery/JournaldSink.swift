@@ -43,6 +43,7 @@ public struct JournaldSink: Notifier {
             ("NTMWATCH_SUMMARY_VI", alert.summary.vi),
             ("NTMWATCH_STARTS_AT", (alert.firingSince ?? alert.activeSince).formatted(.iso8601)),
         ]
+        if let source = alert.source { fields.append(("NTMWATCH_SOURCE", source)) }
         var used = Set(fields.map(\.0))
         for name in alert.labels.keys.sorted() where !Self.reservedLabels.contains(name) {
             let field = "NTMWATCH_" + Journal.fieldName(name)
@@ -50,7 +51,7 @@ public struct JournaldSink: Notifier {
         }
         for key in alert.values.keys.sorted() {
             let field = "NTMWATCH_" + Journal.fieldName(key)
-            if used.insert(field).inserted { fields.append((field, alert.values[key]!.plain)) }
+            if used.insert(field).inserted { fields.append((field, alert.values[key]!.plain(in: language))) }
         }
         return fields
     }

@@ -71,7 +71,8 @@ public struct WebhookFileSink: Notifier {
                 "reason": notification.reason.rawValue,
                 "notification_id": notification.id,
             ]
-            for (key, value) in alert.values where annotations[key] == nil { annotations[key] = value.plain }
+            if let source = alert.source { annotations["source"] = source }
+            for (key, value) in alert.values where annotations[key] == nil { annotations[key] = value.plain(in: language) }
             return WebhookPayload.Alert(
                 status: resolved ? "resolved" : "firing", labels: alert.notificationLabels, annotations: annotations,
                 startsAt: Self.time(alert.firingSince ?? alert.activeSince),

@@ -173,7 +173,14 @@ struct ExecModule: CheckModule {
             case .number(let d): .number(d)
             case .text(let s): .text(s)
             case .list(let items): .list(items.map { $0.value?.plain ?? "" })
-            case .object, .null: nil
+            // {"vi": …, "en": …}: text in both languages, each reader gets theirs.
+            case .object(let object):
+                if object.count == 2, let vi = object["vi"]?.text, let en = object["en"]?.text {
+                    .localized(LocalizedText(vi: vi, en: en))
+                } else {
+                    nil
+                }
+            case .null: nil
             }
         }
     }

@@ -183,11 +183,22 @@ struct SQLRuleModule: CheckModule {
                     values[column] = value
                 }
             }
+            Self.mergeLanguagePairs(&values)
             findings.append(Finding(rule: rule, subject: Subject(kind: subject.kind, id: id, name: row[subject.name]?.plain ?? id,
                                                                  unitID: subject.unit.flatMap { row[$0]?.plain }),
                                     values: values))
         }
         return findings
+    }
+
+    /// Columns `x_vi` and `x_en` also give the localized value `x`, so a message writes `{x}` and
+    /// each reader gets their language; the pair stays for templates that name it.
+    static func mergeLanguagePairs(_ values: inout [String: Value]) {
+        for key in values.keys where key.hasSuffix("_vi") {
+            let base = String(key.dropLast(3))
+            guard !base.isEmpty, values[base] == nil, let vi = values[key], let en = values[base + "_en"] else { continue }
+            values[base] = .localized(LocalizedText(vi: vi.plain, en: en.plain))
+        }
     }
 
     static func number(_ value: Value) -> Double? {

@@ -119,7 +119,7 @@ struct SQLiteRuleQuery {
         case .number(let d), .percent(let d): .real(d)
         case .bool(let b): .integer(b ? 1 : 0)
         case .instant(let t): .text(StoreTime.format(t))
-        case .text, .date, .list: .text(value.plain)
+        case .text, .date, .list, .localized: .text(value.plain)
         }
     }
 

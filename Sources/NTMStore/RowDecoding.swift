@@ -144,7 +144,7 @@ enum ReadOnlyQuery {
         case .number(let d), .percent(let d): query.appendInterpolation(bind: d)
         case .bool(let b): query.appendInterpolation(bind: b ? 1 : 0)
         case .instant(let t): query.appendInterpolation(bind: StoreTime.format(t))
-        case .text, .date, .list: query.appendInterpolation(bind: value.plain)
+        case .text, .date, .list, .localized: query.appendInterpolation(bind: value.plain)
         }
     }
 

@@ -145,7 +145,8 @@ struct Evaluate: AsyncParsableCommand {
                     let line = EvaluationLine(
                         check: result.check, rule: finding.ruleID, severity: labeled.severity.rawValue,
                         fingerprint: labeled.fingerprint, subject: finding.subject, labels: labeled.labels,
-                        values: finding.values.mapValues(\.plain), summary: finding.summary.vi, summary_en: finding.summary.en)
+                        values: finding.values.mapValues(\.plain), summary: finding.summary.vi, summary_en: finding.summary.en,
+                        source: labeled.source)
                     print(String(decoding: try encoder.encode(line), as: UTF8.self))
                 }
             }
@@ -157,6 +158,8 @@ struct Evaluate: AsyncParsableCommand {
         let check: String, rule: String, severity: String, fingerprint: String
         let subject: Subject, labels: [String: String], values: [String: String]
         let summary: String, summary_en: String
+        /// The rule's document and section (`002 §IV.9`).
+        let source: String?
     }
 }
 

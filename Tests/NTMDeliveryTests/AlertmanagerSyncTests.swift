@@ -80,6 +80,7 @@ import Glibc
         let annotations = try #require(first["annotations"] as? [String: String])
         #expect(annotations["summary"] == "Tiên Lãnh: quá hạn 7 ngày" && annotations["summary_en"] == "Tiên Lãnh: 7 days overdue")
         #expect(annotations["days_overdue"] == "7")
+        #expect(annotations["source"] == "002 §V")                    // the rule's document and section
         #expect(first["generatorURL"] as? String == "http://ntmwatch.example.vn")
 
         let amtool = try Scratch.run("/usr/bin/amtool", ["alert", "query", "--alertmanager.url=\(alertmanager.url.absoluteString)",

@@ -36,6 +36,7 @@ import Glibc
         #expect(tienLanh["NTMWATCH_DUE_DATE"] == "2024-11-01")
         #expect(tienLanh["NTMWATCH_DISTRICT"] == "QNA.TP")
         #expect(tienLanh["NTMWATCH_FINGERPRINT"]?.count == 16)
+        #expect(tienLanh["NTMWATCH_SOURCE"] == "002 §IV.10")            // the rule's document and section
         // The daemon's own log lines travel the same way, through the swift-log backend.
         let logs = try await journald.entries(matching: "SYSLOG_IDENTIFIER=ntmwatchd", atLeast: 1)
         #expect(logs.contains { $0["MESSAGE"]?.hasPrefix("one cycle done") == true })

@@ -113,6 +113,7 @@ import NTMDelivery
             #expect(alert.startsAt == "2024-10-24T17:00:00Z")
             #expect(alert.labels["severity"] == "warning")
             #expect(alert.fingerprint.count == 16)
+            #expect(alert.annotations["source"] == "002 §IV.10")           // the rule's document and section
             #expect(file.name.hasPrefix("20241024T170000"))
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: sandbox.path("spool/province")).filter { $0.hasPrefix(".") }

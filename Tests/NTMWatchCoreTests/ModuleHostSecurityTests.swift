@@ -133,12 +133,16 @@ import Testing
         #expect(run.output.contains("killed by signal"), "\(run.output)")
     }
 
-    @Test func theDaemonReachesReadyWithATruncatedLibraryAndAWarmCacheIsFast() async throws {
+    @Test func theDaemonReachesReadyWithATruncatedLibraryAndAWarmStartProbesNothing() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         try sandbox.installModule("libNTMTestCheck.so")
         try damagedCopy(sandbox, "truncated.so", fraction: 0.1)
         let config = try sandbox.configuration(checks: "  - module: testcheck\n")
         var times: [Duration] = []
+        // The cache is rewritten (a new file, renamed over the old) only when a library was probed:
+        // the same inode after the warm starts means they spawned no probe child. Start times are
+        // the bench's business (`ntmwatch-bench scale`), not a test's: they only print here.
+        var cacheInodes: [UInt64] = []
         for round in 0..<3 {
             let notify = try NotifySocket(path: sandbox.path("notify-\(round).sock"))
             let started = ContinuousClock.now
@@ -148,11 +152,14 @@ import Testing
             times.append(ContinuousClock.now - started)
             run.signal(SIGTERM)
             #expect(await run.waitForExit(within: .seconds(20)) == 0, "\(run.stderr())")
+            var info = stat()
+            #expect(stat(sandbox.path("state/module-probes.json"), &info) == 0)
+            cacheInodes.append(UInt64(info.st_ino))
         }
         let cache = try String(contentsOfFile: sandbox.path("state/module-probes.json"), encoding: .utf8)
         #expect(cache.contains("truncated.so") && cache.contains("sha256"))
+        #expect(Set(cacheInodes).count == 1, "a warm start probed again: the cache was rewritten (\(cacheInodes))")
         print("start to READY: cold \(times[0]), warm \(times[1]), \(times[2])")
-        #expect(times[2] < .milliseconds(1500), "warm start took \(times[2])")
     }
 
     // MARK: 3. a SQL rule's query stops at the deadline

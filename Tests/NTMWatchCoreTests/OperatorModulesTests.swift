@@ -51,6 +51,7 @@ import NTMDelivery
         rules:
           - id: seen
             severity: warning
+            source: "002 §IV.10"
             message: {vi: "{subject}: đã xem ngày {today}", en: "{subject}: looked at {today}"}
         """
 
@@ -73,9 +74,9 @@ import NTMDelivery
         #expect(alert.values["secret"] == .text("unset"))             // a clean environment
         #expect(alert.summary.vi == "Đại Chánh: đã xem ngày 2024-10-25")
         let webhook = try sandbox.webhookFiles("province").flatMap(\.payload.alerts)
-        #expect(webhook.contains { $0.labels["alertname"] == "seen.seen" && $0.labels["check"] == "seen" })
+        #expect(webhook.contains { $0.labels["alertname"] == "seen.seen" && $0.labels["check"] == "seen" && $0.annotations["source"] == "002 §IV.10" })
         let entries = try await journald.entries(matching: "NTMWATCH_INSTANCE=\(sandbox.instance)", atLeast: 3)
-        #expect(entries.contains { $0["NTMWATCH_RULE"] == "seen.seen" && $0["NTMWATCH_NO_NEW_PRIVS"] == "1" })
+        #expect(entries.contains { $0["NTMWATCH_RULE"] == "seen.seen" && $0["NTMWATCH_NO_NEW_PRIVS"] == "1" && $0["NTMWATCH_SOURCE"] == "002 §IV.10" })
     }
 
     @Test func monitoringPluginsFromDebianRunAsTheyAre() async throws {
@@ -193,8 +194,11 @@ import NTMDelivery
         await engine.close()
         // Through the pipeline like any module: journald fields and webhook files.
         let entries = try await journald.entries(matching: "NTMWATCH_RULE=village_review.not_reviewed", atLeast: 1)
-        #expect(entries.contains { $0["NTMWATCH_INSTANCE"] == sandbox.instance && $0["NTMWATCH_RECOGNIZED_ON"] == "2020-11-20" })
-        #expect(try sandbox.webhookFiles("province").flatMap(\.payload.alerts).contains { $0.labels["alertname"] == "model_villages.too_few" })
+        #expect(entries.contains { $0["NTMWATCH_INSTANCE"] == sandbox.instance && $0["NTMWATCH_RECOGNIZED_ON"] == "2020-11-20"
+                                   && $0["NTMWATCH_SOURCE"] == "002 §II.6" })
+        #expect(try sandbox.webhookFiles("province").flatMap(\.payload.alerts).contains {
+            $0.labels["alertname"] == "model_villages.too_few" && $0.annotations["source"] == "002 §IV.4.c"
+        })
         let village = results.first { $0.check == "village_review" }?.findings.map(\.finding.subject.id)
         // Thôn 1 recognized 20/11/2020 and Thôn Phú Hòa on 15/10/2021 ("từ năm 2021 trở về trước"), neither reviewed.
         #expect(village?.sorted() == ["20139-T03", "20211-T02"])
@@ -253,5 +257,18 @@ import NTMDelivery
         #expect(MessageID.derived(from: "a.b") == MessageID.derived(from: "a.b"))
         #expect(MessageID.derived(from: "a.b") != MessageID.derived(from: "a.c"))
         #expect(MessageID.derived(from: "a.b").count == 32)
+    }
+
+    @Test func operatorModulesGiveTextInBothLanguagesAsOneLocalizedValue() throws {
+        // SQL: columns x_vi and x_en also give x; the pair stays, and a column x already there wins.
+        var values: [String: Value] = ["problem_vi": .text("thiếu ngày"), "problem_en": .text("no date"),
+                                       "name_vi": .text("tên"), "name": .text("kept")]
+        SQLRuleModule.mergeLanguagePairs(&values)
+        #expect(values["problem"] == .localized(LocalizedText(vi: "thiếu ngày", en: "no date")))
+        #expect(values["problem_vi"] == .text("thiếu ngày"))
+        #expect(values["name"] == .text("kept"))
+        // Exec (JSON protocol): {"vi": …, "en": …}.
+        let decoded = try JSONDecoder().decode(ExecModule.JSONValue.self, from: Data(#"{"vi": "thiếu ngày", "en": "no date"}"#.utf8))
+        #expect(decoded.value == .localized(LocalizedText(vi: "thiếu ngày", en: "no date")))
     }
 }

@@ -83,6 +83,10 @@ import Glibc
         let underDaiLoc = try Sandbox.run(Self.tool, ["alerts", "--config", config, "--parent", "QNA.DL", "--format", "json"]).output
         let decoded = try JSONSerialization.jsonObject(with: Data(underDaiLoc.utf8)) as? [[String: Any]]
         #expect(decoded?.count == 1)
+        #expect(decoded?.first?["source"] as? String == "002 §IV.10")     // the rule's document and section
+        let evaluated = try Sandbox.run(Self.tool, ["evaluate", "--config", config, "--at", "2024-10-25", "--format", "json"]).output
+        let line = try JSONSerialization.jsonObject(with: Data(try #require(evaluated.split(separator: "\n").first).utf8)) as? [String: Any]
+        #expect(line?["source"] as? String == "002 §IV.10")
         let severe = try Sandbox.run(Self.tool, ["alerts", "--config", config, "--severity", "error", "--lang", "en"]).output
         #expect(severe.contains("Tiên Cảnh") && !severe.contains("Tiên Lãnh"))
         #expect(severe.hasPrefix("Status"))

@@ -101,7 +101,8 @@ public actor AlertmanagerSync: Service {
         labels["alertname"] = alert.ruleID
         var annotations = ["summary": alert.summary.text(in: language), "summary_vi": alert.summary.vi,
                            "summary_en": alert.summary.en, "subject_name": alert.subject.name]
-        for (key, value) in alert.values where annotations[key] == nil { annotations[key] = value.plain }
+        if let source = alert.source { annotations["source"] = source }
+        for (key, value) in alert.values where annotations[key] == nil { annotations[key] = value.plain(in: language) }
         let endsAt: Date
         if alert.status == .resolved || alert.resolvedAt != nil {
             endsAt = alert.resolvedAt ?? now()

@@ -39,7 +39,8 @@ struct Labeler: Sendable {
             return LabeledFinding(
                 finding: finding, check: check.name, messageID: rule?.messageID ?? MetaRules.moduleFailed.messageID,
                 labels: labels, severity: check.severity[finding.ruleID] ?? finding.severity,
-                pendingFor: check.pendingFor[finding.ruleID] ?? rule?.pendingFor ?? .zero)
+                pendingFor: check.pendingFor[finding.ruleID] ?? rule?.pendingFor ?? .zero,
+                source: rule?.source?.description)
         }
         .sorted { ($0.finding.ruleID, $0.fingerprint) < ($1.finding.ruleID, $1.fingerprint) }
     }
@@ -50,7 +51,7 @@ struct Labeler: Sendable {
         let labels = ["alertname": rule.id, "rule": rule.id, "check": check, "instance": instance,
                       "subject_kind": subjectKind, "subject_id": check]
         return LabeledFinding(finding: finding, check: check, messageID: rule.messageID, labels: labels,
-                              severity: rule.defaultSeverity, pendingFor: .zero)
+                              severity: rule.defaultSeverity, pendingFor: .zero, source: rule.source?.description)
     }
 
     /// `{commune: …, district: …, province: …}` for a unit, by each ancestor's level, as in force

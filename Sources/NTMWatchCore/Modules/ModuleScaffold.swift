@@ -75,30 +75,47 @@ public struct ModuleScaffold {
                         en: "{subject}: no criteria assessment in the last {months} months"),
                     // The document and section that set the rule: shown in alerts and the catalog.
                     source: RuleSource("002", "IV.10"))
-                static let all = [unassessed]
+                /// Records the module cannot judge are findings, not a failed run.
+                static let badData = BadData(
+                    module: "\(name)", messageID: "\(Self.newMessageID())",
+                    title: LocalizedText(vi: "Dữ liệu đánh giá không dùng được", en: "Unusable assessment data"),
+                    record: LocalizedText(vi: "Đánh giá {subject}", en: "Assessment {subject}"),
+                    fix: LocalizedText(vi: "sửa dòng này trong kho dữ liệu", en: "fix this row in the store"))
+                static let all = [unassessed, badData.rule]
+            }
+
+            /// Each setting once: key, kind and range, default, help; read typed with `settings[…]`.
+            enum Options {
+                static let months = Setting<Int>(
+                    "months", .integer(1...120), default: 12,
+                    help: "A commune with no assessment newer than this many months is reported.")
+                static let all = [months.spec]
             }
 
             public var descriptor: ModuleDescriptor {
                 ModuleDescriptor(
                     name: "\(name)", version: "0.1.0",
                     summary: LocalizedText(vi: "TODO: mô tả bằng tiếng Việt", en: "TODO: describe in English"),
-                    settings: [
-                        SettingSpec("months", .integer(1...120), default: .integer(12),
-                                    help: "A commune with no assessment newer than this many months is reported."),
-                    ],
+                    settings: Options.all,
                     rules: Rules.all)
             }
 
             public func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
-                Self.findings(today: context.today, months: try context.settings.integer("months"),
+                Self.findings(today: context.today, months: try context.settings[Options.months],
                               units: try await context.store.units(), assessments: try await context.store.assessments())
             }
 
             /// The rule over plain values, so tests need no store.
             static func findings(today: CivilDate, months: Int, units: [AdministrativeUnit], assessments: [Assessment]) -> [Finding] {
+                let known = Set(units.map(\\.id))
+                let unknown = assessments.filter { !known.contains($0.unitID) }.map { assessment in
+                    Rules.badData.finding(
+                        Subject(kind: "assessment", id: "\\(assessment.unitID)/\\(assessment.criterionCode)", name: assessment.unitID),
+                        vi: "đơn vị '\\(assessment.unitID)' không có trong danh mục", en: "the unit '\\(assessment.unitID)' is not a known unit")
+                }
                 let latest = Dictionary(assessments.map { ($0.unitID, $0.assessedOn) }, uniquingKeysWith: max)
                 let oldest = today.adding(months: -months)
-                return units.filter { $0.level == "commune" && $0.validTo == nil }.compactMap { unit in
+                return unknown + units.filter { $0.level == "commune" && $0.validTo == nil }.compactMap { unit in
                     if let last = latest[unit.id], last > oldest { return nil }
                     return Finding(rule: Rules.unassessed, subject: Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id),
                                    values: ["months": .integer(Int64(months))])
@@ -141,6 +158,14 @@ public struct ModuleScaffold {
                 #expect(\(typeName)Check.findings(today: CivilDate("2024-09-29")!, months: 12, units: communes, assessments: [old]).isEmpty)
             }
 
+            @Test func anAssessmentOfAnUnknownUnitIsBadData() {
+                let stray = Assessment(unitID: "99999", setID: "xa-ntm-2021-2025", criterionCode: "1",
+                                       assessedOn: CivilDate("2024-09-30")!, met: true)
+                let findings = \(typeName)Check.findings(today: CivilDate("2024-10-01")!, months: 12, units: communes, assessments: [stray])
+                #expect(findings.first?.ruleID == "\(name).bad_data")
+                #expect(findings.first?.summary.en == "Assessment 99999: the unit '99999' is not a known unit; fix this row in the store")
+            }
+
             @Test func theDescriptorIsSound() {
                 #expect(\(typeName)Check().descriptor.problems().isEmpty)
             }
@@ -160,6 +185,7 @@ public struct ModuleScaffold {
         | Rule | Default severity | When |
         |---|---|---|
         | `\(name).unassessed` | warning | a current commune with no criteria assessment in the last `months` months |
+        | `\(name).bad_data` | warning | an assessment of a unit that is not in the catalogue |
 
         ## Settings
 

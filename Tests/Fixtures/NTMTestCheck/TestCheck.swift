@@ -11,19 +11,22 @@ struct TestCheck: CheckModule {
         defaultSeverity: .warning,
         messageID: "0f6a4a2e1c9b4d3f8e7d6c5b4a392817",
         template: LocalizedText(vi: "Xã {subject} cần xử lý trước ngày {due_date}, số tiền {amount_vnd}",
-                                en: "Commune {subject} needs action before {due_date}, amount {amount_vnd}"))
+                                en: "Commune {subject} needs action before {due_date}, amount {amount_vnd}"),
+        source: RuleSource("002", "IV.10"))
+
+    enum Options {
+        static let flagRegion = Setting<String>("flag_region", .text(choices: ["plains", "midland", "mountain"]), default: "mountain",
+                                                help: "Communes of this region are flagged.")
+        static let mode = Setting<String>("mode", .text(choices: ["ok", "throw", "hang"]), default: "ok", help: "ok, throw or hang.")
+        static let severity = Setting<String>("severity", .text(choices: Severity.allCases.map(\.rawValue)), default: "warning",
+                                              help: "Severity of the findings.")
+    }
 
     var descriptor: ModuleDescriptor {
         ModuleDescriptor(
             name: "testcheck", version: "1.0.0",
             summary: LocalizedText(vi: "Mô-đun kiểm thử", en: "Test module"),
-            settings: [
-                SettingSpec("flag_region", .text(choices: ["plains", "midland", "mountain"]), default: .text("mountain"),
-                            help: "Communes of this region are flagged."),
-                SettingSpec("mode", .text(choices: ["ok", "throw", "hang"]), default: .text("ok"), help: "ok, throw or hang."),
-                SettingSpec("severity", .text(choices: Severity.allCases.map(\.rawValue)), default: .text("warning"),
-                            help: "Severity of the findings."),
-            ],
+            settings: [Options.flagRegion.spec, Options.mode.spec, Options.severity.spec],
             rules: [Self.flagged])
     }
 
@@ -32,13 +35,13 @@ struct TestCheck: CheckModule {
     }
 
     func evaluate(_ context: EvaluationContext) async throws -> [Finding] {
-        switch try context.settings.text("mode") {
+        switch try context.settings[Options.mode] {
         case "throw": throw DeliberateFailure()
         case "hang": try await Task.sleep(for: .seconds(3600))
         default: break
         }
-        let region = try context.settings.text("flag_region")
-        let severity = Severity(rawValue: try context.settings.text("severity")) ?? .warning
+        let region = try context.settings[Options.flagRegion]
+        let severity = Severity(rawValue: try context.settings[Options.severity]) ?? .warning
         return try await context.store.units()
             .filter { $0.level == "commune" && $0.region == region }
             .map { unit in

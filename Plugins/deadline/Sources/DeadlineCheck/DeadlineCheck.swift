@@ -43,13 +43,11 @@ public struct DeadlineCheck: CheckModule {
                 vi: "{subject}: hoàn thành ngày {completed_on}, trễ {days_late} ngày so với ngày cuối {last_day}",
                 en: "{subject}: completed on {completed_on}, {days_late} days after the last day {last_day}"),
             source: RuleSource("002", "IV.10"))
-        static let badData = Rule(
-            id: "deadline.bad_data", title: LocalizedText(vi: "Dữ liệu nhiệm vụ không dùng được", en: "Unusable obligation data"),
-            defaultSeverity: .warning, messageID: "1764871c9ddf488c9dbf467b829778da",
-            template: LocalizedText(
-                vi: "Nhiệm vụ {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
-                en: "Obligation {subject}: {problem_en}; fix this row in the store"),
-            source: RuleSource("ntmwatch", "Check modules"))
+        static let badData = BadData(
+            module: "deadline", messageID: "1764871c9ddf488c9dbf467b829778da",
+            title: LocalizedText(vi: "Dữ liệu nhiệm vụ không dùng được", en: "Unusable obligation data"),
+            record: LocalizedText(vi: "Nhiệm vụ {subject}", en: "Obligation {subject}"),
+            fix: LocalizedText(vi: "sửa dòng này trong kho dữ liệu", en: "fix this row in the store"))
         static let calendarMissing = Rule(
             id: "deadline.calendar_missing", title: LocalizedText(vi: "Thiếu lịch hồ sơ công nhận", en: "Dossier calendar missing"),
             defaultSeverity: .warning, messageID: "5b0f6c1e9a7d4e2f8c3b1a0d9e8f7a61",
@@ -57,38 +55,43 @@ public struct DeadlineCheck: CheckModule {
                 vi: "Lộ trình năm {year} có {unit_count} đơn vị ({units}) nhưng thiết lập dossier_calendar không có ngày cho năm này: các bước hồ sơ không được theo dõi; thêm \"{year}\" vào dossier_calendar",
                 en: "The {year} roadmap has {unit_count} units ({units}) but the dossier_calendar setting has no dates for that year: their dossier stages are not watched; add \"{year}\" to dossier_calendar"),
             source: RuleSource("ntmwatch", "Check modules"))
-        static let all = [dueSoon, overdue, escalated, stageAtRisk, completedLate, badData, calendarMissing]
+        static let all = [dueSoon, overdue, escalated, stageAtRisk, completedLate, badData.rule, calendarMissing]
     }
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "deadline", version: "1.0.0",
+            name: "deadline", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi thời hạn nhiệm vụ, báo cáo định kỳ và các bước hồ sơ công nhận",
                                    en: "Watches dated obligations, recurring reports and recognition-dossier stages"),
-            settings: [
-                SettingSpec("reminder_days", .list(of: .integer(0...366)), default: .list([30, 14, 7, 3, 1].map(SettingValue.integer)),
-                            help: "Days before the last day on which an open obligation is due soon; an obligation's own reminder_days override it."),
-                SettingSpec("warning_within_days", .integer(0...366), default: .integer(7),
-                            help: "due_soon is a warning from this many days before the last day (info before, critical on the last day)."),
-                SettingSpec("escalate_after_days", .integer(0...366), default: .integer(7),
-                            help: "Days overdue after which the obligation is escalated to the responsible unit's parent."),
-                SettingSpec("stage_margin_days", .integer(0...366), default: .integer(10),
-                            help: "A later stage is at risk when its earlier stage is still open with fewer days than this left."),
-                SettingSpec("late_notice_days", .integer(1...366), default: .integer(30),
-                            help: "How long a late completion stays on record as completed_late."),
-                SettingSpec("lookback_days", .integer(1...3660), default: .integer(90),
-                            help: "Occurrences of recurring obligations older than this are no longer reported."),
-                SettingSpec("dossier_calendar", .table, default: DossierCalendar.seedDefault,
-                            help: "Dossier stage dates per roadmap year, or year/tier: {\"2024\": {commune_to_district: 2024-10-30, district_to_province: 2024-11-30}}."),
-            ],
+            settings: Parameters.declared,
             rules: Rules.all)
     }
 
-    public func validate(_ settings: Settings) throws {
-        _ = try DossierCalendar(settings.table("dossier_calendar"))
-    }
-
     struct Parameters {
+        static let reminderDays = Setting<[Int]>(
+            "reminder_days", .list(of: .integer(0...366)), default: [30, 14, 7, 3, 1],
+            help: "Days before the last day on which an open obligation is due soon; an obligation's own reminder_days override it.")
+        static let warningWithin = Setting<Int>(
+            "warning_within_days", .integer(0...366), default: 7,
+            help: "due_soon is a warning from this many days before the last day (info before, critical on the last day).")
+        static let escalateAfter = Setting<Int>(
+            "escalate_after_days", .integer(0...366), default: 7,
+            help: "Days overdue after which the obligation is escalated to the responsible unit's parent.")
+        static let stageMargin = Setting<Int>(
+            "stage_margin_days", .integer(0...366), default: 10,
+            help: "A later stage is at risk when its earlier stage is still open with fewer days than this left.")
+        static let lateNotice = Setting<Int>(
+            "late_notice_days", .integer(1...366), default: 30,
+            help: "How long a late completion stays on record as completed_late.")
+        static let lookback = Setting<Int>(
+            "lookback_days", .integer(1...3660), default: 90,
+            help: "Occurrences of recurring obligations older than this are no longer reported.")
+        static let calendar = Setting<DossierCalendar>(
+            "dossier_calendar", .table, written: DossierCalendar.seedDefault,
+            help: "Dossier stage dates per roadmap year, or year/tier: {\"2024\": {commune_to_district: 2024-10-30, district_to_province: 2024-11-30}}.")
+        static let declared = [reminderDays.spec, warningWithin.spec, escalateAfter.spec, stageMargin.spec, lateNotice.spec,
+                               lookback.spec, calendar.spec]
+
         let reminderDays: [Int]
         let warningWithin: Int
         let escalateAfter: Int
@@ -97,14 +100,14 @@ public struct DeadlineCheck: CheckModule {
         let lookback: Int
         let calendar: DossierCalendar
 
-        init(_ settings: Settings) throws {
-            reminderDays = try settings.integers("reminder_days")
-            warningWithin = try settings.integer("warning_within_days")
-            escalateAfter = try settings.integer("escalate_after_days")
-            stageMargin = try settings.integer("stage_margin_days")
-            lateNotice = try settings.integer("late_notice_days")
-            lookback = try settings.integer("lookback_days")
-            calendar = try DossierCalendar(settings.table("dossier_calendar"))
+        init(_ settings: Settings) throws(SettingsError) {
+            reminderDays = try settings[Self.reminderDays]
+            warningWithin = try settings[Self.warningWithin]
+            escalateAfter = try settings[Self.escalateAfter]
+            stageMargin = try settings[Self.stageMargin]
+            lateNotice = try settings[Self.lateNotice]
+            lookback = try settings[Self.lookback]
+            calendar = try settings[Self.calendar]
         }
     }
 
@@ -131,7 +134,7 @@ public struct DeadlineCheck: CheckModule {
         for obligation in obligations where obligation.status != "cancelled" {
             let subject = Subject(kind: "obligation", id: obligation.id, name: obligation.title.vi, unitID: nil)
             guard let schedule = obligation.schedule else {
-                findings.append(badData(subject, vi: "hạn '\(obligation.rawSchedule)' không phải ngày có thật hoặc bị trống",
+                findings.append(Rules.badData.finding(subject, vi: "hạn '\(obligation.rawSchedule)' không phải ngày có thật hoặc bị trống",
                                         en: "the due date '\(obligation.rawSchedule)' is missing or not a real date"))
                 continue
             }
@@ -142,7 +145,7 @@ public struct DeadlineCheck: CheckModule {
                         duties += Duty.from(obligation, schedule: schedule, window: window, unit: unit)
                     }
                 } catch {
-                    findings.append(badData(subject, vi: "bộ chọn applies_to '\(selectorText)' không đọc được: \(error.reason.vi)",
+                    findings.append(Rules.badData.finding(subject, vi: "bộ chọn applies_to '\(selectorText)' không đọc được: \(error.reason.vi)",
                                             en: "the applies_to selector '\(selectorText)' is unreadable: \(error.reason.en)"))
                 }
                 continue
@@ -152,7 +155,7 @@ public struct DeadlineCheck: CheckModule {
                 continue
             }
             guard let unit = map[unitID] else {
-                findings.append(badData(subject, vi: "đơn vị chủ trì '\(unitID)' không có trong danh mục đơn vị",
+                findings.append(Rules.badData.finding(subject, vi: "đơn vị chủ trì '\(unitID)' không có trong danh mục đơn vị",
                                         en: "the responsible unit '\(unitID)' is not a known unit"))
                 continue
             }
@@ -248,9 +251,5 @@ public struct DeadlineCheck: CheckModule {
             }
         }
         return findings
-    }
-
-    static func badData(_ subject: Subject, vi: String, en: String) -> Finding {
-        Finding(rule: Rules.badData, subject: subject, values: ["problem_vi": .text(vi), "problem_en": .text(en)])
     }
 }

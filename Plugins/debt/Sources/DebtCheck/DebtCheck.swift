@@ -13,15 +13,15 @@ public struct DebtCheck: CheckModule {
             id: "debt.recognized_unit_has_debt", title: LocalizedText(vi: "Đơn vị đạt chuẩn còn nợ đọng", en: "Recognized unit has debt"),
             defaultSeverity: .critical, messageID: "22980decab1d4bfcb2538687ed1573b1",
             template: LocalizedText(
-                vi: "{subject}: {standing_vi} nhưng còn nợ đọng XDCB {debt_vnd} ({breakdown_vi}) ở {projects}; {plan_vi}",
-                en: "{subject}: {standing_en} but owes {debt_vnd} of construction debt ({breakdown_en}) on {projects}; {plan_en}"),
+                vi: "{subject}: {standing} nhưng còn nợ đọng XDCB {debt_vnd} ({breakdown}) ở {projects}; {plan}",
+                en: "{subject}: {standing} but owes {debt_vnd} of construction debt ({breakdown}) on {projects}; {plan}"),
             source: RuleSource("002", "IV.9"))
         static let legacyPeriodOutstanding = Rule(
             id: "debt.legacy_period_outstanding", title: LocalizedText(vi: "Nợ giai đoạn trước chưa trả", en: "Legacy-period debt outstanding"),
             defaultSeverity: .critical, messageID: "3770adeab9bd447f9bd091f342cbd37f",
             template: LocalizedText(
-                vi: "{subject}: còn nợ giai đoạn {period} {debt_vnd} ({breakdown_vi}); {deadline_vi}",
-                en: "{subject}: {debt_vnd} of {period} debt outstanding ({breakdown_en}); {deadline_en}"),
+                vi: "{subject}: còn nợ giai đoạn {period} {debt_vnd} ({breakdown}); {deadline}",
+                en: "{subject}: {debt_vnd} of {period} debt outstanding ({breakdown}); {deadline}"),
             source: RuleSource("002", "IV.9"))
         static let newDebt = Rule(
             id: "debt.new_debt", title: LocalizedText(vi: "Phát sinh nợ đọng mới", en: "New debt"),
@@ -34,8 +34,8 @@ public struct DebtCheck: CheckModule {
             id: "debt.settlement_overdue", title: LocalizedText(vi: "Quá hạn phê duyệt quyết toán", en: "Final settlement overdue"),
             defaultSeverity: .critical, messageID: "46d35f7d859c4e5e98d3550312231c1d",
             template: LocalizedText(
-                vi: "{subject}: phân bổ vốn ngày {allocated_on}, chưa phê duyệt quyết toán; {status_vi}",
-                en: "{subject}: capital allocated on {allocated_on}, no approved final settlement; {status_en}"),
+                vi: "{subject}: phân bổ vốn ngày {allocated_on}, chưa phê duyệt quyết toán; {status}",
+                en: "{subject}: capital allocated on {allocated_on}, no approved final settlement; {status}"),
             source: RuleSource("002", "IV.9"))
         static let counterpartLagging = Rule(
             id: "debt.counterpart_lagging", title: LocalizedText(vi: "Vốn đối ứng chậm", en: "Counterpart funding lagging"),
@@ -44,13 +44,11 @@ public struct DebtCheck: CheckModule {
                 vi: "{subject}: vốn trung ương và tỉnh đã giải ngân {upper_disbursed_vnd} nhưng vốn đối ứng ngân sách cấp huyện, xã mới giải ngân {local_disbursed_vnd} trên {local_share_vnd} ({local_percent}); kho bạc chỉ thanh toán tương ứng {allowed_upper_vnd}, vượt {blocked_vnd}",
                 en: "{subject}: {upper_disbursed_vnd} of central and provincial money paid out but only {local_disbursed_vnd} of the {local_share_vnd} district and commune counterpart ({local_percent}); the treasury pays only {allowed_upper_vnd} in proportion, {blocked_vnd} ahead"),
             source: RuleSource("002", "IV.9"))
-        static let badData = Rule(
-            id: "debt.bad_data", title: LocalizedText(vi: "Dữ liệu công trình không dùng được", en: "Unusable project data"),
-            defaultSeverity: .warning, messageID: "a7900c3d8c564a5181eb3750d5eb26d9",
-            template: LocalizedText(
-                vi: "Công trình {subject}: {problem_vi}; sửa dữ liệu công trình này trong kho",
-                en: "Project {subject}: {problem_en}; fix this project's rows in the store"),
-            source: RuleSource("ntmwatch", "Check modules"))
+        static let badData = BadData(
+            module: "debt", messageID: "a7900c3d8c564a5181eb3750d5eb26d9",
+            title: LocalizedText(vi: "Dữ liệu công trình không dùng được", en: "Unusable project data"),
+            record: LocalizedText(vi: "Công trình {subject}", en: "Project {subject}"),
+            fix: LocalizedText(vi: "sửa dữ liệu công trình này trong kho", en: "fix this project's rows in the store"))
         static let upperMoneyAfterMark = Rule(
             id: "debt.upper_money_after_mark", title: LocalizedText(vi: "Giải ngân vốn trung ương, tỉnh cho công trình quá 03 năm chưa quyết toán", en: "Upper-budget money paid after the settlement mark"),
             defaultSeverity: .critical, messageID: "217be64681ee488ca7cecc02f3d77749",
@@ -66,36 +64,46 @@ public struct DebtCheck: CheckModule {
                 en: "{subject}: handed over for use on {handover_on} ({days_since_handover} days ago) with no approved final settlement; the settlement dossier is needed before the budgets' debt can be funded"),
             source: RuleSource("002", "IV.9"))
         static let all = [recognizedUnitHasDebt, legacyPeriodOutstanding, newDebt, settlementOverdue, upperMoneyAfterMark,
-                          handoverUnsettled, counterpartLagging, badData]
+                          handoverUnsettled, counterpartLagging, badData.rule]
     }
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "debt", version: "1.0.0",
+            name: "debt", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi nợ đọng xây dựng cơ bản, quyết toán và vốn đối ứng",
                                    en: "Watches construction debt, final settlements and counterpart funding"),
-            settings: [
-                SettingSpec("roadmap_years_ahead", .integer(0...10), default: .integer(1),
-                            help: "A unit whose roadmap target year is at most this many years away is watched like a recognized one."),
-                SettingSpec("legacy_period", .text(choices: []), default: .text("2016-2020"),
-                            help: "The period whose debt must be cleared by legacy_cutoff."),
-                SettingSpec("legacy_cutoff", .date, default: .text("2024-06-01"),
-                            help: "Legacy debt must be cleared before this date (critical from it)."),
-                SettingSpec("legacy_warning_days", .integer(0...3660), default: .integer(90),
-                            help: "Days before legacy_cutoff from which legacy debt is a warning."),
-                SettingSpec("settlement_years", .integer(1...20), default: .integer(3),
-                            help: "Years after the capital allocation by which the final settlement must be approved."),
-                SettingSpec("settlement_warning_days", .integer(0...3660), default: .integer(90),
-                            help: "Days before the settlement mark from which an unsettled project is a warning."),
-                SettingSpec("handover_settlement_days", .integer(0...3660), default: .integer(180),
-                            help: "Days after the handover from which works without an approved settlement are reported (the seed says only 'sớm': set the province's own figure)."),
-                SettingSpec("counterpart_tolerance_vnd", .integer(0...Int.max), default: .integer(0),
-                            help: "Upper-budget money ahead of the counterpart proportion by at most this much is not reported."),
-            ],
+            settings: Parameters.declared,
             rules: Rules.all)
     }
 
     struct Parameters {
+        static let yearsAhead = Setting<Int>(
+            "roadmap_years_ahead", .integer(0...10), default: 1,
+            help: "A unit whose roadmap target year is at most this many years away is watched like a recognized one.")
+        static let legacyPeriod = Setting<String>(
+            "legacy_period", .text(choices: []), default: "2016-2020",
+            help: "The period whose debt must be cleared by legacy_cutoff.")
+        static let legacyCutoff = Setting<CivilDate>(
+            "legacy_cutoff", .date, default: CivilDate(year: 2024, month: 6, day: 1)!,
+            help: "Legacy debt must be cleared before this date (critical from it).")
+        static let legacyWarningDays = Setting<Int>(
+            "legacy_warning_days", .integer(0...3660), default: 90,
+            help: "Days before legacy_cutoff from which legacy debt is a warning.")
+        static let settlementYears = Setting<Int>(
+            "settlement_years", .integer(1...20), default: 3,
+            help: "Years after the capital allocation by which the final settlement must be approved.")
+        static let settlementWarningDays = Setting<Int>(
+            "settlement_warning_days", .integer(0...3660), default: 90,
+            help: "Days before the settlement mark from which an unsettled project is a warning.")
+        static let handoverSettlementDays = Setting<Int>(
+            "handover_settlement_days", .integer(0...3660), default: 180,
+            help: "Days after the handover from which works without an approved settlement are reported (the seed says only 'sớm': set the province's own figure).")
+        static let counterpartTolerance = Setting<Int>(
+            "counterpart_tolerance_vnd", .integer(0...Int.max), default: 0,
+            help: "Upper-budget money ahead of the counterpart proportion by at most this much is not reported.")
+        static let declared = [yearsAhead.spec, legacyPeriod.spec, legacyCutoff.spec, legacyWarningDays.spec, settlementYears.spec,
+                               settlementWarningDays.spec, handoverSettlementDays.spec, counterpartTolerance.spec]
+
         let yearsAhead: Int
         let legacyPeriod: String
         let legacyCutoff: CivilDate
@@ -105,15 +113,15 @@ public struct DebtCheck: CheckModule {
         let handoverSettlementDays: Int
         let counterpartTolerance: Int64
 
-        init(_ settings: Settings) throws {
-            yearsAhead = try settings.integer("roadmap_years_ahead")
-            legacyPeriod = try settings.text("legacy_period")
-            legacyCutoff = try settings.date("legacy_cutoff")
-            legacyWarningDays = try settings.integer("legacy_warning_days")
-            settlementYears = try settings.integer("settlement_years")
-            settlementWarningDays = try settings.integer("settlement_warning_days")
-            handoverSettlementDays = try settings.integer("handover_settlement_days")
-            counterpartTolerance = Int64(try settings.integer("counterpart_tolerance_vnd"))
+        init(_ settings: Settings) throws(SettingsError) {
+            yearsAhead = try settings[Self.yearsAhead]
+            legacyPeriod = try settings[Self.legacyPeriod]
+            legacyCutoff = try settings[Self.legacyCutoff]
+            legacyWarningDays = try settings[Self.legacyWarningDays]
+            settlementYears = try settings[Self.settlementYears]
+            settlementWarningDays = try settings[Self.settlementWarningDays]
+            handoverSettlementDays = try settings[Self.handoverSettlementDays]
+            counterpartTolerance = Int64(try settings[Self.counterpartTolerance])
         }
     }
 
@@ -142,9 +150,7 @@ public struct DebtCheck: CheckModule {
             if problems.isEmpty {
                 usable.append(ledger)
             } else {
-                findings.append(Finding(rule: Rules.badData, subject: subject(project),
-                                        values: ["problem_vi": .text(problems.map(\.vi).joined(separator: "; ")),
-                                                 "problem_en": .text(problems.map(\.en).joined(separator: "; "))]))
+                findings.append(Rules.badData.finding(subject(project), problems))
             }
         }
         for ledger in usable {
@@ -190,18 +196,18 @@ public struct DebtCheck: CheckModule {
         values["project_count"] = .integer(Int64(indebted.count))
         values["has_repayment_plan"] = .bool(unplanned.isEmpty)
         if recognized {
-            values["standing_vi"] = .text("đã đạt chuẩn")
-            values["standing_en"] = .text("is recognized")
+            values["standing"] = .localized(LocalizedText(vi: "đã đạt chuẩn", en: "is recognized"))
         } else if let target {
-            values["standing_vi"] = .text("phấn đấu đạt chuẩn năm \(target.targetYear)")
-            values["standing_en"] = .text("aims at recognition in \(target.targetYear)")
+            values["standing"] = .localized(LocalizedText(
+                vi: "phấn đấu đạt chuẩn năm \(target.targetYear)",
+                en: "aims at recognition in \(target.targetYear)"))
         }
         if unplanned.isEmpty {
-            values["plan_vi"] = .text("đã có kế hoạch trả nợ")
-            values["plan_en"] = .text("a repayment plan exists")
+            values["plan"] = .localized(LocalizedText(vi: "đã có kế hoạch trả nợ", en: "a repayment plan exists"))
         } else {
-            values["plan_vi"] = .text("chưa có kế hoạch trả nợ cho \(unplanned.map(\.project.id).joined(separator: ", ")): \(recognized ? "có thể bị thu hồi Quyết định công nhận" : "không đủ điều kiện công nhận")")
-            values["plan_en"] = .text("no repayment plan for \(unplanned.map(\.project.id).joined(separator: ", ")): \(recognized ? "the recognition can be revoked" : "it cannot be recognized")")
+            values["plan"] = .localized(LocalizedText(
+                vi: "chưa có kế hoạch trả nợ cho \(unplanned.map(\.project.id).joined(separator: ", ")): \(recognized ? "có thể bị thu hồi Quyết định công nhận" : "không đủ điều kiện công nhận")",
+                en: "no repayment plan for \(unplanned.map(\.project.id).joined(separator: ", ")): \(recognized ? "the recognition can be revoked" : "it cannot be recognized")"))
         }
         return [Finding(rule: Rules.recognizedUnitHasDebt, subject: Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id),
                         severity: unplanned.isEmpty ? .warning : .critical, values: values)]
@@ -222,12 +228,14 @@ public struct DebtCheck: CheckModule {
         let late = today >= cutoff
         if late {
             values["days_overdue"] = .integer(Int64(lastDay.days(until: today)))
-            values["deadline_vi"] = .text("hạn trả là trước ngày \(cutoff.vietnamese), đã quá \(lastDay.days(until: today)) ngày")
-            values["deadline_en"] = .text("it was due before \(cutoff), \(lastDay.days(until: today)) days ago")
+            values["deadline"] = .localized(LocalizedText(
+                vi: "hạn trả là trước ngày \(cutoff.vietnamese), đã quá \(lastDay.days(until: today)) ngày",
+                en: "it was due before \(cutoff), \(lastDay.days(until: today)) days ago"))
         } else {
             values["days_left"] = .integer(Int64(today.days(until: lastDay)))
-            values["deadline_vi"] = .text("phải trả xong trước ngày \(cutoff.vietnamese), còn \(today.days(until: lastDay)) ngày")
-            values["deadline_en"] = .text("it must be cleared before \(cutoff), \(today.days(until: lastDay)) days left")
+            values["deadline"] = .localized(LocalizedText(
+                vi: "phải trả xong trước ngày \(cutoff.vietnamese), còn \(today.days(until: lastDay)) ngày",
+                en: "it must be cleared before \(cutoff), \(today.days(until: lastDay)) days left"))
         }
         return [Finding(rule: Rules.legacyPeriodOutstanding, subject: subject(ledger.project),
                         severity: late ? .critical : .warning, values: values)]
@@ -271,12 +279,14 @@ public struct DebtCheck: CheckModule {
         let debtEN = "the central and provincial part of the debt (\(shifted.formatted(in: .en)))"
         if late {
             values["days_overdue"] = .integer(Int64(mark.days(until: today)))
-            values["status_vi"] = .text("đã quá \(years) năm từ ngày \(mark.vietnamese): \(debtVI) chuyển sang nợ ngân sách địa phương, UBND cấp huyện, xã bố trí thay; công trình không được bố trí thêm vốn trung ương, tỉnh")
-            values["status_en"] = .text("more than \(parameters.settlementYears) years since \(mark): \(debtEN) becomes the local budget's debt, for the district and commune to fund; no more central or provincial money may go to it")
+            values["status"] = .localized(LocalizedText(
+                vi: "đã quá \(years) năm từ ngày \(mark.vietnamese): \(debtVI) chuyển sang nợ ngân sách địa phương, UBND cấp huyện, xã bố trí thay; công trình không được bố trí thêm vốn trung ương, tỉnh",
+                en: "more than \(parameters.settlementYears) years since \(mark): \(debtEN) becomes the local budget's debt, for the district and commune to fund; no more central or provincial money may go to it"))
         } else {
             values["days_left"] = .integer(Int64(today.days(until: mark)))
-            values["status_vi"] = .text("sau ngày \(mark.vietnamese) là quá \(years) năm (còn \(today.days(until: mark)) ngày); nếu chưa quyết toán, \(debtVI) chuyển sang nợ ngân sách địa phương")
-            values["status_en"] = .text("after \(mark) it is more than \(parameters.settlementYears) years (\(today.days(until: mark)) days left); without a settlement \(debtEN) becomes the local budget's debt")
+            values["status"] = .localized(LocalizedText(
+                vi: "sau ngày \(mark.vietnamese) là quá \(years) năm (còn \(today.days(until: mark)) ngày); nếu chưa quyết toán, \(debtVI) chuyển sang nợ ngân sách địa phương",
+                en: "after \(mark) it is more than \(parameters.settlementYears) years (\(today.days(until: mark)) days left); without a settlement \(debtEN) becomes the local budget's debt"))
         }
         return [Finding(rule: Rules.settlementOverdue, subject: subject(project), severity: late ? .critical : .warning, values: values)]
     }

@@ -90,7 +90,6 @@ func debtValues(_ byLevel: [BudgetLevel: Int64]) -> [String: Value] {
         vi.append("\(level.vietnamese) \(Value.amountVND(amount).formatted(in: .vi))")
         en.append("\(level.rawValue) \(Value.amountVND(amount).formatted(in: .en))")
     }
-    values["breakdown_vi"] = .text(vi.joined(separator: ", "))
-    values["breakdown_en"] = .text(en.joined(separator: ", "))
+    values["breakdown"] = .localized(LocalizedText(vi: vi.joined(separator: ", "), en: en.joined(separator: ", ")))
     return values
 }

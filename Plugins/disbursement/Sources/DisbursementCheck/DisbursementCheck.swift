@@ -26,8 +26,8 @@ public struct DisbursementCheck: CheckModule {
             id: "disbursement.reallocation_report_due", title: LocalizedText(vi: "Phải báo cáo vốn không sử dụng hết", en: "Reallocation report due"),
             defaultSeverity: .warning, messageID: "1d545fd19d27437db1f30c6de05369fe",
             template: LocalizedText(
-                vi: "{subject}: dự kiến đến 31/12 chỉ giải ngân {projected_percent} vốn năm {year} ({assigned_vnd}); phải báo cáo vốn không sử dụng hết trước ngày {report_due_before} {status_vi}",
-                en: "{subject}: projected to disburse only {projected_percent} of its {year} capital ({assigned_vnd}) by 31/12; the report of unusable capital is due before {report_due_before} {status_en}"),
+                vi: "{subject}: dự kiến đến 31/12 chỉ giải ngân {projected_percent} vốn năm {year} ({assigned_vnd}); phải báo cáo vốn không sử dụng hết trước ngày {report_due_before} {status}",
+                en: "{subject}: projected to disburse only {projected_percent} of its {year} capital ({assigned_vnd}) by 31/12; the report of unusable capital is due before {report_due_before} {status}"),
             source: RuleSource("002", "IV.7"))
         static let programmeCloseout = Rule(
             id: "disbursement.programme_closeout", title: LocalizedText(vi: "Vốn chương trình chưa giải ngân hết", en: "Programme capital not paid out"),
@@ -36,39 +36,20 @@ public struct DisbursementCheck: CheckModule {
                 vi: "{subject}: còn {remaining_vnd} chưa giải ngân; vốn chương trình {programme} phải giải ngân xong trước ngày {closeout_before}",
                 en: "{subject}: {remaining_vnd} not paid out; the {programme} programme's capital must be paid out before {closeout_before}"),
             source: RuleSource("002", "IV.7"))
-        static let badData = Rule(
-            id: "disbursement.bad_data", title: LocalizedText(vi: "Dữ liệu kế hoạch vốn không dùng được", en: "Unusable capital plan data"),
-            defaultSeverity: .warning, messageID: "a4fbf99769fe42cda9160c6cb5015371",
-            template: LocalizedText(
-                vi: "Kế hoạch vốn {subject}: {problem_vi}; sửa dữ liệu này trong kho",
-                en: "Capital plan {subject}: {problem_en}; fix these rows in the store"),
-            source: RuleSource("ntmwatch", "Check modules"))
-        static let all = [zeroAtMidyear, behindSchedule, reallocationReportDue, programmeCloseout, badData]
+        static let badData = BadData(
+            module: "disbursement", messageID: "a4fbf99769fe42cda9160c6cb5015371",
+            title: LocalizedText(vi: "Dữ liệu kế hoạch vốn không dùng được", en: "Unusable capital plan data"),
+            record: LocalizedText(vi: "Kế hoạch vốn {subject}", en: "Capital plan {subject}"),
+            fix: LocalizedText(vi: "sửa dữ liệu này trong kho", en: "fix these rows in the store"))
+        static let all = [zeroAtMidyear, behindSchedule, reallocationReportDue, programmeCloseout, badData.rule]
     }
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "disbursement", version: "1.0.0",
+            name: "disbursement", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi tiến độ giải ngân vốn theo các mốc trong năm",
                                    en: "Watches capital disbursement against the year's milestones"),
-            settings: [
-                SettingSpec("milestones", .table, default: .table(["06-30": .integer(50), "12-31": .integer(100)]),
-                            help: "Share of the year's capital (percent) to be disbursed by each day of the year (MM-DD), inclusive."),
-                SettingSpec("zero_warning_from", .text(choices: []), default: .text("06-15"),
-                            help: "From this day (MM-DD) an item of this year's capital still at 0% is a warning."),
-                SettingSpec("midyear", .text(choices: []), default: .text("06-30"),
-                            help: "From this day (MM-DD) an item still at 0% is critical: a candidate for reallocation."),
-                SettingSpec("report_from", .text(choices: []), default: .text("10-01"),
-                            help: "From this day (MM-DD) a unit projected below 100% must report its unusable capital."),
-                SettingSpec("report_due_before", .text(choices: []), default: .text("10-10"),
-                            help: "The report is due before this day (MM-DD); critical from it."),
-                SettingSpec("programme", .text(choices: []), default: .text("2021-2025"),
-                            help: "The programme period (YYYY-YYYY) whose capital must be paid out by closeout_before."),
-                SettingSpec("closeout_before", .date, default: .text("2025-09-01"),
-                            help: "The programme's capital must be paid out before this date."),
-                SettingSpec("closeout_warning_days", .integer(0...3660), default: .integer(90),
-                            help: "Days before closeout_before from which unpaid programme capital is a warning."),
-            ],
+            settings: Parameters.declared,
             rules: Rules.all)
     }
 
@@ -77,6 +58,33 @@ public struct DisbursementCheck: CheckModule {
     }
 
     struct Parameters {
+        static let milestones = Setting<[String: Double]>(
+            "milestones", .table, written: .table(["06-30": .integer(50), "12-31": .integer(100)]),
+            help: "Share of the year's capital (percent) to be disbursed by each day of the year (MM-DD), inclusive.")
+        static let zeroWarningFrom = Setting<MonthDay>(
+            "zero_warning_from", .text(choices: []), default: MonthDay("06-15")!,
+            help: "From this day (MM-DD) an item of this year's capital still at 0% is a warning.")
+        static let midyear = Setting<MonthDay>(
+            "midyear", .text(choices: []), default: MonthDay("06-30")!,
+            help: "From this day (MM-DD) an item still at 0% is critical: a candidate for reallocation.")
+        static let reportFrom = Setting<MonthDay>(
+            "report_from", .text(choices: []), default: MonthDay("10-01")!,
+            help: "From this day (MM-DD) a unit projected below 100% must report its unusable capital.")
+        static let reportDueBefore = Setting<MonthDay>(
+            "report_due_before", .text(choices: []), default: MonthDay("10-10")!,
+            help: "The report is due before this day (MM-DD); critical from it.")
+        static let programme = Setting<String>(
+            "programme", .text(choices: []), default: "2021-2025",
+            help: "The programme period (YYYY-YYYY) whose capital must be paid out by closeout_before.")
+        static let closeoutBefore = Setting<CivilDate>(
+            "closeout_before", .date, default: CivilDate(year: 2025, month: 9, day: 1)!,
+            help: "The programme's capital must be paid out before this date.")
+        static let closeoutWarningDays = Setting<Int>(
+            "closeout_warning_days", .integer(0...3660), default: 90,
+            help: "Days before closeout_before from which unpaid programme capital is a warning.")
+        static let declared = [milestones.spec, zeroWarningFrom.spec, midyear.spec, reportFrom.spec, reportDueBefore.spec,
+                               programme.spec, closeoutBefore.spec, closeoutWarningDays.spec]
+
         let milestones: [(day: MonthDay, percent: Double)]
         let zeroWarningFrom: MonthDay
         let midyear: MonthDay
@@ -89,32 +97,26 @@ public struct DisbursementCheck: CheckModule {
 
         init(_ settings: Settings) throws(SettingsError) {
             var milestones: [(MonthDay, Double)] = []
-            for (key, value) in try settings.table("milestones") {
-                let percent: Double
-                switch value {
-                case .integer(let i): percent = Double(i)
-                case .number(let d): percent = d
-                default: throw SettingsError(key: "milestones", message: "'\(key)' must be a percentage, found \(value)")
-                }
-                guard (0...100).contains(percent) else { throw SettingsError(key: "milestones", message: "'\(key)' must be from 0 to 100, found \(value)") }
-                milestones.append((try MonthDay.parse(key, key: "milestones"), percent))
+            for (key, percent) in try settings[Self.milestones] {
+                guard (0...100).contains(percent) else { throw SettingsError(key: "milestones.\(key)", message: "must be from 0 to 100, found \(percent)") }
+                milestones.append((try MonthDay(setting: .text(key), key: "milestones.\(key)"), percent))
             }
             guard !milestones.isEmpty else { throw SettingsError(key: "milestones", message: "needs at least one day") }
             self.milestones = milestones.sorted { $0.0 < $1.0 }
-            zeroWarningFrom = try MonthDay.parse(settings.text("zero_warning_from"), key: "zero_warning_from")
-            midyear = try MonthDay.parse(settings.text("midyear"), key: "midyear")
+            zeroWarningFrom = try settings[Self.zeroWarningFrom]
+            midyear = try settings[Self.midyear]
             guard zeroWarningFrom <= midyear else { throw SettingsError(key: "zero_warning_from", message: "must not be after midyear (\(midyear))") }
-            reportFrom = try MonthDay.parse(settings.text("report_from"), key: "report_from")
-            reportDueBefore = try MonthDay.parse(settings.text("report_due_before"), key: "report_due_before")
+            reportFrom = try settings[Self.reportFrom]
+            reportDueBefore = try settings[Self.reportDueBefore]
             guard reportFrom < reportDueBefore else { throw SettingsError(key: "report_from", message: "must be before report_due_before (\(reportDueBefore))") }
-            programme = try settings.text("programme")
+            programme = try settings[Self.programme]
             let years = programme.split(separator: "-").compactMap { Int($0) }
             guard years.count == 2, years[0] <= years[1] else {
                 throw SettingsError(key: "programme", message: "expected YYYY-YYYY, found \"\(programme)\"")
             }
             programmeYears = years[0]...years[1]
-            closeoutBefore = try settings.date("closeout_before")
-            closeoutWarningDays = try settings.integer("closeout_warning_days")
+            closeoutBefore = try settings[Self.closeoutBefore]
+            closeoutWarningDays = try settings[Self.closeoutWarningDays]
         }
     }
 
@@ -135,8 +137,7 @@ public struct DisbursementCheck: CheckModule {
         for plan in plans {
             let subject = subject(plan, units: units, projects: projects)
             if let problem = problem(with: plan, units: units) {
-                findings.append(Finding(rule: Rules.badData, subject: subject,
-                                        values: ["problem_vi": .text(problem.vi), "problem_en": .text(problem.en)]))
+                findings.append(Rules.badData.finding(subject, [problem]))
             } else {
                 usable.append(PlanProgress(plan: plan, subject: subject, today: today))
             }
@@ -247,8 +248,7 @@ public struct DisbursementCheck: CheckModule {
                                     severity: late ? .critical : .warning, labels: ["year": String(today.year)], values: [
                 "year": .text(String(today.year)), "assigned_vnd": .amountVND(assigned), "projected_percent": .percent(percent),
                 "report_due_before": .date(dueBefore), "plans": .list(plans.map(\.plan.id)),
-                "status_vi": .text(late ? "(đã quá hạn, chưa báo cáo)" : "(chưa báo cáo)"),
-                "status_en": .text(late ? "(overdue, not filed)" : "(not filed yet)"),
+                "status": .localized(LocalizedText(vi: late ? "(đã quá hạn, chưa báo cáo)" : "(chưa báo cáo)", en: late ? "(overdue, not filed)" : "(not filed yet)")),
             ]))
         }
         return findings

@@ -1,7 +1,7 @@
 import CheckKit
 
 /// A day of the year written `MM-DD` in the settings ("06-30"): a milestone that recurs yearly.
-struct MonthDay: Hashable, Comparable, CustomStringConvertible {
+struct MonthDay: Hashable, Comparable, CustomStringConvertible, SettingWritable {
     let month: Int
     let day: Int
 
@@ -22,8 +22,12 @@ struct MonthDay: Hashable, Comparable, CustomStringConvertible {
 
     static func < (lhs: MonthDay, rhs: MonthDay) -> Bool { (lhs.month, lhs.day) < (rhs.month, rhs.day) }
 
-    static func parse(_ text: String, key: String) throws(SettingsError) -> MonthDay {
-        guard let value = MonthDay(text) else { throw SettingsError(key: key, message: "expected a day of the year as MM-DD, found \"\(text)\"") }
-        return value
+    init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .text(let text) = value, let day = MonthDay(text) else {
+            throw SettingsError(key: key, message: "expected a day of the year as MM-DD, found \(value)")
+        }
+        self = day
     }
+
+    var settingValue: SettingValue { .text(description) }
 }

@@ -12,82 +12,77 @@ public struct SatisfactionCheck: CheckModule {
             id: "satisfaction.below_threshold", title: LocalizedText(vi: "Tỷ lệ hài lòng dưới ngưỡng", en: "Satisfaction below threshold"),
             defaultSeverity: .critical, messageID: "e38a7976eb4a4db79f9a44f5e80d440c",
             template: LocalizedText(
-                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_vi}) {rate} ({satisfied}/{respondents} người, khảo sát {surveyed_on}) dưới ngưỡng {threshold} ({tier_vi}); {consequence_vi}",
-                en: "{subject}: satisfaction ({survey_kind_en}) {rate} ({satisfied} of {respondents}, surveyed {surveyed_on}) is below the threshold of {threshold} ({tier_en}); {consequence_en}"),
+                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_name}) {rate} ({satisfied}/{respondents} người, khảo sát {surveyed_on}) dưới ngưỡng {threshold} ({tier_name}); {consequence}",
+                en: "{subject}: satisfaction ({survey_kind_name}) {rate} ({satisfied} of {respondents}, surveyed {surveyed_on}) is below the threshold of {threshold} ({tier_name}); {consequence}"),
             source: RuleSource("002", "IV.10"))
         static let notConclusive = Rule(
             id: "satisfaction.not_conclusive", title: LocalizedText(vi: "Tỷ lệ hài lòng chưa đủ tin cậy", en: "Satisfaction not conclusive"),
             defaultSeverity: .warning, messageID: "b70c8cce75854d97b112709f29d48489",
             template: LocalizedText(
-                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_vi}) {rate} đạt ngưỡng {threshold} nhưng chỉ với {respondents} người trả lời; khoảng tin cậy 95% là {wilson_lower} – {wilson_upper}; {advice_vi}",
-                en: "{subject}: satisfaction ({survey_kind_en}) {rate} meets the {threshold} threshold with only {respondents} respondents; the 95% interval is {wilson_lower} – {wilson_upper}; {advice_en}"),
+                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_name}) {rate} đạt ngưỡng {threshold} nhưng chỉ với {respondents} người trả lời; khoảng tin cậy 95% là {wilson_lower} – {wilson_upper}; {advice}",
+                en: "{subject}: satisfaction ({survey_kind_name}) {rate} meets the {threshold} threshold with only {respondents} respondents; the 95% interval is {wilson_lower} – {wilson_upper}; {advice}"),
             source: RuleSource("002", "IV.10"))
         static let declining = Rule(
             id: "satisfaction.declining", title: LocalizedText(vi: "Tỷ lệ hài lòng giảm", en: "Satisfaction declining"),
             defaultSeverity: .warning, messageID: "f3b812bb55ac462f80941c003a398d4c",
             template: LocalizedText(
-                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_vi}) giảm {drop_points} điểm, từ {previous_rate} ({previous_surveyed_on}) xuống {rate} ({surveyed_on})",
-                en: "{subject}: satisfaction ({survey_kind_en}) fell {drop_points} points, from {previous_rate} ({previous_surveyed_on}) to {rate} ({surveyed_on})"),
+                vi: "{subject}: tỷ lệ hài lòng ({survey_kind_name}) giảm {drop_points} điểm, từ {previous_rate} ({previous_surveyed_on}) xuống {rate} ({surveyed_on})",
+                en: "{subject}: satisfaction ({survey_kind_name}) fell {drop_points} points, from {previous_rate} ({previous_surveyed_on}) to {rate} ({surveyed_on})"),
             source: RuleSource("000", "2"))
         static let surveyMissing = Rule(
             id: "satisfaction.survey_missing", title: LocalizedText(vi: "Chưa khảo sát sự hài lòng", en: "No recent satisfaction survey"),
             defaultSeverity: .warning, messageID: "d8fd7b5a75e94f228b27ee619c867593",
             template: LocalizedText(
-                vi: "{subject}: {standing_vi} nhưng không có khảo sát sự hài lòng ({survey_kind_vi}) trong {max_age_months} tháng qua (lần gần nhất: {last_surveyed_vi})",
-                en: "{subject}: {standing_en} but has no satisfaction survey ({survey_kind_en}) in the last {max_age_months} months (latest: {last_surveyed_en})"),
+                vi: "{subject}: {standing} nhưng không có khảo sát sự hài lòng ({survey_kind_name}) trong {max_age_months} tháng qua (lần gần nhất: {last_surveyed})",
+                en: "{subject}: {standing} but has no satisfaction survey ({survey_kind_name}) in the last {max_age_months} months (latest: {last_surveyed})"),
             source: RuleSource("002", "IV.10"))
-        static let badData = Rule(
-            id: "satisfaction.bad_data", title: LocalizedText(vi: "Dữ liệu khảo sát không dùng được", en: "Unusable survey data"),
-            defaultSeverity: .warning, messageID: "a604cddab282453580513f0f288266ee",
-            template: LocalizedText(
-                vi: "Khảo sát {survey_id} của {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
-                en: "Survey {survey_id} of {subject}: {problem_en}; fix this row in the store"),
-            source: RuleSource("ntmwatch", "Check modules"))
-        static let all = [belowThreshold, notConclusive, declining, surveyMissing, badData]
+        static let badData = BadData(
+            module: "satisfaction", messageID: "a604cddab282453580513f0f288266ee",
+            title: LocalizedText(vi: "Dữ liệu khảo sát không dùng được", en: "Unusable survey data"),
+            record: LocalizedText(vi: "Khảo sát {survey_id} của {subject}", en: "Survey {survey_id} of {subject}"),
+            fix: LocalizedText(vi: "sửa dòng này trong kho dữ liệu", en: "fix this row in the store"))
+        static let all = [belowThreshold, notConclusive, declining, surveyMissing, badData.rule]
     }
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "satisfaction", version: "1.0.0",
+            name: "satisfaction", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi tỷ lệ hài lòng của người dân, có tính đến cỡ mẫu",
                                    en: "Watches residents' satisfaction rates, taking the sample size into account"),
-            settings: [
-                SettingSpec("thresholds", .table, default: Thresholds.seedDefault,
-                            help: "Minimum rate in percent per survey kind and tier: {ntm_results: {ntm: 90, default: 90}}; `default` applies to a tier not listed and to units with no tier."),
-                SettingSpec("decline_points", .number(0.1...100), default: .number(5),
-                            help: "A fall of this many percentage points since the previous survey of the same kind is declining."),
-                SettingSpec("max_age_months", .integer(1...120), default: .integer(12),
-                            help: "A recognized unit, or one due for recognition this year, needs a survey newer than this."),
-                SettingSpec("required_kinds", .list(of: .text(choices: [])), default: .list([.text("ntm_results")]),
-                            help: "The survey kinds survey_missing asks for."),
-                SettingSpec("levels", .list(of: .text(choices: [])), default: .list([.text("commune"), .text("district")]),
-                            help: "The unit levels survey_missing watches."),
-            ],
+            settings: Parameters.declared,
             rules: Rules.all)
     }
 
-    public func validate(_ settings: Settings) throws {
-        _ = try Thresholds(settings.table("thresholds"))
-    }
-
     struct Parameters {
+        static let thresholds = Setting<Thresholds>(
+            "thresholds", .table, written: Thresholds.seedDefault,
+            help: "Minimum rate in percent per survey kind and tier: {ntm_results: {ntm: 90, default: 90}}; `default` applies to a tier not listed and to units with no tier.")
+        static let declinePoints = Setting<Double>(
+            "decline_points", .number(0.1...100), default: 5,
+            help: "A fall of this many percentage points since the previous survey of the same kind is declining.")
+        static let maxAgeMonths = Setting<Int>(
+            "max_age_months", .integer(1...120), default: 12,
+            help: "A recognized unit, or one due for recognition this year, needs a survey newer than this.")
+        static let requiredKinds = Setting<[String]>(
+            "required_kinds", .list(of: .text(choices: [])), default: ["ntm_results"],
+            help: "The survey kinds survey_missing asks for.")
+        static let levels = Setting<[String]>(
+            "levels", .list(of: .text(choices: [])), default: ["commune", "district"],
+            help: "The unit levels survey_missing watches.")
+        static let declared = [thresholds.spec, declinePoints.spec, maxAgeMonths.spec, requiredKinds.spec, levels.spec]
+
         let thresholds: Thresholds
         let declinePoints: Double
         let maxAgeMonths: Int
         let requiredKinds: [String]
         let levels: Set<String>
 
-        init(_ settings: Settings) throws {
-            thresholds = try Thresholds(settings.table("thresholds"))
-            declinePoints = try settings.number("decline_points")
-            maxAgeMonths = try settings.integer("max_age_months")
-            requiredKinds = try Self.texts(settings.value("required_kinds"))
-            levels = Set(try Self.texts(settings.value("levels")))
-        }
-
-        static func texts(_ value: SettingValue) -> [String] {
-            guard case .list(let items) = value else { return [] }
-            return items.compactMap { if case .text(let text) = $0 { text } else { nil } }
+        init(_ settings: Settings) throws(SettingsError) {
+            thresholds = try settings[Self.thresholds]
+            declinePoints = try settings[Self.declinePoints]
+            maxAgeMonths = try settings[Self.maxAgeMonths]
+            requiredKinds = try settings[Self.requiredKinds]
+            levels = Set(try settings[Self.levels])
         }
     }
 
@@ -164,8 +159,7 @@ public struct SatisfactionCheck: CheckModule {
         values["surveyed_on"] = .date(latest.surveyedOn)
         values["threshold"] = .percent(threshold.percent)
         values["tier"] = .text(threshold.tier)
-        values["tier_vi"] = .text(tierName(threshold.tier).vi)
-        values["tier_en"] = .text(tierName(threshold.tier).en)
+        values["tier_name"] = .localized(tierName(threshold.tier))
         values["survey_id"] = .text(latest.id)
 
         var findings: [Finding] = []
@@ -184,8 +178,7 @@ public struct SatisfactionCheck: CheckModule {
             } else {
                 consequence = LocalizedText(vi: "không đủ điều kiện công nhận", en: "it cannot be recognized")
             }
-            values["consequence_vi"] = .text(consequence.vi)
-            values["consequence_en"] = .text(consequence.en)
+            values["consequence"] = .localized(consequence)
             findings.append(Finding(rule: Rules.belowThreshold, subject: subject, severity: decisive ? .critical : .warning,
                                     labels: labels, values: values))
         } else {
@@ -196,11 +189,13 @@ public struct SatisfactionCheck: CheckModule {
                 uncertain["wilson_upper"] = .percent(interval.upper * 100)
                 if let needed = WilsonInterval.respondentsNeeded(rate: rate / 100, threshold: threshold.percent / 100) {
                     uncertain["respondents_needed"] = .integer(Int64(needed))
-                    uncertain["advice_vi"] = .text("ở tỷ lệ này cần ít nhất \(Value.integer(Int64(needed)).formatted(in: .vi)) người trả lời để kết luận")
-                    uncertain["advice_en"] = .text("at this rate at least \(Value.integer(Int64(needed)).formatted(in: .en)) respondents are needed to conclude")
+                    uncertain["advice"] = .localized(LocalizedText(
+                        vi: "ở tỷ lệ này cần ít nhất \(Value.integer(Int64(needed)).formatted(in: .vi)) người trả lời để kết luận",
+                        en: "at this rate at least \(Value.integer(Int64(needed)).formatted(in: .en)) respondents are needed to conclude"))
                 } else {
-                    uncertain["advice_vi"] = .text("tỷ lệ đúng bằng ngưỡng: không cỡ mẫu nào đủ để kết luận, cần nâng sự hài lòng")
-                    uncertain["advice_en"] = .text("the rate is exactly the threshold: no sample size can settle it, satisfaction itself must rise")
+                    uncertain["advice"] = .localized(LocalizedText(
+                        vi: "tỷ lệ đúng bằng ngưỡng: không cỡ mẫu nào đủ để kết luận, cần nâng sự hài lòng",
+                        en: "the rate is exactly the threshold: no sample size can settle it, satisfaction itself must rise"))
                 }
                 findings.append(Finding(rule: Rules.notConclusive, subject: subject, labels: labels, values: uncertain))
             }
@@ -232,15 +227,14 @@ public struct SatisfactionCheck: CheckModule {
                 if let latest, latest > oldestAccepted { continue }
                 var values = kindValues(kind)
                 values["max_age_months"] = .integer(Int64(parameters.maxAgeMonths))
-                values["standing_vi"] = .text(recognized ? "đã được công nhận" : "dự kiến được công nhận trong năm \(today.year)")
-                values["standing_en"] = .text(recognized ? "is recognized" : "is due for recognition in \(today.year)")
+                values["standing"] = .localized(LocalizedText(
+                    vi: recognized ? "đã được công nhận" : "dự kiến được công nhận trong năm \(today.year)",
+                    en: recognized ? "is recognized" : "is due for recognition in \(today.year)"))
                 if let latest {
                     values["last_surveyed_on"] = .date(latest)
-                    values["last_surveyed_vi"] = .text(latest.vietnamese)
-                    values["last_surveyed_en"] = .text(latest.description)
+                    values["last_surveyed"] = .localized(LocalizedText(vi: latest.vietnamese, en: latest.description))
                 } else {
-                    values["last_surveyed_vi"] = .text("chưa có")
-                    values["last_surveyed_en"] = .text("none")
+                    values["last_surveyed"] = .localized(LocalizedText(vi: "chưa có", en: "none"))
                 }
                 findings.append(Finding(rule: Rules.surveyMissing, subject: Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id),
                                         labels: ["survey_kind": kind], values: values))
@@ -269,9 +263,8 @@ public struct SatisfactionCheck: CheckModule {
     }
 
     static func badData(surveyID: String, unit: AdministrativeUnit?, unitID: String, vi: String, en: String) -> Finding {
-        Finding(rule: Rules.badData,
-                subject: Subject(kind: "survey", id: surveyID, name: unit?.name ?? unitID, unitID: unit?.id),
-                values: ["survey_id": .text(surveyID), "problem_vi": .text(vi), "problem_en": .text(en)])
+        Rules.badData.finding(Subject(kind: "survey", id: surveyID, name: unit?.name ?? unitID, unitID: unit?.id),
+                              vi: vi, en: en, values: ["survey_id": .text(surveyID)])
     }
 
     static func tierName(_ tier: String) -> LocalizedText {
@@ -284,7 +277,7 @@ public struct SatisfactionCheck: CheckModule {
         case "admin_procedures": LocalizedText(vi: "giải quyết thủ tục hành chính", en: "administrative procedures")
         default: LocalizedText(vi: kind, en: kind)
         }
-        return ["survey_kind": .text(kind), "survey_kind_vi": .text(names.vi), "survey_kind_en": .text(names.en)]
+        return ["survey_kind": .text(kind), "survey_kind_name": .localized(names)]
     }
 }
 

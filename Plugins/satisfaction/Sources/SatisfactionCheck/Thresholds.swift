@@ -1,7 +1,7 @@
 import CheckKit
 
 /// The minimum satisfaction rate per survey kind and tier, from the `thresholds` setting.
-struct Thresholds: Sendable {
+struct Thresholds: SettingReadable {
     /// The seeds' regulations, as README.md cites them.
     static let seedDefault: SettingValue = .table([
         "ntm_results": .table(["default": .number(90), "ntm": .number(90), "nang_cao": .number(90), "kieu_mau": .number(90)]),
@@ -16,11 +16,12 @@ struct Thresholds: Sendable {
 
     private let byKind: [String: [String: Double]]
 
-    init(_ table: [String: SettingValue]) throws(SettingsError) {
+    init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .table(let table) = value else { throw SettingsError(key: key, message: "expected a table, found \(value)") }
         var byKind: [String: [String: Double]] = [:]
         for (kind, value) in table {
             guard case .table(let tiers) = value else {
-                throw SettingsError(key: "thresholds", message: "'\(kind)' must map tiers to percentages, found \(value)")
+                throw SettingsError(key: key, message: "'\(kind)' must map tiers to percentages, found \(value)")
             }
             var percents: [String: Double] = [:]
             for (tier, percent) in tiers {
@@ -28,15 +29,15 @@ struct Thresholds: Sendable {
                 switch percent {
                 case .integer(let i): number = Double(i)
                 case .number(let d): number = d
-                default: throw SettingsError(key: "thresholds", message: "'\(kind).\(tier)' must be a percentage, found \(percent)")
+                default: throw SettingsError(key: key, message: "'\(kind).\(tier)' must be a percentage, found \(percent)")
                 }
                 guard (0...100).contains(number) else {
-                    throw SettingsError(key: "thresholds", message: "'\(kind).\(tier)' must be from 0 to 100, found \(percent)")
+                    throw SettingsError(key: key, message: "'\(kind).\(tier)' must be from 0 to 100, found \(percent)")
                 }
                 percents[tier] = number
             }
             guard percents["default"] != nil else {
-                throw SettingsError(key: "thresholds", message: "'\(kind)' needs a 'default' threshold for units with no listed tier")
+                throw SettingsError(key: key, message: "'\(kind)' needs a 'default' threshold for units with no listed tier")
             }
             byKind[kind] = percents
         }

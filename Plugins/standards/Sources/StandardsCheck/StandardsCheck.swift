@@ -13,29 +13,29 @@ public struct StandardsCheck: CheckModule {
             id: "standards.criterion_lost", title: LocalizedText(vi: "Rớt tiêu chí", en: "Criterion lost"),
             defaultSeverity: .critical, messageID: "84004ab20c0b4888a7c61ea277989000",
             template: LocalizedText(
-                vi: "{subject} (đạt {tier_vi}): không còn đạt {lost_what_vi} theo {set_vi} (đánh giá {assessed_on}): {lost_vi}; có thể bị thu hồi Quyết định công nhận",
-                en: "{subject} ({tier_en}): no longer meets {lost_what_en} of {set_en} (assessed {assessed_on}): {lost_en}; the recognition can be revoked"),
+                vi: "{subject} (đạt {tier_name}): không còn đạt {lost_what} theo {set} (đánh giá {assessed_on}): {lost_detail}; có thể bị thu hồi Quyết định công nhận",
+                en: "{subject} ({tier_name}): no longer meets {lost_what} of {set} (assessed {assessed_on}): {lost_detail}; the recognition can be revoked"),
             source: RuleSource("002", "IV.10"))
         static let atThreshold = Rule(
             id: "standards.at_threshold", title: LocalizedText(vi: "Tiêu chí chạm ngưỡng", en: "Criterion at the threshold"),
             defaultSeverity: .warning, messageID: "1cf1a7cec19e42d3b4d55986fc75f278",
             template: LocalizedText(
-                vi: "{subject} (đạt {tier_vi}): {count_what_vi} chỉ ở mức chạm ngưỡng: {criteria_vi}",
-                en: "{subject} ({tier_en}): {count} criteria only just meet the threshold: {criteria_en}"),
+                vi: "{subject} (đạt {tier_name}): {count_what} chỉ ở mức chạm ngưỡng: {criteria_detail}",
+                en: "{subject} ({tier_name}): {count_what} only just at the threshold: {criteria_detail}"),
             source: RuleSource("000", "7"))
         static let assessmentStale = Rule(
             id: "standards.assessment_stale", title: LocalizedText(vi: "Lâu chưa đánh giá lại", en: "Assessment stale"),
             defaultSeverity: .warning, messageID: "22e6f30dce7746bba980d56c4ec26e6a",
             template: LocalizedText(
-                vi: "{subject}: đã đạt chuẩn nhưng không có đánh giá tiêu chí nào trong {max_age_months} tháng qua (lần gần nhất: {last_vi})",
-                en: "{subject}: recognized but not assessed in the last {max_age_months} months (latest: {last_en})"),
+                vi: "{subject}: đã đạt chuẩn nhưng không có đánh giá tiêu chí nào trong {max_age_months} tháng qua (lần gần nhất: {last})",
+                en: "{subject}: recognized but not assessed in the last {max_age_months} months (latest: {last})"),
             source: RuleSource("002", "IV.10"))
         static let notReassessed = Rule(
             id: "standards.not_reassessed", title: LocalizedText(vi: "Chưa rà soát theo bộ tiêu chí mới", en: "Not re-assessed under the current set"),
             defaultSeverity: .warning, messageID: "c7dea3ecda3b40bc9c24971bac1c5fb1",
             template: LocalizedText(
-                vi: "{subject}: đạt {tier_vi} theo {old_set}, chưa được đánh giá theo {set_vi}; hạn rà soát trước ngày {due_before}",
-                en: "{subject}: recognized {tier_en} under {old_set}, not yet assessed under {set_en}; due before {due_before}"),
+                vi: "{subject}: đạt {tier_name} theo {old_set}, chưa được đánh giá theo {set}; hạn rà soát trước ngày {due_before}",
+                en: "{subject}: recognized {tier_name} under {old_set}, not yet assessed under {set}; due before {due_before}"),
             source: RuleSource("002", "II.1.a"))
         static let belowMinimum = Rule(
             id: "standards.below_minimum", title: LocalizedText(vi: "Xã dưới mức tiêu chí tối thiểu", en: "Commune below the minimum"),
@@ -55,49 +55,24 @@ public struct StandardsCheck: CheckModule {
             id: "standards.roadmap_at_risk", title: LocalizedText(vi: "Lộ trình có nguy cơ không đạt", en: "Roadmap target at risk"),
             defaultSeverity: .warning, messageID: "edda49c32b8b4fa493ea2a383ff212f8",
             template: LocalizedText(
-                vi: "{subject}: phấn đấu đạt {tier_vi} năm {target_year} nhưng còn {unmet_count} tiêu chí chưa đạt với {months_left} tháng còn lại: {unmet_vi}",
-                en: "{subject}: aims at {tier_en} in {target_year} with {unmet_count} criteria unmet and {months_left} months left: {unmet_en}"),
+                vi: "{subject}: phấn đấu đạt {tier_name} năm {target_year} nhưng còn {unmet_count} tiêu chí chưa đạt với {months_left} tháng còn lại: {unmet_detail}",
+                en: "{subject}: aims at {tier_name} in {target_year} with {unmet_count} criteria unmet and {months_left} months left: {unmet_detail}"),
             source: RuleSource("002", "IV.4.a"))
-        static let badData = Rule(
-            id: "standards.bad_data", title: LocalizedText(vi: "Dữ liệu đánh giá không dùng được", en: "Unusable assessment data"),
-            defaultSeverity: .warning, messageID: "4213df5fade84df187aed7287b11cb7e",
-            template: LocalizedText(
-                vi: "Đánh giá {subject}: {problem_vi}; sửa dòng này trong kho dữ liệu",
-                en: "Assessment {subject}: {problem_en}; fix this row in the store"),
-            source: RuleSource("ntmwatch", "Check modules"))
+        static let badData = BadData(
+            module: "standards", messageID: "4213df5fade84df187aed7287b11cb7e",
+            title: LocalizedText(vi: "Dữ liệu đánh giá không dùng được", en: "Unusable assessment data"),
+            record: LocalizedText(vi: "Đánh giá {subject}", en: "Assessment {subject}"),
+            fix: LocalizedText(vi: "sửa dòng này trong kho dữ liệu", en: "fix this row in the store"))
         static let all = [criterionLost, atThreshold, assessmentStale, notReassessed, belowMinimum,
-                          districtWithoutRecognizedCommune, roadmapAtRisk, badData]
+                          districtWithoutRecognizedCommune, roadmapAtRisk, badData.rule]
     }
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "standards", version: "1.0.0",
+            name: "standards", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi việc duy trì và nâng chất các tiêu chí của đơn vị đạt chuẩn",
                                    en: "Watches that recognized units keep their criteria, and that units on the roadmap can make it"),
-            settings: [
-                SettingSpec("margin_percent", .number(0...100), default: .number(5),
-                            help: "A met threshold criterion within this percentage of its threshold is at_threshold."),
-                SettingSpec("margins", .table, default: .table([:]),
-                            help: "Per-criterion margins in percent overriding margin_percent: {\"10\": 10, \"17.11\": 3}."),
-                SettingSpec("max_age_months", .integer(1...120), default: .integer(12),
-                            help: "A recognized unit needs an assessment newer than this."),
-                SettingSpec("reassessment_due", .date, default: .text("2024-03-30"),
-                            help: "Units recognized under an older set must be assessed under the set in force before this date."),
-                SettingSpec("minimum_criteria", .integer(0...100), default: .integer(15),
-                            help: "The fewest criteria a commune may meet by minimum_by."),
-                SettingSpec("minimum_by", .date, default: .text("2025-12-31"),
-                            help: "The date by which no commune may be below minimum_criteria (critical after it)."),
-                SettingSpec("minimum_warning_days", .integer(0...3660), default: .integer(730),
-                            help: "Days before minimum_by from which a commune below the minimum is a warning."),
-                SettingSpec("minimum_level", .text(choices: []), default: .text("commune"),
-                            help: "The level below_minimum applies to."),
-                SettingSpec("district_level", .text(choices: []), default: .text("district"),
-                            help: "The level district_without_recognized_commune applies to; a two-tier province has none."),
-                SettingSpec("district_target_date", .date, default: .text("2024-12-31"),
-                            help: "Every district must have a recognized commune by this date (critical after it)."),
-                SettingSpec("criteria_per_month", .number(0.01...100), default: .number(1),
-                            help: "How many unmet criteria a unit can bring up to standard per month left before its target year ends."),
-            ],
+            settings: Parameters.declared,
             rules: Rules.all)
     }
 
@@ -106,6 +81,43 @@ public struct StandardsCheck: CheckModule {
     }
 
     struct Parameters {
+        static let margin = Setting<Double>(
+            "margin_percent", .number(0...100), default: 5,
+            help: "A met threshold criterion within this percentage of its threshold is at_threshold.")
+        static let margins = Setting<[String: Double]>(
+            "margins", .table, written: .table([:]),
+            help: "Per-criterion margins in percent overriding margin_percent: {\"10\": 10, \"17.11\": 3}.")
+        static let maxAgeMonths = Setting<Int>(
+            "max_age_months", .integer(1...120), default: 12,
+            help: "A recognized unit needs an assessment newer than this.")
+        static let reassessmentDue = Setting<CivilDate>(
+            "reassessment_due", .date, default: CivilDate(year: 2024, month: 3, day: 30)!,
+            help: "Units recognized under an older set must be assessed under the set in force before this date.")
+        static let minimumCriteria = Setting<Int>(
+            "minimum_criteria", .integer(0...100), default: 15,
+            help: "The fewest criteria a commune may meet by minimum_by.")
+        static let minimumBy = Setting<CivilDate>(
+            "minimum_by", .date, default: CivilDate(year: 2025, month: 12, day: 31)!,
+            help: "The date by which no commune may be below minimum_criteria (critical after it).")
+        static let minimumWarningDays = Setting<Int>(
+            "minimum_warning_days", .integer(0...3660), default: 730,
+            help: "Days before minimum_by from which a commune below the minimum is a warning.")
+        static let minimumLevel = Setting<String>(
+            "minimum_level", .text(choices: []), default: "commune",
+            help: "The level below_minimum applies to.")
+        static let districtLevel = Setting<String>(
+            "district_level", .text(choices: []), default: "district",
+            help: "The level district_without_recognized_commune applies to; a two-tier province has none.")
+        static let districtTargetDate = Setting<CivilDate>(
+            "district_target_date", .date, default: CivilDate(year: 2024, month: 12, day: 31)!,
+            help: "Every district must have a recognized commune by this date (critical after it).")
+        static let criteriaPerMonth = Setting<Double>(
+            "criteria_per_month", .number(0.01...100), default: 1,
+            help: "How many unmet criteria a unit can bring up to standard per month left before its target year ends.")
+        static let declared = [margin.spec, margins.spec, maxAgeMonths.spec, reassessmentDue.spec, minimumCriteria.spec,
+                               minimumBy.spec, minimumWarningDays.spec, minimumLevel.spec, districtLevel.spec,
+                               districtTargetDate.spec, criteriaPerMonth.spec]
+
         let margin: Double
         let margins: [String: Double]
         let maxAgeMonths: Int
@@ -119,25 +131,20 @@ public struct StandardsCheck: CheckModule {
         let criteriaPerMonth: Double
 
         init(_ settings: Settings) throws(SettingsError) {
-            margin = try settings.number("margin_percent")
-            var margins: [String: Double] = [:]
-            for (code, value) in try settings.table("margins") {
-                switch value {
-                case .integer(let i) where (0...100).contains(i): margins[code] = Double(i)
-                case .number(let d) where (0...100).contains(d): margins[code] = d
-                default: throw SettingsError(key: "margins", message: "'\(code)' must be a percentage from 0 to 100, found \(value)")
-                }
+            margin = try settings[Self.margin]
+            margins = try settings[Self.margins]
+            if let (code, bad) = margins.first(where: { !(0...100).contains($0.value) }).map({ ($0.key, $0.value) }) {
+                throw SettingsError(key: "margins.\(code)", message: "must be a percentage from 0 to 100, found \(bad)")
             }
-            self.margins = margins
-            maxAgeMonths = try settings.integer("max_age_months")
-            reassessmentDue = try settings.date("reassessment_due")
-            minimumCriteria = try settings.integer("minimum_criteria")
-            minimumBy = try settings.date("minimum_by")
-            minimumWarningDays = try settings.integer("minimum_warning_days")
-            minimumLevel = try settings.text("minimum_level")
-            districtLevel = try settings.text("district_level")
-            districtTargetDate = try settings.date("district_target_date")
-            criteriaPerMonth = try settings.number("criteria_per_month")
+            maxAgeMonths = try settings[Self.maxAgeMonths]
+            reassessmentDue = try settings[Self.reassessmentDue]
+            minimumCriteria = try settings[Self.minimumCriteria]
+            minimumBy = try settings[Self.minimumBy]
+            minimumWarningDays = try settings[Self.minimumWarningDays]
+            minimumLevel = try settings[Self.minimumLevel]
+            districtLevel = try settings[Self.districtLevel]
+            districtTargetDate = try settings[Self.districtTargetDate]
+            criteriaPerMonth = try settings[Self.criteriaPerMonth]
         }
     }
 
@@ -206,20 +213,16 @@ public struct StandardsCheck: CheckModule {
         var findings: [Finding] = []
         var values = tierValues(tier)
         values["set_id"] = .text(set.id)
-        values["set_vi"] = .text(set.name.vi)
-        values["set_en"] = .text(set.name.en)
+        values["set"] = .localized(set.name)
         values["assessed_on"] = .date(ordered.map(\.assessment.assessedOn).max()!)
 
         let lost = ordered.filter { !$0.met }
         if !lost.isEmpty {
             var lostValues = values
             lostValues["lost_count"] = .integer(Int64(lost.count))
-            let lostWhat = howMany(lost)
-            lostValues["lost_what_vi"] = .text(lostWhat.vi)
-            lostValues["lost_what_en"] = .text(lostWhat.en)
+            lostValues["lost_what"] = .localized(howMany(lost))
             lostValues["lost"] = .list(lost.map(\.criterion.code))
-            lostValues["lost_vi"] = .text(lost.map { describe($0, in: .vi) }.joined(separator: "; "))
-            lostValues["lost_en"] = .text(lost.map { describe($0, in: .en) }.joined(separator: "; "))
+            lostValues["lost_detail"] = .localized(describe(lost))
             findings.append(Finding(rule: Rules.criterionLost, subject: subject, labels: ["tier": tier], values: lostValues))
         }
 
@@ -232,10 +235,9 @@ public struct StandardsCheck: CheckModule {
         if !close.isEmpty {
             var closeValues = values
             closeValues["count"] = .integer(Int64(close.count))
-            closeValues["count_what_vi"] = .text(howMany(close).vi)
+            closeValues["count_what"] = .localized(howMany(close))
             closeValues["criteria"] = .list(close.map(\.criterion.code))
-            closeValues["criteria_vi"] = .text(close.map { describe($0, in: .vi) }.joined(separator: "; "))
-            closeValues["criteria_en"] = .text(close.map { describe($0, in: .en) }.joined(separator: "; "))
+            closeValues["criteria_detail"] = .localized(describe(close))
             findings.append(Finding(rule: Rules.atThreshold, subject: subject, labels: ["tier": tier], values: closeValues))
         }
         return findings
@@ -245,8 +247,7 @@ public struct StandardsCheck: CheckModule {
                               parameters: Parameters) -> Finding {
         var values = tierValues(tier)
         values["old_set"] = .text(oldSet)
-        values["set_vi"] = .text(set.name.vi)
-        values["set_en"] = .text(set.name.en)
+        values["set"] = .localized(set.name)
         values["due_before"] = .date(parameters.reassessmentDue)
         return Finding(rule: Rules.notReassessed, subject: subject, severity: today >= parameters.reassessmentDue ? .critical : .warning,
                        labels: ["tier": tier], values: values)
@@ -258,11 +259,9 @@ public struct StandardsCheck: CheckModule {
         var values: [String: Value] = ["max_age_months": .integer(Int64(parameters.maxAgeMonths))]
         if let latest {
             values["last_assessed_on"] = .date(latest)
-            values["last_vi"] = .text(latest.vietnamese)
-            values["last_en"] = .text(latest.description)
+            values["last"] = .localized(LocalizedText(vi: latest.vietnamese, en: latest.description))
         } else {
-            values["last_vi"] = .text("chưa có")
-            values["last_en"] = .text("none")
+            values["last"] = .localized(LocalizedText(vi: "chưa có", en: "none"))
         }
         return [Finding(rule: Rules.assessmentStale, subject: subject, values: values)]
     }
@@ -293,8 +292,9 @@ public struct StandardsCheck: CheckModule {
         values["unmet_count"] = .integer(Int64(unmet.count))
         values["months_left"] = .integer(Int64(monthsLeft))
         values["unmet"] = .list(unmet.map(\.code))
-        values["unmet_vi"] = .text(unmet.map { "\($0.code) \($0.name.vi)" }.joined(separator: "; "))
-        values["unmet_en"] = .text(unmet.map { "\($0.code) \($0.name.en)" }.joined(separator: "; "))
+        values["unmet_detail"] = .localized(LocalizedText(
+            vi: unmet.map { "\($0.code) \($0.name.vi)" }.joined(separator: "; "),
+            en: unmet.map { "\($0.code) \($0.name.en)" }.joined(separator: "; ")))
         return [Finding(rule: Rules.roadmapAtRisk, subject: subject, labels: ["tier": target.tier], values: values)]
     }
 
@@ -338,9 +338,8 @@ public struct StandardsCheck: CheckModule {
             }
             guard let problem else { continue }
             let id = "\(assessment.unitID)/\(assessment.setID)/\(assessment.criterionCode)@\(assessment.assessedOn)"
-            findings.append(Finding(rule: Rules.badData,
-                                    subject: Subject(kind: "assessment", id: id, name: id, unitID: data.units[assessment.unitID]?.id),
-                                    values: ["problem_vi": .text(problem.vi), "problem_en": .text(problem.en)]))
+            findings.append(Rules.badData.finding(Subject(kind: "assessment", id: id, name: id, unitID: data.units[assessment.unitID]?.id),
+                                                  [problem]))
         }
         return findings
     }
@@ -354,6 +353,11 @@ public struct StandardsCheck: CheckModule {
         if criteria > 0 { vi.append("\(criteria) tiêu chí"); en.append(criteria == 1 ? "1 criterion" : "\(criteria) criteria") }
         if indicators > 0 { vi.append("\(indicators) chỉ tiêu"); en.append(indicators == 1 ? "1 sub-indicator" : "\(indicators) sub-indicators") }
         return LocalizedText(vi: vi.joined(separator: " và "), en: en.joined(separator: " and "))
+    }
+
+    static func describe(_ results: [CriterionResult]) -> LocalizedText {
+        LocalizedText(vi: results.map { describe($0, in: .vi) }.joined(separator: "; "),
+                      en: results.map { describe($0, in: .en) }.joined(separator: "; "))
     }
 
     static func describe(_ result: CriterionResult, in language: Language) -> String {
@@ -372,8 +376,7 @@ public struct StandardsCheck: CheckModule {
     }
 
     static func tierValues(_ tier: String) -> [String: Value] {
-        let names = Standing.tierName(tier)
-        return ["tier": .text(tier), "tier_vi": .text(names.vi), "tier_en": .text(names.en)]
+        ["tier": .text(tier), "tier_name": .localized(Standing.tierName(tier))]
     }
 
     /// "2" before "10", "17" before "17.11".

@@ -12,50 +12,51 @@ public struct TargetsCheck: CheckModule {
             id: "targets.off_track", title: LocalizedText(vi: "Chỉ tiêu có nguy cơ không đạt", en: "Target off track"),
             defaultSeverity: .warning, messageID: "86c976f2441e43fbb5aaaa196510e0c3",
             template: LocalizedText(
-                vi: "{subject}: hiện {current_vi}, mục tiêu {target_vi} đến {by}; {gap_vi}; {outlook_vi}",
-                en: "{subject}: now {current_en}, target {target_en} by {by}; {gap_en}; {outlook_en}"),
+                vi: "{subject}: hiện {current_text}, mục tiêu {target_text} đến {by}; {gap_text}; {outlook}",
+                en: "{subject}: now {current_text}, target {target_text} by {by}; {gap_text}; {outlook}"),
             source: RuleSource("002", "II"))
         static let met = Rule(
             id: "targets.met", title: LocalizedText(vi: "Đạt chỉ tiêu", en: "Target met"),
             defaultSeverity: .notice, messageID: "df89499008b64025a79bff643d83baa1",
             template: LocalizedText(
-                vi: "{subject}: đã đạt chỉ tiêu ({current_vi}, mục tiêu {target_vi} đến {by})",
-                en: "{subject}: target reached ({current_en}, target {target_en} by {by})"),
+                vi: "{subject}: đã đạt chỉ tiêu ({current_text}, mục tiêu {target_text} đến {by})",
+                en: "{subject}: target reached ({current_text}, target {target_text} by {by})"),
             source: RuleSource("002", "II"))
-        static let badData = Rule(
-            id: "targets.bad_data", title: LocalizedText(vi: "Chỉ tiêu không tính được", en: "Target cannot be computed"),
-            defaultSeverity: .warning, messageID: "f02807d21efe477eb951b2ae45395af5",
-            template: LocalizedText(
-                vi: "Chỉ tiêu {subject}: {problem_vi}",
-                en: "Target {subject}: {problem_en}"),
-            source: RuleSource("ntmwatch", "Check modules"))
-        static let all = [offTrack, met, badData]
+        static let badData = BadData(
+            module: "targets", messageID: "f02807d21efe477eb951b2ae45395af5",
+            title: LocalizedText(vi: "Chỉ tiêu không tính được", en: "Target cannot be computed"),
+            record: LocalizedText(vi: "Chỉ tiêu {subject}", en: "Target {subject}"))
+        static let all = [offTrack, met, badData.rule]
     }
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
-            name: "targets", version: "1.0.0",
+            name: "targets", version: "2.0.0",
             summary: LocalizedText(vi: "Theo dõi tiến độ các chỉ tiêu của tỉnh", en: "Watches the province's targets"),
-            settings: [
-                SettingSpec("met_notice_days", .integer(1...366), default: .integer(30),
-                            help: "A target reached within this many days is announced once with targets.met."),
-                SettingSpec("trend_days", .integer(30...3660), default: .integer(365),
-                            help: "Without a baseline date, the projection follows the trend over this many days."),
-                SettingSpec("minimum_criteria", .integer(0...100), default: .integer(15),
-                            help: "The criteria count below which a commune counts for communes_below_15."),
-            ],
+            settings: Parameters.declared,
             rules: Rules.all)
     }
 
     struct Parameters {
+        static let metNoticeDays = Setting<Int>(
+            "met_notice_days", .integer(1...366), default: 30,
+            help: "A target reached within this many days is announced once with targets.met.")
+        static let trendDays = Setting<Int>(
+            "trend_days", .integer(30...3660), default: 365,
+            help: "Without a baseline date, the projection follows the trend over this many days.")
+        static let minimumCriteria = Setting<Int>(
+            "minimum_criteria", .integer(0...100), default: 15,
+            help: "The criteria count below which a commune counts for communes_below_15.")
+        static let declared = [metNoticeDays.spec, trendDays.spec, minimumCriteria.spec]
+
         let metNoticeDays: Int
         let trendDays: Int
         let minimumCriteria: Int
 
         init(_ settings: Settings) throws(SettingsError) {
-            metNoticeDays = try settings.integer("met_notice_days")
-            trendDays = try settings.integer("trend_days")
-            minimumCriteria = try settings.integer("minimum_criteria")
+            metNoticeDays = try settings[Self.metNoticeDays]
+            trendDays = try settings[Self.trendDays]
+            minimumCriteria = try settings[Self.minimumCriteria]
         }
     }
 
@@ -75,19 +76,18 @@ public struct TargetsCheck: CheckModule {
         for target in targets {
             let subject = Subject(kind: "target", id: target.id, name: target.title.vi)
             guard let direction = Indicators.known[target.indicator] else {
-                findings.append(Finding(rule: Rules.badData, subject: subject, values: [
-                    "problem_vi": .text("chỉ số '\(target.indicator)' không tính được; các chỉ số: \(Indicators.known.keys.sorted().joined(separator: ", "))"),
-                    "problem_en": .text("the indicator '\(target.indicator)' is not one this module computes: \(Indicators.known.keys.sorted().joined(separator: ", "))"),
-                ]))
+                let known = Indicators.known.keys.sorted().joined(separator: ", ")
+                findings.append(Rules.badData.finding(
+                    subject, vi: "chỉ số '\(target.indicator)' không tính được; các chỉ số: \(known)",
+                    en: "the indicator '\(target.indicator)' is not one this module computes: \(known)"))
                 continue
             }
             // District-level targets stop with the districts instead of reading as met.
             if indicators.isObsolete(target.indicator, on: today, scope: target.unitID) { continue }
             guard let now = indicators.reading(target.indicator, on: today, scope: target.unitID) else {
-                findings.append(Finding(rule: Rules.badData, subject: subject, values: [
-                    "problem_vi": .text("kho dữ liệu chưa có đánh giá tiêu chí nào của xã để tính chỉ số '\(target.indicator)'"),
-                    "problem_en": .text("the store has no commune assessment to compute '\(target.indicator)' from"),
-                ]))
+                findings.append(Rules.badData.finding(
+                    subject, vi: "kho dữ liệu chưa có đánh giá tiêu chí nào của xã để tính chỉ số '\(target.indicator)'",
+                    en: "the store has no commune assessment to compute '\(target.indicator)' from"))
                 continue
             }
             func isMet(_ reading: Indicators.Reading) -> Bool { Self.isMet(reading.value, reading.population, target, direction) }
@@ -106,8 +106,7 @@ public struct TargetsCheck: CheckModule {
             if !late, let projected, Self.isMet(projected, now.population, target, direction) { continue }
             values["projected"] = projected.map { now.isCount ? .integer(Int64($0)) : .number($0) } ?? .text("—")
             if late {
-                values["outlook_vi"] = .text("đã quá thời hạn mà chưa đạt")
-                values["outlook_en"] = .text("the date has passed unmet")
+                values["outlook"] = .localized(LocalizedText(vi: "đã quá thời hạn mà chưa đạt", en: "the date has passed unmet"))
             } else if let projected {
                 let text: Value = now.isCount ? .integer(Int64(projected)) : .number(projected)
                 var vi = text.formatted(in: .vi) + unitSuffix(target.unit), en = text.formatted(in: .en) + unitSuffix(target.unit)
@@ -117,11 +116,13 @@ public struct TargetsCheck: CheckModule {
                     let count = Indicators.neededCount(percent: projected, of: population)
                     vi += " (\(count)/\(population) \(now.noun.vi))"; en += " (\(count) of \(population) \(now.noun.en))"
                 }
-                values["outlook_vi"] = .text("theo xu hướng hiện nay, đến \(target.by.vietnamese) sẽ là \(vi)")
-                values["outlook_en"] = .text("at the current trend it will be \(en) by \(target.by)")
+                values["outlook"] = .localized(LocalizedText(
+                    vi: "theo xu hướng hiện nay, đến \(target.by.vietnamese) sẽ là \(vi)",
+                    en: "at the current trend it will be \(en) by \(target.by)"))
             } else {
-                values["outlook_vi"] = .text("chưa đủ số liệu để dự báo, và hiện chưa đạt")
-                values["outlook_en"] = .text("not enough history to project, and not met now")
+                values["outlook"] = .localized(LocalizedText(
+                    vi: "chưa đủ số liệu để dự báo, và hiện chưa đạt",
+                    en: "not enough history to project, and not met now"))
             }
             findings.append(Finding(rule: Rules.offTrack, subject: subject, severity: late ? .critical : .warning, values: values))
         }
@@ -182,23 +183,24 @@ public struct TargetsCheck: CheckModule {
             targetVI += " (\(needed)/\(population) \(reading.noun.vi))"
             targetEN += " (\(needed) of \(population) \(reading.noun.en))"
             values["gap"] = .integer(Int64(max(0, needed - count)))
-            values["gap_vi"] = .text("còn thiếu \(max(0, needed - count)) \(reading.noun.vi)")
-            values["gap_en"] = .text("\(max(0, needed - count)) \(reading.noun.en) short")
+            values["gap_text"] = .localized(LocalizedText(
+                vi: "còn thiếu \(max(0, needed - count)) \(reading.noun.vi)",
+                en: "\(max(0, needed - count)) \(reading.noun.en) short"))
         } else if direction == .atMost {
             let excess = reading.value - target.target
             values["gap"] = .number(excess)
-            values["gap_vi"] = .text("còn \(Value.number(excess).formatted(in: .vi)) \(reading.noun.vi) phải giảm")
-            values["gap_en"] = .text("\(Value.number(excess).formatted(in: .en)) \(reading.noun.en) too many")
+            values["gap_text"] = .localized(LocalizedText(
+                vi: "còn \(Value.number(excess).formatted(in: .vi)) \(reading.noun.vi) phải giảm",
+                en: "\(Value.number(excess).formatted(in: .en)) \(reading.noun.en) too many"))
         } else {
             let short = target.target - reading.value
             values["gap"] = .number(short)
-            values["gap_vi"] = .text("còn thiếu \(Value.number(short).formatted(in: .vi)) \(reading.noun.vi)")
-            values["gap_en"] = .text("\(Value.number(short).formatted(in: .en)) \(reading.noun.en) short")
+            values["gap_text"] = .localized(LocalizedText(
+                vi: "còn thiếu \(Value.number(short).formatted(in: .vi)) \(reading.noun.vi)",
+                en: "\(Value.number(short).formatted(in: .en)) \(reading.noun.en) short"))
         }
-        values["current_vi"] = .text(currentVI)
-        values["current_en"] = .text(currentEN)
-        values["target_vi"] = .text(targetVI)
-        values["target_en"] = .text(targetEN)
+        values["current_text"] = .localized(LocalizedText(vi: currentVI, en: currentEN))
+        values["target_text"] = .localized(LocalizedText(vi: targetVI, en: targetEN))
         return values
     }
 

@@ -34,23 +34,30 @@ public indirect enum SettingKind: Sendable {
     case table
 }
 
-/// One setting a module accepts, with its default.
+/// One setting a module accepts, with its default. Modules declare a ``Setting`` instead, which
+/// makes this and reads the value typed.
 public struct SettingSpec: Sendable {
     public let key: String
     public let kind: SettingKind
     public let defaultValue: SettingValue
     public let help: String
+    /// What the kind cannot say (a table's shape, a day written `MM-DD`), run after the kind's check.
+    public let check: (@Sendable (SettingValue) throws(SettingsError) -> Void)?
 
-    public init(_ key: String, _ kind: SettingKind, default defaultValue: SettingValue, help: String) {
+    public init(_ key: String, _ kind: SettingKind, default defaultValue: SettingValue, help: String,
+                check: (@Sendable (SettingValue) throws(SettingsError) -> Void)? = nil) {
         self.key = key
         self.kind = kind
         self.defaultValue = defaultValue
         self.help = help
+        self.check = check
     }
 
-    /// Checks `value` against the kind; integers are accepted where numbers are expected.
+    /// Checks `value` against the kind, then ``check``; integers are accepted where numbers are expected.
     public func validate(_ value: SettingValue) throws(SettingsError) -> SettingValue {
-        try SettingSpec.check(value, against: kind, key: key)
+        let checked = try SettingSpec.check(value, against: kind, key: key)
+        try check?(checked)
+        return checked
     }
 
     private static func check(_ value: SettingValue, against kind: SettingKind, key: String) throws(SettingsError) -> SettingValue {
@@ -169,7 +176,132 @@ public struct Settings: Sendable, Hashable {
         return t
     }
 
+    /// The value of a declared setting, typed.
+    public subscript<T>(_ setting: Setting<T>) -> T {
+        get throws(SettingsError) { try T(setting: value(setting.key), key: setting.key) }
+    }
+
     private func mismatch(_ key: String, _ type: String) -> SettingsError {
         SettingsError(key: key, message: "is not declared as \(type)")
     }
+}
+
+/// A Swift type a setting's value reads as. Errors name the key (or a part of it, `milestones.06-30`).
+public protocol SettingReadable: Sendable {
+    init(setting value: SettingValue, key: String) throws(SettingsError)
+}
+
+/// A setting type whose default can be written as the Swift value (`default: 90`).
+public protocol SettingWritable: SettingReadable {
+    var settingValue: SettingValue { get }
+}
+
+/// A setting, declared once: key, kind (type and range), default, help, and the type it reads as.
+/// The module lists its declarations in ``ModuleDescriptor/settings`` and reads each value with
+/// `settings[declaration]`; the daemon validates the configured value at load (kind, then the
+/// type's own reading), so a value the type refuses never reaches `evaluate`.
+///
+/// ```swift
+/// static let graceDays = Setting<Int>("grace_days", .integer(0...366), default: 7, help: "...")
+/// let grace = try context.settings[Self.graceDays]
+/// ```
+public struct Setting<T: SettingReadable>: Sendable {
+    public let spec: SettingSpec
+    public var key: String { spec.key }
+
+    /// A default written as configuration would write it: for types that keep no such form (a parsed table).
+    public init(_ key: String, _ kind: SettingKind, written defaultValue: SettingValue, help: String) {
+        spec = SettingSpec(key, kind, default: defaultValue, help: help) { value throws(SettingsError) in
+            _ = try T(setting: value, key: key)
+        }
+    }
+}
+
+extension Setting where T: SettingWritable {
+    public init(_ key: String, _ kind: SettingKind, default defaultValue: T, help: String) {
+        self.init(key, kind, written: defaultValue.settingValue, help: help)
+    }
+}
+
+extension SettingsError {
+    static func expected(_ what: String, _ key: String, _ value: SettingValue) -> SettingsError {
+        SettingsError(key: key, message: "expected \(what), found \(value)")
+    }
+}
+
+extension Bool: SettingWritable {
+    public init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .bool(let b) = value else { throw .expected("true or false", key, value) }
+        self = b
+    }
+    public var settingValue: SettingValue { .bool(self) }
+}
+
+extension Int: SettingWritable {
+    public init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .integer(let i) = value else { throw .expected("an integer", key, value) }
+        self = i
+    }
+    public var settingValue: SettingValue { .integer(self) }
+}
+
+extension Double: SettingWritable {
+    /// Integers are numbers too (`90` for `90.0`).
+    public init(setting value: SettingValue, key: String) throws(SettingsError) {
+        switch value {
+        case .number(let d): self = d
+        case .integer(let i): self = Double(i)
+        default: throw .expected("a number", key, value)
+        }
+    }
+    public var settingValue: SettingValue { .number(self) }
+}
+
+extension String: SettingWritable {
+    public init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .text(let s) = value else { throw .expected("text", key, value) }
+        self = s
+    }
+    public var settingValue: SettingValue { .text(self) }
+}
+
+extension CivilDate: SettingWritable {
+    public init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .text(let s) = value, let date = CivilDate(s) else { throw .expected("a date that exists, as YYYY-MM-DD", key, value) }
+        self = date
+    }
+    public var settingValue: SettingValue { .text(description) }
+}
+
+extension Array: SettingReadable where Element: SettingReadable {
+    public init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .list(let items) = value else { throw .expected("a list", key, value) }
+        var result: [Element] = []
+        for item in items { result.append(try Element(setting: item, key: key)) }
+        self = result
+    }
+}
+
+extension Array: SettingWritable where Element: SettingWritable {
+    public var settingValue: SettingValue { .list(map(\.settingValue)) }
+}
+
+extension Dictionary: SettingReadable where Key == String, Value: SettingReadable {
+    /// A table whose every value reads as `Value`; errors name the entry (`margins.17.11`).
+    public init(setting value: SettingValue, key: String) throws(SettingsError) {
+        guard case .table(let table) = value else { throw .expected("a table", key, value) }
+        var result: [String: Value] = [:]
+        for (name, item) in table { result[name] = try Value(setting: item, key: "\(key).\(name)") }
+        self = result
+    }
+}
+
+extension Dictionary: SettingWritable where Key == String, Value: SettingWritable {
+    public var settingValue: SettingValue { .table(mapValues(\.settingValue)) }
+}
+
+extension SettingValue: SettingWritable {
+    /// The value as written: for a table whose shape the module checks itself.
+    public init(setting value: SettingValue, key: String) throws(SettingsError) { self = value }
+    public var settingValue: SettingValue { self }
 }

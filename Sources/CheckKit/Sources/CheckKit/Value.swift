@@ -16,10 +16,19 @@ public enum Value: Sendable, Hashable, Codable {
     /// A rate in percent (92.5 means 92.5%).
     case percent(Double)
     case list([String])
+    /// Text in both languages (a problem, a consequence, a status): the renderer picks the
+    /// reader's language, so a module passes one value instead of a `_vi`/`_en` pair.
+    case localized(LocalizedText)
 
-    /// The machine form: journald fields, webhook labels and annotations, JSON output.
-    public var plain: String {
+    /// The machine form: journald fields, webhook labels and annotations, JSON output. A localized
+    /// text is the Vietnamese, the programme's language; ``plain(in:)`` picks another.
+    public var plain: String { plain(in: .vi) }
+
+    /// The machine form, with a localized text in `language`: a receiver configured for English
+    /// reads English in the same fields.
+    public func plain(in language: Language) -> String {
         switch self {
+        case .localized(let text): text.text(in: language)
         case .text(let s): s
         case .integer(let i), .amountVND(let i): String(i)
         case .number(let d), .percent(let d): Value.trimmed(d, decimals: 4, separator: ".")
@@ -56,6 +65,8 @@ public enum Value: Sendable, Hashable, Codable {
             return text
         case .list(let items):
             return items.joined(separator: ", ")
+        case .localized(let text):
+            return text.text(in: language)
         }
     }
 
