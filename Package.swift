@@ -56,6 +56,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Only its HummingbirdBcrypt product: the console's password file holds bcrypt hashes.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
@@ -73,7 +76,6 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
-                "NTMSpreadsheet",
             ],
             swiftSettings: swiftSettings
         ),
@@ -120,10 +122,17 @@ let package = Package(
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
+        // Workbooks in and out: `.xlsx` import, templates, the alert report. The CLI's, never the
+        // daemon's: XMLParser brings libxml2 (and ICU), which ntmwatchd does not need.
+        .target(
+            name: "NTMWorkbooks",
+            dependencies: ["NTMStore", "NTMSpreadsheet", "NTMAlerting", .product(name: "CheckKit", package: "CheckKit")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery", "NTMSpreadsheet",
+                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "CheckKit", package: "CheckKit"),
@@ -134,12 +143,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The daemon's HTTP side: /metrics, /healthz, /readyz.
+        // The daemon's HTTP side: /metrics, /healthz, /readyz, and the web console.
         .target(
             name: "NTMWeb",
             dependencies: [
-                "NTMWatchCore",
+                "NTMWatchCore", "NTMStore", "NTMDelivery", "NTMAlerting",
+                .product(name: "CheckKit", package: "CheckKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -167,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "NTMWorkbooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -175,7 +188,7 @@ let package = Package(
         .executableTarget(
             name: "ntmwatch-bench",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet",
+                "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "NTMWorkbooks",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -201,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "NTMStoreTests",
             // The modules' rules and the daemon's SQL rule modules, to compare their findings on both backends.
-            dependencies: ["NTMStore", "NTMModuleHost", "NTMWatchCore"] + checkModules.map { .target(name: $0.check) },
+            dependencies: ["NTMStore", "NTMModuleHost", "NTMWatchCore", "NTMWorkbooks"] + checkModules.map { .target(name: $0.check) },
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -211,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMSpreadsheetTests",
-            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWatchCore", "NTMAlerting"],
+            dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWorkbooks", "NTMAlerting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -226,7 +239,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery", "NTMExtract"],
+            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery", "NTMExtract", "NTMWeb"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/ensure-packages.sh libsystemd-dev libsqlite3-dev pkg-config systemd postgresql monitoring-plugins-basic curl prometheus \
     poppler-utils prometheus-alertmanager python3 openssl python3-openpyxl libreoffice-calc-nogui
 # The e-mail and digest tests' peers: msmtp (the sendmail interface), an SMTP server (aiosmtpd),
-# and a browser with Vietnamese glyphs that renders digests.
-scripts/ensure-packages.sh msmtp python3-aiosmtpd chromium fonts-noto-core
+# and a browser with Vietnamese glyphs that renders digests and drives the web console's pages.
+scripts/ensure-packages.sh msmtp python3-aiosmtpd chromium fonts-noto-core python3-websockets
 . scripts/postgres-scratch.sh
 
 journald_pid=""

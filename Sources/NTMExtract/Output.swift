@@ -4,7 +4,7 @@ import Foundation
 /// The proposal as the obligations import reads it, plus the evidence columns a reviewer checks.
 public enum ProposalCSV {
     public static let columns = ["id", "title_vi", "title_en", "responsible", "responsible_key", "submits_to", "schedule",
-                                 "due", "semantics", "recurrence", "last_day", "applies_to", "applies_to_kind", "section", "quote"]
+                                 "due", "semantics", "recurrence", "last_day", "applies_to", "applies_to_kind", "document", "section", "quote"]
 
     public static func duties(_ duties: [Duty], document: String) -> String {
         var out = [columns.joined(separator: ",")]
@@ -13,7 +13,7 @@ public enum ProposalCSV {
             out.append(row([
                 "\(document)-\(index + 1)", duty.quote, englishTitle(duty), duty.responsible, duty.responsibleKey, duty.submitsTo,
                 schedule(d), d.due.description, d.semantics.rawValue, d.recurrence, d.lastDay.description,
-                duty.appliesTo, duty.appliesToKind, duty.section, duty.quote,
+                duty.appliesTo, duty.appliesToKind, document, duty.section, duty.quote,
             ]))
         }
         return out.joined(separator: "\n") + "\n"
@@ -26,7 +26,7 @@ public enum ProposalCSV {
         return "Duty of \(duty.responsibleKey) from section \(duty.section.isEmpty ? "-" : duty.section): \(d.semantics.rawValue) \(d.due)\(repeats)"
     }
 
-    /// The store's schedule text for a deadline: the due date, or `monthly:DD` / `yearly:MM-DD`.
+    /// The store's schedule text for a deadline: the due date, or `monthly:DD`, `quarterly:...`, `yearly:MM-DD`.
     public static func schedule(_ d: Deadline) -> String {
         if d.recurrence == "once" { return d.due.description }
         if d.recurrence.hasPrefix("monthly:") { return "monthly:\(Int(d.recurrence.dropFirst(8)) ?? 0)" }

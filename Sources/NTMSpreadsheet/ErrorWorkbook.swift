@@ -18,7 +18,9 @@ public struct CellNote: Sendable, Hashable {
 /// Writes a copy of the user's own workbook with the noted cells highlighted and a comment on
 /// each. Every part is copied byte for byte except the styles (one fill and one cell format per
 /// format the noted cells had), the noted sheets (those cells' style index, a `legacyDrawing`),
-/// their relationships, `[Content_Types].xml`, and the new comments and VML drawing parts.
+/// their relationships, `[Content_Types].xml`, and the comments and VML drawing parts: a sheet's
+/// own get ours added (a cell the user already commented keeps that text, ours after it), a sheet
+/// without gets new ones.
 public enum ErrorWorkbook {
     public static func write(source: String, notes: [CellNote], to path: String) throws {
         let reader = try WorkbookReader(path: source)
@@ -45,26 +47,52 @@ public enum ErrorWorkbook {
                                                cells: Set(sheetNotes.map { SheetPatch.Target(row: $0.row, column: $0.column) })) {
                 styles.highlighted($0)
             }
-            // A sheet that already has comments keeps them; ours would need merging into that part.
-            if !xml.contains(subsequence: Array("<legacyDrawing".utf8)) {
+            // A sheet that already has comments keeps them: ours go into its comments part and its
+            // legacy drawing (one note shape per newly commented cell), or into new parts.
+            let relsPart = WorkbookReader.relationshipsPart(of: sheet.part)
+            let relsData = used.contains(relsPart) ? try read(relsPart) : nil
+            let relations = try relsData.map {
+                try RelationshipsPart(parsing: $0, base: (sheet.part as NSString).deletingLastPathComponent)
+            } ?? RelationshipsPart()
+            var newRelations: [(type: String, target: String)] = []
+            func unused(_ name: (Int) -> String) -> String {
                 var number = 1
-                while used.contains("xl/comments\(number).xml") || used.contains("xl/drawings/vmlDrawing\(number).vml") { number += 1 }
-                let comments = "xl/comments\(number).xml", drawing = "xl/drawings/vmlDrawing\(number).vml"
-                used.formUnion([comments, drawing])
+                while used.contains(name(number)) { number += 1 }
+                used.insert(name(number))
+                return name(number)
+            }
+            let newCells: [CellNote]
+            if let existing = relations.byType["comments"] {
+                let merge = CommentsMerge(xml: try read(existing))
+                replaced[existing] = Data(merge.adding(sheetNotes))
+                newCells = sheetNotes.filter { !merge.commented.contains($0.reference) }
+            } else {
+                let comments = unused { "xl/comments\($0).xml" }
                 added.append((comments, Data(commentsXML(sheetNotes).utf8)))
-                added.append((drawing, Data(vmlXML(sheetNotes, shapeBlock: number).utf8)))
-                let relsPart = WorkbookReader.relationshipsPart(of: sheet.part)
-                let relsData = used.contains(relsPart) ? try read(relsPart) : nil
-                var rels = relsData.map { String(decoding: $0, as: UTF8.self) }
-                    ?? "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"></Relationships>"
-                let folder = String(repeating: "../", count: max(sheet.part.split(separator: "/").count - 2, 0))
-                rels = rels.replacingOccurrences(of: "</Relationships>", with:
-                    "<Relationship Id=\"rIdNtmwatchComments\" Type=\"\(WorkbookWriter.relationshipNamespace)/comments\" Target=\"\(folder)comments\(number).xml\"/>"
-                    + "<Relationship Id=\"rIdNtmwatchNotes\" Type=\"\(WorkbookWriter.relationshipNamespace)/vmlDrawing\" Target=\"\(folder)drawings/vmlDrawing\(number).vml\"/></Relationships>")
-                if relsData == nil { added.append((relsPart, Data(rels.utf8))); used.insert(relsPart) } else { replaced[relsPart] = Data(rels.utf8) }
-                xml = SheetPatch.addLegacyDrawing(xml, relationshipID: "rIdNtmwatchNotes")
+                newRelations.append(("comments", comments))
                 contentTypes = contentTypes.replacingOccurrences(of: "</Types>", with:
                     "<Override PartName=\"/\(comments)\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml\"/></Types>")
+                newCells = sheetNotes
+            }
+            if let drawingID = SheetPatch.legacyDrawingID(xml), let drawing = relations.byID[drawingID] {
+                replaced[drawing] = Data(Self.appendingShapes(for: newCells, to: try read(drawing)))
+            } else {
+                let drawing = unused { "xl/drawings/vmlDrawing\($0).vml" }
+                let block = Int(drawing.filter(\.isNumber)) ?? 1
+                added.append((drawing, Data(vmlXML(newCells, shapeBlock: block).utf8)))
+                newRelations.append(("vmlDrawing", drawing))
+            }
+            if !newRelations.isEmpty {
+                var rels = relsData.map { String(decoding: $0, as: UTF8.self) }
+                    ?? "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"></Relationships>"
+                for relation in newRelations {
+                    var id = "rIdNtmwatch", suffix = 1
+                    while relations.byID[id] != nil || rels.contains("Id=\"\(id)\"") { suffix += 1; id = "rIdNtmwatch\(suffix)" }
+                    rels = rels.replacingOccurrences(of: "</Relationships>", with:
+                        "<Relationship Id=\"\(id)\" Type=\"\(WorkbookWriter.relationshipNamespace)/\(relation.type)\" Target=\"/\(relation.target)\"/></Relationships>")
+                    if relation.type == "vmlDrawing" { xml = SheetPatch.addLegacyDrawing(xml, relationshipID: id) }
+                }
+                if relsData == nil { added.append((relsPart, Data(rels.utf8))); used.insert(relsPart) } else { replaced[relsPart] = Data(rels.utf8) }
             }
             replaced[sheet.part] = Data(xml)
         }
@@ -107,19 +135,39 @@ public enum ErrorWorkbook {
         return order.map { ($0, texts[$0]!) }
     }
 
+    static let vmlNamespaces = #"xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel""#
+    static let noteShapeType = """
+        <v:shapetype \(vmlNamespaces) id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">\
+        <v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>
+        """
+
     /// The legacy drawing Excel needs to show comments: one hidden note shape per commented cell.
     static func vmlXML(_ notes: [CellNote], shapeBlock: Int) -> String {
-        var xml = """
-            <xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">\
-            <o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="\(shapeBlock)"/></o:shapelayout>\
-            <v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">\
-            <v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>
-            """
+        "<xml \(vmlNamespaces)><o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\"\(shapeBlock)\"/></o:shapelayout>"
+            + noteShapeType + noteShapes(notes, firstID: shapeBlock * 1024 + 1) + "</xml>"
+    }
+
+    /// Another program's drawing with our note shapes added before its end, numbered after its own
+    /// shapes. Each element declares its namespaces: drawings such as openpyxl's declare them on
+    /// each element, not on the root.
+    static func appendingShapes(for notes: [CellNote], to vml: Data) -> [UInt8] {
+        var text = String(decoding: vml, as: UTF8.self)
+        guard !notes.isEmpty, let end = text.range(of: "</xml>", options: .backwards) else { return Array(vml) }
+        let numbers = text.matches(of: /_x0000_s(\d+)/).compactMap { Int($0.output.1) }
+        let block = text.firstMatch(of: /data="(\d+)/).flatMap { Int($0.output.1) } ?? 1
+        var shapes = noteShapes(notes, firstID: max(numbers.max() ?? 0, block * 1024) + 1)
+        if !text.contains("\"_x0000_t202\"") { shapes = noteShapeType + shapes }
+        text.replaceSubrange(end, with: shapes + "</xml>")
+        return Array(text.utf8)
+    }
+
+    static func noteShapes(_ notes: [CellNote], firstID: Int) -> String {
+        var xml = ""
         let cells = Dictionary(grouping: notes, by: \.reference)
         for (index, (reference, _)) in merged(notes).enumerated() {
             let note = cells[reference]![0]
             xml += """
-                <v:shape id="_x0000_s\(shapeBlock * 1024 + index + 1)" type="#_x0000_t202" \
+                <v:shape \(vmlNamespaces) id="_x0000_s\(firstID + index)" type="#_x0000_t202" \
                 style="position:absolute;margin-left:80pt;margin-top:2pt;width:200pt;height:70pt;z-index:\(index + 1);visibility:hidden" \
                 fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>\
                 <v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>\
@@ -128,13 +176,87 @@ public enum ErrorWorkbook {
                 <x:AutoFill>False</x:AutoFill><x:Row>\(note.row - 1)</x:Row><x:Column>\(note.column)</x:Column></x:ClientData></v:shape>
                 """
         }
-        return xml + "</xml>"
+        return xml
+    }
+}
+
+/// A comments part of another program, with ours merged in: a cell already commented gets our
+/// text as further runs of its comment, any other cell a new comment by the author `ntmwatch`.
+struct CommentsMerge {
+    private let xml: [UInt8]
+    /// The cells that already have a comment, and where each comment's `</text>` starts.
+    private(set) var commented: Set<String> = []
+    private var textEnds: [String: Int] = [:]
+    private var authorsEnd: Int?
+    private var authorsEmpty: Range<Int>?
+    private var listEnd: Int?
+    private var listEmpty: Range<Int>?
+    private var authors: [String] = []
+    /// The namespace prefix of the elements (`x:` when the root is `<x:comments>`), for ours.
+    private var prefix = ""
+
+    init(xml data: Data) {
+        xml = Array(data)
+        var index = 0
+        var current: String?
+        var authorStart: Int?
+        while let tag = RawTag.next(in: xml, from: index) {
+            index = tag.range.upperBound
+            switch (tag.name, tag.isEnd) {
+            case ("comments", false):
+                let qualified = String(decoding: xml[(tag.range.lowerBound + 1)...], as: UTF8.self).prefix { $0 != " " && $0 != ">" }
+                if let colon = qualified.firstIndex(of: ":") { prefix = String(qualified[...colon]) }
+            case ("authors", false) where tag.isEmpty: authorsEmpty = tag.range
+            case ("authors", true): authorsEnd = tag.range.lowerBound
+            case ("author", false): authorStart = tag.isEmpty ? nil : tag.range.upperBound
+                if tag.isEmpty { authors.append("") }
+            case ("author", true):
+                authors.append(authorStart.map { String(decoding: xml[$0..<tag.range.lowerBound], as: UTF8.self) } ?? "")
+            case ("commentList", false) where tag.isEmpty: listEmpty = tag.range
+            case ("commentList", true): listEnd = tag.range.lowerBound
+            case ("comment", false):
+                current = tag.attribute("ref", in: xml)?.value
+                if let current { commented.insert(current) }
+            case ("text", true):
+                if let current { textEnds[current] = tag.range.lowerBound }
+            case ("comment", true): current = nil
+            default: break
+            }
+        }
+    }
+
+    func adding(_ notes: [CellNote]) -> [UInt8] {
+        let p = prefix
+        var insertions: [(at: Int, remove: Int, text: String)] = []
+        var authorID = authors.firstIndex(of: "ntmwatch")
+        if authorID == nil {
+            authorID = authors.count
+            if let end = authorsEnd { insertions.append((end, 0, "<\(p)author>ntmwatch</\(p)author>")) }
+            else if let empty = authorsEmpty { insertions.append((empty.lowerBound, empty.count, "<\(p)authors><\(p)author>ntmwatch</\(p)author></\(p)authors>")) }
+        }
+        func runs(_ texts: [String], leadingBreak: Bool) -> String {
+            "<\(p)r><\(p)rPr><\(p)b/><\(p)sz val=\"9\"/></\(p)rPr><\(p)t xml:space=\"preserve\">\(leadingBreak ? "\n" : "")ntmwatch:</\(p)t></\(p)r>"
+                + "<\(p)r><\(p)rPr><\(p)sz val=\"9\"/></\(p)rPr><\(p)t xml:space=\"preserve\">\n\(WorkbookWriter.escape(texts.joined(separator: "\n")))</\(p)t></\(p)r>"
+        }
+        var fresh = ""
+        for (reference, texts) in ErrorWorkbook.merged(notes) {
+            if let end = textEnds[reference] {
+                insertions.append((end, 0, runs(texts, leadingBreak: true)))
+            } else if !commented.contains(reference) {
+                fresh += "<\(p)comment ref=\"\(reference)\" authorId=\"\(authorID!)\"><\(p)text>\(runs(texts, leadingBreak: false))</\(p)text></\(p)comment>"
+            }
+        }
+        if let end = listEnd { insertions.append((end, 0, fresh)) }
+        else if let empty = listEmpty { insertions.append((empty.lowerBound, empty.count, "<\(p)commentList>\(fresh)</\(p)commentList>")) }
+        var output = xml
+        for insertion in insertions.sorted(by: { $0.at > $1.at }) {
+            output.replaceSubrange(insertion.at..<(insertion.at + insertion.remove), with: Array(insertion.text.utf8))
+        }
+        return output
     }
 }
 
 extension Array where Element == UInt8 {
-    func contains(subsequence: [UInt8]) -> Bool { firstRange(of: subsequence, from: 0) != nil }
-
     func firstRange(of needle: [UInt8], from start: Int) -> Range<Int>? {
         guard !needle.isEmpty, count >= needle.count else { return nil }
         var index = start
@@ -361,6 +483,16 @@ enum SheetPatch {
         }
         flush(to: xml.count)
         return output
+    }
+
+    /// The relationship id of the sheet's `<legacyDrawing>`, when it has one.
+    static func legacyDrawingID(_ xml: [UInt8]) -> String? {
+        var index = 0
+        while let tag = RawTag.next(in: xml, from: index) {
+            index = tag.range.upperBound
+            if tag.name == "legacyDrawing", !tag.isEnd { return tag.attribute("r:id", in: xml)?.value }
+        }
+        return nil
     }
 
     /// `<legacyDrawing>` goes after every element the schema orders before it.

@@ -40,7 +40,7 @@ package enum StoreTime {
 }
 
 /// The text form of an obligation's schedule in the store: `2024-10-30` (once), `monthly:20`,
-/// `yearly:06-30`.
+/// `quarterly:03-15|06-15|09-15|12-15` (one date in each quarter, in order), `yearly:06-30`.
 public enum ObligationSchedule {
     public static func parse(_ text: String) -> Obligation.Schedule? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -48,19 +48,33 @@ public enum ObligationSchedule {
             guard let day = Int(trimmed.dropFirst("monthly:".count)), (1...31).contains(day) else { return nil }
             return .monthly(day: day)
         }
+        if trimmed.hasPrefix("quarterly:") {
+            let dates = trimmed.dropFirst("quarterly:".count).split(separator: "|", omittingEmptySubsequences: false).map(monthDay)
+            // The n-th date in the n-th quarter: a list out of order or with two dates in one quarter
+            // is a typing mistake, not a schedule.
+            guard dates.count == 4,
+                  dates.enumerated().allSatisfy({ $0.element.map { ($0.month - 1) / 3 } == $0.offset }) else { return nil }
+            return .quarterly(dates: dates.compactMap { $0 })
+        }
         if trimmed.hasPrefix("yearly:") {
-            let parts = trimmed.dropFirst("yearly:".count).split(separator: "-")
-            guard parts.count == 2, let month = Int(parts[0]), let day = Int(parts[1]),
-                  CivilDate(year: 2024, month: month, day: day) != nil else { return nil }
-            return .yearly(month: month, day: day)
+            guard let date = monthDay(trimmed.dropFirst("yearly:".count)) else { return nil }
+            return .yearly(month: date.month, day: date.day)
         }
         return CivilDate(trimmed).map { .once(due: $0) }
+    }
+
+    /// `MM-DD`.
+    static func monthDay(_ text: Substring) -> Obligation.Schedule.MonthDay? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let month = Int(parts[0]), let day = Int(parts[1]) else { return nil }
+        return Obligation.Schedule.MonthDay(month: month, day: day)
     }
 
     public static func format(_ schedule: Obligation.Schedule) -> String {
         switch schedule {
         case .once(let due): due.description
         case .monthly(let day): "monthly:\(day)"
+        case .quarterly(let dates): "quarterly:" + dates.map { String(format: "%02d-%02d", $0.month, $0.day) }.joined(separator: "|")
         case .yearly(let month, let day): String(format: "yearly:%02d-%02d", month, day)
         }
     }

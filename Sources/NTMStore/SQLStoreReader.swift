@@ -157,7 +157,7 @@ struct SQLStoreReader: StoreReader {
         }
         return try await sql.raw("""
             SELECT id, title_vi, title_en, legal_basis, responsible_unit_id, responsible_body, submits_to, schedule,
-                   semantics, starts_on, ends_on, depends_on, reminder_days, status, applies_to
+                   semantics, starts_on, ends_on, depends_on, reminder_days, status, applies_to, section, quote
             FROM obligations ORDER BY id
             """).all().map { row in
             let id = try row.text("id")
@@ -172,7 +172,8 @@ struct SQLStoreReader: StoreReader {
                 dependsOn: try row.optionalText("depends_on"),
                 reminderDays: try row.optionalText("reminder_days").map(ObligationSchedule.parseDays),
                 status: try row.text("status"), completions: completions[id] ?? [],
-                appliesTo: try row.optionalText("applies_to"))
+                appliesTo: try row.optionalText("applies_to"), section: try row.optionalText("section"),
+                quote: try row.optionalText("quote"))
         }
     }
 

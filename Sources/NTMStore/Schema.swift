@@ -275,5 +275,12 @@ public enum Schema {
             "DROP TABLE obligation_completions",
             "ALTER TABLE obligation_completions_v2 RENAME TO obligation_completions",
         ]),
+        // A duty read from a plan keeps the evidence it rests on (issue 22): the section of the
+        // document (`legal_basis`) and the quoted words, shown with its alerts. Quarterly schedules
+        // need no change: `schedule` is text.
+        Migration(version: 3, name: "obligations keep their section and quote", statements: [
+            "ALTER TABLE obligations ADD COLUMN section TEXT",
+            "ALTER TABLE obligations ADD COLUMN quote TEXT",
+        ]),
     ]
 }

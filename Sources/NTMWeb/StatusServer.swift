@@ -8,13 +8,14 @@ import ServiceLifecycle
 /// The daemon's HTTP endpoints for the monitoring an office already runs: `/metrics`
 /// (Prometheus text format), `/healthz` (the scheduler loop woke recently) and `/readyz` (every
 /// configured check has run since start). Served on the configured address only, loopback by
-/// default; it changes nothing, so it needs no login.
+/// default; it changes nothing, so it needs no login. With a `console`, the web console's pages too.
 public struct StatusServer: Service {
-    let application: Application<RouterResponder<BasicRequestContext>>
+    let application: Application<RouterResponder<ConsoleRequestContext>>
 
     public init(host: String, port: Int, registry: PrometheusCollectorRegistry, engine: Engine, daemon: DaemonService,
-                logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
-        let router = Router()
+                console: Console? = nil, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        let router = Hummingbird.Router(context: ConsoleRequestContext.self)
+        console?.register(on: router)
         router.get("metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

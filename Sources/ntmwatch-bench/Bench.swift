@@ -14,8 +14,9 @@ import NTMWatchCore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntmwatch-bench",
-        abstract: "Benchmarks: import (CSV and workbooks), evaluation cycle, idle daemon, scale, duty extraction, delivery under crashes.",
-        subcommands: [ImportBench.self, SheetsBench.self, CycleBench.self, IdleBench.self, ScaleBench.self, ExtractBench.self, FaultsBench.self])
+        abstract: "Benchmarks: import (CSV and workbooks), evaluation cycle, idle daemon, scale, duty extraction, delivery under crashes, web console.",
+        subcommands: [ImportBench.self, SheetsBench.self, CycleBench.self, IdleBench.self, ScaleBench.self, ExtractBench.self, FaultsBench.self,
+                      ConsoleBench.self])
 }
 
 /// Where the repository and the built products are.

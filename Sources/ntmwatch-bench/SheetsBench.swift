@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckKit
 import Foundation
 import NTMSpreadsheet
+import NTMWorkbooks
 import NTMStore
 
 /// The same synthetic province imported from its CSV folder and from one `.xlsx` workbook of the

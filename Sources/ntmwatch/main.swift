@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NTMExtract
 import NTMSpreadsheet
+import NTMWorkbooks
 import NTMStore
 import NTMAlerting
 import NTMDelivery

@@ -80,9 +80,18 @@ struct NTMWatchDaemon: AsyncParsableCommand {
         let daemon = DaemonService(configPath: config, engine: engine, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon)]
         if let listen = configuration.httpListen {
+            let console: Console?
+            do {
+                console = try configuration.console.map { try Console(settings: $0, configuration: configuration, engine: engine) }
+            } catch {
+                // A broken password file must not stop the monitoring; the pages stay off until it is fixed.
+                logger.error("the web console is off: \(error)")
+                console = nil
+            }
             let server = StatusServer(host: listen.host, port: listen.port, registry: registry, engine: engine, daemon: daemon,
-                                      logger: logger, onRunning: { port in
-                                          logger.notice("serving /metrics, /healthz and /readyz", metadata: ["address": "\(listen.host):\(port)"])
+                                      console: console, logger: logger, onRunning: { port in
+                                          logger.notice(console == nil ? "serving /metrics, /healthz and /readyz" : "serving the web console, /metrics, /healthz and /readyz",
+                                                        metadata: ["address": "\(listen.host):\(port)"])
                                       })
             // The endpoints are an extra: if they stop, the monitoring goes on.
             services.append(.init(service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))

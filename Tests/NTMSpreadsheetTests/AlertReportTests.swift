@@ -2,7 +2,7 @@ import CheckKit
 import Foundation
 import Testing
 @testable import NTMAlerting
-@testable import NTMWatchCore
+@testable import NTMWorkbooks
 
 @Suite struct AlertReportTests {
     let at = ISO8601DateFormatter().date(from: "2025-01-02T03:00:00Z")!

@@ -4,7 +4,7 @@ import NTMSpreadsheet
 import NTMStore
 import Testing
 @testable import NTMAlerting
-@testable import NTMWatchCore
+@testable import NTMWorkbooks
 
 /// Every kind of workbook the project writes, opened by readers nobody here wrote: openpyxl
 /// (Debian's python3-openpyxl under /usr/bin/python3) and LibreOffice (one batch conversion to CSV

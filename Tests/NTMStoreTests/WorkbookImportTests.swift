@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import NTMSpreadsheet
+@testable import NTMWorkbooks
 import Testing
 @testable import NTMStore
 

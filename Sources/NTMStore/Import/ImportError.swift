@@ -8,11 +8,11 @@ public struct ImportError: Error, Sendable, CustomStringConvertible {
         public let value: String?
         public let reason: LocalizedText
 
-        init(row: Int?, column: String?, value: String?, reason: LocalizedText) {
+        package init(row: Int?, column: String?, value: String?, reason: LocalizedText) {
             self.row = row; self.column = column; self.value = value; self.reason = reason
         }
 
-        init(row: Int?, column: String?, value: String?, reason: String) {
+        package init(row: Int?, column: String?, value: String?, reason: String) {
             self.init(row: row, column: column, value: value, reason: LocalizedText(vi: reason, en: reason))
         }
     }
@@ -36,7 +36,7 @@ public struct ImportError: Error, Sendable, CustomStringConvertible {
     }
 
     /// One line per problem, at most ``listed`` of them, then how many more, then that nothing was written.
-    static func listing<Item>(_ items: [Item], in language: Language, line: (Item) -> String) -> String {
+    package static func listing<Item>(_ items: [Item], in language: Language, line: (Item) -> String) -> String {
         var lines = items.prefix(listed).map(line)
         if items.count > listed {
             lines.append(language == .vi ? "... và \(items.count - listed) lỗi khác" : "... and \(items.count - listed) more")
@@ -51,7 +51,7 @@ public struct ImportError: Error, Sendable, CustomStringConvertible {
     static let quotedLength = 80
 
     /// The value as written, cut to ``quotedLength`` characters with its full length said.
-    static func shortened(_ value: String) -> String {
+    package static func shortened(_ value: String) -> String {
         guard value.count > quotedLength else { return value }
         return "\(value.prefix(quotedLength))… (\(value.count) ký tự/characters)"
     }

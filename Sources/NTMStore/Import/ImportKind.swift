@@ -2,7 +2,7 @@ import CheckKit
 import Foundation
 
 /// A cell after validation, ready to bind.
-enum Cell: Hashable, Sendable {
+package enum Cell: Hashable, Sendable {
     case text(String)
     case integer(Int64)
     case number(Double)
@@ -10,7 +10,7 @@ enum Cell: Hashable, Sendable {
 }
 
 /// What a column holds and how its text is read.
-enum FieldType: Sendable {
+package enum FieldType: Sendable {
     case text
     case integer(ClosedRange<Int64>)
     /// Whole VND, not negative; "1.234.567" and "1,234,567" are read as grouping.
@@ -36,20 +36,20 @@ enum FieldType: Sendable {
     case selector
 }
 
-struct FieldSpec: Sendable {
-    let column: String
+package struct FieldSpec: Sendable {
+    package let column: String
     /// Other headers accepted for the column (Vietnamese first).
-    let aliases: [String]
-    let type: FieldType
-    let required: Bool
-    let defaultValue: Cell
+    package let aliases: [String]
+    package let type: FieldType
+    package let required: Bool
+    package let defaultValue: Cell
 
     init(_ column: String, _ aliases: [String] = [], _ type: FieldType, required: Bool = false, default defaultValue: Cell = .null) {
         self.column = column; self.aliases = aliases; self.type = type; self.required = required
         self.defaultValue = defaultValue
     }
 
-    var headerKeys: [String] { ([column] + aliases).map(TabularFile.headerKey) }
+    package var headerKeys: [String] { ([column] + aliases).map(TabularFile.headerKey) }
 }
 
 /// A cross-column rule of one kind: returns the column and the reason when a row breaks it.
@@ -96,8 +96,8 @@ public enum ImportKind: String, Sendable, CaseIterable {
     ]
 }
 
-struct KindSpec: Sendable {
-    let fields: [FieldSpec]
+package struct KindSpec: Sendable {
+    package let fields: [FieldSpec]
     let key: [String]
     let checks: [RowCheck]
     /// Columns of this kind that are read past: evidence a reviewer keeps beside the data.
@@ -108,7 +108,7 @@ struct KindSpec: Sendable {
     static let years: ClosedRange<Int64> = 2000...2100
     static let unitAliases = ["mã đơn vị", "đơn vị", "tên đơn vị", "xã", "unit", "commune"]
 
-    static func spec(for kind: ImportKind) -> KindSpec {
+    package static func spec(for kind: ImportKind) -> KindSpec {
         switch kind {
         case .units:
             return KindSpec(fields: [
@@ -214,7 +214,7 @@ struct KindSpec: Sendable {
                 FieldSpec("id", ["mã"], .text, required: true),
                 FieldSpec("title_vi", ["nội dung", "tiêu đề"], .text, required: true),
                 FieldSpec("title_en", ["title"], .text, required: true),
-                FieldSpec("legal_basis", ["căn cứ", "source"], .text),
+                FieldSpec("legal_basis", ["căn cứ", "source", "văn bản", "document"], .text),
                 FieldSpec("responsible_unit_id", ["đơn vị chủ trì"], .unit),
                 FieldSpec("responsible_body", ["cơ quan chủ trì", "responsible"], .text),
                 FieldSpec("submits_to", ["trình", "gửi đến"], .text),
@@ -226,9 +226,14 @@ struct KindSpec: Sendable {
                 FieldSpec("reminder_days", ["nhắc trước (ngày)"], .days),
                 FieldSpec("status", ["trạng thái"], .choice(["open", "cancelled"]), default: .text("open")),
                 FieldSpec("applies_to", ["áp dụng cho"], .selector),
+                // The evidence of `ntmwatch extract --format csv` (with `document` as `legal_basis`),
+                // kept with the duty and shown with its alerts.
+                FieldSpec("section", ["mục"], .text),
+                FieldSpec("quote", ["trích dẫn"], .text),
             ], key: ["id"], checks: [dateOrder("starts_on", "ends_on")],
-                // The evidence columns of `ntmwatch extract --format csv`, so a reviewed file imports as it is.
-                ignored: ["responsible_key", "due", "recurrence", "last_day", "applies_to_kind", "section", "quote"])
+                // `due`, `recurrence` and `last_day` are read by ``RowValidator/deadlineColumns(_:)``:
+                // they may stand for `schedule`; the others are only for the reviewer.
+                ignored: ["responsible_key", "due", "recurrence", "last_day", "applies_to_kind"])
         case .completions:
             return KindSpec(fields: [
                 FieldSpec("obligation_id", ["mã nhiệm vụ"], .reference(table: "obligations"), required: true),

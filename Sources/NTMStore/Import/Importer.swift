@@ -12,6 +12,9 @@ public struct ImportReport: Sendable, Equatable {
     public let dryRun: Bool
 }
 
+/// Reports progress of a long import: rows done and, when known, the expected total.
+public typealias ImportProgress = @Sendable (_ stage: String, _ done: Int, _ total: Int?) -> Void
+
 /// Validates a whole file, then writes it in one transaction: a bad row imports nothing.
 public struct Importer: Sendable {
     public let store: Store
@@ -19,9 +22,9 @@ public struct Importer: Sendable {
     public init(store: Store) { self.store = store }
 
     /// Columns every kind accepts and ignores: people keep notes beside their data.
-    static let ignoredHeaders = Set(["ghi chú", "note", "notes", "stt", "#"].map(TabularFile.headerKey))
+    package static let ignoredHeaders = Set(["ghi chú", "note", "notes", "stt", "#"].map(TabularFile.headerKey))
     /// A parent unit's name or id, to tell apart two communes of the same name.
-    static let parentHeaders = Set(["parent", "district", "huyện", "tên huyện", "cấp trên"].map(TabularFile.headerKey))
+    package static let parentHeaders = Set(["parent", "district", "huyện", "tên huyện", "cấp trên"].map(TabularFile.headerKey))
 
     public func importFile(_ kind: ImportKind, path: String, dryRun: Bool = false) async throws -> ImportReport {
         let file = try TabularFile.read(path: path)
@@ -32,7 +35,7 @@ public struct Importer: Sendable {
         }
     }
 
-    static func load(_ kind: ImportKind, file: TabularFile, on connection: StoreConnection, dryRun: Bool,
+    package static func load(_ kind: ImportKind, file: TabularFile, on connection: StoreConnection, dryRun: Bool,
                      progress: ImportProgress? = nil) async throws -> ImportReport {
         let spec = KindSpec.spec(for: kind)
         var validator = try await RowValidator(kind: kind, spec: spec, file: file, connection: connection)

@@ -79,10 +79,13 @@ struct RowValidator {
         var rows: [[String: Cell]] = []
         var rowNumbers: [Int] = []
         var seenKeys: [[Cell]: Int] = [:]
-        for record in file.records {
+        for original in file.records {
             let before = problems.count
+            let record = kind == .obligations ? deadlineColumns(original) : original
+            // A schedule that `due` and `recurrence` could not give is already reported.
+            let scheduleReported = problems.count > before
             var row: [String: Cell] = [:]
-            for field in spec.fields {
+            for field in spec.fields where !(scheduleReported && field.column == "schedule") {
                 if field.required || Self.gives(record, field) { row[field.column] = parse(field, in: record) }
             }
             if kind == .units, row["id"] ?? .null == .null, case .text(let name) = row["name"] {
@@ -130,6 +133,7 @@ struct RowValidator {
         let present = Set(file.headers.map(\.key))
         for field in spec.fields where field.required && present.isDisjoint(with: field.headerKeys) {
             if kind == .units && field.column == "id" { continue }
+            if kind == .obligations && field.column == "schedule" && !present.isDisjoint(with: Self.dueKeys) { continue }
             problem(1, field.column, nil, vi: "thiếu cột bắt buộc", en: "a required column is missing")
         }
     }
@@ -216,8 +220,8 @@ struct RowValidator {
             return .text(text)
         case .schedule:
             guard let schedule = ObligationSchedule.parse(text) else {
-                problem(row, column, text, vi: "cần ngày (2024-10-30), monthly:N hoặc yearly:MM-DD",
-                        en: "expected a date (2024-10-30), monthly:N or yearly:MM-DD")
+                problem(row, column, text, vi: "cần ngày (2024-10-30), monthly:N, quarterly:MM-DD|MM-DD|MM-DD|MM-DD (một ngày mỗi quý, theo thứ tự) hoặc yearly:MM-DD",
+                        en: "expected a date (2024-10-30), monthly:N, quarterly:MM-DD|MM-DD|MM-DD|MM-DD (one date in each quarter, in order) or yearly:MM-DD")
                 return .null
             }
             return .text(ObligationSchedule.format(schedule))
@@ -258,6 +262,91 @@ struct RowValidator {
             }
             let data = (try? JSONEncoder.sorted.encode(table)) ?? Data()
             return .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    static let dueKeys = ["due", "recurrence"].map(TabularFile.headerKey)
+
+    /// `ntmwatch extract` writes a deadline as `due` (the first occurrence), `recurrence` (`once`,
+    /// `monthly:DD`, `quarterly:...`, `yearly:MM-DD`) and `last_day`, beside `schedule`; a file may
+    /// give the first two instead of `schedule`. Returns the record with the schedule they make
+    /// (and a recurring duty's occurrences starting at `due` unless `starts_on` says otherwise);
+    /// where the columns disagree with each other, a problem at the column to correct.
+    mutating func deadlineColumns(_ record: TabularFile.Record) -> TabularFile.Record {
+        func given(_ column: String) -> String? {
+            record.cells[TabularFile.headerKey(column)].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let dueText = given("due"), recurrenceText = given("recurrence")
+        guard dueText != nil || recurrenceText != nil else { return record }
+        let row = record.row
+        var due: CivilDate?
+        if let dueText {
+            due = CivilDate(dueText)
+            if due == nil {
+                problem(row, "due", dueText, vi: "không phải ngày có thật (YYYY-MM-DD hoặc DD/MM/YYYY)",
+                        en: "not a date that exists (YYYY-MM-DD or DD/MM/YYYY)")
+                return record
+            }
+        }
+        var derived: Obligation.Schedule?
+        if recurrenceText == nil || recurrenceText?.lowercased() == "once" {
+            derived = due.map { .once(due: $0) }
+        } else if let recurrenceText {
+            switch ObligationSchedule.parse(recurrenceText) {
+            case nil, .once?:
+                problem(row, "recurrence", recurrenceText,
+                        vi: "cần once, monthly:DD, quarterly:MM-DD|MM-DD|MM-DD|MM-DD hoặc yearly:MM-DD",
+                        en: "expected once, monthly:DD, quarterly:MM-DD|MM-DD|MM-DD|MM-DD or yearly:MM-DD")
+                return record
+            case let schedule?:
+                derived = schedule
+                if let due, !Self.falls(due, on: schedule) {
+                    problem(row, "due", dueText, vi: "ngày \(due.vietnamese) không phải một kỳ của '\(recurrenceText)'; sửa due hoặc recurrence cho khớp",
+                            en: "\(due) is not an occurrence of '\(recurrenceText)'; make due and recurrence agree")
+                    return record
+                }
+            }
+        }
+        guard let derived else {
+            problem(row, "due", nil, vi: "recurrence once cần ngày ở cột due", en: "recurrence once needs a date in column due")
+            return record
+        }
+        var cells = record.cells
+        let scheduleKey = TabularFile.headerKey("schedule")
+        let scheduleField = spec.fields.first { $0.column == "schedule" }!
+        if let written = Self.cell(record, scheduleField) {
+            if let stated = ObligationSchedule.parse(written), stated != derived {
+                let from = [dueText.map { "due \($0)" }, recurrenceText.map { "recurrence \($0)" }].compactMap { $0 }.joined(separator: ", ")
+                problem(row, "schedule", written,
+                        vi: "khác với \(from) (\(ObligationSchedule.format(derived))); sửa cho khớp hoặc xóa cột schedule",
+                        en: "disagrees with \(from) (\(ObligationSchedule.format(derived))); make them agree or remove column schedule")
+                return record
+            }
+        } else {
+            cells[scheduleKey] = ObligationSchedule.format(derived)
+        }
+        if let due, let lastDayText = given("last_day") {
+            let semanticsField = spec.fields.first { $0.column == "semantics" }!
+            let before = (Self.cell(record, semanticsField) ?? "before").lowercased() == "before"
+            let expected = before ? due.adding(days: -1) : due
+            if CivilDate(lastDayText) != expected {
+                problem(row, "last_day", lastDayText,
+                        vi: "hạn cuối phải là \(expected.vietnamese) (due \(due.vietnamese), \(before ? "trước ngày đó" : "chậm nhất ngày đó")); sửa last_day hoặc due",
+                        en: "the last day must be \(expected) (due \(due), \(before ? "before" : "by") it); correct last_day or due")
+            }
+        }
+        let startsKey = TabularFile.headerKey("starts_on")
+        if let due, derived != .once(due: due), (cells[startsKey] ?? "").isEmpty { cells[startsKey] = due.description }
+        return TabularFile.Record(row: record.row, cells: cells)
+    }
+
+    /// Whether `date` is one of the schedule's occurrences.
+    static func falls(_ date: CivilDate, on schedule: Obligation.Schedule) -> Bool {
+        switch schedule {
+        case .once(let due): due == date
+        case .monthly(let day): date.day == min(day, CivilDate.daysInMonth(year: date.year, month: date.month))
+        case .quarterly(let dates): dates.contains { $0.date(in: date.year) == date }
+        case .yearly(let month, let day): Obligation.Schedule.MonthDay(month: month, day: day)?.date(in: date.year) == date
         }
     }
 
@@ -344,7 +433,7 @@ struct RowValidator {
 }
 
 extension Cell {
-    var text: String? {
+    package var text: String? {
         switch self {
         case .text(let s): s
         case .integer(let i): String(i)

@@ -7,17 +7,23 @@ import Foundation
 /// A record holds a cell for every column its row gives, empty or not; a column the row does not
 /// give (absent from a CSV header, or a key absent from a JSON object) has no cell. The importer
 /// keeps the stored value of an absent column and clears it for an empty cell.
-struct TabularFile {
-    struct Record {
-        let row: Int
+package struct TabularFile {
+    package struct Record {
+        package let row: Int
         /// Normalized header → cell text ("" for an empty cell or a JSON null).
-        let cells: [String: String]
+        package let cells: [String: String]
+
+        package init(row: Int, cells: [String: String]) { self.row = row; self.cells = cells }
     }
 
-    let path: String
+    package let path: String
     /// Headers as written, and normalized.
-    let headers: [(written: String, key: String)]
-    let records: [Record]
+    package let headers: [(written: String, key: String)]
+    package let records: [Record]
+
+    package init(path: String, headers: [(written: String, key: String)], records: [Record]) {
+        self.path = path; self.headers = headers; self.records = records
+    }
 
     static func read(path: String) throws -> TabularFile {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -46,7 +52,7 @@ struct TabularFile {
 
     /// Header names are compared after NFC, case folding and collapsing spaces and underscores,
     /// so `Tên đơn vị`, `tên_đơn_vị` and `TÊN ĐƠN VỊ` are the same column.
-    static func headerKey(_ header: String) -> String {
+    package static func headerKey(_ header: String) -> String {
         NameKey.exact(header.replacingOccurrences(of: "_", with: " "))
     }
 

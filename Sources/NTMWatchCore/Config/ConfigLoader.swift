@@ -209,6 +209,7 @@ public enum ConfigLoader {
             try section.rejectUnknownKeys()
         }
         var httpListen: (host: String, port: Int)?
+        var console: Configuration.ConsoleSettings?
         if let section = try top.section("http") {
             if let text = try section.string("listen") {
                 // host:port, [v6]:port; loopback unless the operator says otherwise.
@@ -220,6 +221,7 @@ public enum ConfigLoader {
                 let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
                 httpListen = (host.isEmpty ? "127.0.0.1" : host, port)
             }
+            console = try parseConsole(section, resolve: resolve)
             try section.rejectUnknownKeys()
         }
         var delivery = DeliverySettings()
@@ -256,7 +258,28 @@ public enum ConfigLoader {
             moduleDirectories: moduleDirectories, maxConcurrentChecks: maxConcurrent, defaultInterval: defaultInterval,
             defaultTimeout: defaultTimeout, checks: checks,
             repeatInterval: repeatInterval, journald: journald, externalURL: externalURL, receivers: receivers,
-            alertmanagers: alertmanagers, route: route, delivery: delivery, inhibitRules: inhibitRules, httpListen: httpListen, path: path)
+            alertmanagers: alertmanagers, route: route, delivery: delivery, inhibitRules: inhibitRules, httpListen: httpListen, console: console, path: path)
+    }
+
+    /// `http.console`: off unless `enabled: true`; a login needs a password file or a trusted proxy.
+    private static func parseConsole(_ http: YAMLSection, resolve: (String) -> String) throws(ConfigError) -> Configuration.ConsoleSettings? {
+        guard let section = try http.section("console") else { return nil }
+        var console = Configuration.ConsoleSettings()
+        let enabled = try section.bool("enabled") ?? false
+        console.catalog = try section.string("catalog").map(resolve) ?? console.catalog
+        console.passwordFile = try section.string("password_file").map(resolve)
+        console.proxyUserHeader = try section.string("proxy_user_header")
+        console.trustedProxies = try section.strings("trusted_proxies") ?? []
+        if console.proxyUserHeader != nil, console.trustedProxies.isEmpty {
+            throw section.error(section["proxy_user_header"], "proxy_user_header",
+                                vi: "cần trusted_proxies (địa chỉ của reverse proxy) đi kèm proxy_user_header",
+                                en: "proxy_user_header needs trusted_proxies (the reverse proxy's addresses)")
+        }
+        try section.rejectUnknownKeys()
+        if enabled, try http.string("listen") == nil {
+            throw http.error(http["console"], "console", vi: "trang web cần http.listen", en: "the console needs http.listen")
+        }
+        return enabled ? console : nil
     }
 
     private static func parseURL(_ section: YAMLSection) throws(ConfigError) -> URL {

@@ -57,8 +57,27 @@ public struct Configuration: Sendable {
     public var inhibitRules: [InhibitRule] = InhibitRule.defaults
     /// Where `/metrics`, `/healthz` and `/readyz` are served (`http.listen`); nil: not served.
     public var httpListen: (host: String, port: Int)?
+    /// The web console on the same listener (`http.console`); nil: pages off.
+    public var console: ConsoleSettings?
     /// Where the file was read from.
     public var path: String
+
+    public struct ConsoleSettings: Sendable {
+        /// The journald catalog whose "Cần làm gì" / "What to do" paragraphs the alert pages show.
+        public var catalog: String
+        /// Lines `user:bcrypt-hash`; with it, silences can be managed after a login.
+        public var passwordFile: String?
+        /// A header naming the user, set by a reverse proxy that did the login.
+        public var proxyUserHeader: String?
+        /// Only requests from these peer addresses may carry `proxyUserHeader`.
+        public var trustedProxies: [String]
+
+        public init(catalog: String = "/usr/lib/systemd/catalog/ntmwatch.catalog", passwordFile: String? = nil,
+                    proxyUserHeader: String? = nil, trustedProxies: [String] = []) {
+            self.catalog = catalog; self.passwordFile = passwordFile
+            self.proxyUserHeader = proxyUserHeader; self.trustedProxies = trustedProxies
+        }
+    }
 
     public static let defaultRepeatInterval = AlertTracker.defaultRepeatInterval
 }

@@ -40,7 +40,8 @@ struct Labeler: Sendable {
                 finding: finding, check: check.name, messageID: rule?.messageID ?? MetaRules.moduleFailed.messageID,
                 labels: labels, severity: check.severity[finding.ruleID] ?? finding.severity,
                 pendingFor: check.pendingFor[finding.ruleID] ?? rule?.pendingFor ?? .zero,
-                source: rule?.source?.description)
+                // A finding may name its own source, closer than the rule's: a duty read from a plan.
+                source: finding.values["source"]?.plain ?? rule?.source?.description)
         }
         .sorted { ($0.finding.ruleID, $0.fingerprint) < ($1.finding.ruleID, $1.fingerprint) }
     }

@@ -91,23 +91,28 @@ def formula_surveys():
     return book
 
 
+def save_with_libreoffice(book, name):
+    """LibreOffice opens the openpyxl workbook and saves it as its own .xlsx, HERE/name."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = os.path.join(scratch, name)
+        book.save(source)
+        output = os.path.join(scratch, "out")
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{scratch}/profile", "--headless",
+                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", output, source],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        shutil.copy(os.path.join(output, name), os.path.join(HERE, name))
+
+
 def main():
     workbook().save(os.path.join(HERE, "openpyxl-workbook.xlsx"))
     types().save(os.path.join(HERE, "openpyxl-types.xlsx"))
     book1904().save(os.path.join(HERE, "openpyxl-1904.xlsx"))
     formula_surveys().save(os.path.join(HERE, "openpyxl-formula.xlsx"))
 
-    # LibreOffice opens an openpyxl workbook with the merged title rows and saves it as its own .xlsx.
-    with tempfile.TemporaryDirectory() as scratch:
-        source = os.path.join(scratch, "libreoffice-surveys.xlsx")
-        book = workbook()
-        del book["Nháp"]
-        book.save(source)
-        output = os.path.join(scratch, "out")
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{scratch}/profile", "--headless",
-                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", output, source],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-        shutil.copy(os.path.join(output, "libreoffice-surveys.xlsx"), os.path.join(HERE, "libreoffice-surveys.xlsx"))
+    # The workbook with the merged title rows, as LibreOffice saves it.
+    book = workbook()
+    del book["Nháp"]
+    save_with_libreoffice(book, "libreoffice-surveys.xlsx")
 
 
 if __name__ == "__main__":

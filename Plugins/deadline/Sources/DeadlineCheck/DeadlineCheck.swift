@@ -209,6 +209,11 @@ public struct DeadlineCheck: CheckModule {
             "responsible": .text(duty.responsible), "submits_to": .text(duty.submitsTo ?? "—"),
         ]
         if let basis = duty.legalBasis { values["legal_basis"] = .text(basis) }
+        // The annotations `source` and `quote`: the person alerted sees where the duty is written.
+        if let section = duty.section {
+            values["source"] = .text([duty.legalBasis, "§\(section)"].compactMap { $0 }.joined(separator: " "))
+        }
+        if let quote = duty.quote { values["quote"] = .text(quote) }
 
         if let completion = duty.completion {
             let completedOn = CivilDate(completion.completedAt)

@@ -13,6 +13,9 @@ struct Duty: Sendable {
     let responsible: String
     let submitsTo: String?
     let legalBasis: String?
+    /// The section of ``legalBasis`` and the words the duty rests on, when its obligation keeps them.
+    var section: String? = nil
+    var quote: String? = nil
     /// The key of the duty that must be done first.
     let dependsOn: String?
 
@@ -45,6 +48,7 @@ extension Duty {
                         subject: Subject(kind: "obligation", id: id, name: name, unitID: unit?.id),
                         occurrence: occurrence, completion: completion, reminderDays: obligation.reminderDays,
                         responsible: responsible, submitsTo: obligation.submitsTo, legalBasis: obligation.legalBasis,
+                        section: obligation.section, quote: obligation.quote,
                         dependsOn: obligation.dependsOn.map { template ? "\($0)/\(unit?.id ?? "")" : $0 })
         }
     }

@@ -1,6 +1,6 @@
 import CheckKit
 
-/// One occurrence of an obligation: the one-off itself, or one month's or year's instance of a
+/// One occurrence of an obligation: the one-off itself, or one month's, quarter's or year's instance of a
 /// recurring one. Each is tracked and completed on its own, keyed by its nominal date.
 struct Occurrence: Sendable, Hashable {
     /// The date as the document writes it ("trước ngày 30/10/2024" → 2024-10-30).
@@ -41,6 +41,10 @@ enum OccurrenceCalendar {
                 let date = CivilDate(year: year, month: month, day: min(day, CivilDate.daysInMonth(year: year, month: month)))!
                 if date >= from && date <= to { dates.append(date) }
                 (year, month) = month == 12 ? (year + 1, 1) : (year, month + 1)
+            }
+        case .quarterly(let days):
+            for year in from.year...to.year {
+                dates += days.map { $0.date(in: year) }.filter { $0 >= from && $0 <= to }
             }
         case .yearly(let month, let day):
             for year in from.year...to.year {

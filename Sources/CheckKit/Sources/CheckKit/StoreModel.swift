@@ -199,7 +199,27 @@ public struct Obligation: Sendable, Hashable, Codable {
     public enum Schedule: Sendable, Hashable, Codable {
         case once(due: CivilDate)
         case monthly(day: Int)
+        /// One date in each quarter, in order ("định kỳ hằng quý, trước ngày 15 của tháng cuối
+        /// quý": 03-15, 06-15, 09-15, 12-15). A day past its month's end falls on the last day.
+        case quarterly(dates: [MonthDay])
         case yearly(month: Int, day: Int)
+
+        /// A day of the year, without the year (`03-31`).
+        public struct MonthDay: Sendable, Hashable, Codable {
+            public var month: Int
+            public var day: Int
+
+            /// Nil unless the day exists in some year (02-29 does).
+            public init?(month: Int, day: Int) {
+                guard CivilDate(year: 2024, month: month, day: day) != nil else { return nil }
+                self.month = month; self.day = day
+            }
+
+            /// The date in `year`; 02-29 falls on 28 February in a common year.
+            public func date(in year: Int) -> CivilDate {
+                CivilDate(year: year, month: month, day: min(day, CivilDate.daysInMonth(year: year, month: month)))!
+            }
+        }
     }
 
     /// "trước ngày D" (before D: the last day to act is D-1) or "đến ngày D" (by D: D itself).
@@ -243,13 +263,17 @@ public struct Obligation: Sendable, Hashable, Codable {
     /// A template's selector (``UnitSelector``): the duty binds every unit it matches at the
     /// instant, each completing on its own. Nil for a duty of one responsible unit or body.
     public var appliesTo: String?
+    /// Where in the document (``legalBasis``) the duty stands (`II.1.a`), and the words it rests
+    /// on, as `ntmwatch extract` proposed them and a reviewer kept them.
+    public var section: String?
+    public var quote: String?
 
     public init(id: String, title: LocalizedText, legalBasis: String? = nil, responsibleUnitID: String? = nil,
                 responsibleBody: String? = nil, submitsTo: String? = nil, schedule: Schedule?, rawSchedule: String,
                 semantics: DueSemantics, startsOn: CivilDate? = nil, endsOn: CivilDate? = nil,
                 dependsOn: String? = nil, reminderDays: [Int]? = nil, status: String = "open",
-                completions: [Completion] = [], appliesTo: String? = nil) {
-        self.appliesTo = appliesTo
+                completions: [Completion] = [], appliesTo: String? = nil, section: String? = nil, quote: String? = nil) {
+        self.appliesTo = appliesTo; self.section = section; self.quote = quote
         self.id = id; self.title = title; self.legalBasis = legalBasis; self.responsibleUnitID = responsibleUnitID
         self.responsibleBody = responsibleBody; self.submitsTo = submitsTo; self.schedule = schedule
         self.rawSchedule = rawSchedule; self.semantics = semantics; self.startsOn = startsOn; self.endsOn = endsOn

@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import NTMSpreadsheet
+import NTMStore
 
 /// Workbooks to fill in for `ntmwatch import`: one sheet per kind, a header, a description row and
 /// an example row. Both extra rows carry a mark in the `STT` column that the import skips, so the
@@ -58,7 +59,7 @@ public enum ImportTemplate {
         case .choice(let choices): what = "Một trong: \(choices.joined(separator: ", "))."
         case .unit: what = "Mã đơn vị, hoặc tên (kèm cột huyện nếu trùng tên)."
         case .reference(let table): what = "Mã đã có trong bảng \(table)."
-        case .schedule: what = "Ngày (30/10/2024), monthly:N (ngày N hằng tháng) hoặc yearly:MM-DD."
+        case .schedule: what = "Ngày (30/10/2024), monthly:N (ngày N hằng tháng), quarterly:03-15|06-15|09-15|12-15 (một ngày mỗi quý) hoặc yearly:MM-DD."
         case .days: what = "Số ngày nhắc trước, cách nhau dấu phẩy: 30,14,7."
         case .regionThresholds: what = "JSON ngưỡng theo vùng: {\"mountain\": 70}."
         case .deadlineSemantics: what = "before (trước ngày: hạn cuối là hôm trước) hoặc by (chậm nhất ngày đó); within_month, within_quarter, within_half, within_year."

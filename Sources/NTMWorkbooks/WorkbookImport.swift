@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import NTMSpreadsheet
+import NTMStore
 
 extension ImportKind {
     /// The sheet name of the kind in a workbook (Vietnamese; the English kind name is accepted too).
@@ -79,9 +80,6 @@ public struct WorkbookImportError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
-
-/// Reports progress of a long import: rows done and, when known, the expected total.
-public typealias ImportProgress = @Sendable (_ stage: String, _ done: Int, _ total: Int?) -> Void
 
 /// One sheet read as the rows a CSV of it would give, with what is needed to point back at cells.
 struct SheetTable {
