@@ -36,11 +36,13 @@ wait_for 60 "ls /var/tmp/e2e-mail/new/* | grep -q ." && pass "e-mail: a message 
 check_mail() {
     /usr/bin/python3 - "$1" <<'PYTHON'
 import email, email.policy, mailbox, sys
-messages = [m for _, m in mailbox.Maildir(sys.argv[1], factory=None).iteritems()]
+box = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+messages = [box.get_bytes(key) for key in box.keys()]
 assert messages, "no message"
 ids = []
-for raw in messages:
-    m = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+for data in messages:
+    raw = email.message_from_bytes(data, policy=email.policy.compat32)
+    m = email.message_from_bytes(data, policy=email.policy.default)
     assert m["From"] == "ntmwatch@e2e.example" and m["To"] == "vp@tinh.example", (m["From"], m["To"])
     assert str(m["Subject"]).startswith("[ntmwatch] ") and "cảnh báo" in str(m["Subject"]), m["Subject"]
     assert raw["Subject"].startswith("=?UTF-8?"), raw["Subject"]

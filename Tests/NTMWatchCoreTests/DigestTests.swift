@@ -95,6 +95,28 @@ import NTMDelivery
         Array(lines.drop { $0 != title }.dropFirst().prefix { !$0.isEmpty })
     }
 
+    /// A webhook takes notifications, not pages: an HTTP receiver's digest is a file in its
+    /// `digest.directory`, which the configuration requires.
+    @Test func anHTTPReceiversDigestIsAFileInItsDigestDirectory() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        let text = try String(contentsOfFile: try sandbox.configuration(), encoding: .utf8)
+        func configure(_ digest: String) throws {
+            try sandbox.write("ntmwatch.yaml", text.replacingOccurrences(
+                of: "directory: spool/province\n", with: "http: {url: http://127.0.0.1:1/hook}\n    digest: \(digest)\n"))
+        }
+        try configure("{schedule: \"daily 07:30\"}")
+        let error = try #require(throws: ConfigError.self) { try sandbox.load() }
+        #expect(error.key == "receivers[0].digest.directory" && error.line != nil, "\(error)")
+
+        try configure("{schedule: \"daily 07:30\", directory: digests}")
+        let engine = try await Engine.start(try sandbox.load(), logger: logger)
+        try await engine.runCycle(at: vn("2024-10-25T08:00:00"))
+        await engine.close()
+        let page = try String(contentsOfFile: sandbox.path("digests/digest-2024-10-25-0730.html"), encoding: .utf8)
+        #expect(page.contains("<h1>Bản tin cảnh báo của province</h1>"))
+    }
+
     @Test func anEmailReceiversDigestIsOneMessage() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         let mail = try MailPeer(in: sandbox); defer { mail.stop() }

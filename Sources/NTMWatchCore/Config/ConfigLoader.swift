@@ -173,6 +173,12 @@ public enum ConfigLoader {
                 }
                 let folder = resolve(try digestSection.string("templates") ?? "/etc/ntmwatch/templates")
                 let directory = try digestSection.string("directory").map(resolve)
+                // A webhook takes notifications, not pages: an HTTP receiver's digests need a folder.
+                if directory == nil, section["http"] != nil {
+                    throw digestSection.error(digestSection["directory"] ?? section["digest"], "directory",
+                                              vi: "receiver http cần digest.directory: thư mục ghi các bản tin",
+                                              en: "an http receiver needs digest.directory: the folder its digests are written to")
+                }
                 do {
                     digest = DigestSettings(schedule: schedule, directory: directory,
                                             templates: try EmailTemplates.digest(language: language, overrides: folder))
