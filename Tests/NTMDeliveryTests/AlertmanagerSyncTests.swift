@@ -61,7 +61,7 @@ import Glibc
 
         let client = HTTPWebhookNotifierTests.client
         let sync = AlertmanagerSync(
-            endpoints: [.init(url: alertmanager.url, timeout: .seconds(5), resendInterval: .seconds(1))],
+            endpoints: [.init(url: alertmanager.url, timeout: .seconds(5), resendInterval: .seconds(2))],
             client: client, language: .vi, externalURL: "http://ntmwatch.example.vn", logger: Logger(label: "test"))
         let resending = Task { try await sync.run() }
         defer { resending.cancel() }
@@ -87,8 +87,8 @@ import Glibc
                                                          "-o", "json", "subject_id=QNA.TP.TL"])
         #expect(amtool.status == 0 && amtool.output.contains("deadline.overdue"), "\(amtool.output)")
 
-        // endsAt is four resend intervals ahead: only the re-sends keep the alerts firing past it.
-        try await Task.sleep(for: .seconds(6))
+        // endsAt is four resend intervals (8 s) ahead: only the re-sends keep the alerts firing past it.
+        try await Task.sleep(for: .seconds(10))
         alerts = try apiAlerts(alertmanager.url)
         #expect(alerts.count == 2, "\(alerts)")
         try await eventually(within: .seconds(10), alertmanager.peer.log) {
