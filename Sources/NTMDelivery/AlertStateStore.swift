@@ -637,4 +637,17 @@ public actor AlertStateStore {
     public func close() async {
         try? await connection.close()
     }
+
+    /// Runs `body` with this state and closes it afterwards, whether or not `body` throws: the
+    /// commands and the console open the state for one piece of work.
+    public nonisolated func closing<T>(after body: (AlertStateStore) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
 }

@@ -215,17 +215,7 @@ struct NewModule: AsyncParsableCommand {
 
 /// Opens the daemon's state read-only, runs `body`, and closes it; nil when there is none yet.
 func withState<T>(_ common: Common, _ configuration: Configuration, _ body: (AlertStateStore) async throws -> T) async throws -> T? {
-    guard let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) else {
-        return nil
-    }
-    do {
-        let result = try await body(state)
-        await state.close()
-        return result
-    } catch {
-        await state.close()
-        throw error
-    }
+    try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger)?.closing(after: body)
 }
 
 struct Alerts: AsyncParsableCommand {
@@ -562,16 +552,11 @@ struct Report: AsyncParsableCommand {
             instant = parsed
         }
         let configuration = try common.loadConfiguration()
-        var alerts: [Alert] = []
-        if let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) {
-            if at == nil {
-                alerts = try await state.activeAlerts()
-            } else {
-                alerts = AlertReport.alertsOpen(at: instant, transitions: try await state.transitions(),
-                                                notifications: try await state.notifications(), current: try await state.allAlerts())
-            }
-            await state.close()
-        }
+        let alerts = try await withState(common, configuration) { state in
+            at == nil ? try await state.activeAlerts()
+                : AlertReport.alertsOpen(at: instant, transitions: try await state.transitions(),
+                                         notifications: try await state.notifications(), current: try await state.allAlerts())
+        } ?? []
         let report = AlertReport(alerts: alerts, at: instant,
                                  filter: .init(unit: unit, parent: parent, rule: rule, severity: severity))
         if let out { try report.writeWorkbook(to: out) }
@@ -916,16 +901,12 @@ struct DigestCommand: AsyncParsableCommand {
             return
         }
         let store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: common.quietLogger)
-        do {
-            let digest = try await DigestBuilder.build(
+        let digest = try await state.closing {
+            try await DigestBuilder.build(
                 receiver: receiver, schedule: settings.schedule, periodEnd: settings.schedule.due(atOrBefore: instant),
-                route: configuration.route, state: state, store: store)
-            await state.close()
-            let model = digest.model(instance: configuration.instance, language: configuration.language)
-            print(html ? settings.templates.html.render(model) : settings.templates.text.render(model))
-        } catch {
-            await state.close()
-            throw error
+                route: configuration.route, state: $0, store: store)
         }
+        let model = digest.model(instance: configuration.instance, language: configuration.language)
+        print(html ? settings.templates.html.render(model) : settings.templates.text.render(model))
     }
 }
