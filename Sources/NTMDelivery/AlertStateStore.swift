@@ -27,7 +27,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 4
+    static let schemaVersion = 5
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -80,6 +80,12 @@ public actor AlertStateStore {
             if !columns.contains("silenced_by") {
                 try await self.sql.raw("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT").run()
             }
+            // Version 5 keeps alerts in AlertCodec's packed form; `body` (JSON) stays for rows
+            // written before, and is read when `packed` is NULL.
+            let alertColumns = try await self.sql.raw("PRAGMA table_info(alerts)").all().map { try $0.decode(column: "name", as: String.self) }
+            if !alertColumns.contains("packed") {
+                try await self.sql.raw("ALTER TABLE alerts ADD COLUMN packed BLOB").run()
+            }
             try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
         }
     }
@@ -87,7 +93,7 @@ public actor AlertStateStore {
     static let schema = [
         """
         CREATE TABLE IF NOT EXISTS alerts (
-            fingerprint TEXT PRIMARY KEY, check_name TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL)
+            fingerprint TEXT PRIMARY KEY, check_name TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL, packed BLOB)
         """,
         // Version 1's outbox: rows still in it are routed into the ledger at the next start.
         "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, body TEXT NOT NULL)",
@@ -166,20 +172,22 @@ public actor AlertStateStore {
         }
     }
 
+    /// Alerts from rows selecting `packed` and `body`.
     private func decodeAlerts(_ query: SQLQueryString) async throws -> [Alert] {
-        try await sql.raw(query).all().map {
-            try decoder.decode(Alert.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
+        try await sql.raw(query).all().map { row in
+            if let packed = try row.decode(column: "packed", as: Data?.self) { return try AlertCodec.unpack(packed) }
+            return try decoder.decode(Alert.self, from: Data(try row.decode(column: "body", as: String.self).utf8))
         }
     }
 
     /// Pending and firing alerts.
     public func activeAlerts() async throws -> [Alert] {
-        try await decodeAlerts("SELECT body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
+        try await decodeAlerts("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
     }
 
     /// Every alert, resolved ones included (the last state of each fingerprint).
     public func allAlerts() async throws -> [Alert] {
-        try await decodeAlerts("SELECT body FROM alerts ORDER BY fingerprint")
+        try await decodeAlerts("SELECT packed, body FROM alerts ORDER BY fingerprint")
     }
 
     /// Records one step of the tracker: alert states, transitions, notifications and, for each
@@ -188,12 +196,12 @@ public actor AlertStateStore {
         guard !step.changed.isEmpty || !step.dropped.isEmpty || !step.notifications.isEmpty || !step.transitions.isEmpty else { return }
         try await transaction {
             for alert in step.changed {
-                let body = String(decoding: try encoder.encode(alert), as: UTF8.self)
                 try await sql.raw("""
-                    INSERT INTO alerts (fingerprint, check_name, status, body)
-                    VALUES (\(bind: alert.fingerprint), \(bind: alert.check), \(bind: alert.status.rawValue), \(bind: body))
+                    INSERT INTO alerts (fingerprint, check_name, status, body, packed)
+                    VALUES (\(bind: alert.fingerprint), \(bind: alert.check), \(bind: alert.status.rawValue), '',
+                        \(bind: Data(AlertCodec.pack(alert))))
                     ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name,
-                        status = excluded.status, body = excluded.body
+                        status = excluded.status, body = excluded.body, packed = excluded.packed
                     """).run()
             }
             for fingerprint in step.dropped {

@@ -46,7 +46,7 @@ import NTMSQLite
 
         do {
             let file = try SQLite3Connection(path: sandbox.path("state/alerts.sqlite"), flags: .readWrite)
-            try file.execute("UPDATE alerts SET body = 'not an alert' WHERE status <> 'resolved'")
+            try file.execute("UPDATE alerts SET packed = x'01ff' WHERE status <> 'resolved'")
         }
         let engine = try await Engine.start(try sandbox.load(), logger: logger)
         #expect(await engine.statusLine().contains("reading the alert state"))
