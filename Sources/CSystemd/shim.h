@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <unistd.h>
+#include <malloc.h>
 
 /* The few libc calls Swift cannot reach on its own: variadic, or declared only under _GNU_SOURCE,
  * which this header must not define (it changes glibc's struct definitions, and Swift then sees
