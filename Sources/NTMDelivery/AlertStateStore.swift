@@ -27,7 +27,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 4
+    static let schemaVersion = 5
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -80,6 +80,8 @@ public actor AlertStateStore {
             if !columns.contains("silenced_by") {
                 try await self.sql.raw("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT").run()
             }
+            // Version 5 indexes the alerts a version-4 file already holds.
+            try await self.sql.raw(SQLQueryString(Self.indexing(from: "alerts"))).run()
             try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
         }
     }
@@ -142,7 +144,54 @@ public actor AlertStateStore {
             receiver TEXT NOT NULL, period_end REAL NOT NULL, claimed_at REAL NOT NULL, sent_at REAL,
             PRIMARY KEY (receiver, period_end))
         """,
+        // Version 5: the console. Its pages count and place tens of thousands of open alerts; decoding
+        // each body per request took seconds at national scale (issue 19). `alert_index` keeps what
+        // they select on, taken from each body by triggers, so no writer changes; `alert_changes`
+        // counts the alerts' changes, which the cached overview is keyed by (the heartbeat and the
+        // ledger change the file every minute, the alerts far less often).
+        """
+        CREATE TABLE IF NOT EXISTS alert_index (
+            fingerprint TEXT PRIMARY KEY, status TEXT NOT NULL, severity TEXT, unit_id TEXT, active_since REAL, resolved_at REAL)
+        """,
+        """
+        CREATE INDEX IF NOT EXISTS alert_index_open ON alert_index (status, fingerprint, severity, unit_id, active_since)
+        WHERE status <> 'resolved'
+        """,
+        "CREATE TABLE IF NOT EXISTS alert_changes (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL)",
+        "INSERT OR IGNORE INTO alert_changes (id, count) VALUES (1, 0)",
+        """
+        CREATE TRIGGER IF NOT EXISTS alert_index_insert AFTER INSERT ON alerts BEGIN
+            \(indexing(from: "(SELECT NEW.fingerprint AS fingerprint, NEW.status AS status, NEW.body AS body)"));
+            UPDATE alert_changes SET count = count + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER IF NOT EXISTS alert_index_update AFTER UPDATE ON alerts BEGIN
+            \(indexing(from: "(SELECT NEW.fingerprint AS fingerprint, NEW.status AS status, NEW.body AS body)"));
+            UPDATE alert_changes SET count = count + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER IF NOT EXISTS alert_index_delete AFTER DELETE ON alerts BEGIN
+            DELETE FROM alert_index WHERE fingerprint = OLD.fingerprint;
+            UPDATE alert_changes SET count = count + 1;
+        END
+        """,
+        "CREATE INDEX IF NOT EXISTS alert_history_at ON alert_history (at)",
+        "CREATE INDEX IF NOT EXISTS notifications_fingerprint ON notifications (fingerprint, created_at)",
     ]
+
+    /// Index rows from the alerts of `source` (a table or subquery with fingerprint, status and
+    /// body). Bodies keep dates as seconds since 2001 (`JSONEncoder`'s default); the index, as the
+    /// history does, since 1970.
+    static func indexing(from source: String) -> String {
+        """
+        INSERT OR REPLACE INTO alert_index (fingerprint, status, severity, unit_id, active_since, resolved_at)
+        SELECT fingerprint, status, json_extract(body, '$.severity'), json_extract(body, '$.subject.unitID'),
+            json_extract(body, '$.activeSince') + 978307200, json_extract(body, '$.resolvedAt') + 978307200
+        FROM \(source)
+        """
+    }
 
     private var inTransaction = false
     private var waitingForTransaction: [CheckedContinuation<Void, Never>] = []
@@ -631,6 +680,114 @@ public actor AlertStateStore {
     public func sentDigests() async throws -> [(receiver: String, periodEnd: Date)] {
         try await sql.raw("SELECT receiver, period_end FROM digests WHERE sent_at IS NOT NULL ORDER BY period_end, receiver").all().map {
             (try $0.decode(column: "receiver", as: String.self), Date(timeIntervalSince1970: try $0.decode(column: "period_end", as: Double.self)))
+        }
+    }
+
+    // MARK: The console's reads
+
+    /// An alert as the console counts and places it: `alert_index`'s columns, no body decoded.
+    public struct IndexedAlert: Sendable, Hashable {
+        public var fingerprint: String
+        public var status: Alert.Status
+        public var severity: Severity
+        public var unitID: String?
+        public var activeSince: Date
+    }
+
+    /// Pending and firing alerts as the index has them.
+    public func openAlertIndex() async throws -> [IndexedAlert] {
+        try await connection.query("""
+            SELECT fingerprint, status, severity, unit_id, active_since FROM alert_index WHERE status <> 'resolved'
+            """).map { row in
+            IndexedAlert(fingerprint: row.column("fingerprint")?.string ?? "",
+                         status: row.column("status")?.string.flatMap(Alert.Status.init(rawValue:)) ?? .firing,
+                         severity: row.column("severity")?.string.flatMap(Severity.init(rawValue:)) ?? .error,
+                         unitID: row.column("unit_id")?.string,
+                         activeSince: Date(timeIntervalSince1970: row.column("active_since")?.double ?? 0))
+        }
+    }
+
+    /// The alerts of these fingerprints (those still stored), by fingerprint.
+    public func alerts(fingerprints: [String]) async throws -> [Alert] {
+        guard !fingerprints.isEmpty else { return [] }
+        return try await connection.query("""
+            SELECT body FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?)) ORDER BY fingerprint
+            """, [.text(String(decoding: try encoder.encode(fingerprints), as: UTF8.self))]).map { row in
+            try decoder.decode(Alert.self, from: Data((row.column("body")?.string ?? "").utf8))
+        }
+    }
+
+    public func alert(fingerprint: String) async throws -> Alert? {
+        try await alerts(fingerprints: [fingerprint]).first
+    }
+
+    /// The subject's name and the summary of these alerts, read out of their bodies by SQLite:
+    /// the overview shows a few per area and decodes none.
+    public func subjectsAndSummaries(of fingerprints: [String]) async throws -> [String: (subject: String, summary: LocalizedText)] {
+        guard !fingerprints.isEmpty else { return [:] }
+        let rows = try await connection.query("""
+            SELECT fingerprint, json_extract(body, '$.subject.name') AS name, json_extract(body, '$.summary.vi') AS vi,
+                json_extract(body, '$.summary.en') AS en
+            FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))
+            """, [.text(String(decoding: try encoder.encode(fingerprints), as: UTF8.self))])
+        var result: [String: (subject: String, summary: LocalizedText)] = [:]
+        for row in rows {
+            result[row.column("fingerprint")?.string ?? ""] = (row.column("name")?.string ?? "",
+                LocalizedText(vi: row.column("vi")?.string ?? "", en: row.column("en")?.string ?? ""))
+        }
+        return result
+    }
+
+    /// Moves whenever an alert is written or dropped, or the history grows or is pruned; not with
+    /// the heartbeat, the ledger or check runs. What the console's cached overview is keyed by.
+    public struct ChangeMark: Sendable, Hashable {
+        public var alertChanges: Int64
+        public var firstHistory: Int64?
+        public var lastHistory: Int64?
+    }
+
+    public func changeMark() async throws -> ChangeMark {
+        let row = try await connection.query("""
+            SELECT (SELECT count FROM alert_changes WHERE id = 1) AS changes, (SELECT MIN(seq) FROM alert_history) AS first,
+                (SELECT MAX(seq) FROM alert_history) AS last
+            """).first
+        return ChangeMark(alertChanges: row?.column("changes")?.integer.map(Int64.init) ?? 0,
+                          firstHistory: row?.column("first")?.integer.map(Int64.init),
+                          lastHistory: row?.column("last")?.integer.map(Int64.init))
+    }
+
+    /// An alert opening or closing, with the unit the index places it at (nil once the alert is dropped).
+    public struct Opening: Sendable, Hashable {
+        public var fingerprint: String
+        public var at: Date
+        public var opens: Bool
+        public var unitID: String?
+    }
+
+    /// The transitions since `start` as openings and closings, oldest first, after the stored
+    /// alerts already open at `start` (active before it, not resolved before it) as openings at
+    /// `start`: the overview's trend.
+    public func openings(since start: Date) async throws -> [Opening] {
+        let from = start.timeIntervalSince1970
+        let open = try await connection.query("""
+            SELECT fingerprint, unit_id FROM alert_index WHERE active_since < ? AND (resolved_at IS NULL OR resolved_at >= ?)
+            """, [.float(from), .float(from)]).map {
+            Opening(fingerprint: $0.column("fingerprint")?.string ?? "", at: start, opens: true, unitID: $0.column("unit_id")?.string)
+        }
+        return open + (try await connection.query("""
+            SELECT h.fingerprint, h.at, h.to_status, i.unit_id FROM alert_history h LEFT JOIN alert_index i ON i.fingerprint = h.fingerprint
+            WHERE h.at >= ? ORDER BY h.seq
+            """, [.float(from)]).map { row in
+            let to = row.column("to_status")?.string
+            return Opening(fingerprint: row.column("fingerprint")?.string ?? "", at: Date(timeIntervalSince1970: row.column("at")?.double ?? 0),
+                           opens: to == Alert.Status.firing.rawValue || to == Alert.Status.pending.rawValue, unitID: row.column("unit_id")?.string)
+        })
+    }
+
+    /// The notifications of one alert, oldest first.
+    public func notifications(of fingerprint: String) async throws -> [NTMAlerting.Notification] {
+        try await connection.query("SELECT body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)]).map {
+            try decoder.decode(NTMAlerting.Notification.self, from: Data(($0.column("body")?.string ?? "").utf8))
         }
     }
 

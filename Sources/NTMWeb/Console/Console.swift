@@ -33,13 +33,16 @@ public struct Console: Sendable {
     public init(settings: Configuration.ConsoleSettings, configuration: Configuration, engine: Engine) throws {
         self.engine = engine
         self.store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout)
-        self.state = ConsoleState(directory: configuration.stateDirectory)
+        self.state = ConsoleState(directory: configuration.stateDirectory, store: configuration.store.location)
         self.stateDirectory = configuration.stateDirectory
         self.catalog = MessageCatalog.load(path: settings.catalog)
         self.catalogPath = settings.catalog
         self.auth = try ConsoleAuth(passwordFile: settings.passwordFile, proxyUserHeader: settings.proxyUserHeader,
                                     trustedProxies: settings.trustedProxies)
     }
+
+    /// At the daemon's end, after the server has stopped.
+    public func close() async { await state.close() }
 
     // MARK: Requests
 
