@@ -227,7 +227,7 @@ extension Console {
         let satisfaction = Charts.satisfaction(id: "satisfaction", surveys: facts.surveys.filter { $0.kind == kind }.map {
             Charts.Survey(on: $0.surveyedOn, respondents: $0.respondents, satisfied: $0.satisfied)
         }, thresholdPercent: threshold, words: t)
-        let disbursement = disbursementChart(facts.plans, today: day, t)
+        let disbursement = disbursementChart(facts.plans, today: day, milestones: await disbursementMilestones(), t)
         let parent = unit.parentID(on: day).map { placement.name($0) }
         return Page(title: unit.name, body: """
             <p class="muted">\(t("Mã", "Code")) \(unit.id)\(parent.map { " · \(t("thuộc", "in")) \($0)" } ?? "") · \(t.instant(now))</p>
@@ -249,9 +249,23 @@ extension Console {
             """)
     }
 
+    /// The milestones the `disbursement` check measures against: the `milestones` setting of its
+    /// configuration, where the module's declaration supplies the default (50% by 30/6, 100% by
+    /// 31/12); none when no disbursement check is configured.
+    func disbursementMilestones() async -> [(month: Int, day: Int, percent: Double)] {
+        guard let check = await engine.runtime.checks.first(where: { $0.module.descriptor.name == "disbursement" }),
+              let table = try? [String: Double](setting: check.settings.value("milestones"), key: "milestones")
+        else { return [] }
+        return table.compactMap { key, percent in
+            // MM-DD, as the module reads it; the daemon validated it when it loaded the check.
+            let parts = key.split(separator: "-").compactMap { Int($0) }
+            return parts.count == 2 && (1...12).contains(parts[0]) ? (parts[0], parts[1], percent) : nil
+        }.sorted { ($0.month, $0.day) < ($1.month, $1.day) }
+    }
+
     /// The latest year of the commune's capital up to this one, summed over its plans, against
-    /// the disbursement module's default milestones (50% by 30/6, 100% by 31/12).
-    func disbursementChart(_ plans: [CapitalPlan], today: CivilDate, _ t: Words) -> HTMLText {
+    /// the disbursement check's milestones.
+    func disbursementChart(_ plans: [CapitalPlan], today: CivilDate, milestones: [(month: Int, day: Int, percent: Double)], _ t: Words) -> HTMLText {
         guard let year = plans.map(\.year).filter({ $0 <= today.year }).max() else {
             return "<p class=\"muted\">\(t("Chưa có kế hoạch vốn.", "No capital plans."))</p>"
         }
@@ -263,9 +277,12 @@ extension Console {
                 sum + (plan.disbursed.filter { $0.on <= day }.max { $0.on < $1.on }?.cumulativeVND ?? 0)
             })
         }
-        let milestones = [(CivilDate(year: year, month: 6, day: 30)!, 50.0), (CivilDate(year: year, month: 12, day: 31)!, 100.0)]
-            .map { (day: $0.0, percent: $0.1) }
-        return Charts.disbursement(id: "disbursement", year: year, assignedVND: assigned, disbursed: series, milestones: milestones, words: t)
+        // 29 February is 28 February in a common year, as the module has it.
+        let dated = milestones.compactMap { milestone in
+            CivilDate(year: year, month: milestone.month, day: min(milestone.day, CivilDate.daysInMonth(year: year, month: milestone.month)))
+                .map { (day: $0, percent: milestone.percent) }
+        }
+        return Charts.disbursement(id: "disbursement", year: year, assignedVND: assigned, disbursed: series, milestones: dated, words: t)
     }
 
     // MARK: Alert
