@@ -81,6 +81,7 @@ public actor AlertStateStore {
                 try await self.sql.raw("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT").run()
             }
             // Version 5 indexes the alerts a version-4 file already holds.
+            try await self.sql.raw("DELETE FROM alert_index").run()
             try await self.sql.raw(SQLQueryString(Self.indexing(from: "alerts"))).run()
             try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
         }
@@ -161,12 +162,14 @@ public actor AlertStateStore {
         "INSERT OR IGNORE INTO alert_changes (id, count) VALUES (1, 0)",
         """
         CREATE TRIGGER IF NOT EXISTS alert_index_insert AFTER INSERT ON alerts BEGIN
+            DELETE FROM alert_index WHERE fingerprint = NEW.fingerprint;
             \(indexing(from: "(SELECT NEW.fingerprint AS fingerprint, NEW.status AS status, NEW.body AS body)"));
             UPDATE alert_changes SET count = count + 1;
         END
         """,
         """
         CREATE TRIGGER IF NOT EXISTS alert_index_update AFTER UPDATE ON alerts BEGIN
+            DELETE FROM alert_index WHERE fingerprint = NEW.fingerprint;
             \(indexing(from: "(SELECT NEW.fingerprint AS fingerprint, NEW.status AS status, NEW.body AS body)"));
             UPDATE alert_changes SET count = count + 1;
         END
@@ -183,10 +186,11 @@ public actor AlertStateStore {
 
     /// Index rows from the alerts of `source` (a table or subquery with fingerprint, status and
     /// body). Bodies keep dates as seconds since 2001 (`JSONEncoder`'s default); the index, as the
-    /// history does, since 1970.
+    /// history does, since 1970. A plain INSERT after a DELETE, not INSERT OR REPLACE: in a
+    /// trigger, the upsert that fired it imposes its own conflict policy, which is to fail.
     static func indexing(from source: String) -> String {
         """
-        INSERT OR REPLACE INTO alert_index (fingerprint, status, severity, unit_id, active_since, resolved_at)
+        INSERT INTO alert_index (fingerprint, status, severity, unit_id, active_since, resolved_at)
         SELECT fingerprint, status, json_extract(body, '$.severity'), json_extract(body, '$.subject.unitID'),
             json_extract(body, '$.activeSince') + 978307200, json_extract(body, '$.resolvedAt') + 978307200
         FROM \(source)
