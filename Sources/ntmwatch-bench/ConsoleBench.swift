@@ -61,7 +61,7 @@ struct ConsoleBench: AsyncParsableCommand {
         let off = try config("off", modules: noModules, console: false), on = try config("on", modules: noModules, console: true)
 
         var rss: [Bool: [Double]] = [false: [], true: []]
-        var cold: [Double] = [], overview: [Double] = [], commune: [Double] = [], alert: [Double] = []
+        var cold: [Double] = [], overview: [Double] = [], commune: [Double] = [], alert: [Double] = [], served: [Double] = []
         var shown = 0
         for index in 0..<(2 * runs) {
             let consoleOn = index % 4 == 1 || index % 4 == 2
@@ -86,6 +86,8 @@ struct ConsoleBench: AsyncParsableCommand {
                     commune.append(try Self.time(base + "/commune/\(id)").ms)
                     alert.append(try Self.time(base + "/alert/\(fingerprint)").ms)
                 }
+                // What the kept placement and pages cost.
+                served.append(try await Self.sample(pid: pid, seconds: seconds).median)
             }
         }
         print("figure\tmedian\tmin\tmax\tn")
@@ -96,6 +98,7 @@ struct ConsoleBench: AsyncParsableCommand {
         line("idle RSS, console off (MiB)", rss[false]!)
         line("idle RSS, console on (MiB)", rss[true]!)
         print("idle RSS on/off (ratio of medians)\t\(String(format: "%.2f", Statistics(values: rss[true]!).median / Statistics(values: rss[false]!).median))")
+        line("RSS after the requests, console on (MiB)", served)
         line("overview, first request (ms)", cold)
         line("overview, repeated (ms)", overview)
         line("commune page (ms)", commune)
