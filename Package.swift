@@ -235,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NTMDeliveryTests",
-            dependencies: ["NTMDelivery", "NTMAlerting", "NTMWatchCore"],
+            dependencies: ["NTMDelivery", "NTMAlerting", "NTMSQLite", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

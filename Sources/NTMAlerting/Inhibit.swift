@@ -39,20 +39,40 @@ public struct Inhibitor: Sendable {
 
     public init(rules: [InhibitRule]) { self.rules = rules }
 
-    /// The fingerprint of a firing alert that inhibits `target`, or nil. An alert matching both
-    /// the source and the target matchers of a rule does not inhibit other alerts matching both,
-    /// as in Alertmanager, so two such alerts never mute each other.
-    public func inhibitor(of target: Alert, among firing: [Alert]) -> String? {
-        let targetLabels = target.notificationLabels
-        for rule in rules where rule.targetMatchers.matches(targetLabels) {
-            let targetIsSource = rule.sourceMatchers.matches(targetLabels)
-            for source in firing where source.fingerprint != target.fingerprint {
-                let labels = source.notificationLabels
-                guard rule.sourceMatchers.matches(labels), rule.equal.allSatisfy({ labels[$0] == targetLabels[$0] }) else { continue }
-                if targetIsSource && rule.targetMatchers.matches(labels) { continue }
-                return source.fingerprint
+    /// The firing alerts that can inhibit, per rule, by their values of the rule's `equal`
+    /// labels: a target finds its inhibitor by one lookup. Scanning every firing alert for every
+    /// target was quadratic, a fifth of a 200-commune cycle and far more at 40,000 alerts.
+    public struct Sources: Sendable {
+        struct Source: Sendable { let fingerprint: String; let matchesTarget: Bool }
+        let rules: [InhibitRule]
+        let byEqualValues: [[[String?]: [Source]]]
+
+        /// The fingerprint of a firing alert that inhibits `target`, or nil: the first one, in
+        /// the order the firing alerts were given. An alert matching both the source and the
+        /// target matchers of a rule does not inhibit other alerts matching both, as in
+        /// Alertmanager, so two such alerts never mute each other.
+        public func inhibitor(of target: Alert) -> String? {
+            let labels = target.notificationLabels
+            for (rule, sources) in zip(rules, byEqualValues) where rule.targetMatchers.matches(labels) {
+                let targetIsSource = rule.sourceMatchers.matches(labels)
+                for source in sources[rule.equal.map { labels[$0] }] ?? [] where source.fingerprint != target.fingerprint {
+                    if targetIsSource && source.matchesTarget { continue }
+                    return source.fingerprint
+                }
+            }
+            return nil
+        }
+    }
+
+    public func sources(among firing: [Alert]) -> Sources {
+        var byEqualValues = Array(repeating: [[String?]: [Sources.Source]](), count: rules.count)
+        for alert in firing {
+            let labels = alert.notificationLabels
+            for (index, rule) in rules.enumerated() where rule.sourceMatchers.matches(labels) {
+                byEqualValues[index][rule.equal.map { labels[$0] }, default: []].append(
+                    .init(fingerprint: alert.fingerprint, matchesTarget: rule.targetMatchers.matches(labels)))
             }
         }
-        return nil
+        return Sources(rules: rules, byEqualValues: byEqualValues)
     }
 }

@@ -29,7 +29,8 @@ extension AlertTracker {
     /// daemon started for a backfill does not flip every alert at the wall clock's instant.
     /// Any firing alert can inhibit.
     public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date) {
-        let firing = active.values.filter { $0.status == .firing }.sorted { $0.fingerprint < $1.fingerprint }
+        let inhibitors = muting.inhibitor.sources(among: active.values.filter { $0.status == .firing }.sorted { $0.fingerprint < $1.fingerprint })
+        var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
         var muted = Set<String>()
         for fingerprint in active.keys.sorted() where scopes.contains(active[fingerprint]!.scope) {
             var alert = active[fingerprint]!
@@ -37,7 +38,7 @@ extension AlertTracker {
             let silences = muting.silences.filter { $0.mutes(labels, at: instant) }.map(\.id).sorted()
             let before = alert
             alert.silencedBy = silences.isEmpty ? nil : silences
-            alert.inhibitedBy = muting.inhibitor.inhibitor(of: alert, among: firing)
+            alert.inhibitedBy = inhibitors.inhibitor(of: alert)
             if alert.isMuted {
                 muted.insert(fingerprint)
                 alert.lastNotifiedAt = nil
@@ -45,9 +46,10 @@ extension AlertTracker {
             }
             guard alert != before else { continue }
             active[fingerprint] = alert
-            if let index = step.changed.firstIndex(where: { $0.fingerprint == fingerprint }) {
+            if let index = changedAt[fingerprint] {
                 step.changed[index] = alert
             } else {
+                changedAt[fingerprint] = step.changed.count
                 step.changed.append(alert)
             }
             if alert.muteText != before.muteText {

@@ -27,7 +27,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 5
+    static let schemaVersion = 6
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -80,9 +80,13 @@ public actor AlertStateStore {
             if !columns.contains("silenced_by") {
                 try await self.sql.raw("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT").run()
             }
-            // Version 5 indexes the alerts a version-4 file already holds.
-            try await self.sql.raw("DELETE FROM alert_index").run()
-            try await self.sql.raw(SQLQueryString(Self.indexing(from: "alerts"))).run()
+            // Version 5 keeps alerts in AlertCodec's packed form; `body` (JSON) stays for rows
+            // written before, and is read when `packed` is NULL.
+            let alertColumns = try await self.sql.raw("PRAGMA table_info(alerts)").all().map { try $0.decode(column: "name", as: String.self) }
+            if !alertColumns.contains("packed") {
+                try await self.sql.raw("ALTER TABLE alerts ADD COLUMN packed BLOB").run()
+            }
+            try await self.addConsoleColumns()
             try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
         }
     }
@@ -90,7 +94,7 @@ public actor AlertStateStore {
     static let schema = [
         """
         CREATE TABLE IF NOT EXISTS alerts (
-            fingerprint TEXT PRIMARY KEY, check_name TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL)
+            fingerprint TEXT PRIMARY KEY, check_name TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL, packed BLOB)
         """,
         // Version 1's outbox: rows still in it are routed into the ledger at the next start.
         "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, body TEXT NOT NULL)",
@@ -145,55 +149,47 @@ public actor AlertStateStore {
             receiver TEXT NOT NULL, period_end REAL NOT NULL, claimed_at REAL NOT NULL, sent_at REAL,
             PRIMARY KEY (receiver, period_end))
         """,
-        // Version 5: the console. Its pages count and place tens of thousands of open alerts; decoding
-        // each body per request took seconds at national scale (issue 19). `alert_index` keeps what
-        // they select on, taken from each body by triggers, so no writer changes; `alert_changes`
-        // counts the alerts' changes, which the cached overview is keyed by (the heartbeat and the
-        // ledger change the file every minute, the alerts far less often).
-        """
-        CREATE TABLE IF NOT EXISTS alert_index (
-            fingerprint TEXT PRIMARY KEY, status TEXT NOT NULL, severity TEXT, unit_id TEXT, active_since REAL, resolved_at REAL)
-        """,
-        """
-        CREATE INDEX IF NOT EXISTS alert_index_open ON alert_index (status, fingerprint, severity, unit_id, active_since)
-        WHERE status <> 'resolved'
-        """,
-        "CREATE TABLE IF NOT EXISTS alert_changes (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL)",
-        "INSERT OR IGNORE INTO alert_changes (id, count) VALUES (1, 0)",
-        """
-        CREATE TRIGGER IF NOT EXISTS alert_index_insert AFTER INSERT ON alerts BEGIN
-            DELETE FROM alert_index WHERE fingerprint = NEW.fingerprint;
-            \(indexing(from: "(SELECT NEW.fingerprint AS fingerprint, NEW.status AS status, NEW.body AS body)"));
-            UPDATE alert_changes SET count = count + 1;
-        END
-        """,
-        """
-        CREATE TRIGGER IF NOT EXISTS alert_index_update AFTER UPDATE ON alerts BEGIN
-            DELETE FROM alert_index WHERE fingerprint = NEW.fingerprint;
-            \(indexing(from: "(SELECT NEW.fingerprint AS fingerprint, NEW.status AS status, NEW.body AS body)"));
-            UPDATE alert_changes SET count = count + 1;
-        END
-        """,
-        """
-        CREATE TRIGGER IF NOT EXISTS alert_index_delete AFTER DELETE ON alerts BEGIN
-            DELETE FROM alert_index WHERE fingerprint = OLD.fingerprint;
-            UPDATE alert_changes SET count = count + 1;
-        END
-        """,
-        "CREATE INDEX IF NOT EXISTS alert_history_at ON alert_history (at)",
-        "CREATE INDEX IF NOT EXISTS notifications_fingerprint ON notifications (fingerprint, created_at)",
     ]
 
-    /// Index rows from the alerts of `source` (a table or subquery with fingerprint, status and
-    /// body). Bodies keep dates as seconds since 2001 (`JSONEncoder`'s default); the index, as the
-    /// history does, since 1970. A plain INSERT after a DELETE, not INSERT OR REPLACE: in a
-    /// trigger, the upsert that fired it imposes its own conflict policy, which is to fail.
-    static func indexing(from source: String) -> String {
+    /// Version 6: the console. Its pages count and place tens of thousands of open alerts;
+    /// decoding each per request took seconds at national scale (issue 19). The alerts' rows carry
+    /// what the pages select on (severity, unit, since, resolved), written with the alert, under a
+    /// covering index of the open ones; `alert_changes` counts the alerts' writes (triggers), which
+    /// the cached overview is keyed by: the heartbeat and the ledger change the file every minute,
+    /// the alerts far less often.
+    private func addConsoleColumns() async throws {
+        let columns = try await sql.raw("PRAGMA table_info(alerts)").all().map { try $0.decode(column: "name", as: String.self) }
+        guard !columns.contains("unit_id") else { return }
+        for column in ["severity TEXT", "unit_id TEXT", "active_since REAL", "resolved_at REAL"] {
+            try await sql.raw(SQLQueryString("ALTER TABLE alerts ADD COLUMN \(unsafeRaw: column)")).run()
+        }
+        for alert in try await decodeAlerts("SELECT packed, body FROM alerts") {
+            try await sql.raw("""
+                UPDATE alerts SET \(Self.consoleColumns(alert)) WHERE fingerprint = \(bind: alert.fingerprint)
+                """).run()
+        }
+        for statement in [
+            """
+            CREATE INDEX IF NOT EXISTS alerts_open ON alerts (status, fingerprint, severity, unit_id, active_since)
+            WHERE status <> 'resolved'
+            """,
+            "CREATE TABLE IF NOT EXISTS alert_changes (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL)",
+            "INSERT OR IGNORE INTO alert_changes (id, count) VALUES (1, 0)",
+            "CREATE TRIGGER IF NOT EXISTS alerts_inserted AFTER INSERT ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END",
+            "CREATE TRIGGER IF NOT EXISTS alerts_updated AFTER UPDATE ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END",
+            "CREATE TRIGGER IF NOT EXISTS alerts_deleted AFTER DELETE ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END",
+            "CREATE INDEX IF NOT EXISTS alert_history_at ON alert_history (at)",
+            "CREATE INDEX IF NOT EXISTS notifications_fingerprint ON notifications (fingerprint, created_at)",
+        ] {
+            try await sql.raw(SQLQueryString(statement)).run()
+        }
+    }
+
+    /// The console's columns of an alert's row, as `SET` assignments.
+    private static func consoleColumns(_ alert: Alert) -> SQLQueryString {
         """
-        INSERT INTO alert_index (fingerprint, status, severity, unit_id, active_since, resolved_at)
-        SELECT fingerprint, status, json_extract(body, '$.severity'), json_extract(body, '$.subject.unitID'),
-            json_extract(body, '$.activeSince') + 978307200, json_extract(body, '$.resolvedAt') + 978307200
-        FROM \(source)
+        severity = \(bind: alert.severity.rawValue), unit_id = \(bind: alert.subject.unitID), \
+        active_since = \(bind: alert.activeSince.timeIntervalSince1970), resolved_at = \(bind: alert.resolvedAt?.timeIntervalSince1970)
         """
     }
 
@@ -219,20 +215,22 @@ public actor AlertStateStore {
         }
     }
 
+    /// Alerts from rows selecting `packed` and `body`.
     private func decodeAlerts(_ query: SQLQueryString) async throws -> [Alert] {
-        try await sql.raw(query).all().map {
-            try decoder.decode(Alert.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
+        try await sql.raw(query).all().map { row in
+            if let packed = try row.decode(column: "packed", as: Data?.self) { return try AlertCodec.unpack(packed) }
+            return try decoder.decode(Alert.self, from: Data(try row.decode(column: "body", as: String.self).utf8))
         }
     }
 
     /// Pending and firing alerts.
     public func activeAlerts() async throws -> [Alert] {
-        try await decodeAlerts("SELECT body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
+        try await decodeAlerts("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
     }
 
     /// Every alert, resolved ones included (the last state of each fingerprint).
     public func allAlerts() async throws -> [Alert] {
-        try await decodeAlerts("SELECT body FROM alerts ORDER BY fingerprint")
+        try await decodeAlerts("SELECT packed, body FROM alerts ORDER BY fingerprint")
     }
 
     /// Records one step of the tracker: alert states, transitions, notifications and, for each
@@ -241,13 +239,14 @@ public actor AlertStateStore {
         guard !step.changed.isEmpty || !step.dropped.isEmpty || !step.notifications.isEmpty || !step.transitions.isEmpty else { return }
         try await transaction {
             for alert in step.changed {
-                let body = String(decoding: try encoder.encode(alert), as: UTF8.self)
                 try await sql.raw("""
-                    INSERT INTO alerts (fingerprint, check_name, status, body)
-                    VALUES (\(bind: alert.fingerprint), \(bind: alert.check), \(bind: alert.status.rawValue), \(bind: body))
+                    INSERT INTO alerts (fingerprint, check_name, status, body, packed)
+                    VALUES (\(bind: alert.fingerprint), \(bind: alert.check), \(bind: alert.status.rawValue), '',
+                        \(bind: Data(AlertCodec.pack(alert))))
                     ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name,
-                        status = excluded.status, body = excluded.body
+                        status = excluded.status, body = excluded.body, packed = excluded.packed
                     """).run()
+                try await sql.raw("UPDATE alerts SET \(Self.consoleColumns(alert)) WHERE fingerprint = \(bind: alert.fingerprint)").run()
             }
             for fingerprint in step.dropped {
                 try await sql.raw("DELETE FROM alerts WHERE fingerprint = \(bind: fingerprint)").run()
@@ -689,7 +688,7 @@ public actor AlertStateStore {
 
     // MARK: The console's reads
 
-    /// An alert as the console counts and places it: `alert_index`'s columns, no body decoded.
+    /// An alert as the console counts and places it: its row's console columns, nothing decoded.
     public struct IndexedAlert: Sendable, Hashable {
         public var fingerprint: String
         public var status: Alert.Status
@@ -701,7 +700,7 @@ public actor AlertStateStore {
     /// Pending and firing alerts as the index has them.
     public func openAlertIndex() async throws -> [IndexedAlert] {
         try await connection.query("""
-            SELECT fingerprint, status, severity, unit_id, active_since FROM alert_index WHERE status <> 'resolved'
+            SELECT fingerprint, status, severity, unit_id, active_since FROM alerts WHERE status <> 'resolved'
             """).map { row in
             IndexedAlert(fingerprint: row.column("fingerprint")?.string ?? "",
                          status: row.column("status")?.string.flatMap(Alert.Status.init(rawValue:)) ?? .firing,
@@ -714,32 +713,14 @@ public actor AlertStateStore {
     /// The alerts of these fingerprints (those still stored), by fingerprint.
     public func alerts(fingerprints: [String]) async throws -> [Alert] {
         guard !fingerprints.isEmpty else { return [] }
-        return try await connection.query("""
-            SELECT body FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?)) ORDER BY fingerprint
-            """, [.text(String(decoding: try encoder.encode(fingerprints), as: UTF8.self))]).map { row in
-            try decoder.decode(Alert.self, from: Data((row.column("body")?.string ?? "").utf8))
-        }
+        let list = String(decoding: try encoder.encode(fingerprints), as: UTF8.self)
+        return try await decodeAlerts("""
+            SELECT packed, body FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(\(bind: list))) ORDER BY fingerprint
+            """)
     }
 
     public func alert(fingerprint: String) async throws -> Alert? {
         try await alerts(fingerprints: [fingerprint]).first
-    }
-
-    /// The subject's name and the summary of these alerts, read out of their bodies by SQLite:
-    /// the overview shows a few per area and decodes none.
-    public func subjectsAndSummaries(of fingerprints: [String]) async throws -> [String: (subject: String, summary: LocalizedText)] {
-        guard !fingerprints.isEmpty else { return [:] }
-        let rows = try await connection.query("""
-            SELECT fingerprint, json_extract(body, '$.subject.name') AS name, json_extract(body, '$.summary.vi') AS vi,
-                json_extract(body, '$.summary.en') AS en
-            FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?))
-            """, [.text(String(decoding: try encoder.encode(fingerprints), as: UTF8.self))])
-        var result: [String: (subject: String, summary: LocalizedText)] = [:]
-        for row in rows {
-            result[row.column("fingerprint")?.string ?? ""] = (row.column("name")?.string ?? "",
-                LocalizedText(vi: row.column("vi")?.string ?? "", en: row.column("en")?.string ?? ""))
-        }
-        return result
     }
 
     /// Moves whenever an alert is written or dropped, or the history grows or is pruned; not with
@@ -760,7 +741,7 @@ public actor AlertStateStore {
                           lastHistory: row?.column("last")?.integer.map(Int64.init))
     }
 
-    /// An alert opening or closing, with the unit the index places it at (nil once the alert is dropped).
+    /// An alert opening or closing, with its alert's unit (nil once the alert is dropped).
     public struct Opening: Sendable, Hashable {
         public var fingerprint: String
         public var at: Date
@@ -774,12 +755,12 @@ public actor AlertStateStore {
     public func openings(since start: Date) async throws -> [Opening] {
         let from = start.timeIntervalSince1970
         let open = try await connection.query("""
-            SELECT fingerprint, unit_id FROM alert_index WHERE active_since < ? AND (resolved_at IS NULL OR resolved_at >= ?)
+            SELECT fingerprint, unit_id FROM alerts WHERE active_since < ? AND (resolved_at IS NULL OR resolved_at >= ?)
             """, [.float(from), .float(from)]).map {
             Opening(fingerprint: $0.column("fingerprint")?.string ?? "", at: start, opens: true, unitID: $0.column("unit_id")?.string)
         }
         return open + (try await connection.query("""
-            SELECT h.fingerprint, h.at, h.to_status, i.unit_id FROM alert_history h LEFT JOIN alert_index i ON i.fingerprint = h.fingerprint
+            SELECT h.fingerprint, h.at, h.to_status, a.unit_id FROM alert_history h LEFT JOIN alerts a ON a.fingerprint = h.fingerprint
             WHERE h.at >= ? ORDER BY h.seq
             """, [.float(from)]).map { row in
             let to = row.column("to_status")?.string

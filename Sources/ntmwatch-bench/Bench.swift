@@ -16,7 +16,26 @@ struct Bench: AsyncParsableCommand {
         commandName: "ntmwatch-bench",
         abstract: "Benchmarks: import (CSV and workbooks), evaluation cycle, idle daemon, scale, duty extraction, delivery under crashes, web console.",
         subcommands: [ImportBench.self, SheetsBench.self, CycleBench.self, IdleBench.self, ScaleBench.self, ExtractBench.self, FaultsBench.self,
-                      ConsoleBench.self])
+                      ConsoleBench.self, GenerateProvince.self])
+}
+
+/// The synthetic province the benchmarks import, written to a folder, for profiling one step
+/// (`perf record ntmwatch import ...`) outside the benchmark.
+struct GenerateProvince: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write a synthetic province's import files to a folder.")
+
+    @Argument(help: "The folder to write (created).") var folder: String
+    @Option(help: "Communes.") var communes = 200
+    @Option(help: "Villages per commune.") var villages = 4
+    @Option(help: "Projects per commune.") var projects = 2
+    @Option(help: "First and last year of data, e.g. 2023-2025.") var years = "2023-2025"
+
+    func run() throws {
+        let bounds = years.split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { throw ValidationError("--years: expected FIRST-LAST") }
+        try SyntheticProvince(communes: communes, villagesPerCommune: villages, projectsPerCommune: projects,
+                              years: bounds[0]...bounds[1]).write(to: folder, catalogueFrom: Paths.sample)
+    }
 }
 
 /// Where the repository and the built products are.

@@ -13,6 +13,15 @@ import Testing
         #expect(CivilDate("2024-13-01") == nil)
         #expect(CivilDate("30-10-2024") == nil)
         #expect(CivilDate("") == nil)
+        // Blanks around a date, as a spreadsheet leaves them (tab, no-break space), are not part of it.
+        #expect(CivilDate(" 2024-10-30\t") == CivilDate(year: 2024, month: 10, day: 30))
+        #expect(CivilDate("\u{00A0}30/10/2024") == CivilDate(year: 2024, month: 10, day: 30))
+    }
+
+    @Test func writesFourDigitYearsAndTwoDigitMonthsAndDays() {
+        #expect(CivilDate(year: 2024, month: 6, day: 1)!.description == "2024-06-01")
+        #expect(CivilDate(year: 987, month: 12, day: 31)!.description == "0987-12-31")
+        #expect(CivilDate(year: 12_024, month: 1, day: 9)!.description == "12024-01-09")
     }
 
     @Test func calendarArithmeticClampsToMonthEnds() {

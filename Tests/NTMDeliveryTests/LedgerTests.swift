@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Logging
 import NTMAlerting
+import NTMSQLite
 import Synchronization
 import Testing
 @testable import NTMDelivery
@@ -49,6 +50,34 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-ledger-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+
+    /// A state file of version 4 (alerts as JSON) opens, its alerts read as they were, and what
+    /// changes is written in the packed form and read back.
+    @Test func aVersion4StateReadsItsJSONAlertsAndWritesPackedOnes() async throws {
+        let folder = try Self.folder()
+        var tracker = AlertTracker()
+        let first = step(["A", "B"], at: t0, tracker: &tracker)
+        try await withState(folder) { try await $0.record(first) { _ in [] } }
+        // Back to version 4: no `packed` column, each alert's JSON in `body`.
+        do {
+            let file = try SQLite3Connection(path: folder + "/alerts.sqlite", flags: .readWrite)
+            let encoder = JSONEncoder()
+            try file.execute("ALTER TABLE alerts DROP COLUMN packed")
+            for alert in first.changed {
+                let body = String(decoding: try encoder.encode(alert), as: UTF8.self).replacingOccurrences(of: "'", with: "''")
+                try file.execute("UPDATE alerts SET body = '\(body)' WHERE fingerprint = '\(alert.fingerprint)'")
+            }
+            try file.execute("PRAGMA user_version = 4")
+        }
+        try await withState(folder) { state in
+            #expect(try await state.activeAlerts() == first.changed.sorted { $0.fingerprint < $1.fingerprint })
+            let second = step(["A"], at: t0.addingTimeInterval(60), tracker: &tracker)
+            try await state.record(second) { _ in [] }
+            let expected = (Array(tracker.active.values) + second.changed.filter { $0.status == .resolved }).sorted { $0.fingerprint < $1.fingerprint }
+            #expect(expected.map(\.subject.id).sorted() == ["A", "B"])
+            #expect(try await state.allAlerts() == expected)
+        }
     }
 
     func step(_ subjects: [String], at instant: Date, tracker: inout AlertTracker) -> AlertTracker.Step {

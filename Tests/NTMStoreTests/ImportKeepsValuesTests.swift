@@ -147,3 +147,20 @@ import Testing
         #expect(try CSVRows.parse("a;b\r\n1;2", delimiter: ";").map(\.fields) == [["a", "b"], ["1", "2"]])
     }
 }
+
+/// Cells are read as Foundation would trim and normalize them, without going through it for
+/// every cell: blanks (space, tab, no-break space) around an unquoted cell go, a quoted cell keeps
+/// its spaces, and text typed in decomposed form (NFD) is stored composed (NFC).
+@Suite struct CSVCellTests {
+    @Test func unquotedCellsLoseTheirBlanksQuotedOnesKeepThem() throws {
+        let rows = try CSVRows.parse("a,b,c\n \u{00A0}OB-1\t ,\"  Hồ sơ  \",\t\n", delimiter: ",")
+        #expect(rows[1].fields == ["OB-1", "  Hồ sơ  ", ""])
+    }
+
+    @Test func decomposedTextIsStoredComposedAndASCIIAsItIs() {
+        let decomposed = "Tie\u{0302}n La\u{0303}nh"
+        #expect(NameKey.nfc(decomposed) == "Tiên Lãnh")
+        #expect(NameKey.nfc(decomposed).unicodeScalars.count == "Tiên Lãnh".unicodeScalars.count)
+        #expect(NameKey.nfc("QNA.TP.TL") == "QNA.TP.TL")
+    }
+}

@@ -91,6 +91,38 @@ import Testing
         #expect(try await scratch.count("units") == 2)
         await scratch.remove()
     }
+
+    /// Rows are written a batch at a time (one lookup of a batch's keys, one multi-row insert):
+    /// over several batches, with a composite key holding a number, each row is still counted
+    /// once as inserted, updated or unchanged, and a changed value is written.
+    @Test(arguments: Backend.available)
+    func aFileOfManyBatchesCountsEachRowOnceAndWritesWhatChanged(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        let importer = Importer(store: scratch.store)
+        let communes = (1...1_200).map { String(format: "C%04d", $0) }
+        _ = try await importer.importFile(.units, path: try scratch.write("units.csv",
+            "id,name,level,parent_id\nP,Tỉnh,province,\n" + communes.map { "\($0),Xã \($0),commune,P\n" }.joined()))
+        func submissions(_ rows: [(String, Int, String)]) -> String {
+            "unit_id,tier,year,stage,submitted_on\n" + rows.map { "\($0.0),ntm,\($0.1),commune_to_district,\($0.2)\n" }.joined()
+        }
+        let first = try await importer.importFile(.submissions, path: try scratch.write("s1.csv",
+            submissions(communes.map { ($0, 2024, "2024-03-01") })))
+        #expect((first.inserted, first.updated, first.unchanged) == (1_200, 0, 0))
+        // Every third date changed, the rest the same, and 100 new rows for 2025 at the end.
+        let again = communes.enumerated().map { index, id in (id, 2024, index % 3 == 0 ? "2024-04-15" : "2024-03-01") }
+            + communes.prefix(100).map { ($0, 2025, "2025-03-01") }
+        let second = try await importer.importFile(.submissions, path: try scratch.write("s2.csv", submissions(again)))
+        #expect((second.inserted, second.updated, second.unchanged) == (100, 400, 800))
+        #expect(try await scratch.count("dossier_submissions") == 1_300)
+        let dates = try await scratch.store.withConnection(.readOnly) { connection in
+            try await connection.sql.raw("""
+                SELECT unit_id, submitted_on FROM dossier_submissions WHERE year = 2024 AND unit_id IN ('C0001', 'C0002', 'C1198')
+                ORDER BY unit_id
+                """).all().map { "\(try $0.decode(column: "unit_id", as: String.self)) \(try $0.decode(column: "submitted_on", as: String.self))" }
+        }
+        #expect(dates == ["C0001 2024-04-15", "C0002 2024-03-01", "C1198 2024-04-15"])
+        await scratch.remove()
+    }
 }
 
 enum InstantFixture {

@@ -8,9 +8,9 @@ import Testing
 @testable import NTMWatchCore
 @testable import NTMWeb
 
-/// What the console reads of the alert state (issue 19): the index that triggers keep from the
-/// alerts' bodies, the mark its cached overview is keyed by, a version-4 file indexed when it is
-/// opened, and the overview drawn from them in the daemon's own process.
+/// What the console reads of the alert state (issue 19): the alerts' console columns, the mark
+/// its cached overview is keyed by, a version-5 file given them when it is opened, and the
+/// overview drawn from them in the daemon's own process.
 @Suite struct ConsoleStateTests {
     static let rule = Rule(id: "demo.late", title: LocalizedText(vi: "Trễ hạn", en: "Late"), defaultSeverity: .warning,
                            messageID: "11111111111111111111111111111111",
@@ -30,7 +30,7 @@ import Testing
         try await AlertStateStore.open(directory: folder, logger: Logger(label: "test"))
     }
 
-    @Test func theIndexFollowsTheAlertsAndTheMarkMovesOnlyWithThem() async throws {
+    @Test func theConsoleColumnsFollowTheAlertsAndTheMarkMovesOnlyWithThem() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         try await Self.open(sandbox.path("state")).closing { state in
             var tracker = AlertTracker()
@@ -62,30 +62,40 @@ import Testing
             #expect(later.filter { $0.at == start && $0.opens }.map(\.fingerprint).sorted() == [p1, p2].sorted())
             #expect(later.filter { $0.at > start }.map(\.fingerprint) == [p2])
 
-            // By fingerprint, resolved ones too; texts straight from the bodies.
+            // By fingerprint, resolved ones too.
             #expect(try await state.alert(fingerprint: p2)?.status == .resolved)
             #expect(try await state.alerts(fingerprints: [p1, p2, "0000000000000000"]).map(\.fingerprint) == [p1, p2].sorted())
-            let texts = try await state.subjectsAndSummaries(of: [p1])
-            #expect(texts[p1]?.subject == "Dự án P1" && texts[p1]?.summary.vi.contains("Dự án P1") == true, "\(texts)")
             #expect(try await state.notifications(of: p2).map(\.reason) == [.firing, .resolved])
             #expect(try await state.notifications(of: p1).map(\.alert.fingerprint) == [p1])
         }
     }
 
-    @Test func aVersion4StateIsIndexedWhenOpened() async throws {
+    /// Version 5 packed new alerts, version 4 wrote JSON: both get their console columns.
+    @Test(arguments: [4, 5]) func anOlderStateGetsTheConsoleColumnsWhenOpened(version: Int) async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         var tracker = AlertTracker()
         try await Self.open(sandbox.path("state")).closing { state in
             try await state.record(step([("P1", "C1"), ("P2", "C2")], at: t0, tracker: &tracker), destinations: { _ in [] })
         }
-        // What version 5 added, taken away again: the file as version 4 left it.
+        // What version 6 added (and for version 4, what 5 did) taken away again.
         do {
             let raw = try SQLite3Connection(path: sandbox.path("state/alerts.sqlite"), flags: [.readWrite])
             try raw.execute("""
-                DROP TRIGGER alert_index_insert; DROP TRIGGER alert_index_update; DROP TRIGGER alert_index_delete;
-                DROP TABLE alert_index; DROP TABLE alert_changes; DROP INDEX alert_history_at; DROP INDEX notifications_fingerprint;
-                PRAGMA user_version = 4
+                DROP TRIGGER alerts_inserted; DROP TRIGGER alerts_updated; DROP TRIGGER alerts_deleted; DROP TABLE alert_changes;
+                DROP INDEX alerts_open; DROP INDEX alert_history_at; DROP INDEX notifications_fingerprint;
+                ALTER TABLE alerts DROP COLUMN severity; ALTER TABLE alerts DROP COLUMN unit_id;
+                ALTER TABLE alerts DROP COLUMN active_since; ALTER TABLE alerts DROP COLUMN resolved_at;
+                PRAGMA user_version = \(version)
                 """)
+            if version == 4 {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                for alert in tracker.active.values {
+                    let json = String(decoding: try encoder.encode(alert), as: UTF8.self).replacingOccurrences(of: "'", with: "''")
+                    try raw.execute("UPDATE alerts SET body = '\(json)' WHERE fingerprint = '\(alert.fingerprint)'")
+                }
+                try raw.execute("ALTER TABLE alerts DROP COLUMN packed")
+            }
         }
         try await Self.open(sandbox.path("state")).closing { state in
             #expect(try await state.openAlertIndex().compactMap(\.unitID).sorted() == ["C1", "C2"])
@@ -96,10 +106,10 @@ import Testing
         }
     }
 
-    /// In the daemon's process, over the sample's state: the overview decodes no alert body (a
-    /// resolved alert whose body is no alert at all does not stop it), and is drawn again only
-    /// when the alerts change, not when the heartbeat writes.
-    @Test func theOverviewReadsTheIndexAndIsKeptUntilTheAlertsChange() async throws {
+    /// In the daemon's process, over the sample's state: the overview decodes no resolved alert
+    /// (one that is no alert at all does not stop it), and is drawn again only when the alerts
+    /// change, not when the heartbeat writes.
+    @Test func theOverviewDecodesNoResolvedAlertAndIsKeptUntilTheAlertsChange() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         let (config, _) = try ConsoleTests.sampleState(sandbox, console: "")
         let configuration = try ConfigLoader.load(path: config)
@@ -109,8 +119,8 @@ import Testing
             let raw = try SQLite3Connection(path: sandbox.path("state/alerts.sqlite"), flags: [.readWrite])
             raw.setBusyTimeout(milliseconds: 5000)
             try raw.execute("""
-                INSERT INTO alerts (fingerprint, check_name, status, body) VALUES ('00000000000000ff', 'debt', 'resolved',
-                    '{"status": "resolved", "severity": "critical", "subject": {"unitID": "20104"}, "activeSince": 0, "resolvedAt": 1}')
+                INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)
+                VALUES ('00000000000000ff', 'debt', 'resolved', 'no alert', x'00', 'critical', '20104', 0, 1)
                 """)
             let vi = Words(language: .vi), en = Words(language: .en)
             let first = try await console.overview(vi).body.html

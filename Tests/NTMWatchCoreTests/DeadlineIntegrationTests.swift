@@ -70,12 +70,12 @@ import NTMDelivery
         let engine = try await engine(sandbox)
         try await engine.runCycle(at: at("2024-11-05"))
         let subject = "\(Self.daiChanh)/commune_to_district"
-        #expect(await engine.activeAlerts().contains { $0.subject.id == subject && $0.ruleID == "deadline.overdue" })
+        #expect(try await engine.activeAlerts().contains { $0.subject.id == subject && $0.ruleID == "deadline.overdue" })
 
         try sandbox.write("submission.csv", "unit_id,tier,year,stage,submitted_on\n20107,ntm,2024,commune_to_district,2024-11-06\n")
         _ = try await Importer(store: engine.store).importFile(.submissions, path: sandbox.path("submission.csv"))
         try await engine.runCycle(at: at("2024-11-07"))
-        #expect(!(await engine.activeAlerts().contains { $0.subject.id == subject && $0.ruleID == "deadline.overdue" }))
+        #expect(!(try await engine.activeAlerts().contains { $0.subject.id == subject && $0.ruleID == "deadline.overdue" }))
         await engine.close()
 
         let entries = try await journald.entries(matching: "NTMWATCH_INSTANCE=\(sandbox.instance)", atLeast: 1)

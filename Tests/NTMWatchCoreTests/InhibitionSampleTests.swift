@@ -24,7 +24,7 @@ import NTMDelivery
                                       seedFrom: Sandbox.sampleFolder, extra: "journald: false\n" + (inhibitRules.map { "inhibit_rules: \($0)\n" } ?? ""))
         let engine = try await Engine.start(try sandbox.load(), logger: Logger(label: "test"))
         try await engine.runCycle(at: CivilDate(date)!.startInstant().addingTimeInterval(8 * 3600))
-        let alerts = await engine.activeAlerts().filter { $0.status == .firing && !$0.labels["rule", default: ""].hasPrefix("ntmwatch.") }
+        let alerts = try await engine.activeAlerts().filter { $0.status == .firing && !$0.labels["rule", default: ""].hasPrefix("ntmwatch.") }
         let notifications = try await engine.state.notifications().filter { !$0.alert.ruleID.hasPrefix("ntmwatch.") }
         let rows = try await engine.state.deliveryEvents().filter { event in notifications.contains { $0.id == event.notificationID } }
         await engine.close()

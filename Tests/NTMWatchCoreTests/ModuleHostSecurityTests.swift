@@ -98,7 +98,7 @@ import Testing
         try install(sandbox, "added.exec.yaml", "name: added\nprotocol: nagios\ncommand: [/bin/true]\n")
         try await engine.reload(try sandbox.load())
         try await cycle.value
-        let alerts = await engine.activeAlerts()
+        let alerts = try await engine.activeAlerts()
         let checks = await engine.runtime.checks.map(\.name).sorted()
         await engine.close()
         #expect(alerts.contains { $0.ruleID == "slow.status" }, "\(alerts.map(\.ruleID))")
@@ -331,7 +331,7 @@ import Testing
         _ = try sandbox.configuration(checks: "  []\n")
         let engine = try await Engine.start(try sandbox.load(), logger: logger)
         try await engine.runCycle(at: Date())
-        let alerts = await engine.activeAlerts()
+        let alerts = try await engine.activeAlerts()
         await engine.close()
         #expect(alerts.contains { $0.ruleID == "ntmwatch.module_timeout" && $0.labels["check"] == "slow" }, "\(alerts.map(\.ruleID))")
         #expect(!alerts.contains { $0.ruleID == "ntmwatch.module_failed" })

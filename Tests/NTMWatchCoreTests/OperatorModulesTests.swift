@@ -64,7 +64,7 @@ import NTMDelivery
         let engine = try await start(sandbox)
         let at = InstantText.parse("2024-10-25")!
         try await engine.runCycle(at: at)
-        let alert = try #require(await engine.activeAlerts().first { $0.ruleID == "seen.seen" })
+        let alert = try #require(try await engine.activeAlerts().first { $0.ruleID == "seen.seen" })
         await engine.close()
 
         #expect(alert.labels["district"] == "QNA.DL")                 // the unit hierarchy, as for built-in modules
@@ -104,7 +104,7 @@ import NTMDelivery
             """)
         let engine = try await start(sandbox)
         try await engine.runCycle(at: Date())
-        let alerts = await engine.activeAlerts()
+        let alerts = try await engine.activeAlerts()
         await engine.close()
 
         let age = try #require(alerts.first { $0.ruleID == "import_age.status" })
@@ -157,7 +157,7 @@ import NTMDelivery
             """)
         let engine = try await start(sandbox)
         try await engine.runCycle(at: Date())
-        let alerts = await engine.activeAlerts().filter { $0.ruleID == "ntmwatch.module_failed" }
+        let alerts = try await engine.activeAlerts().filter { $0.ruleID == "ntmwatch.module_failed" }
         await engine.close()
         let reasons = alerts.map(\.summary.en).joined(separator: "\n")
         #expect(reasons.contains("its output is not JSON"))
@@ -214,7 +214,7 @@ import NTMDelivery
         let engine = try await start(sandbox)
         let t0 = InstantText.parse("2024-10-25")!, t1 = t0.addingTimeInterval(3600)
         try await engine.runCycle(at: t0)
-        let before = await engine.activeAlerts()
+        let before = try await engine.activeAlerts()
         #expect(before.contains { $0.ruleID == "first.status" })
 
         try FileManager.default.removeItem(atPath: sandbox.path("modules/first.exec.yaml"))
@@ -222,7 +222,7 @@ import NTMDelivery
         try await engine.reload(try sandbox.load())
         #expect(await engine.runtime.checks.map(\.name).sorted() == ["second", "testcheck"])
         try await engine.runCycle(at: t1)
-        let after = await engine.activeAlerts()
+        let after = try await engine.activeAlerts()
         await engine.close()
 
         #expect(!after.contains { $0.ruleID == "first.status" })

@@ -46,7 +46,7 @@ import NTMDelivery
         #expect(try alerts(sandbox, "tien-phuoc", subject: "QNA.TP.TL") == ["firing"])
         #expect(try alerts(sandbox, "province", subject: "QNA.TP.TL") == ["firing"])
         #expect(try alerts(sandbox, "province", subject: "QNA.DL.DC") == ["firing", "firing"])
-        let tienLanh = try #require(await engine.activeAlerts().first { $0.subject.id == "QNA.TP.TL" })
+        let tienLanh = try #require(try await engine.activeAlerts().first { $0.subject.id == "QNA.TP.TL" })
         #expect(tienLanh.silencedBy == [id])
         // No ledger row for a muted notification: only the first firing one was ever recorded.
         #expect(try await engine.state.notifications().filter { $0.alert.fingerprint == tienLanh.fingerprint }.count == 1)

@@ -33,8 +33,7 @@ public enum CSVRows {
         var pending: Unicode.Scalar? = nil
 
         func endField() {
-            let text = String(field)
-            fields.append(wasQuoted ? text : text.trimmingCharacters(in: .whitespaces))
+            fields.append(wasQuoted ? String(field) : String(trimmingBlanks(field)))
             field = String.UnicodeScalarView()
             wasQuoted = false
         }
@@ -83,4 +82,16 @@ public enum CSVRows {
         if !field.isEmpty || !fields.isEmpty || wasQuoted { endRow() }
         return rows
     }
+}
+
+/// The field without the leading and trailing blanks Foundation's `.whitespaces` means (tab and
+/// the space separators), without bridging every cell through NSString.
+private func trimmingBlanks(_ field: String.UnicodeScalarView) -> Substring.UnicodeScalarView {
+    func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || (scalar.value > 0x7f && scalar.properties.generalCategory == .spaceSeparator)
+    }
+    guard let first = field.firstIndex(where: { !isBlank($0) }), let last = field.lastIndex(where: { !isBlank($0) }) else {
+        return field[field.endIndex...]
+    }
+    return field[first...last]
 }

@@ -42,15 +42,13 @@ public struct Importer: Sendable {
         let rows = validator.validate()
         if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
 
-        var inserted = 0, updated = 0, unchanged = 0
+        var writer = BatchUpsert(table: kind.table, spec: spec, sql: connection.sql)
         for (index, row) in rows.enumerated() {
             if index % 1024 == 1023 { progress?(kind.rawValue, index + 1, rows.count) }
-            switch try await upsert(row, into: kind.table, spec: spec, on: connection.sql) {
-            case .inserted: inserted += 1
-            case .updated: updated += 1
-            case .unchanged: unchanged += 1
-            }
+            try await writer.add(row)
         }
+        try await writer.flush()
+        let (inserted, updated, unchanged) = (writer.inserted, writer.updated, writer.unchanged)
         let report = ImportReport(kind: kind, file: file.path, inserted: inserted, updated: updated,
                                   unchanged: unchanged, dryRun: dryRun)
         try await connection.sql.raw("""
@@ -59,74 +57,6 @@ public struct Importer: Sendable {
                     \(bind: inserted), \(bind: updated), \(bind: unchanged))
             """).run()
         return report
-    }
-
-    enum Outcome { case inserted, updated, unchanged }
-
-    /// Compares with the stored row first, so that re-importing a file changes nothing and the
-    /// report can say what did change.
-    static func upsert(_ row: [String: Cell], into table: String, spec: KindSpec, on sql: any SQLDatabase) async throws -> Outcome {
-        let columns = spec.fields.map(\.column)
-        var select = SQLQueryString("SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM \(unsafeRaw: table) WHERE ")
-        appendKeyCondition(&select, row: row, key: spec.key)
-        if let existing = try await sql.raw(select).first() {
-            // Only the columns the file gives: an absent column keeps the stored value.
-            let changed = spec.fields.filter { field in
-                guard let given = row[field.column] else { return false }
-                return !spec.key.contains(field.column) && read(existing, field) != given
-            }
-            guard !changed.isEmpty else { return .unchanged }
-            var update = SQLQueryString("UPDATE \(unsafeRaw: table) SET ")
-            for (index, field) in changed.enumerated() {
-                update.appendLiteral(index == 0 ? "" : ", ")
-                update.appendInterpolation(unsafeRaw: field.column)
-                update.appendLiteral(" = ")
-                append(row[field.column, default: .null], to: &update)
-            }
-            update.appendLiteral(" WHERE ")
-            appendKeyCondition(&update, row: row, key: spec.key)
-            try await sql.raw(update).run()
-            return .updated
-        }
-        var insert = SQLQueryString("INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.joined(separator: ", "))) VALUES (")
-        for (index, field) in spec.fields.enumerated() {
-            insert.appendLiteral(index == 0 ? "" : ", ")
-            append(row[field.column] ?? field.defaultValue, to: &insert)
-        }
-        insert.appendLiteral(")")
-        try await sql.raw(insert).run()
-        return .inserted
-    }
-
-    private static func appendKeyCondition(_ query: inout SQLQueryString, row: [String: Cell], key: [String]) {
-        for (index, column) in key.enumerated() {
-            query.appendLiteral(index == 0 ? "" : " AND ")
-            query.appendInterpolation(unsafeRaw: column)
-            query.appendLiteral(" = ")
-            append(row[column, default: .null], to: &query)
-        }
-    }
-
-    private static func append(_ cell: Cell, to query: inout SQLQueryString) {
-        switch cell {
-        case .text(let s): query.appendInterpolation(bind: s)
-        case .integer(let i): query.appendInterpolation(bind: i)
-        case .number(let d): query.appendInterpolation(bind: d)
-        case .null: query.appendInterpolation(SQLLiteral.null)
-        }
-    }
-
-    private static func read(_ row: any SQLRow, _ field: FieldSpec) -> Cell {
-        let column = field.column
-        if (try? row.decodeNil(column: column)) ?? true { return .null }
-        switch field.type {
-        case .integer, .amount, .flag:
-            return (try? row.decode(column: column, as: Int64.self)).map(Cell.integer) ?? .null
-        case .number:
-            return (try? row.decode(column: column, as: Double.self)).map(Cell.number) ?? .null
-        default:
-            return (try? row.decode(column: column, as: String.self)).map(Cell.text) ?? .null
-        }
     }
 }
 

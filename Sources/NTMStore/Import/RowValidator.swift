@@ -482,15 +482,35 @@ struct UnitDirectory {
     enum Resolution { case found(String), missing, ambiguous([String]) }
 
     private var byID: [String: Entry] = [:]
-    private var byExactName: [String: [Entry]] = [:]
-    private var byFoldedName: [String: [Entry]] = [:]
+    private var entries: [Entry] = []
+    /// Names are indexed at the first lookup by name: most files give ids, and normalizing every
+    /// unit's name for each file of an import was a sixth of its time.
+    private var names = NameIndex()
+
+    private final class NameIndex {
+        private var index: (exact: [String: [Entry]], folded: [String: [Entry]])?
+
+        func of(_ entries: [Entry]) -> (exact: [String: [Entry]], folded: [String: [Entry]]) {
+            if let index { return index }
+            var exact: [String: [Entry]] = [:], folded: [String: [Entry]] = [:]
+            for entry in entries {
+                exact[NameKey.exact(entry.name), default: []].append(entry)
+                folded[NameKey.folded(entry.name), default: []].append(entry)
+            }
+            index = (exact, folded)
+            return (exact, folded)
+        }
+    }
+
+    private var byExactName: [String: [Entry]] { names.of(entries).exact }
+    private var byFoldedName: [String: [Entry]] { names.of(entries).folded }
 
     init(_ entries: [Entry]) { entries.forEach { add($0) } }
 
     mutating func add(_ entry: Entry) {
         if !entry.id.isEmpty { byID[entry.id] = entry }
-        byExactName[NameKey.exact(entry.name), default: []].append(entry)
-        byFoldedName[NameKey.folded(entry.name), default: []].append(entry)
+        entries.append(entry)
+        names = NameIndex()
     }
 
     func contains(id: String) -> Bool { byID[id] != nil }

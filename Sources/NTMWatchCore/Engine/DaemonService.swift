@@ -43,6 +43,9 @@ public final class DaemonService: Service {
         let watchdog = notifier.watchdogInterval
         notifier.ready(status: await engine.statusLine())
         logger.notice("ntmwatchd ready", metadata: ["config": "\(configPath)", "watchdog": "\(watchdog.map { "\($0)" } ?? "off")"])
+        // The open alerts load after READY=1; a state that cannot be read still stops the daemon here.
+        try await engine.settle()
+        notifier.status(await engine.statusLine())
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Event.self) { group in

@@ -18,7 +18,12 @@ public actor Engine {
     /// PostgreSQL: see ``ReadModel``). A `--once` cycle shares its own model instead.
     let sharedReads: ReadModel?
     public let state: AlertStateStore
+    /// Empty until ``settle()`` has loaded the open alerts.
     private var tracker: AlertTracker
+    /// The open alerts being decoded: a national state holds tens of thousands, and decoding them
+    /// before READY=1 kept systemd (and a reload's caller) waiting seconds for nothing that needs
+    /// them. nil once settled.
+    private var loadingTracker: Task<AlertTracker, any Error>?
     private var router: Router
     private let dispatcher: Dispatcher
     /// One client for every HTTP receiver, made with the first one (an engine without HTTP
@@ -39,17 +44,31 @@ public actor Engine {
         try await prepare(store, seedFrom: configuration.store.seedFrom, logger: logger)
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: logger)
         let runtime = Runtime.build(configuration)
-        let tracker = AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval)
+        let loading = Task { AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval) }
         let http = Self.needsHTTP(configuration) ? HTTPWebhookNotifier.makeClient() : nil
         let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, http: http, logger: logger),
                                     settings: configuration.delivery, logger: logger)
-        let engine = Engine(runtime: runtime, store: store, state: state, tracker: tracker, dispatcher: dispatcher, http: http,
+        let engine = Engine(runtime: runtime, store: store, state: state, loadingTracker: loading, dispatcher: dispatcher, http: http,
                             logger: logger, metrics: metrics)
         try await engine.adoptLegacyOutbox()
         await dispatcher.update(notifiers: Self.notifiers(configuration, http: http, logger: logger), settings: configuration.delivery)
-        try await engine.reportProblems(at: Date())
-        await engine.pushAlertsAtStart()
         return engine
+    }
+
+    /// Finishes what ``start(_:logger:metrics:)`` leaves for after READY=1: takes the open alerts
+    /// loaded meanwhile, raises the module problems and tells Alertmanager what still fires.
+    /// Everything that needs the alerts calls it first; the daemon calls it right after READY=1,
+    /// so a state that cannot be read still stops it at start.
+    public func settle() async throws {
+        guard let loading = loadingTracker else { return }
+        let loaded = try await loading.value
+        // Another caller may have settled while this one waited.
+        guard loadingTracker != nil else { return }
+        loadingTracker = nil
+        tracker = loaded
+        tracker.repeatInterval = runtime.configuration.repeatInterval
+        try await reportProblems(at: Date())
+        await pushAlertsAtStart()
     }
 
     /// What fired before a restart is Alertmanager's to know at once, not at the next change.
@@ -57,8 +76,8 @@ public actor Engine {
         await alertmanager?.update(active: Array(tracker.active.values), resolved: [], at: Date())
     }
 
-    private init(runtime: Runtime, store: Store, state: AlertStateStore, tracker: AlertTracker, dispatcher: Dispatcher, http: HTTPClient?,
-                 logger: Logger, metrics: DaemonMetrics) {
+    private init(runtime: Runtime, store: Store, state: AlertStateStore, loadingTracker: Task<AlertTracker, any Error>,
+                 dispatcher: Dispatcher, http: HTTPClient?, logger: Logger, metrics: DaemonMetrics) {
         self.http = http
         self.metrics = metrics
         self.alertmanager = http.flatMap { client in
@@ -70,7 +89,8 @@ public actor Engine {
         self.store = store
         self.sharedReads = ReadModel.watching(store)
         self.state = state
-        self.tracker = tracker
+        self.tracker = AlertTracker(active: [], repeatInterval: runtime.configuration.repeatInterval)
+        self.loadingTracker = loadingTracker
         self.router = Router(root: runtime.configuration.route)
         self.dispatcher = dispatcher
         self.logger = logger
@@ -118,6 +138,8 @@ public actor Engine {
     }
 
     public func close() async {
+        // The load reads the state: let it end before the state closes under it.
+        _ = await loadingTracker?.result
         await state.close()
         try? await http?.shutdown()
     }
@@ -171,6 +193,7 @@ public actor Engine {
     /// rows. Delivery follows from the ledger (``flushDeliveries(force:)``).
     func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date, durations: [String: Duration] = [:],
                  sharing model: ReadModel? = nil) async throws {
+        try await settle()
         let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance, sharing: model ?? sharedReads)
         let muting = try await currentMuting()
         var step = AlertTracker.Step()
@@ -264,6 +287,11 @@ public actor Engine {
 
     /// Delivers what is due; then raises or resolves `ntmwatch.delivery_failed` per receiver.
     public func flushDeliveries(force: Bool = false) async {
+        do {
+            try await settle()
+        } catch {
+            logger.error("could not read the alert state: \(error)")
+        }
         let report = await dispatcher.flush(now: Date(), force: force)
         for (receiver, results) in report.byReceiver {
             for (result, count) in results { metrics.notifications(receiver: receiver, result: result, count: count) }
@@ -306,6 +334,7 @@ public actor Engine {
 
     /// Raises (and resolves) `ntmwatch.module_failed` for module files and checks that cannot run.
     func reportProblems(at instant: Date) async throws {
+        try await settle()
         metrics.moduleProblems(runtime.problems.count)
         for problem in runtime.problems {
             logger.error("check module problem: \(problem.reason)", metadata: ["subject": "\(problem.subject)"])
@@ -334,6 +363,7 @@ public actor Engine {
     /// Replaces configuration and modules. Alerts of checks that remain keep their state;
     /// alerts of removed checks resolve. Notifications already recorded keep their receivers.
     public func reload(_ configuration: Configuration) async throws {
+        try await settle()
         runtime = Runtime.build(configuration)
         router = Router(root: configuration.route)
         tracker.repeatInterval = configuration.repeatInterval
@@ -344,10 +374,14 @@ public actor Engine {
 
     // MARK: Reporting
 
-    public func activeAlerts() -> [Alert] { tracker.active.values.sorted { $0.fingerprint < $1.fingerprint } }
+    public func activeAlerts() async throws -> [Alert] {
+        try await settle()
+        return tracker.active.values.sorted { $0.fingerprint < $1.fingerprint }
+    }
 
     /// One line for systemd's STATUS=.
     public func statusLine() -> String {
+        guard loadingTracker == nil else { return "\(runtime.checks.count) checks; reading the alert state" }
         var counts: [Severity: Int] = [:]
         for alert in tracker.active.values where alert.status == .firing { counts[alert.severity, default: 0] += 1 }
         let parts = Severity.allCases.reversed().compactMap { severity in counts[severity].map { "\($0) \(severity.rawValue)" } }

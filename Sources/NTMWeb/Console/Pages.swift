@@ -62,7 +62,8 @@ extension Console {
         return Page(title: title, body: asOf + body)
     }
 
-    /// Reads the open alerts from the index, never their bodies, and the history since the trend's first day.
+    /// Reads the open alerts' console columns, decodes only the alerts it shows, and reads the
+    /// history since the trend's first day.
     func overviewBody(_ alerts: AlertStateStore?, _ placement: Placement, now: Date, _ t: Words) async throws -> HTMLText {
         let open = try await alerts?.openAlertIndex() ?? []
         var byArea: [String: [AlertStateStore.IndexedAlert]] = [:]
@@ -89,15 +90,17 @@ extension Console {
                 if (a.id == Placement.noArea) != (b.id == Placement.noArea) { return b.id == Placement.noArea }
                 return a.weight != b.weight ? b.weight.lexicographicallyPrecedes(a.weight) : placement.name(a.id) < placement.name(b.id)
             }
-        let texts = try await alerts?.subjectsAndSummaries(of: areas.flatMap { $0.worst.map(\.fingerprint) }) ?? [:]
+        // Only the alerts shown are decoded, a few per area.
+        let shown = Dictionary(try await alerts?.alerts(fingerprints: areas.flatMap { $0.worst.map(\.fingerprint) }).map { ($0.fingerprint, $0) } ?? [],
+                               uniquingKeysWith: { first, _ in first })
         var rows: [HTMLText] = []
         for (index, area) in areas.enumerated() {
             let name = area.id == Placement.noArea ? t("Hệ thống và toàn tỉnh", "Daemon and province-wide") : placement.name(area.id)
             let counts = area.weight.map { count -> HTMLText in "<td class=\"n\">\(count)</td>" }.joined()
             let pending = area.alerts.filter { $0.status == .pending }.count
             let worst = area.worst.map { alert -> HTMLText in
-                let text = texts[alert.fingerprint]
-                return "<li>\(badge(alert.severity, t)) <a href=\"/alert/\(HTML.segment(alert.fingerprint))\">\(text?.subject ?? alert.fingerprint)</a>: \(text?.summary.text(in: t.language) ?? "")</li>"
+                let full = shown[alert.fingerprint]
+                return "<li>\(badge(alert.severity, t)) <a href=\"/alert/\(HTML.segment(alert.fingerprint))\">\(full?.subject.name ?? alert.fingerprint)</a>: \(full?.summary.text(in: t.language) ?? "")</li>"
             }.joined()
             let spark = Charts.sparkline(id: "trend-\(index)", counts: trend[area.id] ?? Array(repeating: 0, count: days.count), words: t)
             rows.append("""

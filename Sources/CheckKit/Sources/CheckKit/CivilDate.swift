@@ -24,7 +24,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// Parses `YYYY-MM-DD` (ISO 8601) or `DD/MM/YYYY` (as Vietnamese offices write it).
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let blank = { (c: Character?) in c.map { $0 == " " || $0 == "\t" || $0.unicodeScalars.first!.properties.generalCategory == .spaceSeparator } ?? false }
+        // Trimming through Foundation cost more than the parse; most dates have nothing to trim.
+        let trimmed = blank(text.first) || blank(text.last) ? text.trimmingCharacters(in: .whitespaces) : text
         let iso = trimmed.split(separator: "-", omittingEmptySubsequences: false)
         let vn = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         let parts: (Substring, Substring, Substring)
@@ -109,7 +111,13 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// `YYYY-MM-DD`.
     public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        // By hand: String(format:) was a twentieth of an import (every date is written back).
+        func digits(_ value: Int, _ width: Int) -> String {
+            guard value >= 0 else { return String(format: "%0\(width)d", value) }
+            let text = String(value)
+            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        }
+        return "\(digits(year, 4))-\(digits(month, 2))-\(digits(day, 2))"
     }
 
     /// `DD/MM/YYYY`, as Vietnamese documents write dates.
