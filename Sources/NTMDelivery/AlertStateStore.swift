@@ -697,7 +697,7 @@ public actor AlertStateStore {
         public var activeSince: Date
     }
 
-    /// Pending and firing alerts as the index has them.
+    /// Pending and firing alerts, from the covering index of their console columns.
     public func openAlertIndex() async throws -> [IndexedAlert] {
         try await connection.query("""
             SELECT fingerprint, status, severity, unit_id, active_since FROM alerts WHERE status <> 'resolved'
