@@ -15,8 +15,10 @@ import Synchronization
 ///   reader is open and the store's data has not changed since the values were loaded. On SQLite
 ///   the data version is `PRAGMA data_version` on a connection of the model's own: it moves with
 ///   every commit of any other connection. When the last open reader ends, the values are
-///   dropped, so the daemon keeps no copy of a national store between runs. PostgreSQL has no
-///   such counter without a trigger on every table, so there the daemon does not share.
+///   dropped, so the daemon keeps no copy of a national store between runs. On PostgreSQL the
+///   version is the server's WAL position, read by the reader before its snapshot: every commit
+///   that writes moves it (so do writes to other databases of the server and checkpoints, which
+///   only make the daemon read again, never share stale values).
 public final class ReadModel: Sendable {
     private struct State {
         var readers = 0
@@ -29,27 +31,33 @@ public final class ReadModel: Sendable {
     private let state: Mutex<State>
     private let watching: Bool
 
-    private init(watch: sending SQLite3Connection?) {
-        watching = watch != nil
+    private init(watch: sending SQLite3Connection?, watching: Bool) {
+        self.watching = watching
         state = Mutex(State(watch: watch))
     }
 
-    public static func perCycle() -> ReadModel { ReadModel(watch: nil) }
+    public static func perCycle() -> ReadModel { ReadModel(watch: nil, watching: false) }
 
-    /// Nil when the store's data version cannot be watched (PostgreSQL, or a file not there yet).
+    /// Nil when the store's data version cannot be watched (an SQLite file not there yet).
     public static func watching(_ store: Store) -> ReadModel? {
-        guard case .sqlite(let path) = store.location,
-              let connection = try? SQLite3Connection(path: StoreLocation.readOnlySQLiteURI(path), flags: [.readOnly, .uri])
-        else { return nil }
-        return ReadModel(watch: connection)
+        switch store.location {
+        case .postgres:
+            // The version comes from each reader's own connection (``begin(version:)``).
+            return ReadModel(watch: nil, watching: true)
+        case .sqlite(let path):
+            guard let connection = try? SQLite3Connection(path: StoreLocation.readOnlySQLiteURI(path), flags: [.readOnly, .uri])
+            else { return nil }
+            return ReadModel(watch: connection, watching: true)
+        }
     }
 
-    /// A reader starts: values loaded before a change of the data are dropped. False when the
-    /// data version cannot be read: that reader reads the store itself.
-    func begin() -> Bool {
+    /// A reader starts: values loaded before a change of the data are dropped. `version` is the
+    /// data version the reader read before its snapshot (PostgreSQL); without it, the SQLite
+    /// file's own is read. False when there is none: that reader reads the store itself.
+    func begin(version given: Int64? = nil) -> Bool {
         state.withLock { state in
             guard watching else { state.readers += 1; return true }
-            guard let version = state.watch.flatMap(Self.dataVersion) else { return false }
+            guard let version = given ?? state.watch.flatMap(Self.dataVersion) else { return false }
             if version != state.version {
                 state.entries = [:]
                 state.version = version

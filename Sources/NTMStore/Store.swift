@@ -80,6 +80,15 @@ public struct StoreConnection: Sendable {
 
     /// Runs `body` in a transaction: committed when it returns (rolled back for `.read` and
     /// `.rehearse`), rolled back when it throws.
+    /// PostgreSQL's WAL position (the replayed one on a standby): it moves with every commit that
+    /// writes. Nil on SQLite, whose ``ReadModel`` watches `PRAGMA data_version` itself.
+    func dataVersion() async throws -> Int64? {
+        guard backend == .postgres else { return nil }
+        return try await sql.raw("""
+            SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint AS v
+            """).first()?.decode(column: "v", as: Int64.self)
+    }
+
     public func transaction<T: Sendable>(_ mode: TransactionMode = .write, _ body: () async throws -> T) async throws -> T {
         let begin: String
         switch (backend, mode) {
@@ -145,9 +154,11 @@ public struct Store: Sendable {
     public func withReader<T: Sendable>(asOf instant: Date, sharing model: ReadModel? = nil,
                                         _ body: (any StoreReader) async throws -> T) async throws -> T {
         try await withConnection(.readOnly) { connection in
-            try await connection.transaction(.read) {
+            // Before the snapshot: values loaded under this version are then never older than it.
+            let version = model == nil ? nil : try? await connection.dataVersion()
+            return try await connection.transaction(.read) {
                 let reader = SQLStoreReader(connection: connection, asOf: instant, log: queryLog)
-                guard let model, model.begin() else { return try await body(reader) }
+                guard let model, model.begin(version: version) else { return try await body(reader) }
                 defer { model.end() }
                 return try await body(SharedReader(base: reader, model: model))
             }

@@ -18,6 +18,16 @@ import Testing
         #expect(Value.amountVND(1_000).plain(in: .en) == "1000") // other values keep one machine form
     }
 
+    /// A brace left open at the end repeated the text before it ("…, , {") until it was kept as written.
+    @Test func aTemplateKeepsWhatItCannotFillAndTheTextAroundIt() {
+        let rule = Rule(id: "demo.fill", title: LocalizedText(vi: "t", en: "t"), defaultSeverity: .warning,
+                        messageID: "0123456789abcdef0123456789abcdef",
+                        template: LocalizedText(vi: "Xã {subject} còn {thiếu} — {amount}, {", en: "ễ{subject}}{amount}"))
+        let text = rule.render(subject: Subject(kind: "unit", id: "X", name: "Đại Chánh"), values: ["amount": .amountVND(1_500_000)])
+        #expect(text.vi == "Xã Đại Chánh còn {thiếu} — 1.500.000 đ, {")
+        #expect(text.en == "ễĐại Chánh}VND 1,500,000")
+    }
+
     enum Declared {
         static let days = Setting<Int>("days", .integer(0...30), default: 7, help: "days")
         static let rate = Setting<Double>("rate", .number(0...100), default: 90, help: "percent")

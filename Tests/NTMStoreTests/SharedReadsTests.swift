@@ -52,8 +52,10 @@ import Testing
         await scratch.remove()
     }
 
-    @Test func theDaemonsSharedValuesGoWhenTheDataChanges() async throws {
-        let scratch = try await ScratchStore(.sqlite)
+    /// On SQLite the data version is `PRAGMA data_version`; on PostgreSQL, the WAL position.
+    @Test(arguments: Backend.available)
+    func theDaemonsSharedValuesGoWhenTheDataChanges(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
         _ = try await Importer(store: scratch.store).importFolder(ScratchStore.sampleFolder)
         let model = try #require(ReadModel.watching(scratch.store))
         let instant = Self.instant("2025-08-01")

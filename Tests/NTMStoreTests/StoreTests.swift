@@ -123,6 +123,25 @@ import Testing
         #expect(dates == ["C0001 2024-04-15", "C0002 2024-03-01", "C1198 2024-04-15"])
         await scratch.remove()
     }
+
+    /// Rows are written as they are read: a bad row after several batches were written still
+    /// leaves the store as it was, and every problem of the file is reported, not just the first.
+    @Test(arguments: Backend.available)
+    func aBadRowAfterBatchesWereWrittenImportsNothing(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        let importer = Importer(store: scratch.store)
+        let communes = (1...1_500).map { String(format: "C%04d", $0) }
+        _ = try await importer.importFile(.units, path: try scratch.write("units.csv",
+            "id,name,level,parent_id\nP,Tỉnh,province,\n" + communes.map { "\($0),Xã \($0),commune,P\n" }.joined()))
+        var lines = communes.map { "\($0),ntm,2024,commune_to_district,2024-03-01" }
+        lines[1_299] = "C1300,ntm,2024,commune_to_district,2024-02-30"      // row 1,301: no such day
+        lines[1_499] = "NOWHERE,ntm,2024,commune_to_district,2024-03-01"    // row 1,501: no such unit
+        let path = try scratch.write("s.csv", "unit_id,tier,year,stage,submitted_on\n" + lines.joined(separator: "\n") + "\n")
+        let error = await #expect(throws: ImportError.self) { try await importer.importFile(.submissions, path: path) }
+        #expect(error?.problems.map(\.row) == [1_301, 1_501])
+        #expect(try await scratch.count("dossier_submissions") == 0)
+        await scratch.remove()
+    }
 }
 
 enum InstantFixture {

@@ -39,13 +39,27 @@ public struct Importer: Sendable {
                      progress: ImportProgress? = nil) async throws -> ImportReport {
         let spec = KindSpec.spec(for: kind)
         var validator = try await RowValidator(kind: kind, spec: spec, file: file, connection: connection)
-        let rows = validator.validate()
-        if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
-
         var writer = BatchUpsert(table: kind.table, spec: spec, sql: connection.sql)
-        for (index, row) in rows.enumerated() {
-            if index % 1024 == 1023 { progress?(kind.rawValue, index + 1, rows.count) }
-            try await writer.add(row)
+        if kind == .units {
+            // Units go in parents first, which takes the whole file (small beside the data files).
+            let rows = validator.validate()
+            if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
+            for (index, row) in rows.enumerated() {
+                if index % 1024 == 1023 { progress?(kind.rawValue, index + 1, rows.count) }
+                try await writer.add(row)
+            }
+        } else {
+            // A record is validated and written as it is read, so a file is never held whole. After
+            // the first problem nothing more is written (the transaction is rolled back anyway);
+            // the rest is read only to report every problem at once.
+            validator.checkHeaders()
+            if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
+            for (index, record) in file.records.enumerated() {
+                if index % 1024 == 1023 { progress?(kind.rawValue, index + 1, file.records.count) }
+                let row = validator.validate(record)
+                if validator.problems.isEmpty { try await writer.add(row) }
+            }
+            if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
         }
         try await writer.flush()
         let (inserted, updated, unchanged) = (writer.inserted, writer.updated, writer.unchanged)

@@ -18,6 +18,8 @@ struct RowValidator {
     private var storedParents: [String: String] = [:]
     /// Obligations that are templates (`applies_to`), whose completions name a unit.
     private var templates: Set<String> = []
+    /// Each key's first row, to refuse a key given twice.
+    private var seenKeys: [[Cell]: Int] = [:]
 
     init(kind: ImportKind, spec: KindSpec, file: TabularFile, connection: StoreConnection) async throws {
         self.kind = kind
@@ -78,49 +80,54 @@ struct RowValidator {
         guard problems.isEmpty else { return [] }
         var rows: [[String: Cell]] = []
         var rowNumbers: [Int] = []
-        var seenKeys: [[Cell]: Int] = [:]
-        for original in file.records {
-            let before = problems.count
-            let record = kind == .obligations ? deadlineColumns(original) : original
-            // A schedule that `due` and `recurrence` could not give is already reported.
-            let scheduleReported = problems.count > before
-            var row: [String: Cell] = [:]
-            for field in spec.fields where !(scheduleReported && field.column == "schedule") {
-                if field.required || Self.gives(record, field) { row[field.column] = parse(field, in: record) }
-            }
-            if kind == .units, row["id"] ?? .null == .null, case .text(let name) = row["name"] {
-                row["id"] = .text(units.derivedID(name: name, parentID: row["parent_id"].flatMap(\.text)))
-            }
-            if kind == .assessments { checkCriterion(row, record: record) }
-            if kind == .completions { checkCompletionUnit(row, record: record) }
-            if problems.count == before {
-                for check in spec.checks {
-                    if let failure = check(row) {
-                        // The value as the file wrote it, so the person can find it.
-                        let written = spec.fields.first { $0.column == failure.column }.flatMap { Self.cell(record, $0) }
-                        problems.append(.init(row: record.row, column: failure.column,
-                                              value: written, reason: failure.reason))
-                    }
-                }
-            }
-            let key = spec.key.map { row[$0, default: .null] }
-            if problems.count == before {
-                if let first = seenKeys[key] {
-                    let keyText = key.compactMap(\.text).joined(separator: ", ")
-                    problem(record.row, spec.key.joined(separator: "+"), keyText,
-                            vi: "trùng khóa với dòng \(first)", en: "duplicate key: same as row \(first)")
-                } else {
-                    seenKeys[key] = record.row
-                }
-            }
-            rows.append(row)
+        for record in file.records {
+            rows.append(validate(record))
             rowNumbers.append(record.row)
         }
         if kind == .units, problems.isEmpty { return parentsFirst(rows, rowNumbers) }
         return rows
     }
 
-    private mutating func checkHeaders() {
+    /// One record's typed row (see ``validate()``); its problems join ``problems``. The headers
+    /// are checked first, once (``checkHeaders()``).
+    mutating func validate(_ original: TabularFile.Record) -> [String: Cell] {
+        let before = problems.count
+        let record = kind == .obligations ? deadlineColumns(original) : original
+        // A schedule that `due` and `recurrence` could not give is already reported.
+        let scheduleReported = problems.count > before
+        var row: [String: Cell] = [:]
+        for field in spec.fields where !(scheduleReported && field.column == "schedule") {
+            if field.required || Self.gives(record, field) { row[field.column] = parse(field, in: record) }
+        }
+        if kind == .units, row["id"] ?? .null == .null, case .text(let name) = row["name"] {
+            row["id"] = .text(units.derivedID(name: name, parentID: row["parent_id"].flatMap(\.text)))
+        }
+        if kind == .assessments { checkCriterion(row, record: record) }
+        if kind == .completions { checkCompletionUnit(row, record: record) }
+        if problems.count == before {
+            for check in spec.checks {
+                if let failure = check(row) {
+                    // The value as the file wrote it, so the person can find it.
+                    let written = spec.fields.first { $0.column == failure.column }.flatMap { Self.cell(record, $0) }
+                    problems.append(.init(row: record.row, column: failure.column,
+                                          value: written, reason: failure.reason))
+                }
+            }
+        }
+        let key = spec.key.map { row[$0, default: .null] }
+        if problems.count == before {
+            if let first = seenKeys[key] {
+                let keyText = key.compactMap(\.text).joined(separator: ", ")
+                problem(record.row, spec.key.joined(separator: "+"), keyText,
+                        vi: "trùng khóa với dòng \(first)", en: "duplicate key: same as row \(first)")
+            } else {
+                seenKeys[key] = record.row
+            }
+        }
+        return row
+    }
+
+    mutating func checkHeaders() {
         var known = Set<String>()
         for field in spec.fields { known.formUnion(field.headerKeys) }
         for header in file.headers where !known.contains(header.key) {

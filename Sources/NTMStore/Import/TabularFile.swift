@@ -16,13 +16,53 @@ package struct TabularFile {
         package init(row: Int, cells: [String: String]) { self.row = row; self.cells = cells }
     }
 
+    /// The records, in file order. A CSV file's are made from its text as they are read, so a
+    /// large file is never held as records all at once (a 10,000-commune province took ~900 MB).
+    package struct Records: Sequence {
+        fileprivate enum Source {
+            case list([Record])
+            case csv(text: String, delimiter: Character, keys: [String])
+        }
+        fileprivate let source: Source
+        /// How many there are.
+        package let count: Int
+
+        package func makeIterator() -> AnyIterator<Record> {
+            switch source {
+            case .list(let records):
+                return AnyIterator(records.makeIterator())
+            case .csv(let text, let delimiter, let keys):
+                var parser = CSVRows.Parser(text, delimiter: delimiter)
+                var isHeader = true
+                return AnyIterator {
+                    // The file was read whole once when it was opened: it ends, and every row has
+                    // the header's width.
+                    while let row = try? parser.next() {
+                        if isHeader { isHeader = false; continue }
+                        if row.fields.allSatisfy({ $0.isEmpty }) { continue }
+                        var cells: [String: String] = [:]
+                        cells.reserveCapacity(keys.count)
+                        for (index, field) in row.fields.enumerated() { cells[keys[index]] = NameKey.nfc(field) }
+                        return Record(row: row.row, cells: cells)
+                    }
+                    return nil
+                }
+            }
+        }
+    }
+
     package let path: String
     /// Headers as written, and normalized.
     package let headers: [(written: String, key: String)]
-    package let records: [Record]
+    package let records: Records
 
     package init(path: String, headers: [(written: String, key: String)], records: [Record]) {
-        self.path = path; self.headers = headers; self.records = records
+        self.path = path; self.headers = headers; self.records = Records(source: .list(records), count: records.count)
+    }
+
+    private init(path: String, headers: [(written: String, key: String)], csv text: String, delimiter: Character, count: Int) {
+        self.path = path; self.headers = headers
+        self.records = Records(source: .csv(text: text, delimiter: delimiter, keys: headers.map(\.key)), count: count)
     }
 
     static func read(path: String) throws -> TabularFile {
@@ -60,22 +100,29 @@ package struct TabularFile {
         let firstLine = text.prefix { $0 != "\n" && $0 != "\r\n" }
         // Excel in locales whose decimal mark is a comma saves with semicolons.
         let delimiter: Character = firstLine.contains(";") && !firstLine.contains(",") ? ";" : ","
-        let rows: [CSVRows.Row]
+        // A first pass checks the whole file's shape and counts its records without keeping
+        // them; the records are made again, one at a time, as the import reads them.
+        var parser = CSVRows.Parser(text, delimiter: delimiter)
+        let first: CSVRows.Row?
         do {
-            rows = try CSVRows.parse(text, delimiter: delimiter)
+            first = try parser.next()
         } catch {
-            let unterminated = error
-            throw ImportError(file: path, problems: [.init(row: unterminated.row, column: nil, value: nil, reason: LocalizedText(
-                vi: "dấu ngoặc kép mở ở dòng \(unterminated.row) không được đóng đến hết tệp: tệp bị cắt giữa chừng hoặc thiếu dấu \"",
-                en: "the quote opened on row \(unterminated.row) is never closed: the file is cut short or a \" is missing"))])
+            throw unterminated(error, path: path)
         }
-        guard let header = rows.first, !header.fields.allSatisfy(\.isEmpty) else {
+        guard let header = first, !header.fields.allSatisfy(\.isEmpty) else {
             throw ImportError(file: path, problems: [.init(row: 1, column: nil, value: nil, reason: "no header row")])
         }
         let headers = header.fields.map { ($0, headerKey($0)) }
-        var records: [Record] = []
+        var count = 0
         var problems: [ImportError.Problem] = []
-        for row in rows.dropFirst() {
+        while true {
+            let next: CSVRows.Row?
+            do {
+                next = try parser.next()
+            } catch {
+                throw unterminated(error, path: path)
+            }
+            guard let row = next else { break }
             if row.fields.allSatisfy({ $0.isEmpty }) { continue }
             // A row with fewer or more cells than the header would shift or drop values: a file
             // cut mid-row, a stray delimiter, an unquoted comma in a name.
@@ -92,12 +139,16 @@ package struct TabularFile {
                     en: "the row has \(row.fields.count) cells but the header only \(headers.count) columns; the extra cells start at cell \(headers.count + 1) (quote a name that holds a comma)")))
                 continue
             }
-            var cells: [String: String] = [:]
-            for (index, field) in row.fields.enumerated() { cells[headers[index].1] = NameKey.nfc(field) }
-            records.append(Record(row: row.row, cells: cells))
+            count += 1
         }
         if !problems.isEmpty { throw ImportError(file: path, problems: problems) }
-        return TabularFile(path: path, headers: headers, records: records)
+        return TabularFile(path: path, headers: headers, csv: text, delimiter: delimiter, count: count)
+    }
+
+    private static func unterminated(_ error: CSVRows.Unterminated, path: String) -> ImportError {
+        ImportError(file: path, problems: [.init(row: error.row, column: nil, value: nil, reason: LocalizedText(
+            vi: "dấu ngoặc kép mở ở dòng \(error.row) không được đóng đến hết tệp: tệp bị cắt giữa chừng hoặc thiếu dấu \"",
+            en: "the quote opened on row \(error.row) is never closed: the file is cut short or a \" is missing"))])
     }
 
     /// A JSON cell, kept as the text a CSV would have held.

@@ -14,8 +14,8 @@ import NTMStore
 public actor Engine {
     public private(set) var runtime: Runtime
     public let store: Store
-    /// What checks running at the same time on their own schedules read, read once (nil on
-    /// PostgreSQL: see ``ReadModel``). A `--once` cycle shares its own model instead.
+    /// What checks running at the same time on their own schedules read, read once while the
+    /// data does not change (see ``ReadModel``). A `--once` cycle shares its own model instead.
     let sharedReads: ReadModel?
     public let state: AlertStateStore
     /// Empty until ``settle()`` has loaded the open alerts.

@@ -32,20 +32,30 @@ struct Indicators {
 
     let units: [String: AdministrativeUnit]
     let sets: [CriteriaSet]
-    let assessments: [Assessment]
     let minimumCriteria: Int
     /// Each unit's recognitions: `holds` looks at one unit's few, not all of them (a scan per unit
     /// made the module quadratic, 5.75 s at 10,000 communes: issue 21).
     private let recognitionsByUnit: [String: [Recognition]]
+    /// Each unit's assessments, grouped once rather than for every reading.
+    private let assessmentsByUnit: [String: [Assessment]]
+    /// A cycle reads each target on up to three days, and targets share territories and days:
+    /// the territory and the criteria counts are computed once per scope and day (at 10,000
+    /// communes each took longer than the rest of the module).
+    private let memo = Memo()
+
+    private final class Memo {
+        var territories: [String: [AdministrativeUnit]?] = [:]
+        var metCounts: [String: [String: Int]] = [:]
+    }
     private let map: UnitMap
 
     init(units: [String: AdministrativeUnit], sets: [CriteriaSet], assessments: [Assessment], recognitions: [Recognition],
          minimumCriteria: Int) {
         self.units = units
         self.sets = sets
-        self.assessments = assessments
         self.minimumCriteria = minimumCriteria
         recognitionsByUnit = Dictionary(grouping: recognitions, by: \.unitID)
+        assessmentsByUnit = Dictionary(grouping: assessments, by: \.unitID)
         map = UnitMap(units)
     }
 
@@ -84,7 +94,7 @@ struct Indicators {
         case "share_model_villages": return share(villages, "kieu_mau", Self.village)
         case "share_model_villages_mountain": return share(villages.filter { region(of: $0) == "mountain" }, "kieu_mau", Self.village)
         case "communes_below_15":
-            let counts = metCounts(communes, on: day)
+            let counts = metCounts(communes, on: day, scope: scope)
             guard !counts.isEmpty else { return nil }
             let below = counts.values.filter { $0 < minimumCriteria }.count
             return Reading(value: Double(below), count: below, population: counts.count, noun: Self.commune, isCount: true)
@@ -99,7 +109,7 @@ struct Indicators {
             }.count
             return Reading(value: Double(without), count: without, population: nil, noun: Self.district, isCount: true)
         case "average_criteria_per_commune":
-            let counts = metCounts(communes, on: day).values
+            let counts = metCounts(communes, on: day, scope: scope).values
             guard !counts.isEmpty else { return nil }
             let average = Double(counts.reduce(0, +)) / Double(counts.count)
             return Reading(value: average, count: nil, population: counts.count, noun: Self.criteria)
@@ -112,9 +122,15 @@ struct Indicators {
     /// scope unit's heir (a province's target goes on counting its communes after the province
     /// merged). Nil when the scope unit has no heir on that day.
     func territory(_ scope: String?, on day: CivilDate) -> [AdministrativeUnit]? {
-        guard let scope else { return map.inForce(on: day) }
-        guard let heir = map.heir(of: scope, on: day) else { return nil }
-        return map.descendants(of: heir, on: day)
+        let key = "\(scope ?? "")|\(day)"
+        if let known = memo.territories[key] { return known }
+        let territory: [AdministrativeUnit]? = if let scope {
+            map.heir(of: scope, on: day).map { map.descendants(of: $0, on: day) }
+        } else {
+            map.inForce(on: day)
+        }
+        memo.territories[key] = territory
+        return territory
     }
 
     /// Whether an indicator can no longer be computed because the level it counts is gone.
@@ -124,13 +140,20 @@ struct Indicators {
     }
 
     /// Criteria met per assessed commune, under the commune NTM set in force on `day`.
-    func metCounts(_ communes: [AdministrativeUnit], on day: CivilDate) -> [String: Int] {
+    /// `communes` are the communes of `scope`'s territory on `day`, which key the memo.
+    func metCounts(_ communes: [AdministrativeUnit], on day: CivilDate, scope: String?) -> [String: Int] {
+        let key = "\(scope ?? "")|\(day)"
+        if let known = memo.metCounts[key] { return known }
+        let counts = metCounts(communes, on: day)
+        memo.metCounts[key] = counts
+        return counts
+    }
+
+    private func metCounts(_ communes: [AdministrativeUnit], on day: CivilDate) -> [String: Int] {
         guard let set = sets.applicable(level: "commune", tier: "ntm", on: day) else { return [:] }
-        let known = assessments.filter { $0.assessedOn <= day }
-        let byUnit = Dictionary(grouping: known, by: \.unitID)
         var counts: [String: Int] = [:]
         for commune in communes {
-            let results = set.results(for: commune, in: byUnit[commune.id] ?? [])
+            let results = set.results(for: commune, in: (assessmentsByUnit[commune.id] ?? []).filter { $0.assessedOn <= day })
             guard !results.isEmpty else { continue }
             counts[commune.id] = set.topLevelCriteria.filter { results[$0.code]?.met == true }.count
         }

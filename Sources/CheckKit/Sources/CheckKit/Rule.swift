@@ -38,9 +38,11 @@ public struct Rule: Sendable, Hashable {
     static func fill(_ template: String, subject: Subject, values: [String: Value], language: Language) -> String {
         var output = ""
         var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
+        // Braces are searched as bytes: searching Characters segments every grapheme of the
+        // Vietnamese text, and every finding renders its message twice.
+        while let open = rest.utf8.firstIndex(of: UInt8(ascii: "{")) {
+            guard let close = rest[open...].utf8.firstIndex(of: UInt8(ascii: "}")) else { break }
             output += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
             let key = String(rest[rest.index(after: open)..<close])
             if key == "subject" {
                 output += subject.name
