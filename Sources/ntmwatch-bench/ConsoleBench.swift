@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSQLite3
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ struct ConsoleBench: AsyncParsableCommand {
         let off = try config("off", modules: noModules, console: false), on = try config("on", modules: noModules, console: true)
 
         var rss: [Bool: [Double]] = [false: [], true: []]
-        var cold: [Double] = [], overview: [Double] = [], commune: [Double] = [], alert: [Double] = [], served: [Double] = []
+        var cold: [Double] = [], overview: [Double] = [], commune: [Double] = [], alert: [Double] = [], served: [Double] = [], changed: [Double] = []
         var shown = 0
         for index in 0..<(2 * runs) {
             let consoleOn = index % 4 == 1 || index % 4 == 2
@@ -85,6 +86,8 @@ struct ConsoleBench: AsyncParsableCommand {
                     overview.append(try Self.time(base + "/").ms)
                     commune.append(try Self.time(base + "/commune/\(id)").ms)
                     alert.append(try Self.time(base + "/alert/\(fingerprint)").ms)
+                    try Self.rewriteAnAlert(in: state)
+                    changed.append(try Self.time(base + "/").ms)
                 }
                 // What the kept placement and pages cost.
                 served.append(try await Self.sample(pid: pid, seconds: seconds).median)
@@ -101,6 +104,7 @@ struct ConsoleBench: AsyncParsableCommand {
         line("RSS after the requests, console on (MiB)", served)
         line("overview, first request (ms)", cold)
         line("overview, repeated (ms)", overview)
+        line("overview after an alert changed (ms)", changed)
         line("commune page (ms)", commune)
         line("alert page (ms)", alert)
         print("# the overview showed \(shown) worst items; each daemon served a fresh copy of the filled state")
@@ -116,6 +120,18 @@ struct ConsoleBench: AsyncParsableCommand {
             throw ValidationError("\(url) answered \(result.output[range.upperBound...])")
         }
         return (time * 1000, String(result.output[..<range.lowerBound]))
+    }
+
+    /// Rewrites one open alert's row as a check run would: the next overview is drawn again,
+    /// over the placement the console keeps.
+    static func rewriteAnAlert(in state: String) throws {
+        let path = (state as NSString).appendingPathComponent("alerts.sqlite")
+        var db: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else { throw ValidationError("cannot open \(path)") }
+        defer { sqlite3_close(db) }
+        sqlite3_busy_timeout(db, 5000)
+        let sql = "UPDATE alerts SET status = status WHERE fingerprint = (SELECT MIN(fingerprint) FROM alerts WHERE status <> 'resolved')"
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw ValidationError("\(path): \(String(cString: sqlite3_errmsg(db)))") }
     }
 
     static func firstLink(_ prefix: String, in page: String) -> String? {
