@@ -148,7 +148,7 @@ let package = Package(
         .target(
             name: "NTMWeb",
             dependencies: [
-                "NTMWatchCore", "NTMStore", "NTMDelivery", "NTMAlerting",
+                "NTMWatchCore", "NTMStore", "NTMDelivery", "NTMAlerting", "NTMSQLite",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

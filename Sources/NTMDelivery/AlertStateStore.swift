@@ -27,7 +27,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 5
+    static let schemaVersion = 6
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -86,6 +86,7 @@ public actor AlertStateStore {
             if !alertColumns.contains("packed") {
                 try await self.sql.raw("ALTER TABLE alerts ADD COLUMN packed BLOB").run()
             }
+            try await self.addConsoleColumns()
             try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
         }
     }
@@ -150,6 +151,48 @@ public actor AlertStateStore {
         """,
     ]
 
+    /// Version 6: the console. Its pages count and place tens of thousands of open alerts;
+    /// decoding each per request took seconds at national scale (issue 19). The alerts' rows carry
+    /// what the pages select on (severity, unit, since, resolved), written with the alert, under a
+    /// covering index of the open ones; `alert_changes` counts the alerts' writes (triggers), which
+    /// the cached overview is keyed by: the heartbeat and the ledger change the file every minute,
+    /// the alerts far less often.
+    private func addConsoleColumns() async throws {
+        let columns = try await sql.raw("PRAGMA table_info(alerts)").all().map { try $0.decode(column: "name", as: String.self) }
+        guard !columns.contains("unit_id") else { return }
+        for column in ["severity TEXT", "unit_id TEXT", "active_since REAL", "resolved_at REAL"] {
+            try await sql.raw(SQLQueryString("ALTER TABLE alerts ADD COLUMN \(unsafeRaw: column)")).run()
+        }
+        for alert in try await decodeAlerts("SELECT packed, body FROM alerts") {
+            try await sql.raw("""
+                UPDATE alerts SET \(Self.consoleColumns(alert)) WHERE fingerprint = \(bind: alert.fingerprint)
+                """).run()
+        }
+        for statement in [
+            """
+            CREATE INDEX IF NOT EXISTS alerts_open ON alerts (status, fingerprint, severity, unit_id, active_since)
+            WHERE status <> 'resolved'
+            """,
+            "CREATE TABLE IF NOT EXISTS alert_changes (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL)",
+            "INSERT OR IGNORE INTO alert_changes (id, count) VALUES (1, 0)",
+            "CREATE TRIGGER IF NOT EXISTS alerts_inserted AFTER INSERT ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END",
+            "CREATE TRIGGER IF NOT EXISTS alerts_updated AFTER UPDATE ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END",
+            "CREATE TRIGGER IF NOT EXISTS alerts_deleted AFTER DELETE ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END",
+            "CREATE INDEX IF NOT EXISTS alert_history_at ON alert_history (at)",
+            "CREATE INDEX IF NOT EXISTS notifications_fingerprint ON notifications (fingerprint, created_at)",
+        ] {
+            try await sql.raw(SQLQueryString(statement)).run()
+        }
+    }
+
+    /// The console's columns of an alert's row, as `SET` assignments.
+    private static func consoleColumns(_ alert: Alert) -> SQLQueryString {
+        """
+        severity = \(bind: alert.severity.rawValue), unit_id = \(bind: alert.subject.unitID), \
+        active_since = \(bind: alert.activeSince.timeIntervalSince1970), resolved_at = \(bind: alert.resolvedAt?.timeIntervalSince1970)
+        """
+    }
+
     private var inTransaction = false
     private var waitingForTransaction: [CheckedContinuation<Void, Never>] = []
 
@@ -203,6 +246,7 @@ public actor AlertStateStore {
                     ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name,
                         status = excluded.status, body = excluded.body, packed = excluded.packed
                     """).run()
+                try await sql.raw("UPDATE alerts SET \(Self.consoleColumns(alert)) WHERE fingerprint = \(bind: alert.fingerprint)").run()
             }
             for fingerprint in step.dropped {
                 try await sql.raw("DELETE FROM alerts WHERE fingerprint = \(bind: fingerprint)").run()
@@ -639,6 +683,96 @@ public actor AlertStateStore {
     public func sentDigests() async throws -> [(receiver: String, periodEnd: Date)] {
         try await sql.raw("SELECT receiver, period_end FROM digests WHERE sent_at IS NOT NULL ORDER BY period_end, receiver").all().map {
             (try $0.decode(column: "receiver", as: String.self), Date(timeIntervalSince1970: try $0.decode(column: "period_end", as: Double.self)))
+        }
+    }
+
+    // MARK: The console's reads
+
+    /// An alert as the console counts and places it: its row's console columns, nothing decoded.
+    public struct IndexedAlert: Sendable, Hashable {
+        public var fingerprint: String
+        public var status: Alert.Status
+        public var severity: Severity
+        public var unitID: String?
+        public var activeSince: Date
+    }
+
+    /// Pending and firing alerts, from the covering index of their console columns.
+    public func openAlertIndex() async throws -> [IndexedAlert] {
+        try await connection.query("""
+            SELECT fingerprint, status, severity, unit_id, active_since FROM alerts WHERE status <> 'resolved'
+            """).map { row in
+            IndexedAlert(fingerprint: row.column("fingerprint")?.string ?? "",
+                         status: row.column("status")?.string.flatMap(Alert.Status.init(rawValue:)) ?? .firing,
+                         severity: row.column("severity")?.string.flatMap(Severity.init(rawValue:)) ?? .error,
+                         unitID: row.column("unit_id")?.string,
+                         activeSince: Date(timeIntervalSince1970: row.column("active_since")?.double ?? 0))
+        }
+    }
+
+    /// The alerts of these fingerprints (those still stored), by fingerprint.
+    public func alerts(fingerprints: [String]) async throws -> [Alert] {
+        guard !fingerprints.isEmpty else { return [] }
+        let list = String(decoding: try encoder.encode(fingerprints), as: UTF8.self)
+        return try await decodeAlerts("""
+            SELECT packed, body FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(\(bind: list))) ORDER BY fingerprint
+            """)
+    }
+
+    public func alert(fingerprint: String) async throws -> Alert? {
+        try await alerts(fingerprints: [fingerprint]).first
+    }
+
+    /// Moves whenever an alert is written or dropped, or the history grows or is pruned; not with
+    /// the heartbeat, the ledger or check runs. What the console's cached overview is keyed by.
+    public struct ChangeMark: Sendable, Hashable {
+        public var alertChanges: Int64
+        public var firstHistory: Int64?
+        public var lastHistory: Int64?
+    }
+
+    public func changeMark() async throws -> ChangeMark {
+        let row = try await connection.query("""
+            SELECT (SELECT count FROM alert_changes WHERE id = 1) AS changes, (SELECT MIN(seq) FROM alert_history) AS first,
+                (SELECT MAX(seq) FROM alert_history) AS last
+            """).first
+        return ChangeMark(alertChanges: row?.column("changes")?.integer.map(Int64.init) ?? 0,
+                          firstHistory: row?.column("first")?.integer.map(Int64.init),
+                          lastHistory: row?.column("last")?.integer.map(Int64.init))
+    }
+
+    /// An alert opening or closing, with its alert's unit (nil once the alert is dropped).
+    public struct Opening: Sendable, Hashable {
+        public var fingerprint: String
+        public var at: Date
+        public var opens: Bool
+        public var unitID: String?
+    }
+
+    /// The transitions since `start` as openings and closings, oldest first, after the stored
+    /// alerts already open at `start` (active before it, not resolved before it) as openings at
+    /// `start`: the overview's trend.
+    public func openings(since start: Date) async throws -> [Opening] {
+        let from = start.timeIntervalSince1970
+        let open = try await connection.query("""
+            SELECT fingerprint, unit_id FROM alerts WHERE active_since < ? AND (resolved_at IS NULL OR resolved_at >= ?)
+            """, [.float(from), .float(from)]).map {
+            Opening(fingerprint: $0.column("fingerprint")?.string ?? "", at: start, opens: true, unitID: $0.column("unit_id")?.string)
+        }
+        return open + (try await connection.query("""
+            SELECT h.fingerprint, h.at, h.to_status, a.unit_id FROM alert_history h LEFT JOIN alerts a ON a.fingerprint = h.fingerprint
+            WHERE h.at >= ? ORDER BY h.seq
+            """, [.float(from)]).map { row in
+            let to = row.column("to_status")?.string
+            return Opening(fingerprint: row.column("fingerprint")?.string ?? "", at: Date(timeIntervalSince1970: row.column("at")?.double ?? 0),
+                           opens: to == Alert.Status.firing.rawValue || to == Alert.Status.pending.rawValue, unitID: row.column("unit_id")?.string)
+        })
+    }
+
+    /// The notifications of one alert, oldest first.
+    public func notifications(of fingerprint: String) async throws -> [NTMAlerting.Notification] {
+        try await connection.query("SELECT body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)]).map {
+            try decoder.decode(NTMAlerting.Notification.self, from: Data(($0.column("body")?.string ?? "").utf8))
         }
     }
 

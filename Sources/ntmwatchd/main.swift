@@ -79,8 +79,8 @@ struct NTMWatchDaemon: AsyncParsableCommand {
         }
         let daemon = DaemonService(configPath: config, engine: engine, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: daemon)]
+        var console: Console?
         if let listen = configuration.httpListen {
-            let console: Console?
             do {
                 console = try configuration.console.map { try Console(settings: $0, configuration: configuration, engine: engine) }
             } catch {
@@ -88,9 +88,10 @@ struct NTMWatchDaemon: AsyncParsableCommand {
                 logger.error("the web console is off: \(error)")
                 console = nil
             }
+            let serving = console != nil
             let server = StatusServer(host: listen.host, port: listen.port, registry: registry, engine: engine, daemon: daemon,
                                       console: console, logger: logger, onRunning: { port in
-                                          logger.notice(console == nil ? "serving /metrics, /healthz and /readyz" : "serving the web console, /metrics, /healthz and /readyz",
+                                          logger.notice(!serving ? "serving /metrics, /healthz and /readyz" : "serving the web console, /metrics, /healthz and /readyz",
                                                         metadata: ["address": "\(listen.host):\(port)"])
                                       })
             // The endpoints are an extra: if they stop, the monitoring goes on.
@@ -103,6 +104,7 @@ struct NTMWatchDaemon: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        await console?.close()
     }
 }
 

@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import HummingbirdBcrypt
+import Synchronization
 import Testing
 @testable import NTMWatchCore
 @testable import NTMWeb
@@ -76,19 +77,24 @@ import Glibc
         return Reply(status: status, headers: parts.first ?? "", body: parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
-    /// The daemon on the sample province with all built-in modules, its alert state first filled
-    /// by a cycle as of 2024-11-12, then serving the console.
-    static func sampleDaemon(_ sandbox: Sandbox, console: String) throws -> (Daemon, Int) {
-        for plugin in ["deadline", "satisfaction", "debt", "disbursement", "standards", "targets"] {
-            try sandbox.installModule("libntmwatch-\(plugin).so")
-        }
+    /// The sample province with all built-in modules (`settings`: lines under a module's
+    /// `checks:` entry), its alert state filled by a cycle as of 2024-11-12: the configuration's
+    /// path and the console's port.
+    static func sampleState(_ sandbox: Sandbox, console: String, settings: [String: String] = [:]) throws -> (config: String, port: Int) {
+        let modules = ["deadline", "satisfaction", "debt", "disbursement", "standards", "targets"]
+        for plugin in modules { try sandbox.installModule("libntmwatch-\(plugin).so") }
         let port = 20_000 + Int.random(in: 0..<20_000)
-        let config = try sandbox.configuration(checks: ["deadline", "satisfaction", "debt", "disbursement", "standards", "targets"]
-            .map { "  - module: \($0)" }.joined(separator: "\n") + "\n", seedFrom: Sandbox.sampleFolder)
+        let config = try sandbox.configuration(checks: modules.map { "  - module: \($0)\n" + (settings[$0] ?? "") }.joined(), seedFrom: Sandbox.sampleFolder)
         try sandbox.write("ntmwatch.yaml", try String(contentsOfFile: config, encoding: .utf8)
             + "http:\n  listen: 127.0.0.1:\(port)\n  console:\n    enabled: true\n    catalog: \(catalog)\n\(console)")
         let once = try Sandbox.run(daemon, ["--config", config, "--once", "--at", "2024-11-12"])
         #expect(once.status == 0, "\(once.output)")
+        return (config, port)
+    }
+
+    /// The daemon on the sample province, serving the console.
+    static func sampleDaemon(_ sandbox: Sandbox, console: String, settings: [String: String] = [:]) throws -> (Daemon, Int) {
+        let (config, port) = try sampleState(sandbox, console: console, settings: settings)
         return (try Daemon.launch([daemon, "--config", config], notifySocket: nil), port)
     }
 
@@ -142,6 +148,81 @@ import Glibc
         #expect(try Self.request(base + "/logout", ["-X", "POST", "-H", "Cookie: \(cookie)", "-H", "Origin: \(base)", "--data", "csrf=\(token)"]).status == 303)
         // The session is over.
         #expect(!(try Self.request(base + "/", ["-H", "Cookie: \(cookie)"]).body.contains("Đăng xuất")))
+    }
+
+    /// Regression (issue 19): wrong passwords could be tried without limit.
+    @Test func failedLoginsAreLimitedPerAddressAndPerUser() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.write("passwd", "an:\(Bcrypt.hash("mật khẩu", cost: 4))\nbinh:\(Bcrypt.hash("khác", cost: 4))\n")
+        let (run, port) = try Self.sampleDaemon(sandbox, console: "    password_file: \(sandbox.path("passwd"))\n")
+        defer { run.kill() }
+        let base = "http://127.0.0.1:\(port)"
+        try await eventually { (try? Self.request(base + "/readyz").status) == 200 }
+        // curl binds the second client to another loopback address.
+        func login(_ user: String, _ password: String, from address: String = "127.0.0.1", _ extra: [String] = []) throws -> Reply {
+            try Self.request(base + "/login", ["--interface", address, "-X", "POST", "-H", "Origin: \(base)", "--data-urlencode", "user=\(user)",
+                                               "--data-urlencode", "password=\(password)"] + extra)
+        }
+        for _ in 0..<5 { #expect(try login("an", "sai").status == 401) }
+        // The sixth try is refused before the password is looked at, the right one too.
+        let refused = try login("an", "mật khẩu")
+        #expect(refused.status == 429)
+        let retryAfter = refused.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("retry-after: ") }
+            .flatMap { Int($0.dropFirst("retry-after: ".count)) }
+        #expect(retryAfter.map { (1...900).contains($0) } == true, "\(refused.headers)")
+        #expect(refused.body.contains("Đã đăng nhập sai quá nhiều lần") && refused.body.contains("15 phút"), "\(refused.body.suffix(600))")
+        #expect(!refused.headers.lowercased().contains("set-cookie: ntmwatch_session"))
+        #expect(try login("an", "mật khẩu", ["-H", "Accept-Language: en"]).body.contains("Too many failed logins"))
+        // The user is limited from another address too; that address's other users are not.
+        #expect(try login("an", "mật khẩu", from: "127.0.0.2").status == 429)
+        #expect(try login("binh", "khác", from: "127.0.0.2").status == 303)
+        // The first address is limited for every user.
+        #expect(try login("binh", "khác").status == 429)
+    }
+
+    /// The end of the window, with the limiter's clock moved by hand.
+    @Test func theLoginLimitEndsWithItsWindow() async throws {
+        let now = Mutex(Date(timeIntervalSince1970: 1_731_369_600))
+        let limiter = LoginLimiter(limit: 5, window: 900, clock: { now.withLock { $0 } })
+        func admit(_ user: String, _ address: String) async -> LoginLimiter.Attempt? {
+            if case .admitted(let attempt) = await limiter.admit(user: user, address: address) { return attempt }
+            return nil
+        }
+        func wait(_ user: String, _ address: String) async -> Int? {
+            if case .refused(let seconds) = await limiter.admit(user: user, address: address) { return seconds }
+            return nil
+        }
+        for _ in 0..<5 {
+            #expect(await admit("an", "10.0.0.1") != nil)
+            now.withLock { $0.addTimeInterval(60) }
+        }
+        // Five failures at 0, 60, ... 240 s; now is 300 s: the first leaves the window at 900 s.
+        #expect(await wait("an", "10.0.0.1") == 600)
+        #expect(await wait("an", "10.0.0.2") == 600)
+        #expect(await wait("binh", "10.0.0.1") == 600)
+        now.withLock { $0.addTimeInterval(600) }
+        let attempt = try #require(await admit("an", "10.0.0.1"))
+        #expect(await wait("an", "10.0.0.1") == 60)
+        // A right password clears the user's failures, not the address's.
+        await limiter.succeeded(attempt)
+        #expect(await admit("an", "10.0.0.3") != nil)
+        // The address keeps its four earlier failures: one more try, then it waits.
+        #expect(await admit("binh", "10.0.0.1") != nil)
+        #expect(await wait("binh", "10.0.0.1") == 60)
+    }
+
+    /// Regression (issue 19): the chart drew the module's default milestones, not the configured ones.
+    @Test func theDisbursementChartDrawsTheConfiguredMilestones() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        let (run, port) = try Self.sampleDaemon(sandbox, console: "", settings: [
+            "disbursement": "    settings:\n      milestones: {\"09-30\": 60, \"12-31\": 100}\n",
+        ])
+        defer { run.kill() }
+        let base = "http://127.0.0.1:\(port)"
+        try await eventually { (try? Self.request(base + "/readyz").status) == 200 }
+        let page = try Self.request(base + "/commune/20108").body
+        #expect(page.contains("mốc 30/9: 60%") && page.contains("mốc 31/12: 100%"), "\(page.suffix(1500))")
+        #expect(!page.contains("mốc 30/6"))
     }
 
     @Test func silencesAreCreatedAndExpiredOnlyWithASessionAndItsToken() async throws {

@@ -33,13 +33,16 @@ public struct Console: Sendable {
     public init(settings: Configuration.ConsoleSettings, configuration: Configuration, engine: Engine) throws {
         self.engine = engine
         self.store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout)
-        self.state = ConsoleState(directory: configuration.stateDirectory)
+        self.state = ConsoleState(directory: configuration.stateDirectory, store: configuration.store.location)
         self.stateDirectory = configuration.stateDirectory
         self.catalog = MessageCatalog.load(path: settings.catalog)
         self.catalogPath = settings.catalog
         self.auth = try ConsoleAuth(passwordFile: settings.passwordFile, proxyUserHeader: settings.proxyUserHeader,
                                     trustedProxies: settings.trustedProxies)
     }
+
+    /// At the daemon's end, after the server has stopped.
+    public func close() async { await state.close() }
 
     // MARK: Requests
 
@@ -159,7 +162,7 @@ public struct Console: Sendable {
         router.get("/targets") { request, context in try await respond(request, context) { t, _ in try await targets(t) } }
         router.get("/static/console.css") { _, _ in Self.asset(ConsoleAssets.css, type: "text/css; charset=utf-8") }
         router.get("/static/icon.svg") { _, _ in Self.asset(ConsoleAssets.icon, type: "image/svg+xml") }
-        router.get("/login") { request, context in try await respond(request, context) { t, _ in loginPage(t, failed: false) } }
+        router.get("/login") { request, context in try await respond(request, context) { t, _ in loginPage(t) } }
         router.post("/login") { request, context in try await login(request, context) }
         router.post("/logout") { request, context in try await logout(request, context) }
         registerSilences(on: router)
@@ -215,14 +218,27 @@ public struct Console: Sendable {
         return (principal, fields)
     }
 
-    func loginPage(_ t: Words, failed: Bool) -> Page {
+    enum LoginRefusal {
+        case wrongPassword
+        case tooMany(retryAfter: Int)
+    }
+
+    func loginPage(_ t: Words, refused: LoginRefusal? = nil) -> Page {
         guard auth.loginConfigured, !auth.passwords.isEmpty else {
             return Page(title: t("Đăng nhập", "Log in"), body: """
                 <p>\(t("Bảng điều khiển này chỉ để xem: chưa cấu hình đăng nhập (http.console.password_file).",
                        "This console is read-only: no login is configured (http.console.password_file)."))</p>
                 """)
         }
-        let error: HTMLText = failed ? "<p class=\"error\">\(t("Sai tên hoặc mật khẩu.", "Wrong user or password."))</p>" : ""
+        let error: HTMLText = switch refused {
+        case nil: ""
+        case .wrongPassword: "<p class=\"error\">\(t("Sai tên hoặc mật khẩu.", "Wrong user or password."))</p>"
+        case .tooMany(let seconds):
+            """
+            <p class="error">\(t("Đã đăng nhập sai quá nhiều lần từ máy này hoặc với tên này. Hãy thử lại sau \((seconds + 59) / 60) phút.",
+                                "Too many failed logins from this address or for this user. Try again in \((seconds + 59) / 60) minutes."))</p>
+            """
+        }
         return Page(title: t("Đăng nhập", "Log in"), body: """
             \(error)<form method="post" action="/login" class="login">\
             <label>\(t("Tên đăng nhập", "User")) <input name="user" autocomplete="username" required></label>\
@@ -237,13 +253,36 @@ public struct Console: Sendable {
             return Self.refused("403: the console is read-only, or the form did not come from this console")
         }
         let fields = try await Self.form(request)
-        guard let token = await auth.login(user: fields["user"] ?? "", password: fields["password"] ?? "") else {
-            return try await respond(request, context, status: .unauthorized) { t, _ in loginPage(t, failed: true) }
+        let user = fields["user"] ?? ""
+        let attempt: LoginLimiter.Attempt
+        switch await auth.limiter.admit(user: user, address: clientAddress(request, context)) {
+        case .refused(let seconds):
+            // Refused before bcrypt runs: the right password gets no answer either, so guessing stops here.
+            var response = try await respond(request, context, status: .tooManyRequests) { t, _ in loginPage(t, refused: .tooMany(retryAfter: seconds)) }
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        case .admitted(let admitted):
+            attempt = admitted
         }
+        guard let token = await auth.login(user: user, password: fields["password"] ?? "") else {
+            return try await respond(request, context, status: .unauthorized) { t, _ in loginPage(t, refused: .wrongPassword) }
+        }
+        await auth.limiter.succeeded(attempt)
         var response = Self.redirect("/")
         response.setCookie(Cookie(name: ConsoleAuth.cookie, value: token, maxAge: Int(ConsoleAuth.sessionLifetime), path: "/",
                                   httpOnly: true, sameSite: .strict))
         return response
+    }
+
+    /// Whom the login limit counts: the peer, or behind a trusted proxy the client it names last
+    /// in X-Forwarded-For (otherwise one person's wrong passwords would lock out the whole office).
+    func clientAddress(_ request: Request, _ context: ConsoleRequestContext) -> String? {
+        let peer = context.remoteAddress?.ipAddress
+        if let peer, auth.trustedProxies.contains(peer),
+           let forwarded = request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").last {
+            return String(forwarded).trimmingCharacters(in: .whitespaces)
+        }
+        return peer
     }
 
     func logout(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {

@@ -27,7 +27,15 @@ public actor ConsoleAuth {
     /// Can anybody log in at all? Without it the console is read-only and forms are not shown.
     public nonisolated var loginConfigured: Bool { !passwords.isEmpty || proxyUserHeader != nil }
 
+    /// Failed logins per address and per user.
+    let limiter: LoginLimiter
+
     public init(passwordFile: String?, proxyUserHeader: String?, trustedProxies: [String]) throws {
+        try self.init(passwordFile: passwordFile, proxyUserHeader: proxyUserHeader, trustedProxies: trustedProxies, limiter: LoginLimiter())
+    }
+
+    init(passwordFile: String?, proxyUserHeader: String?, trustedProxies: [String], limiter: LoginLimiter) throws {
+        self.limiter = limiter
         self.passwords = try passwordFile.map(Self.readPasswords) ?? [:]
         self.unknownUserHash = passwords.values.first.map { Bcrypt.hash(Self.randomToken(), cost: UInt8($0.dropFirst(4).prefix(2)) ?? 12) } ?? ""
         self.proxyUserHeader = proxyUserHeader

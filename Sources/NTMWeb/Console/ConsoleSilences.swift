@@ -83,7 +83,7 @@ extension Console {
             return Self.badRequest("until must be a date (YYYY-MM-DD) and comment must not be empty")
         }
         return try await withWritableState { state in
-            guard let alert = try await state.allAlerts().first(where: { $0.fingerprint == fingerprint }) else {
+            guard let alert = try await state.alert(fingerprint: fingerprint) else {
                 return Self.badRequest("there is no alert \(fingerprint)")
             }
             let now = Date()

@@ -6,31 +6,18 @@ import NTMStore
 import NTMWatchCore
 
 extension Console {
-    struct Snapshot {
-        let now: Date
-        let alerts: [Alert]
-        let placement: Placement
-        /// Unit id → area id, computed once per page: thousands of alerts share few units.
-        var areas: [String: String] = [:]
-
-        mutating func area(of alert: Alert) -> String {
-            let key = alert.subject.unitID ?? ""
-            if let known = areas[key] { return known }
-            let area = placement.area(of: alert.subject.unitID)
-            areas[key] = area
-            return area
-        }
-    }
-
-    func snapshot() async throws -> Snapshot {
-        let now = Date()
-        let units = try await store.withReader(asOf: now) { try await $0.units() }
-        let alerts = try await state.alerts()?.allAlerts() ?? []
-        return Snapshot(now: now, alerts: alerts, placement: Placement(units: UnitMap(units), day: CivilDate(now)))
+    /// Worst first: the higher severity, firing before pending, open longer; then by fingerprint,
+    /// so that equal alerts (a cycle opens thousands at one instant) always come in one order.
+    static func precedes(_ a: (Severity, Alert.Status, Date, String), _ b: (Severity, Alert.Status, Date, String)) -> Bool {
+        (b.0, a.1 == .firing ? 0 : 1, a.2, a.3) < (a.0, b.1 == .firing ? 0 : 1, b.2, b.3)
     }
 
     static func order(_ a: Alert, _ b: Alert) -> Bool {
-        (b.severity, a.status == .firing ? 0 : 1, a.activeSince) < (a.severity, b.status == .firing ? 0 : 1, b.activeSince)
+        precedes((a.severity, a.status, a.activeSince, a.fingerprint), (b.severity, b.status, b.activeSince, b.fingerprint))
+    }
+
+    static func order(_ a: AlertStateStore.IndexedAlert, _ b: AlertStateStore.IndexedAlert) -> Bool {
+        precedes((a.severity, a.status, a.activeSince, a.fingerprint), (b.severity, b.status, b.activeSince, b.fingerprint))
     }
 
     func badge(_ severity: Severity, _ t: Words) -> HTMLText {
@@ -55,26 +42,38 @@ extension Console {
 
     // MARK: Province overview
 
+    /// The body but its first line (the instant) is kept while the alerts, the history and the
+    /// store's data stay as they are, per language; a repeated request then costs two queries.
     func overview(_ t: Words) async throws -> Page {
-        var snapshot = try await snapshot()
-        let open = snapshot.alerts.filter(\.isOpen)
-        var byArea: [String: [Alert]] = [:]
-        for alert in open { byArea[snapshot.area(of: alert), default: []].append(alert) }
-        var areaOf: [String: String] = [:]
-        for alert in snapshot.alerts { areaOf[alert.fingerprint] = snapshot.area(of: alert) }
+        let now = Date()
+        let (placement, placementKey) = try await state.placement(store, now: now)
+        let alerts = try await state.alerts()
+        // The mark is read before the alerts, so what is kept is at least as new as its key.
+        let mark = try await alerts?.changeMark()
+        let key = placementKey.flatMap { placement in mark.map { ConsoleState.OverviewKey(alerts: $0, placement: placement) } }
+        let asOf: HTMLText = """
+            <p class="muted">\(t("Số liệu lúc", "As of")) \(t.instant(now)) \(t("(giờ Việt Nam). Khu vực là đơn vị cấp trên của xã theo địa giới đang có hiệu lực.", "(Vietnam time). An area is the commune's parent unit in force today."))</p>
+
+            """
+        let title = t("Tổng quan tỉnh", "Province overview")
+        if let key, let body = await state.cachedOverview(key, t.language) { return Page(title: title, body: asOf + body) }
+        let body = try await overviewBody(alerts, placement, now: now, t)
+        await state.keepOverview(body, key, t.language)
+        return Page(title: title, body: asOf + body)
+    }
+
+    /// Reads the open alerts' console columns, decodes only the alerts it shows, and reads the
+    /// history since the trend's first day.
+    func overviewBody(_ alerts: AlertStateStore?, _ placement: Placement, now: Date, _ t: Words) async throws -> HTMLText {
+        let open = try await alerts?.openAlertIndex() ?? []
+        var byArea: [String: [AlertStateStore.IndexedAlert]] = [:]
+        for alert in open { byArea[placement.area(of: alert.unitID), default: []].append(alert) }
 
         // Trend: open alerts at the end of each of the last 30 days, from the history.
-        let today = CivilDate(snapshot.now)
+        let today = CivilDate(now)
         let days = (0..<30).map { today.adding(days: $0 - 29) }
         let windowStart = days[0].startInstant()
-        var transitions = try await state.alerts()?.transitions(since: windowStart) ?? []
-        // Alerts already open when the window starts enter it as an opening at its start.
-        let seeded = snapshot.alerts.filter { $0.activeSince < windowStart && ($0.resolvedAt.map { $0 >= windowStart } ?? true) }
-        transitions = seeded.map {
-            AlertTracker.Transition(fingerprint: $0.fingerprint, at: windowStart, from: nil, to: .firing, severity: $0.severity,
-                                    ruleID: $0.ruleID, subjectID: $0.subject.id)
-        } + transitions
-        let trend = Trend.openPerDay(transitions: transitions, areaOf: areaOf, days: days)
+        let trend = Trend.openPerDay(try await alerts?.openings(since: windowStart) ?? [], area: placement.area(of:), days: days)
 
         let firing = open.filter { $0.status == .firing }
         let cards = Self.shown.map { severity -> HTMLText in
@@ -82,22 +81,26 @@ extension Console {
         }.joined()
         let pendingCard: HTMLText = "<div class=\"card\">\(t("Chờ xác nhận", "Pending"))<b>\(open.count - firing.count)</b></div>"
 
-        func weight(_ alerts: [Alert]) -> [Int] {
+        func weight(_ alerts: [AlertStateStore.IndexedAlert]) -> [Int] {
             Self.shown.map { severity in alerts.filter { $0.status == .firing && $0.severity == severity }.count }
         }
-        let areas = byArea.map { (id: $0.key, alerts: $0.value, weight: weight($0.value)) }
+        let areas = byArea.map { (id: $0.key, alerts: $0.value, weight: weight($0.value), worst: $0.value.sorted(by: Self.order).prefix(3)) }
             .sorted { a, b in
                 // Worst first; the daemon's own alerts last, after every place.
                 if (a.id == Placement.noArea) != (b.id == Placement.noArea) { return b.id == Placement.noArea }
-                return a.weight != b.weight ? b.weight.lexicographicallyPrecedes(a.weight) : snapshot.placement.name(a.id) < snapshot.placement.name(b.id)
+                return a.weight != b.weight ? b.weight.lexicographicallyPrecedes(a.weight) : placement.name(a.id) < placement.name(b.id)
             }
+        // Only the alerts shown are decoded, a few per area.
+        let shown = Dictionary(try await alerts?.alerts(fingerprints: areas.flatMap { $0.worst.map(\.fingerprint) }).map { ($0.fingerprint, $0) } ?? [],
+                               uniquingKeysWith: { first, _ in first })
         var rows: [HTMLText] = []
         for (index, area) in areas.enumerated() {
-            let name = area.id == Placement.noArea ? t("Hệ thống và toàn tỉnh", "Daemon and province-wide") : snapshot.placement.name(area.id)
+            let name = area.id == Placement.noArea ? t("Hệ thống và toàn tỉnh", "Daemon and province-wide") : placement.name(area.id)
             let counts = area.weight.map { count -> HTMLText in "<td class=\"n\">\(count)</td>" }.joined()
             let pending = area.alerts.filter { $0.status == .pending }.count
-            let worst = area.alerts.sorted(by: Self.order).prefix(3).map { alert -> HTMLText in
-                "<li>\(badge(alert.severity, t)) <a href=\"/alert/\(HTML.segment(alert.fingerprint))\">\(alert.subject.name)</a>: \(alert.summary.text(in: t.language))</li>"
+            let worst = area.worst.map { alert -> HTMLText in
+                let full = shown[alert.fingerprint]
+                return "<li>\(badge(alert.severity, t)) <a href=\"/alert/\(HTML.segment(alert.fingerprint))\">\(full?.subject.name ?? alert.fingerprint)</a>: \(full?.summary.text(in: t.language) ?? "")</li>"
             }.joined()
             let spark = Charts.sparkline(id: "trend-\(index)", counts: trend[area.id] ?? Array(repeating: 0, count: days.count), words: t)
             rows.append("""
@@ -106,46 +109,48 @@ extension Console {
                 """)
         }
         let headers = [t("Khu vực", "Area")] + Self.shown.map(t.severity) + [t("Chờ", "Pending"), t("Nổi bật nhất", "Worst items"), t("30 ngày", "30 days")]
-        return Page(title: t("Tổng quan tỉnh", "Province overview"), body: """
-            <p class="muted">\(t("Số liệu lúc", "As of")) \(t.instant(snapshot.now)) \(t("(giờ Việt Nam). Khu vực là đơn vị cấp trên của xã theo địa giới đang có hiệu lực.", "(Vietnam time). An area is the commune's parent unit in force today."))</p>
+        return """
             <div class="cards">\(cards)\(pendingCard)</div>
             <h2>\(t("Cảnh báo đang phát theo khu vực", "Firing alerts by area"))</h2>
             \(table(headers, rows, empty: t("Không có cảnh báo nào đang mở.", "No open alerts.")))
-            """)
+            """
     }
 
     // MARK: Area
 
     func area(_ id: String, _ t: Words) async throws -> Page {
-        var snapshot = try await snapshot()
-        let open = snapshot.alerts.filter(\.isOpen)
+        let now = Date()
+        let (placement, _) = try await state.placement(store, now: now)
         let isSystem = id == Placement.noArea
-        guard isSystem || snapshot.placement.units[id] != nil else {
+        guard isSystem || placement.units[id] != nil else {
             throw NotFound(vi: "Không có đơn vị mã \(id).", en: "There is no unit \(id).")
         }
-        let inArea = open.filter { snapshot.area(of: $0) == id }
-        var byCommune: [String: [Alert]] = [:]
-        var other: [Alert] = []
+        let alerts = try await state.alerts()
+        let inArea = (try await alerts?.openAlertIndex() ?? []).filter { placement.area(of: $0.unitID) == id }
+        var byCommune: [String: [AlertStateStore.IndexedAlert]] = [:]
+        var other: [String] = []
         for alert in inArea {
-            if let commune = snapshot.placement.commune(of: alert.subject.unitID) { byCommune[commune.id, default: []].append(alert) } else { other.append(alert) }
+            if let commune = placement.commune(of: alert.unitID) { byCommune[commune.id, default: []].append(alert) } else { other.append(alert.fingerprint) }
         }
-        let day = CivilDate(snapshot.now)
-        let communes = isSystem ? [] : snapshot.placement.units.inForce(on: day)
-            .filter { $0.level == "commune" && snapshot.placement.area(of: $0.id) == id }
-        func weight(_ alerts: [Alert]) -> [Int] { Self.shown.map { severity in alerts.filter { $0.severity == severity }.count } }
-        let ranked = communes.map { (unit: $0, alerts: byCommune[$0.id] ?? [], weight: weight(byCommune[$0.id] ?? [])) }.sorted { a, b in
+        let day = CivilDate(now)
+        let communes = isSystem ? [] : placement.units.inForce(on: day)
+            .filter { $0.level == "commune" && placement.area(of: $0.id) == id }
+        func weight(_ alerts: [AlertStateStore.IndexedAlert]) -> [Int] { Self.shown.map { severity in alerts.filter { $0.severity == severity }.count } }
+        let ranked = communes.map { (unit: $0, weight: weight(byCommune[$0.id] ?? [])) }.sorted { a, b in
             a.weight != b.weight ? b.weight.lexicographicallyPrecedes(a.weight) : a.unit.name < b.unit.name
         }
         let rows = ranked.map { entry -> HTMLText in
-            let counts = Self.shown.map { s -> HTMLText in "<td class=\"n\">\(entry.alerts.filter { $0.severity == s }.count)</td>" }.joined()
+            let counts = entry.weight.map { count -> HTMLText in "<td class=\"n\">\(count)</td>" }.joined()
             return "<tr><th scope=\"row\"><a href=\"/commune/\(HTML.segment(entry.unit.id))\">\(entry.unit.name)</a></th>\(counts)</tr>"
         }
-        let name = isSystem ? t("Hệ thống và toàn tỉnh", "Daemon and province-wide") : snapshot.placement.name(id)
+        let name = isSystem ? t("Hệ thống và toàn tỉnh", "Daemon and province-wide") : placement.name(id)
+        // Only the alerts listed in full are decoded.
+        let others = try await alerts?.alerts(fingerprints: other).filter(\.isOpen) ?? []
         return Page(title: name, body: """
             <h2>\(t("Các xã", "Communes"))</h2>
             \(table([t("Xã", "Commune")] + Self.shown.map(t.severity), rows, empty: t("Không có xã nào trong khu vực này.", "No commune in this area.")))
             <h2>\(t("Cảnh báo không gắn với một xã", "Alerts about no single commune"))</h2>
-            \(alertRows(other.sorted(by: Self.order), t))
+            \(alertRows(others.sorted(by: Self.order), t))
             """)
     }
 
@@ -168,15 +173,18 @@ extension Console {
     // MARK: Commune
 
     func commune(_ id: String, _ t: Words) async throws -> Page {
-        let snapshot = try await snapshot()
-        guard let unit = snapshot.placement.units[id] else { throw NotFound(vi: "Không có đơn vị mã \(id).", en: "There is no unit \(id).") }
-        let day = CivilDate(snapshot.now)
-        let alerts = snapshot.alerts.filter { $0.isOpen && snapshot.placement.commune(of: $0.subject.unitID)?.id == id }.sorted(by: Self.order)
+        let now = Date()
+        let (placement, _) = try await state.placement(store, now: now)
+        guard let unit = placement.units[id] else { throw NotFound(vi: "Không có đơn vị mã \(id).", en: "There is no unit \(id).") }
+        let day = CivilDate(now)
+        let alertState = try await state.alerts()
+        let here = (try await alertState?.openAlertIndex() ?? []).filter { placement.commune(of: $0.unitID)?.id == id }
+        let alerts = (try await alertState?.alerts(fingerprints: here.map(\.fingerprint)) ?? []).filter(\.isOpen).sorted(by: Self.order)
         struct Facts: Sendable {
             var recognitions: [Recognition], roadmap: [RoadmapEntry], obligations: [Obligation], projects: [Project]
             var plans: [CapitalPlan], surveys: [SatisfactionSurvey]
         }
-        let facts = try await store.withReader(asOf: snapshot.now) { reader in
+        let facts = try await store.withReader(asOf: now) { reader in
             Facts(recognitions: try await reader.recognitions().filter { $0.unitID == id },
                   roadmap: try await reader.roadmap().filter { $0.unitID == id },
                   obligations: try await reader.obligations().filter { $0.responsibleUnitID == id || $0.responsibleUnitID == unit.parentID(on: day) },
@@ -222,10 +230,10 @@ extension Console {
         let satisfaction = Charts.satisfaction(id: "satisfaction", surveys: facts.surveys.filter { $0.kind == kind }.map {
             Charts.Survey(on: $0.surveyedOn, respondents: $0.respondents, satisfied: $0.satisfied)
         }, thresholdPercent: threshold, words: t)
-        let disbursement = disbursementChart(facts.plans, today: day, t)
-        let parent = unit.parentID(on: day).map { snapshot.placement.name($0) }
+        let disbursement = disbursementChart(facts.plans, today: day, milestones: await disbursementMilestones(), t)
+        let parent = unit.parentID(on: day).map { placement.name($0) }
         return Page(title: unit.name, body: """
-            <p class="muted">\(t("Mã", "Code")) \(unit.id)\(parent.map { " · \(t("thuộc", "in")) \($0)" } ?? "") · \(t.instant(snapshot.now))</p>
+            <p class="muted">\(t("Mã", "Code")) \(unit.id)\(parent.map { " · \(t("thuộc", "in")) \($0)" } ?? "") · \(t.instant(now))</p>
             <h2>\(t("Cảnh báo", "Alerts"))</h2>
             \(alertRows(alerts, t, withAdvice: true))
             <h2>\(t("Công nhận", "Recognitions"))</h2>
@@ -244,9 +252,23 @@ extension Console {
             """)
     }
 
+    /// The milestones the `disbursement` check measures against: the `milestones` setting of its
+    /// configuration, where the module's declaration supplies the default (50% by 30/6, 100% by
+    /// 31/12); none when no disbursement check is configured.
+    func disbursementMilestones() async -> [(month: Int, day: Int, percent: Double)] {
+        guard let check = await engine.runtime.checks.first(where: { $0.module.descriptor.name == "disbursement" }),
+              let table = try? [String: Double](setting: check.settings.value("milestones"), key: "milestones")
+        else { return [] }
+        return table.compactMap { key, percent in
+            // MM-DD, as the module reads it; the daemon validated it when it loaded the check.
+            let parts = key.split(separator: "-").compactMap { Int($0) }
+            return parts.count == 2 && (1...12).contains(parts[0]) ? (parts[0], parts[1], percent) : nil
+        }.sorted { ($0.month, $0.day) < ($1.month, $1.day) }
+    }
+
     /// The latest year of the commune's capital up to this one, summed over its plans, against
-    /// the disbursement module's default milestones (50% by 30/6, 100% by 31/12).
-    func disbursementChart(_ plans: [CapitalPlan], today: CivilDate, _ t: Words) -> HTMLText {
+    /// the disbursement check's milestones.
+    func disbursementChart(_ plans: [CapitalPlan], today: CivilDate, milestones: [(month: Int, day: Int, percent: Double)], _ t: Words) -> HTMLText {
         guard let year = plans.map(\.year).filter({ $0 <= today.year }).max() else {
             return "<p class=\"muted\">\(t("Chưa có kế hoạch vốn.", "No capital plans."))</p>"
         }
@@ -258,15 +280,18 @@ extension Console {
                 sum + (plan.disbursed.filter { $0.on <= day }.max { $0.on < $1.on }?.cumulativeVND ?? 0)
             })
         }
-        let milestones = [(CivilDate(year: year, month: 6, day: 30)!, 50.0), (CivilDate(year: year, month: 12, day: 31)!, 100.0)]
-            .map { (day: $0.0, percent: $0.1) }
-        return Charts.disbursement(id: "disbursement", year: year, assignedVND: assigned, disbursed: series, milestones: milestones, words: t)
+        // 29 February is 28 February in a common year, as the module has it.
+        let dated = milestones.compactMap { milestone in
+            CivilDate(year: year, month: milestone.month, day: min(milestone.day, CivilDate.daysInMonth(year: year, month: milestone.month)))
+                .map { (day: $0, percent: milestone.percent) }
+        }
+        return Charts.disbursement(id: "disbursement", year: year, assignedVND: assigned, disbursed: series, milestones: dated, words: t)
     }
 
     // MARK: Alert
 
     func alert(_ fingerprint: String, _ t: Words, principal: ConsoleAuth.Principal?) async throws -> Page {
-        guard let state = try await state.alerts(), let alert = try await state.allAlerts().first(where: { $0.fingerprint == fingerprint }) else {
+        guard let state = try await state.alerts(), let alert = try await state.alert(fingerprint: fingerprint) else {
             throw NotFound(vi: "Không có cảnh báo \(fingerprint).", en: "There is no alert \(fingerprint).")
         }
         let labels = alert.notificationLabels.sorted { $0.key < $1.key }.map { "<dt>\($0.key)</dt><dd>\($0.value)</dd>" as HTMLText }.joined()
@@ -276,7 +301,7 @@ extension Console {
             "<tr><td>\(t.instant(tr.at))</td><td>\(tr.from.map { status($0, t) } ?? "—")</td><td>\(tr.to.map { status($0, t) } ?? "—")</td><td>\(badge(tr.severity, t))</td></tr>"
         }
         var deliveries: [HTMLText] = []
-        for notification in try await state.notifications().filter({ $0.alert.fingerprint == fingerprint }) {
+        for notification in try await state.notifications(of: fingerprint) {
             for event in try await state.deliveryEvents(of: notification.id) {
                 deliveries.append("""
                     <tr><td>\(t.instant(notification.at))</td><td>\(notification.reason.rawValue)</td><td>\(event.receiver)</td>\
