@@ -1,6 +1,5 @@
 import CheckKit
 import Foundation
-import NTMSQLite
 import Synchronization
 
 /// What the readers of one cycle read, read once. Each table's values (as of one day, or one
@@ -12,52 +11,34 @@ import Synchronization
 /// - ``perCycle()``: for the model's life. The engine makes one per `--once` cycle and per
 ///   `ntmwatch evaluate`, whose checks all read as of one instant at one time.
 /// - ``watching(_:)``: in the daemon, where checks run on their own schedules, while at least one
-///   reader is open and the store's data has not changed since the values were loaded. On SQLite
-///   the data version is `PRAGMA data_version` on a connection of the model's own: it moves with
-///   every commit of any other connection. When the last open reader ends, the values are
-///   dropped, so the daemon keeps no copy of a national store between runs. On PostgreSQL the
-///   version is the server's WAL position, read by the reader before its snapshot: every commit
-///   that writes moves it (so do writes to other databases of the server and checkpoints, which
-///   only make the daemon read again, never share stale values).
+///   reader is open and the store's ``DataVersion`` has not moved since the values were loaded
+///   (on PostgreSQL each reader reads it on its own connection, before its snapshot). When the
+///   last open reader ends, the values are dropped, so the daemon keeps no copy of a national
+///   store between runs.
 public final class ReadModel: Sendable {
     private struct State {
         var readers = 0
         var version: Int64?
         var entries: [String: Task<any Sendable, any Error>] = [:]
-        /// The connection whose data version is watched; nil for a model per cycle.
-        var watch: SQLite3Connection?
     }
 
-    private let state: Mutex<State>
-    private let watching: Bool
+    private let state = Mutex(State())
+    /// What is watched; nil for a model per cycle.
+    private let version: DataVersion?
 
-    private init(watch: sending SQLite3Connection?, watching: Bool) {
-        self.watching = watching
-        state = Mutex(State(watch: watch))
-    }
+    private init(watching version: DataVersion?) { self.version = version }
 
-    public static func perCycle() -> ReadModel { ReadModel(watch: nil, watching: false) }
+    public static func perCycle() -> ReadModel { ReadModel(watching: nil) }
 
-    /// Nil when the store's data version cannot be watched (an SQLite file not there yet).
-    public static func watching(_ store: Store) -> ReadModel? {
-        switch store.location {
-        case .postgres:
-            // The version comes from each reader's own connection (``begin(version:)``).
-            return ReadModel(watch: nil, watching: true)
-        case .sqlite(let path):
-            guard let connection = try? SQLite3Connection(path: StoreLocation.readOnlySQLiteURI(path), flags: [.readOnly, .uri])
-            else { return nil }
-            return ReadModel(watch: connection, watching: true)
-        }
-    }
+    public static func watching(_ store: Store) -> ReadModel { ReadModel(watching: DataVersion(store)) }
 
     /// A reader starts: values loaded before a change of the data are dropped. `version` is the
     /// data version the reader read before its snapshot (PostgreSQL); without it, the SQLite
     /// file's own is read. False when there is none: that reader reads the store itself.
     func begin(version given: Int64? = nil) -> Bool {
         state.withLock { state in
-            guard watching else { state.readers += 1; return true }
-            guard let version = given ?? state.watch.flatMap(Self.dataVersion) else { return false }
+            guard let watched = self.version else { state.readers += 1; return true }
+            guard let version = given ?? watched.currentSQLite() else { return false }
             if version != state.version {
                 state.entries = [:]
                 state.version = version
@@ -70,13 +51,8 @@ public final class ReadModel: Sendable {
     func end() {
         state.withLock { state in
             state.readers -= 1
-            if watching, state.readers == 0 { state.entries = [:] }
+            if version != nil, state.readers == 0 { state.entries = [:] }
         }
-    }
-
-    private static func dataVersion(_ connection: SQLite3Connection) -> Int64? {
-        guard let statement = try? connection.prepare("PRAGMA data_version"), (try? statement.step()) == true else { return nil }
-        return statement.int64(0)
     }
 
     /// The value under `key`, loaded by `load` if no reader has loaded it or is loading it. A

@@ -57,7 +57,7 @@ import Testing
     func theDaemonsSharedValuesGoWhenTheDataChanges(backend: Backend) async throws {
         let scratch = try await ScratchStore(backend)
         _ = try await Importer(store: scratch.store).importFolder(ScratchStore.sampleFolder)
-        let model = try #require(ReadModel.watching(scratch.store))
+        let model = ReadModel.watching(scratch.store)
         let instant = Self.instant("2025-08-01")
         let (before, during) = try await scratch.store.withReader(asOf: instant, sharing: model) { first in
             let before = try await first.units().count

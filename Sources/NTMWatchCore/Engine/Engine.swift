@@ -16,7 +16,7 @@ public actor Engine {
     public let store: Store
     /// What checks running at the same time on their own schedules read, read once while the
     /// data does not change (see ``ReadModel``). A `--once` cycle shares its own model instead.
-    let sharedReads: ReadModel?
+    let sharedReads: ReadModel
     public let state: AlertStateStore
     /// Empty until ``settle()`` has loaded the open alerts.
     private var tracker: AlertTracker

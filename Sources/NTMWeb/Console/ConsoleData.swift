@@ -2,9 +2,7 @@ import CheckKit
 import Foundation
 import NTMAlerting
 import NTMDelivery
-import NTMSQLite
 import NTMStore
-import Synchronization
 
 /// What a page is drawn from, read at one instant: the alert state (read-only, its own
 /// connection, so pages never wait on the engine) and the programme store (read-only snapshot);
@@ -13,7 +11,7 @@ import Synchronization
 actor ConsoleState {
     let directory: String
     private var state: AlertStateStore?
-    private let storeVersion: StoreVersion?
+    private let storeVersion: DataVersion
     private var placement: (key: PlacementKey, value: Placement)?
     private var overview: (key: OverviewKey, bodies: [Language: HTMLText])?
     /// How many times the overview was drawn rather than taken from the cache (tests read it).
@@ -32,7 +30,7 @@ actor ConsoleState {
 
     init(directory: String, store: StoreLocation) {
         self.directory = directory
-        self.storeVersion = StoreVersion(store)
+        self.storeVersion = DataVersion(Store(location: store))
     }
 
     /// nil until the daemon has written its state file once.
@@ -52,7 +50,7 @@ actor ConsoleState {
     /// a national store has tens of thousands of units, read and placed in hundreds of ms.
     func placement(_ store: Store, now: Date) async throws -> (Placement, key: PlacementKey?) {
         let day = CivilDate(now)
-        let key = storeVersion?.current().map { PlacementKey(store: $0, day: day) }
+        let key = await storeVersion.current().map { PlacementKey(store: $0, day: day) }
         if let key, let placement, placement.key == key { return (placement.value, key) }
         // The version is read before the units, so what is kept is at least as new as its key.
         let units = try await store.withReader(asOf: now) { try await $0.units() }
@@ -72,28 +70,6 @@ actor ConsoleState {
         guard let key else { return }
         if overview?.key != key { overview = (key, [:]) }
         overview?.bodies[language] = body
-    }
-}
-
-/// The SQLite store's `PRAGMA data_version` on a connection of its own, which moves with every
-/// commit of any other connection (an import). PostgreSQL has no such counter: nil, nothing kept.
-final class StoreVersion: Sendable {
-    private let path: String
-    private let connection = Mutex<SQLite3Connection?>(nil)
-
-    init?(_ location: StoreLocation) {
-        guard case .sqlite(let path) = location else { return nil }
-        self.path = path
-    }
-
-    func current() -> Int64? {
-        connection.withLock { connection in
-            if connection == nil {
-                connection = try? SQLite3Connection(path: StoreLocation.readOnlySQLiteURI(path), flags: [.readOnly, .uri])
-            }
-            guard let statement = try? connection?.prepare("PRAGMA data_version"), (try? statement.step()) == true else { return nil }
-            return statement.int64(0)
-        }
     }
 }
 
