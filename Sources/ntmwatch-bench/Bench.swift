@@ -275,16 +275,11 @@ struct IdleBench: AsyncParsableCommand {
             let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
             return (Double(fields[11])! + Double(fields[12])!) / ticks
         }
-        func rssKiB() throws -> Int {
-            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }!
-            return Int(line.split(separator: " ")[1])!
-        }
         let startCPU = try cpuSeconds()
         var samples: [Double] = []
         for _ in 0..<seconds {
             try await Task.sleep(for: .seconds(1))
-            samples.append(Double(try rssKiB()) / 1024)
+            samples.append(Double(try Child.rss(pid)) / 1024)
         }
         let cpu = try cpuSeconds() - startCPU
         let rss = Statistics(values: samples)

@@ -68,7 +68,7 @@ struct ConsoleBench: AsyncParsableCommand {
             let consoleOn = index % 4 == 1 || index % 4 == 2
             try? FileManager.default.removeItem(atPath: state)
             try FileManager.default.copyItem(atPath: filled, toPath: state)
-            try await serve(daemon, consoleOn ? on : off, port: port) { pid in
+            try await Child.serve(daemon, consoleOn ? on : off, port: port) { pid in
                 rss[consoleOn]!.append(try await Self.sample(pid: pid, seconds: seconds).median)
                 guard consoleOn else { return }
                 let base = "http://127.0.0.1:\(port)"
@@ -139,31 +139,10 @@ struct ConsoleBench: AsyncParsableCommand {
         return page[start.upperBound...].prefix { $0 != "\"" }.removingPercentEncoding
     }
 
-    /// Runs the daemon until `body` is done, once it answers /readyz.
-    func serve(_ daemon: String, _ config: String, port: Int, _ body: (Int32) async throws -> Void) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: daemon)
-        process.arguments = ["--config", config, "--log-level", "error"]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
-        let start = ContinuousClock.now
-        while (try? Child.run("/usr/bin/curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/readyz"])) == nil {
-            guard ContinuousClock.now - start < .seconds(300), process.isRunning else { throw ValidationError("ntmwatchd did not become ready") }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        // Let start-up allocations settle before measuring.
-        try await Task.sleep(for: .seconds(2))
-        try await body(process.processIdentifier)
-    }
-
     static func sample(pid: Int32, seconds: Int) async throws -> Statistics {
         var samples: [Double] = []
         for _ in 0..<max(seconds, 1) {
-            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }!
-            samples.append(Double(line.split(separator: " ")[1])! / 1024)
+            samples.append(Double(try Child.rss(pid)) / 1024)
             try await Task.sleep(for: .seconds(1))
         }
         return Statistics(values: samples)

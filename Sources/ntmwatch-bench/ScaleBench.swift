@@ -77,7 +77,7 @@ struct ScaleBench: AsyncParsableCommand {
 
     func tool(_ name: String) -> String { (Paths.products as NSString).appendingPathComponent(name) }
 
-    func writeConfig(folder: String, name: String, store: String, modules: String, checks: [String]) throws -> String {
+    func writeConfig(folder: String, name: String, store: String, modules: String, checks: [String], port: Int? = nil) throws -> String {
         let state = (folder as NSString).appendingPathComponent("state-\(name)")
         let path = (folder as NSString).appendingPathComponent("\(name).yaml")
         try """
@@ -91,6 +91,7 @@ struct ScaleBench: AsyncParsableCommand {
             delivery: {group_wait: 0s, group_interval: 0s}
             receivers: [{name: r, directory: \(folder)/spool-\(name), max_spool_bytes: 10MB}]
             route: {receiver: r}
+            \(port.map { "http: {listen: \"127.0.0.1:\($0)\"}" } ?? "")
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -132,6 +133,19 @@ struct ScaleBench: AsyncParsableCommand {
         if firstToo {
             let ready = try Child.timeToReady(tool("ntmwatchd"), ["--config", config, "--log-level", "error"], folder: folder)
             print("\(tag)\t\(name): start to READY=1\t\(format(ready * 1000)) ms")
+            try await rssAfterDaemonCycle(tag: tag, folder: folder, name: name, store: store, modules: modules, checks: checks)
+        }
+    }
+
+    /// The running daemon's memory after its first cycle (as of today, on an empty state), and a
+    /// minute later, when it has given what it freed back to the system.
+    func rssAfterDaemonCycle(tag: String, folder: String, name: String, store: String, modules: String, checks: [String]) async throws {
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let config = try writeConfig(folder: folder, name: "\(name)-daemon", store: store, modules: modules, checks: checks, port: port)
+        try await Child.serve(tool("ntmwatchd"), config, port: port, readyWithin: .seconds(1800)) { pid in
+            print("\(tag)\t\(name): daemon RSS after its first cycle\t\(mib(try Child.rss(pid))) MiB")
+            try await Task.sleep(for: .seconds(65))
+            print("\(tag)\t\(name): daemon RSS a minute later\t\(mib(try Child.rss(pid))) MiB")
         }
     }
 
@@ -260,6 +274,33 @@ enum Child {
     }
 
     /// Seconds from spawning the daemon to its READY=1 on a notify socket of our own.
+    /// Runs the daemon until `body` is done, once it answers /readyz (every check has run).
+    static func serve(_ daemon: String, _ config: String, port: Int, readyWithin limit: Duration = .seconds(300),
+                      _ body: (Int32) async throws -> Void) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: daemon)
+        process.arguments = ["--config", config, "--log-level", "error"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        let start = ContinuousClock.now
+        while (try? Child.run("/usr/bin/curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/readyz"])) == nil {
+            guard ContinuousClock.now - start < limit, process.isRunning else { throw ValidationError("ntmwatchd did not become ready") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        // Let start-up allocations settle before measuring.
+        try await Task.sleep(for: .seconds(2))
+        try await body(process.processIdentifier)
+    }
+
+    /// The process's resident set now, in KiB.
+    static func rss(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     static func timeToReady(_ program: String, _ arguments: [String], folder: String) throws -> Double {
         // A socket path has at most 107 bytes; the bench's scratch folder is deeper than that.
         let socketPath = "/tmp/ntmwatch-bench-\(getpid()).sock"
