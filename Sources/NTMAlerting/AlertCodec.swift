@@ -18,70 +18,71 @@ public enum AlertCodec {
         var out = Writer()
         out.bytes.reserveCapacity(512)
         out.byte(format)
-        out.string(alert.fingerprint); out.string(alert.scope); out.string(alert.check)
-        out.string(alert.ruleID); out.string(alert.messageID)
-        out.dictionary(alert.labels)
-        out.string(alert.subject.kind); out.string(alert.subject.id); out.string(alert.subject.name)
-        out.optional(alert.subject.unitID) { $0.string($1) }
-        out.string(alert.severity.rawValue); out.string(alert.status.rawValue)
-        out.date(alert.activeSince)
-        out.optional(alert.firingSince) { $0.date($1) }
-        out.optional(alert.resolvedAt) { $0.date($1) }
-        out.optional(alert.lastNotifiedAt) { $0.date($1) }
-        out.optional(alert.lastNotifiedSeverity) { $0.string($1.rawValue) }
-        out.count(alert.values.count)
-        for key in alert.values.keys.sorted() {
-            out.string(key)
-            out.value(alert.values[key]!)
-        }
-        out.string(alert.summary.vi); out.string(alert.summary.en)
-        out.optional(alert.silencedBy) { writer, ids in
-            writer.count(ids.count)
-            ids.forEach { writer.string($0) }
-        }
-        out.optional(alert.inhibitedBy) { $0.string($1) }
-        out.optional(alert.source) { $0.string($1) }
+        out.alert(alert)
+        return out.bytes
+    }
+
+    /// A notification (the ledger's rows): its id, reason and instant, then its alert.
+    public static func pack(_ notification: Notification) -> [UInt8] {
+        var out = Writer()
+        out.bytes.reserveCapacity(600)
+        out.byte(format)
+        out.string(notification.id); out.string(notification.reason.rawValue); out.date(notification.at)
+        out.alert(notification.alert)
         return out.bytes
     }
 
     public static func unpack(_ bytes: some Collection<UInt8>) throws(Corrupt) -> Alert {
+        try reading(bytes) { input throws(Corrupt) in try input.alert() }
+    }
+
+    public static func unpackNotification(_ bytes: some Collection<UInt8>) throws(Corrupt) -> Notification {
+        try reading(bytes) { input throws(Corrupt) in
+            let id = try input.string()
+            guard let reason = Notification.Reason(rawValue: try input.string()) else { throw Corrupt(reason: "unknown reason") }
+            let at = try input.date()
+            return Notification(id: id, reason: reason, at: at, alert: try input.alert())
+        }
+    }
+
+    private static func reading<T>(_ bytes: some Collection<UInt8>, _ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T {
         try Array(bytes).withUnsafeBufferPointer { buffer throws(Corrupt) in
             var input = Reader(buffer: buffer)
             guard try input.byte() == format else { throw Corrupt(reason: "unknown format \(buffer.first ?? 0)") }
-            let fingerprint = try input.string(), scope = try input.string(), check = try input.string()
-            let ruleID = try input.string(), messageID = try input.string()
-            let labels = try input.dictionary()
-            let subject = Subject(kind: try input.string(), id: try input.string(), name: try input.string(),
-                                  unitID: try input.optional { reader throws(Corrupt) in try reader.string() })
-            let severity = try input.severity()
-            guard let status = Alert.Status(rawValue: try input.string()) else { throw Corrupt(reason: "unknown status") }
-            let activeSince = try input.date()
-            let firingSince = try input.optional { reader throws(Corrupt) in try reader.date() }
-            let resolvedAt = try input.optional { reader throws(Corrupt) in try reader.date() }
-            let lastNotifiedAt = try input.optional { reader throws(Corrupt) in try reader.date() }
-            let lastNotifiedSeverity = try input.optional { reader throws(Corrupt) in try reader.severity() }
-            var values: [String: Value] = [:]
-            let valueCount = try input.count()
-            values.reserveCapacity(valueCount)
-            for _ in 0..<valueCount { values[try input.string()] = try input.value() }
-            let summary = LocalizedText(vi: try input.string(), en: try input.string())
-            var alert = Alert(
-                fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
-                subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
-                resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
-                values: values, summary: summary)
-            alert.silencedBy = try input.optional { reader throws(Corrupt) in
-                try (0..<reader.count()).map { _ throws(Corrupt) in try reader.string() }
-            }
-            alert.inhibitedBy = try input.optional { reader throws(Corrupt) in try reader.string() }
-            alert.source = try input.optional { reader throws(Corrupt) in try reader.string() }
+            let value = try read(&input)
             guard input.isAtEnd else { throw Corrupt(reason: "bytes after the alert") }
-            return alert
+            return value
         }
     }
 
     private struct Writer {
         var bytes: [UInt8] = []
+
+        mutating func alert(_ alert: Alert) {
+            string(alert.fingerprint); string(alert.scope); string(alert.check)
+            string(alert.ruleID); string(alert.messageID)
+            dictionary(alert.labels)
+            string(alert.subject.kind); string(alert.subject.id); string(alert.subject.name)
+            optional(alert.subject.unitID) { $0.string($1) }
+            string(alert.severity.rawValue); string(alert.status.rawValue)
+            date(alert.activeSince)
+            optional(alert.firingSince) { $0.date($1) }
+            optional(alert.resolvedAt) { $0.date($1) }
+            optional(alert.lastNotifiedAt) { $0.date($1) }
+            optional(alert.lastNotifiedSeverity) { $0.string($1.rawValue) }
+            count(alert.values.count)
+            for key in alert.values.keys.sorted() {
+                string(key)
+                value(alert.values[key]!)
+            }
+            string(alert.summary.vi); string(alert.summary.en)
+            optional(alert.silencedBy) { writer, ids in
+                writer.count(ids.count)
+                ids.forEach { writer.string($0) }
+            }
+            optional(alert.inhibitedBy) { $0.string($1) }
+            optional(alert.source) { $0.string($1) }
+        }
 
         mutating func byte(_ value: UInt8) { bytes.append(value) }
 
@@ -142,6 +143,37 @@ public enum AlertCodec {
     private struct Reader {
         let buffer: UnsafeBufferPointer<UInt8>
         var offset = 0
+
+        mutating func alert() throws(Corrupt) -> Alert {
+            let fingerprint = try string(), scope = try string(), check = try string()
+            let ruleID = try string(), messageID = try string()
+            let labels = try dictionary()
+            let subject = Subject(kind: try string(), id: try string(), name: try string(),
+                                  unitID: try optional { reader throws(Corrupt) in try reader.string() })
+            let severity = try severity()
+            guard let status = Alert.Status(rawValue: try string()) else { throw Corrupt(reason: "unknown status") }
+            let activeSince = try date()
+            let firingSince = try optional { reader throws(Corrupt) in try reader.date() }
+            let resolvedAt = try optional { reader throws(Corrupt) in try reader.date() }
+            let lastNotifiedAt = try optional { reader throws(Corrupt) in try reader.date() }
+            let lastNotifiedSeverity = try optional { reader throws(Corrupt) in try reader.severity() }
+            var values: [String: Value] = [:]
+            let valueCount = try count()
+            values.reserveCapacity(valueCount)
+            for _ in 0..<valueCount { values[try string()] = try value() }
+            let summary = LocalizedText(vi: try string(), en: try string())
+            var alert = Alert(
+                fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
+                subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
+                resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
+                values: values, summary: summary)
+            alert.silencedBy = try optional { reader throws(Corrupt) in
+                try (0..<reader.count()).map { _ throws(Corrupt) in try reader.string() }
+            }
+            alert.inhibitedBy = try optional { reader throws(Corrupt) in try reader.string() }
+            alert.source = try optional { reader throws(Corrupt) in try reader.string() }
+            return alert
+        }
 
         var isAtEnd: Bool { offset == buffer.count }
 

@@ -27,7 +27,7 @@ public actor AlertStateStore {
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
-    static let schemaVersion = 6
+    static let schemaVersion = 7
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -87,6 +87,12 @@ public actor AlertStateStore {
                 try await self.sql.raw("ALTER TABLE alerts ADD COLUMN packed BLOB").run()
             }
             try await self.addConsoleColumns()
+            // Version 7 keeps notifications packed too: the ledger's rows carry their alert, and
+            // a national first cycle spent a third of its time encoding and decoding them as JSON.
+            let notificationColumns = try await self.sql.raw("PRAGMA table_info(notifications)").all().map { try $0.decode(column: "name", as: String.self) }
+            if !notificationColumns.contains("packed") {
+                try await self.sql.raw("ALTER TABLE notifications ADD COLUMN packed BLOB").run()
+            }
             try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
         }
     }
@@ -100,7 +106,8 @@ public actor AlertStateStore {
         "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, body TEXT NOT NULL)",
         """
         CREATE TABLE IF NOT EXISTS notifications (
-            id TEXT PRIMARY KEY, created_at REAL NOT NULL, fingerprint TEXT NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL)
+            id TEXT PRIMARY KEY, created_at REAL NOT NULL, fingerprint TEXT NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL,
+            packed BLOB)
         """,
         """
         CREATE TABLE IF NOT EXISTS deliveries (
@@ -215,6 +222,12 @@ public actor AlertStateStore {
         }
     }
 
+    /// A notification row: packed since version 7, JSON before.
+    private func notification(packed: Data?, body: String) throws -> NTMAlerting.Notification {
+        if let packed { return try AlertCodec.unpackNotification(packed) }
+        return try decoder.decode(NTMAlerting.Notification.self, from: Data(body.utf8))
+    }
+
     /// Alerts from rows selecting `packed` and `body`.
     private func decodeAlerts(_ query: SQLQueryString) async throws -> [Alert] {
         try await sql.raw(query).all().map { row in
@@ -266,12 +279,11 @@ public actor AlertStateStore {
     }
 
     private func insert(_ notification: NTMAlerting.Notification, destinations: [Destination]) async throws {
-        let body = String(decoding: try encoder.encode(notification), as: UTF8.self)
         let created = notification.at.timeIntervalSince1970
         try await sql.raw("""
-            INSERT INTO notifications (id, created_at, fingerprint, reason, body)
+            INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed)
             VALUES (\(bind: notification.id), \(bind: created), \(bind: notification.alert.fingerprint),
-                \(bind: notification.reason.rawValue), \(bind: body))
+                \(bind: notification.reason.rawValue), '', \(bind: Data(AlertCodec.pack(notification))))
             ON CONFLICT (id) DO NOTHING
             """).run()
         for destination in destinations {
@@ -326,14 +338,15 @@ public actor AlertStateStore {
         guard due > 0 else { return [] }
         let rows = try await sql.raw("""
             SELECT d.receiver, d.group_key, d.group_labels, d.created_at, d.batch, d.attempts, d.next_attempt_at,
-                   n.body, g.last_flush_at
+                   n.packed, n.body, g.last_flush_at
             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
             LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
             WHERE d.state = 'pending' AND d.next_attempt_at <= \(bind: cut) ORDER BY d.created_at, d.notification_id
             """).all()
         return try rows.map { row in
             PendingDelivery(
-                notification: try decoder.decode(NTMAlerting.Notification.self, from: Data(try row.decode(column: "body", as: String.self).utf8)),
+                notification: try notification(packed: try row.decode(column: "packed", as: Data?.self),
+                                               body: try row.decode(column: "body", as: String.self)),
                 receiver: try row.decode(column: "receiver", as: String.self),
                 groupKey: try row.decode(column: "group_key", as: String.self),
                 groupLabels: try decoder.decode([String: String].self, from: Data(try row.decode(column: "group_labels", as: String.self).utf8)),
@@ -582,8 +595,8 @@ public actor AlertStateStore {
 
     /// Every notification recorded, oldest first (the history; delivered ones too).
     public func notifications(since: Date = .distantPast) async throws -> [NTMAlerting.Notification] {
-        try await sql.raw("SELECT body FROM notifications WHERE created_at >= \(bind: since.timeIntervalSince1970) ORDER BY created_at, id").all().map {
-            try decoder.decode(NTMAlerting.Notification.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
+        try await sql.raw("SELECT packed, body FROM notifications WHERE created_at >= \(bind: since.timeIntervalSince1970) ORDER BY created_at, id").all().map {
+            try notification(packed: try $0.decode(column: "packed", as: Data?.self), body: try $0.decode(column: "body", as: String.self))
         }
     }
 
@@ -771,8 +784,8 @@ public actor AlertStateStore {
 
     /// The notifications of one alert, oldest first.
     public func notifications(of fingerprint: String) async throws -> [NTMAlerting.Notification] {
-        try await connection.query("SELECT body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)]).map {
-            try decoder.decode(NTMAlerting.Notification.self, from: Data(($0.column("body")?.string ?? "").utf8))
+        try await connection.query("SELECT packed, body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)]).map {
+            try notification(packed: $0.column("packed")?.blob.map { Data($0.readableBytesView) }, body: $0.column("body")?.string ?? "")
         }
     }
 

@@ -44,6 +44,13 @@ import Testing
         #expect(AlertCodec.pack(shuffled) == packed)
     }
 
+    @Test func aNotificationComesBackAsItWent() throws {
+        let notification = Notification(id: "9f2c-1730003600-firing", reason: .severityChanged,
+                                        at: Date(timeIntervalSince1970: 1_730_003_600.25), alert: Self.alert(optionals: true))
+        #expect(try AlertCodec.unpackNotification(AlertCodec.pack(notification)) == notification)
+        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpackNotification(AlertCodec.pack(notification).dropLast()) }
+    }
+
     @Test func damagedBytesAreRefusedNotMisread() {
         let packed = AlertCodec.pack(Self.alert(optionals: true))
         for cut in [0, 1, packed.count / 2, packed.count - 1] {

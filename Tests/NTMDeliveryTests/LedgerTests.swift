@@ -52,8 +52,8 @@ import Testing
         return path
     }
 
-    /// A state file of version 4 (alerts as JSON) opens, its alerts read as they were, and what
-    /// changes is written in the packed form and read back.
+    /// A state file of version 4 (alerts and notifications as JSON) opens, its rows read as they
+    /// were, and what changes is written in the packed form and read back.
     @Test func aVersion4StateReadsItsJSONAlertsAndWritesPackedOnes() async throws {
         let folder = try Self.folder()
         var tracker = AlertTracker()
@@ -68,10 +68,16 @@ import Testing
                 let body = String(decoding: try encoder.encode(alert), as: UTF8.self).replacingOccurrences(of: "'", with: "''")
                 try file.execute("UPDATE alerts SET body = '\(body)' WHERE fingerprint = '\(alert.fingerprint)'")
             }
+            try file.execute("ALTER TABLE notifications DROP COLUMN packed")
+            for notification in first.notifications {
+                let body = String(decoding: try encoder.encode(notification), as: UTF8.self).replacingOccurrences(of: "'", with: "''")
+                try file.execute("UPDATE notifications SET body = '\(body)' WHERE id = '\(notification.id)'")
+            }
             try file.execute("PRAGMA user_version = 4")
         }
         try await withState(folder) { state in
             #expect(try await state.activeAlerts() == first.changed.sorted { $0.fingerprint < $1.fingerprint })
+            #expect(try await state.notifications() == first.notifications.sorted { $0.id < $1.id })
             let second = step(["A"], at: t0.addingTimeInterval(60), tracker: &tracker)
             try await state.record(second) { _ in [] }
             let expected = (Array(tracker.active.values) + second.changed.filter { $0.status == .resolved }).sorted { $0.fingerprint < $1.fingerprint }
