@@ -250,52 +250,66 @@ public actor AlertStateStore {
     /// notification, a ledger row per destination. One transaction.
     public func record(_ step: AlertTracker.Step, destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) async throws {
         guard !step.changed.isEmpty || !step.dropped.isEmpty || !step.notifications.isEmpty || !step.transitions.isEmpty else { return }
+        // A national first cycle records 70,000 alerts and as many notifications, deliveries and
+        // history rows: written a few hundred per statement, not one statement per row.
+        // An alert changed twice in one step is written once, as it ended.
+        var order: [String] = [], latest: [String: Alert] = [:]
+        for alert in step.changed where latest.updateValue(alert, forKey: alert.fingerprint) == nil { order.append(alert.fingerprint) }
+        let alerts = order.map { latest[$0]! }
         try await transaction {
-            for alert in step.changed {
-                try await sql.raw("""
-                    INSERT INTO alerts (fingerprint, check_name, status, body, packed)
-                    VALUES (\(bind: alert.fingerprint), \(bind: alert.check), \(bind: alert.status.rawValue), '',
-                        \(bind: Data(AlertCodec.pack(alert))))
-                    ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name,
-                        status = excluded.status, body = excluded.body, packed = excluded.packed
-                    """).run()
-                try await sql.raw("UPDATE alerts SET \(Self.consoleColumns(alert)) WHERE fingerprint = \(bind: alert.fingerprint)").run()
+            try await insertRows(alerts, into: "alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)", then: """
+                ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status, body = excluded.body,
+                    packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
+                    active_since = excluded.active_since, resolved_at = excluded.resolved_at
+                """) { alert in
+                [alert.fingerprint, alert.check, alert.status.rawValue, "", Data(AlertCodec.pack(alert)), alert.severity.rawValue,
+                 alert.subject.unitID, alert.activeSince.timeIntervalSince1970, alert.resolvedAt?.timeIntervalSince1970]
             }
             for fingerprint in step.dropped {
                 try await sql.raw("DELETE FROM alerts WHERE fingerprint = \(bind: fingerprint)").run()
             }
-            for transition in step.transitions {
-                try await sql.raw("""
-                    INSERT INTO alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by)
-                    VALUES (\(bind: transition.fingerprint), \(bind: transition.at.timeIntervalSince1970),
-                        \(bind: transition.from?.rawValue), \(bind: transition.to?.rawValue), \(bind: transition.severity.rawValue),
-                        \(bind: transition.ruleID), \(bind: transition.subjectID), \(bind: transition.silencedBy))
-                    """).run()
+            try await insertRows(step.transitions, into: "alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by)") {
+                [$0.fingerprint, $0.at.timeIntervalSince1970, $0.from?.rawValue, $0.to?.rawValue, $0.severity.rawValue, $0.ruleID,
+                 $0.subjectID, $0.silencedBy]
             }
-            for notification in step.notifications {
-                try await insert(notification, destinations: destinations(notification))
-            }
+            try await insertLedger(step.notifications, destinations: destinations)
         }
     }
 
-    private func insert(_ notification: NTMAlerting.Notification, destinations: [Destination]) async throws {
-        let created = notification.at.timeIntervalSince1970
-        try await sql.raw("""
-            INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed)
-            VALUES (\(bind: notification.id), \(bind: created), \(bind: notification.alert.fingerprint),
-                \(bind: notification.reason.rawValue), '', \(bind: Data(AlertCodec.pack(notification))))
-            ON CONFLICT (id) DO NOTHING
-            """).run()
-        for destination in destinations {
-            let labels = String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self)
-            // The ledger's clock is the wall clock of recording, not the evaluation instant: a
-            // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
-            try await sql.raw("""
-                INSERT INTO deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)
-                VALUES (\(bind: notification.id), \(bind: destination.receiver), \(bind: destination.groupKey), \(bind: labels),
-                    \(bind: Date().timeIntervalSince1970), 0)
-                ON CONFLICT (notification_id, receiver) DO NOTHING
-                """).run()
+    /// Notifications and, for each, a ledger row per destination (inside a transaction).
+    private func insertLedger(_ notifications: [NTMAlerting.Notification],
+                              destinations: (NTMAlerting.Notification) -> [Destination]) async throws {
+        try await insertRows(notifications, into: "notifications (id, created_at, fingerprint, reason, body, packed)",
+                             then: "ON CONFLICT (id) DO NOTHING") {
+            [$0.id, $0.at.timeIntervalSince1970, $0.alert.fingerprint, $0.reason.rawValue, "", Data(AlertCodec.pack($0))]
+        }
+        // The ledger's clock is the wall clock of recording, not the evaluation instant: a
+        // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
+        let recordedAt = Date().timeIntervalSince1970
+        let rows = notifications.flatMap { notification in destinations(notification).map { (notification.id, $0) } }
+        let encoder = self.encoder
+        try await insertRows(rows, into: "deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)",
+                             then: "ON CONFLICT (notification_id, receiver) DO NOTHING") { id, destination in
+            [id, destination.receiver, destination.groupKey, String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self),
+             recordedAt, 0.0]
+        }
+    }
+
+    /// Inserts rows a few hundred per statement (well under SQLite's 32,766 parameters).
+    private func insertRows<Item>(_ items: [Item], into table: String, then conflict: String = "",
+                                  _ values: (Item) throws -> [any Encodable & Sendable]) async throws {
+        for start in stride(from: 0, to: items.count, by: 300) {
+            var query = SQLQueryString("INSERT INTO \(unsafeRaw: table) VALUES ")
+            for (index, item) in items[start..<min(start + 300, items.count)].enumerated() {
+                query.appendLiteral(index == 0 ? "(" : ", (")
+                for (position, value) in try values(item).enumerated() {
+                    if position > 0 { query.appendLiteral(", ") }
+                    query.appendInterpolation(SQLBind(value))
+                }
+                query.appendLiteral(")")
+            }
+            if !conflict.isEmpty { query.appendLiteral(" " + conflict) }
+            try await sql.raw(query).run()
         }
     }
 
@@ -307,7 +321,7 @@ public actor AlertStateStore {
             try decoder.decode(NTMAlerting.Notification.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
         }
         try await transaction {
-            for notification in notifications { try await insert(notification, destinations: destinations(notification)) }
+            try await insertLedger(notifications, destinations: destinations)
             try await sql.raw("DELETE FROM outbox").run()
         }
         return notifications.count
