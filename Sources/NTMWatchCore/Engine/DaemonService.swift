@@ -44,8 +44,22 @@ public final class DaemonService: Service {
         let watchdog = notifier.watchdogInterval
         notifier.ready(status: await engine.statusLine())
         logger.notice("ntmwatchd ready", metadata: ["config": "\(configPath)", "watchdog": "\(watchdog.map { "\($0)" } ?? "off")"])
-        // The open alerts load after READY=1; a state that cannot be read still stops the daemon here.
-        try await engine.settle()
+        // The open alerts load after READY=1; a state that cannot be read still stops the daemon
+        // here. Loading a national state takes a while: the watchdog is fed meanwhile, or systemd
+        // would kill a daemon that is only reading.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [engine] in try await engine.settle() }
+            if watchdog != nil {
+                group.addTask { [notifier, tick] in
+                    while !Task.isCancelled {
+                        notifier.watchdog()
+                        try await Task.sleep(for: tick)
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
         notifier.status(await engine.statusLine())
 
         await withGracefulShutdownHandler {
