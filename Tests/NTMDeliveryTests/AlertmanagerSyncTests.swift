@@ -91,7 +91,7 @@ import Glibc
         try await Task.sleep(for: .seconds(10))
         alerts = try apiAlerts(alertmanager.url)
         #expect(alerts.count == 2, "\(alerts)")
-        try await eventually(within: .seconds(10), alertmanager.peer.log) {
+        try await eventually(within: .seconds(30), alertmanager.peer.log) {
             try webhook.bodies().contains { $0.status == "firing" && $0.alerts.count == 2 }
         }
 
@@ -102,7 +102,7 @@ import Glibc
         await sync.update(active: [b], resolved: [ended], at: resolvedAt)
         alerts = try apiAlerts(alertmanager.url)
         #expect(alerts.compactMap { ($0["labels"] as? [String: String])?["subject_id"] } == ["QNA.TP.TC"])
-        try await eventually(within: .seconds(10), alertmanager.peer.log) {
+        try await eventually(within: .seconds(30), alertmanager.peer.log) {
             try webhook.bodies().contains { body in
                 body.alerts.contains { $0.status == "resolved" && $0.labels["subject_id"] == "QNA.TP.TL" }
             }

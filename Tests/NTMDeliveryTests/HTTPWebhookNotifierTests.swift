@@ -85,7 +85,7 @@ import Testing
     @Test(arguments: ["hang-before", "hang-after"])
     func aHangingReceiverTimesOut(step: String) async throws {
         let folder = try Scratch.folder()
-        let receiver = try await FlakyReceiver(folder: folder, arguments: ["--hang-seconds", "20"])
+        let receiver = try await FlakyReceiver(folder: folder, arguments: ["--hang-seconds", "120"])
         defer { receiver.stop() }
         try receiver.script([step])
         let started = ContinuousClock.now
@@ -94,7 +94,7 @@ import Testing
         }
         let took = ContinuousClock.now - started
         #expect(failure?.reason.contains("timeout") == true, "\(String(describing: failure))")
-        #expect(took >= .milliseconds(600) && took < .seconds(15), "\(took)")
+        #expect(took >= .milliseconds(600) && took < .seconds(60), "\(took)")
         #expect(try receiver.counts().accepted == 0)
     }
 

@@ -101,7 +101,7 @@ import Glibc
     @Test func cancellingARunStopsWaitingAtOnce() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         try sandbox.installModule("libNTMTestCheck.so")
-        _ = try sandbox.configuration(checks: "  - module: testcheck\n    timeout: 60s\n    settings: {mode: hang}\n")
+        _ = try sandbox.configuration(checks: "  - module: testcheck\n    timeout: 300s\n    settings: {mode: hang}\n")
         let engine = try await Engine.start(try sandbox.load(), logger: logger)
         // Not #require: a throw before close() leaves an open SQLite connection, whose deinit
         // assertion takes the whole test process down with it.
@@ -115,7 +115,8 @@ import Glibc
         run.cancel()
         let outcome = await run.value
         guard case .cancelled = outcome else { Issue.record("outcome \(outcome)"); return }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Waiting out the timeout takes 300 s; a loaded CI machine can take seconds to cancel.
+        #expect(ContinuousClock.now - started < .seconds(60))
         await engine.close()
     }
 

@@ -130,7 +130,8 @@ import NTMDelivery
         let elapsed = ContinuousClock.now - started
         await engine.close()
         guard case .timedOut? = outcome(results, "hang") else { Issue.record("hang: \(String(describing: outcome(results, "hang")))"); return }
-        #expect(elapsed < .seconds(5))
+        // Not killed, the plugin sleeps 300 s; under load the whole evaluation took 5.7 s on CI.
+        #expect(elapsed < .seconds(60))
         let child = try #require(Int32(String(contentsOfFile: sandbox.path("state/child.pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         let state = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
         #expect(state == nil || state == "Z", "the plugin's background child \(child) is still running")
