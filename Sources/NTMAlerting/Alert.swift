@@ -29,43 +29,111 @@ public struct LabeledFinding: Sendable, Hashable {
 }
 
 /// An alert: one problem that persists across evaluations, from pending to firing to resolved.
+///
+/// Its fields live in one shared, copy-on-write box: the tracker, the step, the ledger's
+/// notifications and the state writer each hold a copy of tens of thousands of alerts at national
+/// scale, and a copy of twenty fields was twenty retains (a tenth of a national cycle, issue 21).
+/// A copy is now one retain, and an unchanged alert keeps the very box it was loaded in, so a
+/// steady cycle leaves the long-lived memory where it was instead of scattering new copies.
 public struct Alert: Sendable, Codable, Hashable {
     public enum Status: String, Sendable, Codable { case pending, firing, resolved }
 
-    public var fingerprint: String
+    /// The stored fields; their names are the JSON keys of the state's older rows.
+    struct Fields: Sendable, Codable, Hashable {
+        var fingerprint: String
+        var scope: String
+        var check: String
+        var ruleID: String
+        var messageID: String
+        var labels: [String: String]
+        var subject: Subject
+        var severity: Severity
+        var status: Status
+        var activeSince: Date
+        var firingSince: Date?
+        var resolvedAt: Date?
+        var lastNotifiedAt: Date?
+        var lastNotifiedSeverity: Severity?
+        var values: [String: Value]
+        var summary: LocalizedText
+        var silencedBy: [String]?
+        var inhibitedBy: String?
+        var source: String?
+    }
+
+    // Mutated only through `fields`' setter, which copies a shared box first (as Array does):
+    // a box is never changed while another alert can see it.
+    private final class Box: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    var fields: Fields {
+        get { box.fields }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            yield &box.fields
+        }
+    }
+
+    public init(fingerprint: String, scope: String, check: String, ruleID: String, messageID: String, labels: [String: String],
+                subject: Subject, severity: Severity, status: Status, activeSince: Date, firingSince: Date? = nil,
+                resolvedAt: Date? = nil, lastNotifiedAt: Date? = nil, lastNotifiedSeverity: Severity? = nil,
+                values: [String: Value], summary: LocalizedText, silencedBy: [String]? = nil, inhibitedBy: String? = nil,
+                source: String? = nil) {
+        box = Box(Fields(
+            fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
+            subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
+            resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
+            values: values, summary: summary, silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source))
+    }
+
+    public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
+
+    public static func == (a: Alert, b: Alert) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
+
+    public var fingerprint: String { get { box.fields.fingerprint } set { fields.fingerprint = newValue } }
     /// The run that owns the alert: a check's name, or `meta:<check>` for the daemon's alerts
     /// about it. A successful run resolves its scope's alerts that it did not find again.
-    public var scope: String
-    public var check: String
-    public var ruleID: String
-    public var messageID: String
+    public var scope: String { get { box.fields.scope } set { fields.scope = newValue } }
+    public var check: String { get { box.fields.check } set { fields.check = newValue } }
+    public var ruleID: String { get { box.fields.ruleID } set { fields.ruleID = newValue } }
+    public var messageID: String { get { box.fields.messageID } set { fields.messageID = newValue } }
     /// Identifying labels: severity is not among them, so a severity change is the same alert.
-    public var labels: [String: String]
-    public var subject: Subject
-    public var severity: Severity
-    public var status: Status
-    public var activeSince: Date
-    public var firingSince: Date?
-    public var resolvedAt: Date?
-    public var lastNotifiedAt: Date?
-    public var lastNotifiedSeverity: Severity?
-    public var values: [String: Value]
-    public var summary: LocalizedText
+    public var labels: [String: String] { get { box.fields.labels } set { fields.labels = newValue } }
+    public var subject: Subject { get { box.fields.subject } set { fields.subject = newValue } }
+    public var severity: Severity { get { box.fields.severity } set { fields.severity = newValue } }
+    public var status: Status { get { box.fields.status } set { fields.status = newValue } }
+    public var activeSince: Date { get { box.fields.activeSince } set { fields.activeSince = newValue } }
+    public var firingSince: Date? { get { box.fields.firingSince } set { fields.firingSince = newValue } }
+    public var resolvedAt: Date? { get { box.fields.resolvedAt } set { fields.resolvedAt = newValue } }
+    public var lastNotifiedAt: Date? { get { box.fields.lastNotifiedAt } set { fields.lastNotifiedAt = newValue } }
+    public var lastNotifiedSeverity: Severity? { get { box.fields.lastNotifiedSeverity } set { fields.lastNotifiedSeverity = newValue } }
+    public var values: [String: Value] { get { box.fields.values } set { fields.values = newValue } }
+    public var summary: LocalizedText { get { box.fields.summary } set { fields.summary = newValue } }
     /// The active silences that mute it (their ids), when any.
-    public var silencedBy: [String]?
+    public var silencedBy: [String]? { get { box.fields.silencedBy } set { fields.silencedBy = newValue } }
     /// The firing alert whose inhibit rule mutes it (its fingerprint), when any.
-    public var inhibitedBy: String?
-
-    public var isMuted: Bool { silencedBy != nil || inhibitedBy != nil }
-
+    public var inhibitedBy: String? { get { box.fields.inhibitedBy } set { fields.inhibitedBy = newValue } }
     /// The document and section that set the rule (`002 §IV.9`), so that whoever gets the alert can
     /// read the duty in its own words: annotation `source`, journald `NTMWATCH_SOURCE`. Nil for a
     /// rule that cites none, and for alerts stored before it was recorded.
-    public var source: String? = nil
+    public var source: String? { get { box.fields.source } set { fields.source = newValue } }
+
+    public var isMuted: Bool { silencedBy != nil || inhibitedBy != nil }
 
     /// Labels as receivers see them: the identifying ones plus `severity`.
     public var notificationLabels: [String: String] {
         labels.merging(["severity": severity.rawValue]) { _, new in new }
+    }
+
+    /// One label as receivers see it (see ``notificationLabels``), without building the dictionary.
+    public func notificationLabel(_ name: String) -> String? {
+        name == "severity" ? severity.rawValue : box.fields.labels[name]
     }
 }
 

@@ -65,8 +65,12 @@ public struct AlertTracker: Sendable {
         for labeled in findings {
             let fingerprint = labeled.fingerprint
             guard seen.insert(fingerprint).inserted else { continue }
-            let isNew = active[fingerprint] == nil
-            var alert = active[fingerprint] ?? Alert(
+            let existing = active[fingerprint]
+            // Most alerts of a steady cycle are found again unchanged: they keep their stored
+            // value (and its memory), with no copy, no comparison of the whole alert, no write.
+            if let existing, existing.isUnchanged(by: labeled), !isDue(existing, pendingFor: labeled.pendingFor, at: instant) { continue }
+            let isNew = existing == nil
+            var alert = existing ?? Alert(
                 fingerprint: fingerprint, scope: scope, check: labeled.check, ruleID: labeled.finding.ruleID, messageID: labeled.messageID,
                 labels: labeled.labels, subject: labeled.finding.subject, severity: labeled.severity, status: .pending,
                 activeSince: instant, firingSince: nil, resolvedAt: nil, lastNotifiedAt: nil, lastNotifiedSeverity: nil,
@@ -136,6 +140,16 @@ public struct AlertTracker: Sendable {
         return step
     }
 
+    /// Whether `alert` moves on at `instant` though its finding is the same: a pending alert whose
+    /// `for` has passed fires, a firing one may be due a notification.
+    private func isDue(_ alert: Alert, pendingFor: Duration, at instant: Date) -> Bool {
+        switch alert.status {
+        case .pending: instant.timeIntervalSince(alert.activeSince) >= pendingFor.seconds
+        case .firing: notificationReason(alert, at: instant) != nil
+        case .resolved: true
+        }
+    }
+
     private func notificationReason(_ alert: Alert, at instant: Date) -> Notification.Reason? {
         guard let last = alert.lastNotifiedAt else { return .firing }
         if alert.lastNotifiedSeverity != alert.severity { return .severityChanged }
@@ -156,5 +170,13 @@ extension AlertTracker.Step {
 extension Duration {
     public var seconds: TimeInterval {
         TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
+    }
+}
+
+extension Alert {
+    /// True when applying `labeled` would change none of the alert's fields (see ``AlertTracker/apply(scope:findings:at:)``).
+    func isUnchanged(by labeled: LabeledFinding) -> Bool {
+        severity == labeled.severity && source == labeled.source && subject == labeled.finding.subject
+            && summary == labeled.finding.summary && values == labeled.finding.values
     }
 }

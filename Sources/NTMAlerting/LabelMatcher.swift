@@ -59,8 +59,11 @@ public struct LabelMatcher: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A missing label matches as the empty string, as in Alertmanager.
-    public func matches(_ labels: [String: String]) -> Bool {
-        let actual = labels[name] ?? ""
+    public func matches(_ labels: [String: String]) -> Bool { matches { labels[$0] } }
+
+    /// Matches labels looked up one at a time (an alert's, without building their dictionary).
+    public func matches(_ label: (String) -> String?) -> Bool {
+        let actual = label(name) ?? ""
         switch op {
         case .equal: return actual == value
         case .notEqual: return actual != value
@@ -77,6 +80,7 @@ public struct LabelMatcher: Sendable, Hashable, CustomStringConvertible {
 
 extension Array where Element == LabelMatcher {
     public func matches(_ labels: [String: String]) -> Bool { allSatisfy { $0.matches(labels) } }
+    public func matches(_ label: (String) -> String?) -> Bool { allSatisfy { $0.matches(label) } }
 }
 
 /// A compiled regex shared read-only between tasks: `Regex` holds no mutable state once built.

@@ -29,18 +29,23 @@ extension AlertTracker {
     /// daemon started for a backfill does not flip every alert at the wall clock's instant.
     /// Any firing alert can inhibit.
     public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date) {
-        let inhibitors = muting.inhibitor.sources(among: active.values.filter { $0.status == .firing }.sorted { $0.fingerprint < $1.fingerprint })
+        let inhibitors = muting.inhibitor.sources(among: active.values.lazy.filter { $0.status == .firing })
         var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
         var muted = Set<String>()
-        for fingerprint in active.keys.sorted() where scopes.contains(active[fingerprint]!.scope) {
-            var alert = active[fingerprint]!
-            let labels = alert.notificationLabels
-            let silences = muting.silences.filter { $0.mutes(labels, at: instant) }.map(\.id).sorted()
-            let before = alert
-            alert.silencedBy = silences.isEmpty ? nil : silences
-            alert.inhibitedBy = inhibitors.inhibitor(of: alert)
-            if alert.isMuted {
-                muted.insert(fingerprint)
+        for fingerprint in active.compactMap({ scopes.contains($0.value.scope) ? $0.key : nil }).sorted() {
+            let before = active[fingerprint]!
+            let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(before.notificationLabels, at: instant) }.map(\.id).sorted()
+            let silencedBy = silences.isEmpty ? nil : silences
+            let inhibitedBy = inhibitors.inhibitor(of: before)
+            let isMuted = silencedBy != nil || inhibitedBy != nil
+            if isMuted { muted.insert(fingerprint) }
+            // Nothing changes for most alerts: they are not copied.
+            if silencedBy == before.silencedBy, inhibitedBy == before.inhibitedBy,
+               !isMuted || (before.lastNotifiedAt == nil && before.lastNotifiedSeverity == nil) { continue }
+            var alert = before
+            alert.silencedBy = silencedBy
+            alert.inhibitedBy = inhibitedBy
+            if isMuted {
                 alert.lastNotifiedAt = nil
                 alert.lastNotifiedSeverity = nil
             }

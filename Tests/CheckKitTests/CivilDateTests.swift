@@ -1,4 +1,4 @@
-import CheckKit
+@testable import CheckKit
 import Foundation
 import Testing
 
@@ -64,6 +64,36 @@ import Testing
         let date = Value.date(CivilDate(year: 2024, month: 10, day: 30)!)
         #expect(date.formatted(in: .vi) == "30/10/2024")
         #expect(date.plain == "2024-10-30")
+    }
+
+    /// The byte-level formatters against the `String(format:)` forms they replaced (CheckKit
+    /// 3.0.2), over values that round on both sides of a tie, negatives, large and tiny numbers.
+    @Test func numbersFormatAsPrintfRoundsThem() {
+        func reference(_ value: Double, _ decimals: Int, _ separator: String) -> String {
+            var text = String(format: "%.\(decimals)f", value)
+            if text.contains(".") {
+                while text.hasSuffix("0") { text.removeLast() }
+                if text.hasSuffix(".") { text.removeLast() }
+            }
+            return text.replacingOccurrences(of: ".", with: separator)
+        }
+        var values: [Double] = [0, -0.0, 1, -1, 0.5, 0.05, 0.005, 1.005, 2.675, 92.45, 92.55, 99.95, 99.995, 100,
+                                1e-9, -1e-9, 123456789.125, 1e21, -3.14159, .infinity, -.infinity, .nan, .greatestFiniteMagnitude]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { values.append(Double(Int.random(in: -2_000_000...2_000_000, using: &generator)) / 1000) }
+        for value in values {
+            for (decimals, separator) in [(1, ","), (2, ","), (2, "."), (4, ".")] {
+                #expect(Value.trimmed(value, decimals: decimals, separator: separator) == reference(value, decimals, separator),
+                        "\(value) to \(decimals)")
+            }
+        }
+        for value: Int64 in [0, 7, -7, 999, 1_000, -1_000, 12_345, 999_999, 1_000_000, .max, .min + 1] {
+            let digits = String(value.magnitude)
+            var groups: [String] = []
+            var end = digits.count
+            while end > 0 { groups.insert(String(Array(digits)[max(0, end - 3)..<end]), at: 0); end -= 3 }
+            #expect(Value.grouped(value, separator: ".") == (value < 0 ? "-" : "") + groups.joined(separator: "."))
+        }
     }
 
     @Test func textIsShownAsWrittenAndListsAreJoinedWithCommas() {

@@ -29,6 +29,33 @@ import Testing
         AdministrativeUnit(id: "C2", name: "Vòng 2", level: "commune", validTo: day("2020-01-01"), successorID: "C1"),
     ])
 
+    /// `descendants` walks down (CheckKit 3.0.2); it must find what walking up from every unit
+    /// in force finds: random trees re-parented over time, dead units in between, parent cycles.
+    @Test func descendantsAreTheUnitsWhoseAncestorsIncludeTheUnit() {
+        var generator = SystemRandomNumberGenerator()
+        let days = [Self.day("2023-01-01"), Self.day("2025-06-30"), Self.reform]
+        for _ in 0..<20 {
+            var units: [AdministrativeUnit] = []
+            for index in 0..<120 {
+                func parent() -> String { "U\(Int.random(in: 0..<120, using: &generator))" }
+                let moves = Bool.random(using: &generator)
+                units.append(AdministrativeUnit(
+                    id: "U\(index)", name: "Đơn vị \(index)", level: "commune",
+                    validTo: Int.random(in: 0..<5, using: &generator) == 0 ? Self.day("2024-12-31") : nil,
+                    parents: moves ? [ParentLink(parentID: parent(), validTo: Self.day("2025-06-30")),
+                                      ParentLink(parentID: parent(), validFrom: Self.reform)]
+                                   : [ParentLink(parentID: parent())]))
+            }
+            let map = UnitMap(units)
+            for day in days {
+                for ancestor in ["U0", "U7", "U42", "missing"] {
+                    let walkingUp = map.inForce(on: day).filter { unit in map.ancestors(of: unit.id, on: day).contains { $0.id == ancestor } }
+                    #expect(map.descendants(of: ancestor, on: day).map(\.id) == walkingUp.map(\.id))
+                }
+            }
+        }
+    }
+
     @Test func theParentInForceFollowsTheDate() {
         #expect(map.parent(of: "20108", on: Self.day("2025-06-30"))?.id == "502")
         #expect(map.parent(of: "20108", on: Self.reform)?.id == "48")

@@ -37,6 +37,7 @@ public struct Rule: Sendable, Hashable {
 
     static func fill(_ template: String, subject: Subject, values: [String: Value], language: Language) -> String {
         var output = ""
+        output.reserveCapacity(template.utf8.count + 64)
         var rest = template[...]
         // Braces are searched as bytes: searching Characters segments every grapheme of the
         // Vietnamese text, and every finding renders its message twice.

@@ -86,8 +86,25 @@ public struct UnitMap: Sendable {
     }
 
     /// The units in force on `day` that have `ancestorID` as parent or higher on that day.
+    /// (In id order.) Walks down from the ancestor through each unit's parent on `day`: a walk up
+    /// from every unit in force was a twentieth of a national cycle per call (issue 21). The units
+    /// passed through need not be in force themselves, as on the way up.
     public func descendants(of ancestorID: String, on day: CivilDate) -> [AdministrativeUnit] {
-        inForce(on: day).filter { unit in ancestors(of: unit.id, on: day).contains { $0.id == ancestorID } }
+        guard units[ancestorID] != nil else { return [] }
+        var children: [String: [String]] = [:]
+        for (id, unit) in units {
+            if let parentID = unit.parentID(on: day), units[parentID] != nil { children[parentID, default: []].append(id) }
+        }
+        var found: [AdministrativeUnit] = []
+        var seen: Set<String> = [ancestorID]
+        var next = children[ancestorID] ?? []
+        while let id = next.popLast() {
+            guard seen.insert(id).inserted else { continue }
+            let unit = units[id]!
+            if unit.isValid(on: day) { found.append(unit) }
+            next.append(contentsOf: children[id] ?? [])
+        }
+        return found.sorted { $0.id < $1.id }
     }
 
     /// The roadmap as it stands on `day`: the targets of units that no longer exist move to their
