@@ -157,6 +157,23 @@ import Testing
         #expect(rows[1].fields == ["OB-1", "  Hồ sơ  ", ""])
     }
 
+    /// A file's shape is checked without making its text: the same rows, the same fields, empty
+    /// where the text pass finds them empty (blanks, an empty quoted cell), not where a quoted
+    /// cell keeps its spaces.
+    @Test func theShapePassSeesTheRowsAndFieldsTheTextPassReads() throws {
+        let text = "a,b,c\n \u{00A0}\t , \"\" ,x\n\"  \",,\n\"q\"\"\",\"line\nbreak\", end \r\n,,\n"
+        var texts = CSVRows.Parser(text, delimiter: ","), shapes = CSVRows.Parser(text, delimiter: ",")
+        var rows = 0
+        while let row = try texts.next() {
+            let shape = try #require(try shapes.nextShape())
+            #expect(shape.row == row.row)
+            #expect(shape.fields == row.fields.map { $0.isEmpty ? "" : "-" })
+            rows += 1
+        }
+        #expect(try shapes.nextShape() == nil)
+        #expect(rows == 5)
+    }
+
     @Test func decomposedTextIsStoredComposedAndASCIIAsItIs() {
         let decomposed = "Tie\u{0302}n La\u{0303}nh"
         #expect(NameKey.nfc(decomposed) == "Tiên Lãnh")

@@ -49,10 +49,21 @@ public enum CSVRows {
 
         /// The next row, nil after the last; throws at the end of a file cut inside a quoted field.
         public mutating func next() throws(Unterminated) -> Row? {
+            try next(texts: true)
+        }
+
+        /// The next row's place and shape, without making its fields' text: the same row and
+        /// number of fields as ``next()``, each field "" when it would be empty and "-" otherwise.
+        /// For a pass that only checks a file's shape.
+        public mutating func nextShape() throws(Unterminated) -> Row? {
+            try next(texts: false)
+        }
+
+        private mutating func next(texts: Bool) throws(Unterminated) -> Row? {
             guard !finished else { return nil }
             var fields: [String] = []
             let ended = text.utf8.withContiguousStorageIfAvailable { bytes in
-                scanRow(bytes, into: &fields)
+                scanRow(bytes, into: &fields, texts: texts)
             }!
             switch ended {
             case .row:
@@ -69,7 +80,7 @@ public enum CSVRows {
 
         /// Reads one row's fields from `offset`, exactly as a loop over the text's scalars would:
         /// the states are the same (inside quotes, after a closing quote), only the unit is a byte.
-        private mutating func scanRow(_ bytes: UnsafeBufferPointer<UInt8>, into fields: inout [String]) -> End {
+        private mutating func scanRow(_ bytes: UnsafeBufferPointer<UInt8>, into fields: inout [String], texts: Bool) -> End {
             var field = self.field
             self.field = []
             defer { field.removeAll(keepingCapacity: true); self.field = field }
@@ -81,7 +92,11 @@ public enum CSVRows {
             var allWhitespace = true    // every scalar of the current field so far is whitespace
 
             func endField() {
-                fields.append(wasQuoted ? String(decoding: field, as: UTF8.self) : trimmedBlanks(field))
+                if !texts {
+                    fields.append(field.isEmpty || (!wasQuoted && isBlank(field)) ? "" : "-")
+                } else {
+                    fields.append(wasQuoted ? String(decoding: field, as: UTF8.self) : trimmedBlanks(field))
+                }
                 field.removeAll(keepingCapacity: true)
                 wasQuoted = false
                 allWhitespace = true
@@ -169,15 +184,30 @@ private func isWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) ->
     return scalar(bytes, at: start).properties.isWhitespace
 }
 
+/// Whether the scalar at `index` is a blank Foundation's `.whitespaces` means: tab or a space separator.
+private func isBlank(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+    let byte = bytes[index]
+    if byte < 0x80 { return byte == 0x20 || byte == 0x09 }
+    return scalar(bytes, at: index).properties.generalCategory == .spaceSeparator
+}
+
+/// Whether the field holds only blanks (it trims to nothing).
+private func isBlank(_ field: [UInt8]) -> Bool {
+    field.withUnsafeBufferPointer { bytes in
+        var index = 0
+        while index < bytes.count {
+            guard isBlank(bytes, at: index) else { return false }
+            index += scalarLength(bytes[index])
+        }
+        return true
+    }
+}
+
 /// The field without the leading and trailing blanks Foundation's `.whitespaces` means (tab and
 /// the space separators), without bridging every cell through NSString.
 private func trimmedBlanks(_ field: [UInt8]) -> String {
     field.withUnsafeBufferPointer { bytes in
-        func isBlank(at index: Int) -> Bool {
-            let byte = bytes[index]
-            if byte < 0x80 { return byte == 0x20 || byte == 0x09 }
-            return scalar(bytes, at: index).properties.generalCategory == .spaceSeparator
-        }
+        func isBlank(at index: Int) -> Bool { NTMStore.isBlank(bytes, at: index) }
         var first = 0
         while first < bytes.count, isBlank(at: first) { first += scalarLength(bytes[first]) }
         var last = bytes.count

@@ -108,26 +108,33 @@ package struct TabularFile {
         // A first pass checks the whole file's shape and counts its records without keeping
         // them; the records are made again, one at a time, as the import reads them.
         var parser = CSVRows.Parser(text, delimiter: delimiter)
-        let first: CSVRows.Row?
-        do {
-            first = try parser.next()
-        } catch {
-            throw unterminated(error, path: path)
-        }
-        guard let header = first, !header.fields.allSatisfy(\.isEmpty) else {
-            throw ImportError(file: path, problems: [.init(row: 1, column: nil, value: nil, reason: "no header row")])
-        }
-        let headers = header.fields.map { ($0, headerKey($0)) }
-        var count = 0
-        var problems: [ImportError.Problem] = []
-        while true {
-            let next: CSVRows.Row?
+        /// The next row (only its shape, unless `texts`); a file cut inside quotes is refused.
+        func next(texts: Bool = true) throws -> CSVRows.Row? {
             do {
-                next = try parser.next()
+                return try texts ? parser.next() : parser.nextShape()
             } catch {
                 throw unterminated(error, path: path)
             }
-            guard let row = next else { break }
+        }
+        guard let header = try next(), !header.fields.allSatisfy(\.isEmpty) else {
+            throw ImportError(file: path, problems: [.init(row: 1, column: nil, value: nil, reason: "no header row")])
+        }
+        let headers = header.fields.map { ($0, headerKey($0)) }
+        // The shapes alone first, without the fields' text; the text is made again only to
+        // describe a row of the wrong width.
+        var count = 0
+        while true {
+            guard let row = try next(texts: false) else {
+                return TabularFile(path: path, headers: headers, csv: text, delimiter: delimiter, count: count)
+            }
+            if row.fields.allSatisfy({ $0.isEmpty }) { continue }
+            guard row.fields.count == headers.count else { break }
+            count += 1
+        }
+        parser = CSVRows.Parser(text, delimiter: delimiter)
+        _ = try next()
+        var problems: [ImportError.Problem] = []
+        while let row = try next() {
             if row.fields.allSatisfy({ $0.isEmpty }) { continue }
             // A row with fewer or more cells than the header would shift or drop values: a file
             // cut mid-row, a stray delimiter, an unquoted comma in a name.
@@ -144,10 +151,8 @@ package struct TabularFile {
                     en: "the row has \(row.fields.count) cells but the header only \(headers.count) columns; the extra cells start at cell \(headers.count + 1) (quote a name that holds a comma)")))
                 continue
             }
-            count += 1
         }
-        if !problems.isEmpty { throw ImportError(file: path, problems: problems) }
-        return TabularFile(path: path, headers: headers, csv: text, delimiter: delimiter, count: count)
+        throw ImportError(file: path, problems: problems)
     }
 
     private static func unterminated(_ error: CSVRows.Unterminated, path: String) -> ImportError {
