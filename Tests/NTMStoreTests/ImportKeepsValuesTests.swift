@@ -126,6 +126,19 @@ import Testing
         await scratch.remove()
     }
 
+    /// SQLite imports bind through NTMSQLite, which bound text only up to its first NUL; the
+    /// store keeps a cell as written (SQLite only: PostgreSQL refuses NUL in text).
+    @Test func aCellHoldingANULIsStoredWhole() async throws {
+        let scratch = try await ScratchStore()
+        let path = try scratch.write("units.csv", "id,name,level\nQNA,Quảng\u{0}Nam,province\n")
+        _ = try await Importer(store: scratch.store).importFile(.units, path: path)
+        let bytes = try await scratch.store.withConnection(.readOnly) { connection in
+            try await connection.sql.raw("SELECT length(CAST(name AS BLOB)) AS n FROM units").first()!.decode(column: "n", as: Int.self)
+        }
+        #expect(bytes == "Quảng\u{0}Nam".utf8.count)
+        await scratch.remove()
+    }
+
     @Test func aHugeValueIsCutInTheMessage() async throws {
         let scratch = try await ScratchStore()
         let huge = String(repeating: "x", count: 1_000_000)
