@@ -87,11 +87,11 @@ struct SQLiteRuleQuery {
         if state.cancelled.load(ordering: .relaxed) { throw CancellationError() }
         do {
             let statement = try connection.prepare(query)
-            for (index, value) in parameters.enumerated() { try statement.bind(Self.sqliteValue(value), at: index + 1) }
+            for (index, value) in parameters.enumerated() { try statement.bind(StoreSQLiteValues.bindable(value), at: index + 1) }
             let columns = (0..<statement.columnCount).map(statement.columnName)
             var rows: [StoreRow] = []
             while try statement.step() {
-                rows.append(StoreRow(columns: columns, values: columns.indices.map { Self.value(statement.value($0)) }))
+                rows.append(StoreRow(columns: columns, values: columns.indices.map { StoreSQLiteValues.value(statement.value($0)) }))
             }
             return rows
         } catch {
@@ -111,24 +111,5 @@ struct SQLiteRuleQuery {
 
     struct RuleQueryError: Error, CustomStringConvertible {
         let description: String
-    }
-
-    static func sqliteValue(_ value: Value) -> SQLite3Value {
-        switch value {
-        case .integer(let i), .amountVND(let i): .integer(i)
-        case .number(let d), .percent(let d): .real(d)
-        case .bool(let b): .integer(b ? 1 : 0)
-        case .instant(let t): .text(StoreTime.format(t))
-        case .text, .date, .list, .localized: .text(value.plain)
-        }
-    }
-
-    static func value(_ value: SQLite3Value) -> Value? {
-        switch value {
-        case .null, .blob: nil
-        case .integer(let i): .integer(i)
-        case .real(let d): .number(d)
-        case .text(let s): .text(s)
-        }
     }
 }

@@ -253,6 +253,27 @@ public final class SQLite3Statement {
     }
 
     public func isNull(_ index: Int) -> Bool { sqlite3_column_type(statement, Int32(index)) == SQLITE_NULL }
+
+    /// The storage class of the column's value in the current row.
+    public enum ColumnType: Sendable { case integer, real, text, blob, null }
+
+    public func type(_ index: Int) -> ColumnType {
+        switch sqlite3_column_type(statement, Int32(index)) {
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .real
+        case SQLITE_TEXT: .text
+        case SQLITE_BLOB: .blob
+        default: .null
+        }
+    }
+
+    /// The column's text as UTF-8 bytes, valid only inside `body`: read without making a String
+    /// (a store reader parses most of its dates this way).
+    public func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let bytes = sqlite3_column_text(statement, Int32(index))
+        let count = Int(sqlite3_column_bytes(statement, Int32(index)))
+        return try body(UnsafeBufferPointer(start: bytes, count: bytes == nil ? 0 : count))
+    }
     public func int64(_ index: Int) -> Int64 { sqlite3_column_int64(statement, Int32(index)) }
     public func double(_ index: Int) -> Double { sqlite3_column_double(statement, Int32(index)) }
 

@@ -1,8 +1,8 @@
 import CheckKit
 import Foundation
+import NTMSQLite
 import PostgresKit
 import SQLKit
-import SQLiteKit
 
 /// Typed access to columns, the same on both backends.
 extension SQLRow {
@@ -19,11 +19,12 @@ extension SQLRow {
     func date(_ column: String) throws -> CivilDate? { try optionalText(column).flatMap(StoreTime.day) }
 }
 
-/// A row the store reader decodes: on SQLite straight from SQLiteNIO's values (sql-kit's
-/// `Decoder` per column was an eighth of a national cycle, issue 21), on PostgreSQL through
-/// sql-kit. Both read a column the same way: text as text, numbers converted as sql-kit would.
+/// A row the store reader decodes: on SQLite straight from the statement being stepped, by
+/// column position (sql-kit's `Decoder` per column, then SQLiteNIO's row arrays, were a fifth of
+/// a national cycle and most of its peak memory, issue 21); on PostgreSQL through sql-kit. Both
+/// read a column the same way: text as text, numbers converted as sql-kit would.
 enum ReaderRow {
-    case sqlite(SQLiteRow)
+    case native(NativeRow)
     case sql(any SQLRow)
 
     struct BadColumn: Error, CustomStringConvertible {
@@ -31,61 +32,128 @@ enum ReaderRow {
         var description: String { "the store's column \(column) holds \(found), not \(expected)" }
     }
 
-    // As sql-kit converts: integers only from integers, numbers from integers and reals, text
-    // from any of the three (SQLiteNIO's `SQLiteDataConvertible`).
-    private static func integer(_ data: SQLiteData) -> Int? {
-        if case .integer(let value) = data { Int(value) } else { nil }
+    func text(_ column: String) throws -> String {
+        switch self {
+        case .native(let row):
+            guard let text = try row.text(column) else { throw BadColumn(column: column, expected: "text", found: "NULL") }
+            return text
+        case .sql(let row): return try row.text(column)
+        }
     }
-    private static func number(_ data: SQLiteData) -> Double? {
-        switch data {
-        case .integer(let value): Double(value)
-        case .float(let value): value
-        default: nil
+    func optionalText(_ column: String) throws -> String? {
+        switch self {
+        case .native(let row): try row.text(column).flatMap { $0.isEmpty ? nil : $0 }
+        case .sql(let row): try row.optionalText(column)
+        }
+    }
+    func int(_ column: String) throws -> Int { Int(try int64(column)) }
+    func optionalInt(_ column: String) throws -> Int? {
+        switch self {
+        case .native(let row): try row.integer(column).map(Int.init)
+        case .sql(let row): try row.optionalInt(column)
+        }
+    }
+    func int64(_ column: String) throws -> Int64 {
+        switch self {
+        case .native(let row):
+            guard let value = try row.integer(column) else { throw BadColumn(column: column, expected: "an integer", found: "NULL") }
+            return value
+        case .sql(let row): return try row.int64(column)
+        }
+    }
+    func double(_ column: String) throws -> Double {
+        switch self {
+        case .native(let row):
+            guard let value = try row.number(column) else { throw BadColumn(column: column, expected: "a number", found: "NULL") }
+            return value
+        case .sql(let row): return try row.double(column)
+        }
+    }
+    func optionalDouble(_ column: String) throws -> Double? {
+        switch self {
+        case .native(let row): try row.number(column)
+        case .sql(let row): try row.optionalDouble(column)
+        }
+    }
+    /// A civil date column; nil when empty or not a real date.
+    func date(_ column: String) throws -> CivilDate? {
+        switch self {
+        case .native(let row): try row.date(column)
+        case .sql(let row): try row.date(column)
+        }
+    }
+}
+
+/// The current row of a statement being stepped (``SQLiteSnapshot``), read by column name
+/// through a name-to-position map made once per query. Valid only until the next step.
+struct NativeRow {
+    let statement: SQLite3Statement
+    let columns: [String]
+    let positions: [String: Int]
+
+    init(_ statement: SQLite3Statement) {
+        self.statement = statement
+        columns = (0..<statement.columnCount).map(statement.columnName)
+        positions = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private func position(_ column: String) throws -> Int {
+        guard let position = positions[column] else {
+            throw ReaderRow.BadColumn(column: column, expected: "a column", found: "nothing (no such column)")
+        }
+        return position
+    }
+
+    private func found(_ position: Int) -> String {
+        switch statement.type(position) {
+        case .blob: "a blob"
+        case .text: "\"\(statement.text(position))\""
+        case .integer: String(statement.int64(position))
+        case .real: String(statement.double(position))
+        case .null: "NULL"
         }
     }
 
-    private func value<T>(_ column: String, _ expected: String, _ convert: (SQLiteData) -> T?) throws -> T? {
-        guard case .sqlite(let row) = self else { preconditionFailure("only for SQLite rows") }
-        guard let data = row.column(column) else { throw BadColumn(column: column, expected: expected, found: "nothing (no such column)") }
-        if data.isNull { return nil }
-        guard let value = convert(data) else { throw BadColumn(column: column, expected: expected, found: data.description) }
-        return value
+    /// Text from text, or from a number written as sql-kit writes it; nil for NULL.
+    func text(_ column: String) throws -> String? {
+        let position = try position(column)
+        switch statement.type(position) {
+        case .text: return statement.text(position)
+        case .integer: return String(statement.int64(position))
+        case .real: return String(statement.double(position))
+        case .null: return nil
+        case .blob: throw ReaderRow.BadColumn(column: column, expected: "text", found: found(position))
+        }
     }
 
-    private func required<T>(_ column: String, _ expected: String, _ convert: (SQLiteData) -> T?) throws -> T {
-        guard let value = try value(column, expected, convert) else { throw BadColumn(column: column, expected: expected, found: "NULL") }
-        return value
+    /// Integers only from integers, as sql-kit converts; nil for NULL.
+    func integer(_ column: String) throws -> Int64? {
+        let position = try position(column)
+        switch statement.type(position) {
+        case .integer: return statement.int64(position)
+        case .null: return nil
+        default: throw ReaderRow.BadColumn(column: column, expected: "an integer", found: found(position))
+        }
     }
 
-    func text(_ column: String) throws -> String {
-        guard case .sql(let row) = self else { return try required(column, "text", \.string) }
-        return try row.text(column)
+    /// Numbers from integers and reals; nil for NULL.
+    func number(_ column: String) throws -> Double? {
+        let position = try position(column)
+        switch statement.type(position) {
+        case .integer, .real: return statement.double(position)
+        case .null: return nil
+        default: throw ReaderRow.BadColumn(column: column, expected: "a number", found: found(position))
+        }
     }
-    func optionalText(_ column: String) throws -> String? {
-        guard case .sql(let row) = self else { return try value(column, "text", \.string).flatMap { $0.isEmpty ? nil : $0 } }
-        return try row.optionalText(column)
+
+    /// A civil date read from the column's bytes when it has the store's `YYYY-MM-DD` form;
+    /// nil when empty, NULL or not a real date.
+    func date(_ column: String) throws -> CivilDate? {
+        let position = try position(column)
+        guard statement.type(position) == .text else { return try text(column).flatMap { $0.isEmpty ? nil : StoreTime.day($0) } }
+        let fast: CivilDate?? = statement.withText(position) { bytes in bytes.isEmpty ? .some(nil) : StoreTime.storeDay(bytes) }
+        return fast ?? StoreTime.day(statement.text(position))
     }
-    func int(_ column: String) throws -> Int {
-        guard case .sql(let row) = self else { return try required(column, "an integer", Self.integer) }
-        return try row.int(column)
-    }
-    func optionalInt(_ column: String) throws -> Int? {
-        guard case .sql(let row) = self else { return try value(column, "an integer", Self.integer) }
-        return try row.optionalInt(column)
-    }
-    func int64(_ column: String) throws -> Int64 {
-        guard case .sql(let row) = self else { return try required(column, "an integer", { Self.integer($0).map(Int64.init) }) }
-        return try row.int64(column)
-    }
-    func double(_ column: String) throws -> Double {
-        guard case .sql(let row) = self else { return try required(column, "a number", Self.number) }
-        return try row.double(column)
-    }
-    func optionalDouble(_ column: String) throws -> Double? {
-        guard case .sql(let row) = self else { return try value(column, "a number", Self.number) }
-        return try row.optionalDouble(column)
-    }
-    func date(_ column: String) throws -> CivilDate? { try optionalText(column).flatMap(StoreTime.day) }
 }
 
 /// How instants are written in the store: ISO 8601 in UTC, to the second, so that text order is
@@ -108,21 +176,24 @@ package enum StoreTime {
     /// (issue 21). Anything else (an operator's `DD/MM/YYYY`, blanks) goes to the general parser.
     static func day(_ text: String) -> CivilDate? {
         var text = text
-        let parsed: CivilDate?? = text.withUTF8 { bytes in
-            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return .none }
-            func number(_ range: Range<Int>) -> Int? {
-                var value = 0
-                for index in range {
-                    let digit = Int(bytes[index]) - 48
-                    guard (0...9).contains(digit) else { return nil }
-                    value = value * 10 + digit
-                }
-                return value
+        return text.withUTF8(storeDay) ?? CivilDate(text)
+    }
+
+    /// `.some` when `bytes` have the store's `YYYY-MM-DD` form (`.some(nil)` for an impossible
+    /// day like `2023-02-30`), `.none` for any other form.
+    static func storeDay(_ bytes: UnsafeBufferPointer<UInt8>) -> CivilDate?? {
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return .none }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
             }
-            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return .none }
-            return .some(CivilDate(year: year, month: month, day: day))
+            return value
         }
-        return parsed ?? CivilDate(text)
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return .none }
+        return .some(CivilDate(year: year, month: month, day: day))
     }
 
     /// `{"mountain": 70, "plains": 90}`.

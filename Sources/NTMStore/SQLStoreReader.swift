@@ -1,61 +1,69 @@
 import CheckKit
 import Foundation
+import NTMSQLite
 import SQLKit
-import SQLiteKit
 import Synchronization
 
 /// ``StoreReader`` over either backend. Everything dated after `asOf` is left out or, for
 /// completions, revocations, settlements and the like, not yet visible.
 struct SQLStoreReader: StoreReader {
-    let connection: StoreConnection
+    /// Where rows come from: a snapshot of an SQLite file read by position, or sql-kit.
+    enum Source: Sendable {
+        case sqlite(SQLiteSnapshot)
+        case sql(any SQLDatabase)
+    }
+
+    let source: Source
     let asOf: Date
     let log: QueryLog?
     let day: String
     let instant: String
 
-    init(connection: StoreConnection, asOf: Date, log: QueryLog? = nil) {
-        self.connection = connection
+    init(_ source: Source, asOf: Date, log: QueryLog? = nil) {
+        self.source = source
         self.asOf = asOf
         self.log = log
         self.day = CivilDate(asOf).description
         self.instant = StoreTime.format(asOf)
     }
 
-    private var sql: any SQLDatabase { connection.sql }
-
-    private func rows(_ query: SQLQueryString) async throws -> [ReaderRow] {
-        var serializer = SQLSerializer(database: sql)
-        query.serialize(to: &serializer)
-        // The reader binds only days and instants, as text.
-        let parameters = serializer.binds.map { ($0 as? String) ?? "\($0)" }
-        log?.record(QueryLog.Query(sql: serializer.sql, parameters: parameters))
-        guard let sqlite = connection.sqlite else { return try await sql.raw(query).all().map(ReaderRow.sql) }
-        return try await sqlite.query(serializer.sql, parameters.map(SQLiteData.text)).map(ReaderRow.sqlite)
+    /// The rows of `sql`, each made into a value by `make` (nil leaves the row out). The text has
+    /// `?` placeholders, bound in order to `binds` (days and instants, as text) on both backends.
+    private func rows<T: Sendable>(_ sql: String, _ binds: [String] = [], _ make: @escaping @Sendable (ReaderRow) throws -> T?) async throws -> [T] {
+        log?.record(QueryLog.Query(sql: sql, parameters: binds))
+        switch source {
+        case .sqlite(let snapshot):
+            return try await snapshot.rows(sql, binds.map(SQLite3Value.text)) { try make(.native($0)) }
+        case .sql(let database):
+            var query = SQLQueryString("")
+            for (index, part) in sql.split(separator: "?", omittingEmptySubsequences: false).enumerated() {
+                if index > 0 { query.appendInterpolation(bind: binds[index - 1]) }
+                query.appendLiteral(String(part))
+            }
+            return try await database.raw(query).all().compactMap { try make(.sql($0)) }
+        }
     }
 
     func units() async throws -> [AdministrativeUnit] {
         let today = CivilDate(asOf)
-        var changes: [String: [ParentLink]] = [:]
-        for row in try await rows("SELECT unit_id, parent_id, valid_from, valid_to FROM unit_parents ORDER BY unit_id, valid_from") {
-            guard let from = try row.date("valid_from") else { continue }
-            changes[try row.text("unit_id"), default: []].append(
-                ParentLink(parentID: try row.text("parent_id"), validFrom: from, validTo: try row.date("valid_to")))
+        let links = try await rows("SELECT unit_id, parent_id, valid_from, valid_to FROM unit_parents ORDER BY unit_id, valid_from") { row in
+            try row.date("valid_from").map { from in
+                (try row.text("unit_id"), ParentLink(parentID: try row.text("parent_id"), validFrom: from, validTo: try row.date("valid_to")))
+            }
         }
-        var successions: [String: [Succession]] = [:]
-        for row in try await rows("""
+        let changes = Dictionary(grouping: links, by: \.0).mapValues { $0.map(\.1) }
+        let successions = Dictionary(grouping: try await rows("""
             SELECT predecessor_id, successor_id, effective_on, kind, share FROM unit_successions
-            WHERE effective_on <= \(bind: day) ORDER BY predecessor_id, successor_id
-            """) {
-            guard let on = try row.date("effective_on"), let kind = Succession.Kind(rawValue: try row.text("kind")) else { continue }
-            let predecessor = try row.text("predecessor_id")
-            successions[predecessor, default: []].append(Succession(
-                predecessorID: predecessor, successorID: try row.text("successor_id"), effectiveOn: on, kind: kind,
-                share: try row.optionalDouble("share")))
-        }
+            WHERE effective_on <= ? ORDER BY predecessor_id, successor_id
+            """, [day]) { row -> Succession? in
+            guard let on = try row.date("effective_on"), let kind = Succession.Kind(rawValue: try row.text("kind")) else { return nil }
+            return Succession(predecessorID: try row.text("predecessor_id"), successorID: try row.text("successor_id"), effectiveOn: on,
+                              kind: kind, share: try row.optionalDouble("share"))
+        }, by: \.predecessorID)
         return try await rows("""
             SELECT id, name, level, parent_id, region, valid_from, valid_to, successor_id
-            FROM units WHERE valid_from IS NULL OR valid_from <= \(bind: day) ORDER BY id
-            """).map { row in
+            FROM units WHERE valid_from IS NULL OR valid_from <= ? ORDER BY id
+            """, [day]) { row in
             let id = try row.text("id")
             let validTo = try row.date("valid_to").flatMap { $0 <= today ? $0 : nil }
             // The first parent holds until the first dated change; each change until the next.
@@ -84,9 +92,7 @@ struct SQLStoreReader: StoreReader {
         let criteria = try await rows("""
             SELECT set_id, code, parent_code, name_vi, name_en, measure, threshold, unit, direction, region_thresholds
             FROM criteria ORDER BY set_id, code
-            """)
-        var bySet: [String: [Criterion]] = [:]
-        for row in criteria {
+            """) { row -> (String, Criterion) in
             let measure: Criterion.Measure
             if try row.text("measure") == "threshold", let threshold = try row.optionalDouble("threshold") {
                 let regional = try row.optionalText("region_thresholds").flatMap(StoreTime.regionThresholds) ?? [:]
@@ -95,13 +101,14 @@ struct SQLStoreReader: StoreReader {
             } else {
                 measure = .boolean
             }
-            bySet[try row.text("set_id"), default: []].append(Criterion(
+            return (try row.text("set_id"), Criterion(
                 code: try row.text("code"), parentCode: try row.optionalText("parent_code"),
                 name: LocalizedText(vi: try row.text("name_vi"), en: try row.text("name_en")), measure: measure))
         }
+        let bySet = Dictionary(grouping: criteria, by: \.0).mapValues { $0.map(\.1) }
         return try await rows("""
             SELECT id, name_vi, name_en, unit_level, tier, valid_from, valid_to FROM criteria_sets ORDER BY id
-            """).compactMap { row in
+            """) { row in
             guard let validFrom = try row.date("valid_from") else { return nil }
             let id = try row.text("id")
             return CriteriaSet(
@@ -114,8 +121,8 @@ struct SQLStoreReader: StoreReader {
     func assessments() async throws -> [Assessment] {
         try await rows("""
             SELECT unit_id, set_id, criterion_code, assessed_on, met, value, source FROM assessments
-            WHERE assessed_on <= \(bind: day) ORDER BY unit_id, set_id, assessed_on, criterion_code
-            """).compactMap { row in
+            WHERE assessed_on <= ? ORDER BY unit_id, set_id, assessed_on, criterion_code
+            """, [day]) { row in
             guard let on = try row.date("assessed_on") else { return nil }
             return Assessment(
                 unitID: try row.text("unit_id"), setID: try row.text("set_id"),
@@ -125,12 +132,13 @@ struct SQLStoreReader: StoreReader {
     }
 
     func recognitions() async throws -> [Recognition] {
-        try await rows("""
+        let today = CivilDate(asOf)
+        return try await rows("""
             SELECT unit_id, tier, recognized_on, decision, set_id, revoked_on, revocation_decision FROM recognitions
-            WHERE recognized_on <= \(bind: day) ORDER BY unit_id, recognized_on, tier
-            """).compactMap { row in
+            WHERE recognized_on <= ? ORDER BY unit_id, recognized_on, tier
+            """, [day]) { row in
             guard let on = try row.date("recognized_on") else { return nil }
-            let revoked = try row.date("revoked_on").flatMap { $0 <= CivilDate(asOf) ? $0 : nil }
+            let revoked = try row.date("revoked_on").flatMap { $0 <= today ? $0 : nil }
             return Recognition(
                 unitID: try row.text("unit_id"), tier: try row.text("tier"), recognizedOn: on,
                 decision: try row.optionalText("decision"), setID: try row.optionalText("set_id"), revokedOn: revoked,
@@ -139,7 +147,7 @@ struct SQLStoreReader: StoreReader {
     }
 
     func roadmap() async throws -> [RoadmapEntry] {
-        try await rows("SELECT unit_id, tier, target_year, note FROM roadmap ORDER BY unit_id, tier").map { row in
+        try await rows("SELECT unit_id, tier, target_year, note FROM roadmap ORDER BY unit_id, tier") { row in
             RoadmapEntry(unitID: try row.text("unit_id"), tier: try row.text("tier"),
                          targetYear: try row.int("target_year"), note: try row.optionalText("note"))
         }
@@ -148,8 +156,8 @@ struct SQLStoreReader: StoreReader {
     func dossierSubmissions() async throws -> [DossierSubmission] {
         try await rows("""
             SELECT unit_id, tier, year, stage, submitted_on FROM dossier_submissions
-            WHERE submitted_on <= \(bind: day) ORDER BY unit_id, tier, year, stage
-            """).compactMap { row in
+            WHERE submitted_on <= ? ORDER BY unit_id, tier, year, stage
+            """, [day]) { row in
             guard let on = try row.date("submitted_on"),
                   let stage = DossierSubmission.Stage(rawValue: try row.text("stage")) else { return nil }
             return DossierSubmission(unitID: try row.text("unit_id"), tier: try row.text("tier"),
@@ -158,22 +166,21 @@ struct SQLStoreReader: StoreReader {
     }
 
     func obligations() async throws -> [Obligation] {
-        var completions: [String: [Obligation.Completion]] = [:]
-        for row in try await rows("""
+        let done = try await rows("""
             SELECT obligation_id, unit_id, occurrence, completed_at FROM obligation_completions
-            WHERE completed_at <= \(bind: instant) ORDER BY obligation_id, unit_id, occurrence
-            """) {
+            WHERE completed_at <= ? ORDER BY obligation_id, unit_id, occurrence
+            """, [instant]) { row -> (String, Obligation.Completion)? in
             guard let occurrence = try row.date("occurrence"),
-                  let at = StoreTime.parse(try row.text("completed_at")) else { continue }
+                  let at = StoreTime.parse(try row.text("completed_at")) else { return nil }
             let unitID = try row.text("unit_id")
-            completions[try row.text("obligation_id"), default: []].append(
-                .init(occurrence: occurrence, completedAt: at, unitID: unitID.isEmpty ? nil : unitID))
+            return (try row.text("obligation_id"), .init(occurrence: occurrence, completedAt: at, unitID: unitID.isEmpty ? nil : unitID))
         }
+        let completions = Dictionary(grouping: done, by: \.0).mapValues { $0.map(\.1) }
         return try await rows("""
             SELECT id, title_vi, title_en, legal_basis, responsible_unit_id, responsible_body, submits_to, schedule,
                    semantics, starts_on, ends_on, depends_on, reminder_days, status, applies_to, section, quote
             FROM obligations ORDER BY id
-            """).map { row in
+            """) { row in
             let id = try row.text("id")
             let rawSchedule = try row.text("schedule")
             return Obligation(
@@ -192,41 +199,41 @@ struct SQLStoreReader: StoreReader {
     }
 
     func projects() async throws -> [Project] {
-        var disbursements: [String: [Project.Disbursement]] = [:]
-        for row in try await rows("""
+        let today = CivilDate(asOf)
+        let disbursed = try await rows("""
             SELECT project_id, budget_level, on_date, cumulative_vnd FROM project_disbursements
-            WHERE on_date <= \(bind: day) ORDER BY project_id, on_date, budget_level
-            """) {
-            guard let on = try row.date("on_date"), let level = BudgetLevel(rawValue: try row.text("budget_level")) else { continue }
-            disbursements[try row.text("project_id"), default: []].append(
-                .init(budgetLevel: level, on: on, cumulativeVND: try row.int64("cumulative_vnd")))
+            WHERE on_date <= ? ORDER BY project_id, on_date, budget_level
+            """, [day]) { row -> (String, Project.Disbursement)? in
+            guard let on = try row.date("on_date"), let level = BudgetLevel(rawValue: try row.text("budget_level")) else { return nil }
+            return (try row.text("project_id"), .init(budgetLevel: level, on: on, cumulativeVND: try row.int64("cumulative_vnd")))
         }
-        var debts: [String: [Project.Debt]] = [:]
-        for row in try await rows("""
+        let disbursements = Dictionary(grouping: disbursed, by: \.0).mapValues { $0.map(\.1) }
+        let owed = try await rows("""
             SELECT project_id, budget_level, period, as_of, outstanding_vnd FROM project_debts
-            WHERE as_of <= \(bind: day) ORDER BY project_id, as_of, budget_level, period
-            """) {
-            guard let on = try row.date("as_of"), let level = BudgetLevel(rawValue: try row.text("budget_level")) else { continue }
-            debts[try row.text("project_id"), default: []].append(
-                .init(budgetLevel: level, period: try row.text("period"), asOf: on, outstandingVND: try row.int64("outstanding_vnd")))
+            WHERE as_of <= ? ORDER BY project_id, as_of, budget_level, period
+            """, [day]) { row -> (String, Project.Debt)? in
+            guard let on = try row.date("as_of"), let level = BudgetLevel(rawValue: try row.text("budget_level")) else { return nil }
+            return (try row.text("project_id"),
+                    .init(budgetLevel: level, period: try row.text("period"), asOf: on, outstandingVND: try row.int64("outstanding_vnd")))
         }
-        var plans: [String: Project.RepaymentPlan] = [:]
-        for row in try await rows("SELECT project_id, amount_vnd, planned_by, approved_on FROM repayment_plans") {
+        let debts = Dictionary(grouping: owed, by: \.0).mapValues { $0.map(\.1) }
+        let planned = try await rows("SELECT project_id, amount_vnd, planned_by, approved_on FROM repayment_plans") { row -> (String, Project.RepaymentPlan)? in
             let approved = try row.date("approved_on")
-            if let approved, approved > CivilDate(asOf) { continue }
-            plans[try row.text("project_id")] = .init(amountVND: try row.int64("amount_vnd"),
-                                                      plannedBy: try row.date("planned_by"), approvedOn: approved)
+            if let approved, approved > today { return nil }
+            return (try row.text("project_id"), .init(amountVND: try row.int64("amount_vnd"), plannedBy: try row.date("planned_by"), approvedOn: approved))
         }
+        // A project with two plans keeps the last one read, as it always has.
+        let plans = Dictionary(planned, uniquingKeysWith: { _, last in last })
         return try await rows("""
             SELECT id, name, commune_id, investor, allocated_on, total_vnd, central_vnd, provincial_vnd, district_vnd,
                    commune_vnd, residents_vnd, handover_on, settlement_approved_on
-            FROM projects WHERE allocated_on IS NULL OR allocated_on <= \(bind: day) ORDER BY id
-            """).map { row in
+            FROM projects WHERE allocated_on IS NULL OR allocated_on <= ? ORDER BY id
+            """, [day]) { row in
             let id = try row.text("id")
             var shares: [BudgetLevel: Int64] = [:]
             for level in BudgetLevel.allCases { shares[level] = try row.int64("\(level.rawValue)_vnd") }
-            let settled = try row.date("settlement_approved_on").flatMap { $0 <= CivilDate(asOf) ? $0 : nil }
-            let handover = try row.date("handover_on").flatMap { $0 <= CivilDate(asOf) ? $0 : nil }
+            let settled = try row.date("settlement_approved_on").flatMap { $0 <= today ? $0 : nil }
+            let handover = try row.date("handover_on").flatMap { $0 <= today ? $0 : nil }
             return Project(
                 id: id, name: try row.text("name"), communeID: try row.text("commune_id"),
                 investor: try row.optionalText("investor"), allocatedOn: try row.date("allocated_on"),
@@ -236,18 +243,18 @@ struct SQLStoreReader: StoreReader {
     }
 
     func capitalPlans() async throws -> [CapitalPlan] {
-        var disbursed: [String: [CapitalPlan.Disbursed]] = [:]
-        for row in try await rows("""
+        let amounts = try await rows("""
             SELECT plan_id, on_date, cumulative_vnd FROM capital_disbursements
-            WHERE on_date <= \(bind: day) ORDER BY plan_id, on_date
-            """) {
-            guard let on = try row.date("on_date") else { continue }
-            disbursed[try row.text("plan_id"), default: []].append(.init(on: on, cumulativeVND: try row.int64("cumulative_vnd")))
+            WHERE on_date <= ? ORDER BY plan_id, on_date
+            """, [day]) { row -> (String, CapitalPlan.Disbursed)? in
+            guard let on = try row.date("on_date") else { return nil }
+            return (try row.text("plan_id"), .init(on: on, cumulativeVND: try row.int64("cumulative_vnd")))
         }
+        let disbursed = Dictionary(grouping: amounts, by: \.0).mapValues { $0.map(\.1) }
         return try await rows("""
             SELECT id, unit_id, project_id, year, source, assigned_vnd, carried_over_from, due_on
             FROM capital_plans ORDER BY id
-            """).compactMap { row in
+            """) { row in
             guard let source = BudgetLevel(rawValue: try row.text("source")) else { return nil }
             let id = try row.text("id")
             return CapitalPlan(
@@ -260,8 +267,8 @@ struct SQLStoreReader: StoreReader {
 
     func reallocationReports() async throws -> [ReallocationReport] {
         try await rows("""
-            SELECT unit_id, year, filed_on FROM reallocation_reports WHERE filed_on <= \(bind: day) ORDER BY unit_id, year
-            """).compactMap { row in
+            SELECT unit_id, year, filed_on FROM reallocation_reports WHERE filed_on <= ? ORDER BY unit_id, year
+            """, [day]) { row in
             guard let on = try row.date("filed_on") else { return nil }
             return ReallocationReport(unitID: try row.text("unit_id"), year: try row.int("year"), filedOn: on)
         }
@@ -270,8 +277,8 @@ struct SQLStoreReader: StoreReader {
     func surveys() async throws -> [SatisfactionSurvey] {
         try await rows("""
             SELECT id, unit_id, surveyed_on, kind, respondents, satisfied FROM surveys
-            WHERE surveyed_on <= \(bind: day) ORDER BY unit_id, kind, surveyed_on, id
-            """).compactMap { row in
+            WHERE surveyed_on <= ? ORDER BY unit_id, kind, surveyed_on, id
+            """, [day]) { row in
             guard let on = try row.date("surveyed_on") else { return nil }
             return SatisfactionSurvey(id: try row.text("id"), unitID: try row.text("unit_id"), surveyedOn: on,
                                       kind: try row.text("kind"), respondents: try row.int("respondents"),
@@ -283,7 +290,7 @@ struct SQLStoreReader: StoreReader {
         try await rows("""
             SELECT id, indicator, title_vi, title_en, target, unit, by_date, baseline, baseline_on, source, unit_id
             FROM province_targets ORDER BY id
-            """).compactMap { row in
+            """) { row in
             guard let by = try row.date("by_date") else { return nil }
             return ProvinceTarget(
                 id: try row.text("id"), indicator: try row.text("indicator"),
@@ -295,7 +302,10 @@ struct SQLStoreReader: StoreReader {
     }
 
     func query(_ text: String, parameters: [Value]) async throws -> [StoreRow] {
-        try await ReadOnlyQuery.run(text, parameters: parameters, on: sql)
+        switch source {
+        case .sqlite(let snapshot): try await snapshot.query(text, parameters: parameters)
+        case .sql(let database): try await ReadOnlyQuery.run(text, parameters: parameters, on: database)
+        }
     }
 }
 

@@ -61,9 +61,6 @@ public struct StoreConnection: Sendable {
 
     public let sql: any SQLDatabase
     public let backend: Backend
-    /// The same SQLite connection below sql-kit: the store reader takes its rows from here,
-    /// decoded without sql-kit's `Decoder` (issue 21). Nil on PostgreSQL.
-    var sqlite: SQLiteConnection? = nil
     let closeConnection: @Sendable () async throws -> Void
 
     public func close() async {
@@ -153,11 +150,20 @@ public struct Store: Sendable {
     /// readers of that model have loaded is taken from it instead.
     public func withReader<T: Sendable>(asOf instant: Date, sharing model: ReadModel? = nil,
                                         _ body: (any StoreReader) async throws -> T) async throws -> T {
-        try await withConnection(.readOnly) { connection in
+        if case .sqlite(let path) = location {
+            let snapshot = try SQLiteSnapshot(path: path, timeout: queryTimeout)
+            defer { snapshot.end() }
+            // The model reads the file's data version before the snapshot's first query.
+            let reader = SQLStoreReader(.sqlite(snapshot), asOf: instant, log: queryLog)
+            guard let model, model.begin() else { return try await body(reader) }
+            defer { model.end() }
+            return try await body(SharedReader(base: reader, model: model))
+        }
+        return try await withConnection(.readOnly) { connection in
             // Before the snapshot: values loaded under this version are then never older than it.
             let version = model == nil ? nil : try? await connection.dataVersion()
             return try await connection.transaction(.read) {
-                let reader = SQLStoreReader(connection: connection, asOf: instant, log: queryLog)
+                let reader = SQLStoreReader(.sql(connection.sql), asOf: instant, log: queryLog)
                 guard let model, model.begin(version: version) else { return try await body(reader) }
                 defer { model.end() }
                 return try await body(SharedReader(base: reader, model: model))
@@ -195,7 +201,7 @@ public struct Store: Sendable {
         }
         // The future-based close, on purpose: the async one does nothing in a cancelled task
         // (a check that timed out), and the connection must be closed all the same.
-        return StoreConnection(sql: sql, backend: .sqlite, sqlite: connection, closeConnection: { try await connection.close().get() })
+        return StoreConnection(sql: sql, backend: .sqlite, closeConnection: { try await connection.close().get() })
     }
 
     private func connectPostgres(url: String, access: Access) async throws -> StoreConnection {

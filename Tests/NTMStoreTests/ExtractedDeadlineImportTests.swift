@@ -9,9 +9,7 @@ import Testing
     static let header = "id,title_vi,title_en,schedule,due,semantics,recurrence,last_day,document,section,quote"
 
     func obligations(_ scratch: ScratchStore) async throws -> [String: Obligation] {
-        let snapshot = try await scratch.store.withConnection(.readOnly) { connection in
-            try await SQLStoreReader(connection: connection, asOf: CivilDate("2030-01-01")!.startInstant()).obligations()
-        }
+        let snapshot = try await scratch.store.withReader(asOf: CivilDate("2030-01-01")!.startInstant()) { try await $0.obligations() }
         return Dictionary(uniqueKeysWithValues: snapshot.map { ($0.id, $0) })
     }
 

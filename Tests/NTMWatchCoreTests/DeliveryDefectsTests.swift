@@ -138,7 +138,7 @@ import Glibc
             try sandbox.webhookFiles("province").flatMap(\.payload.alerts).contains { $0.labels["check"] == "c" }
         }
         run.signal(SIGTERM)
-        #expect(await run.waitForExit(within: .seconds(15)) == 0)
+        #expect(await run.waitForExit(within: .seconds(60)) == 0)
     }
 
     /// Defect 2 end to end: while one receiver fails, the healthy one gets each notification

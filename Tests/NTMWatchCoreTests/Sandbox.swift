@@ -104,7 +104,7 @@ struct Sandbox {
               directories: [modules]
             scheduler:
               default_interval: \(interval)
-              default_timeout: 10s
+              default_timeout: 120s
               max_concurrent: 2
             checks:
             \(checks)

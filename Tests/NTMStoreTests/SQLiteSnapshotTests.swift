@@ -1,0 +1,69 @@
+import CheckKit
+import Foundation
+@testable import NTMStore
+import Testing
+
+/// The store reader on SQLite reads through NTMSQLite, row by row (issue 21): its queries stop at
+/// `store.query_timeout` and when their task is cancelled, as on PostgreSQL, and a value of the
+/// wrong type is named with its column.
+@Suite struct SQLiteSnapshotTests {
+    static let forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+
+    /// Before, SQLite reads had no timeout at all: this query counted for ever.
+    @Test(arguments: Backend.available)
+    func aRunawayReadStopsAtTheQueryTimeout(_ backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        let store = Store(location: scratch.store.location, queryTimeout: .milliseconds(300))
+        let started = ContinuousClock.now
+        let failure = await #expect(throws: (any Error).self) {
+            try await store.withReader(asOf: Date()) { try await $0.query(Self.forever, parameters: []) }
+        }
+        // Uninterrupted, the query never ends: the bound only tells the two apart.
+        #expect(ContinuousClock.now - started < .seconds(30))
+        let text = "\(failure.map { "\($0)" } ?? "")"
+        #expect(text.contains(backend == .sqlite ? "store.query_timeout" : "statement timeout"), "\(text)")
+        await scratch.remove()
+    }
+
+    @Test func cancellingAReadInterruptsItsQuery() async throws {
+        let scratch = try await ScratchStore(.sqlite)
+        let store = Store(location: scratch.store.location, queryTimeout: .seconds(3600))
+        let started = ContinuousClock.now
+        let read = Task { try await store.withReader(asOf: Date()) { try await $0.query(Self.forever, parameters: []) } }
+        try await Task.sleep(for: .milliseconds(200))
+        read.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await read.value }
+        #expect(ContinuousClock.now - started < .seconds(30))
+        await scratch.remove()
+    }
+
+    @Test func aValueOfTheWrongTypeIsNamedWithItsColumn() async throws {
+        let scratch = try await ScratchStore(.sqlite)
+        try await scratch.store.withConnection(.readWrite) { connection in
+            for statement in [
+                "INSERT INTO units (id, name, level) VALUES ('X1', 'Xã Một', 'commune')",
+                "INSERT INTO criteria_sets (id, name_vi, name_en, unit_level, tier, valid_from) VALUES ('S', 'Bộ', 'Set', 'commune', 'ntm', '2021-01-01')",
+                // A shared store written past the import: text where a number belongs.
+                "INSERT INTO assessments VALUES ('X1', 'S', '1', '2024-01-01', 1, 'cao', NULL)",
+            ] { try await connection.sql.raw("\(unsafeRaw: statement)").run() }
+        }
+        let failure = await #expect(throws: ReaderRow.BadColumn.self) {
+            try await scratch.store.withReader(asOf: Date()) { try await $0.assessments() }
+        }
+        #expect(failure?.description == "the store's column value holds \"cao\", not a number")
+        await scratch.remove()
+    }
+
+    /// Operators' queries give each value in its stored type, and bind their parameters.
+    @Test func anOperatorsQueryGivesStoredTypesAndBindsParameters() async throws {
+        let scratch = try await ScratchStore(.sqlite)
+        let rows = try await scratch.store.withReader(asOf: Date()) {
+            try await $0.query("SELECT ? AS t, ? AS i, ? AS r, NULL AS n, x'00' AS b", parameters: [.text("a"), .integer(7), .percent(92.5)])
+        }
+        #expect(rows == [StoreRow(columns: ["t", "i", "r", "n", "b"], values: [.text("a"), .integer(7), .number(92.5), nil, nil])])
+        await #expect(throws: ReadOnlyQuery.ParameterCountMismatch.self) {
+            try await scratch.store.withReader(asOf: Date()) { try await $0.query("SELECT ?", parameters: []) }
+        }
+        await scratch.remove()
+    }
+}
