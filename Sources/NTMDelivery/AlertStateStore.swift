@@ -287,11 +287,15 @@ public actor AlertStateStore {
         // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
         let recordedAt = Date().timeIntervalSince1970
         let rows = notifications.flatMap { notification in destinations(notification).map { (notification.id, $0) } }
-        let encoder = self.encoder
+        // A group's labels are encoded once per group, not per row (tens of thousands of rows share
+        // a handful of groups after a national first cycle).
+        var labelsText: [[String: String]: String] = [:]
+        for (_, destination) in rows where labelsText[destination.groupLabels] == nil {
+            labelsText[destination.groupLabels] = String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self)
+        }
         try await insertRows(rows, into: "deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)",
-                             then: "ON CONFLICT (notification_id, receiver) DO NOTHING") { id, destination in
-            [id, destination.receiver, destination.groupKey, String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self),
-             recordedAt, 0.0]
+                             then: "ON CONFLICT (notification_id, receiver) DO NOTHING") { [labelsText] id, destination in
+            [id, destination.receiver, destination.groupKey, labelsText[destination.groupLabels]!, recordedAt, 0.0]
         }
     }
 
@@ -357,13 +361,22 @@ public actor AlertStateStore {
             LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
             WHERE d.state = 'pending' AND d.next_attempt_at <= \(bind: cut) ORDER BY d.created_at, d.notification_id
             """).all()
+        // A group's labels are the same text on each of its rows: decoded once per text (a JSON
+        // decode per row was seconds of a national first cycle).
+        var labelsByText: [String: [String: String]] = [:]
         return try rows.map { row in
-            PendingDelivery(
+            let labelsText = try row.decode(column: "group_labels", as: String.self)
+            let groupLabels = try labelsByText[labelsText] ?? {
+                let decoded = try decoder.decode([String: String].self, from: Data(labelsText.utf8))
+                labelsByText[labelsText] = decoded
+                return decoded
+            }()
+            return PendingDelivery(
                 notification: try notification(packed: try row.decode(column: "packed", as: Data?.self),
                                                body: try row.decode(column: "body", as: String.self)),
                 receiver: try row.decode(column: "receiver", as: String.self),
                 groupKey: try row.decode(column: "group_key", as: String.self),
-                groupLabels: try decoder.decode([String: String].self, from: Data(try row.decode(column: "group_labels", as: String.self).utf8)),
+                groupLabels: groupLabels,
                 createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
                 batch: try row.decode(column: "batch", as: String?.self),
                 attempts: try row.decode(column: "attempts", as: Int.self),
@@ -387,11 +400,17 @@ public actor AlertStateStore {
         guard !batches.isEmpty else { return }
         try await transaction {
             for batch in batches {
-                for id in batch.ids {
-                    try await sql.raw("""
-                        UPDATE deliveries SET batch = \(bind: batch.id)
-                        WHERE notification_id = \(bind: id) AND receiver = \(bind: batch.receiver) AND state = 'pending'
-                        """).run()
+                // A few hundred rows per statement: one UPDATE per notification was most of the
+                // flush after a national first cycle (70,000 statements).
+                for start in stride(from: 0, to: batch.ids.count, by: 500) {
+                    var update = SQLQueryString("UPDATE deliveries SET batch = \(bind: batch.id) WHERE receiver = \(bind: batch.receiver) ")
+                    update.appendLiteral("AND state = 'pending' AND notification_id IN (")
+                    for (index, id) in batch.ids[start..<min(start + 500, batch.ids.count)].enumerated() {
+                        if index > 0 { update.appendLiteral(", ") }
+                        update.appendInterpolation(bind: id)
+                    }
+                    update.appendLiteral(")")
+                    try await sql.raw(update).run()
                 }
                 try await sql.raw("""
                     INSERT INTO aggregation_groups (receiver, group_key, last_flush_at)
