@@ -70,6 +70,10 @@ public final class SQLite3Connection {
         public static let create = OpenFlags(rawValue: SQLITE_OPEN_CREATE)
         /// The name is a `file:` URI (`?mode=ro`, `?immutable=1`, ...).
         public static let uri = OpenFlags(rawValue: SQLITE_OPEN_URI)
+        /// No mutex around each call on the connection (SQLite's multi-thread mode): for a
+        /// connection that one task uses at a time, as this layer's are, the lock and unlock
+        /// around every bind, step and column read is pure cost.
+        public static let noMutex = OpenFlags(rawValue: SQLITE_OPEN_NOMUTEX)
     }
 
     let db: OpaquePointer
@@ -213,7 +217,15 @@ public final class SQLite3Statement {
         case .null: result = sqlite3_bind_null(statement, position)
         case .integer(let i): result = sqlite3_bind_int64(statement, position, i)
         case .real(let d): result = sqlite3_bind_double(statement, position, d)
-        case .text(let s): result = sqlite3_bind_text(statement, position, s, -1, ntmsqlite_transient())
+        case .text(let s):
+            // With its length, not up to a NUL: text is bound whole, as it was given.
+            var text = s
+            result = text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return sqlite3_bind_text(statement, position, "", 0, ntmsqlite_transient()) }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(statement, position, $0, Int32(bytes.count), ntmsqlite_transient())
+                }
+            }
         case .blob(let bytes): result = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), ntmsqlite_transient()) }
         }
         guard result == SQLITE_OK else { throw connection.lastError }

@@ -120,6 +120,8 @@ struct SheetTable {
 
         var headerRow: Int?
         var headers: [(column: Int, written: String, key: String)] = []
+        var positionOfColumn: [Int: Int] = [:]
+        var markPositions: [Int] = []
         var records: [TabularFile.Record] = []
         var problems: [WorkbookProblem] = []
         var scanned = 0
@@ -136,13 +138,14 @@ struct SheetTable {
                 if matching > 0, matching * 2 >= texts.count {
                     headerRow = row.number
                     headers = texts.map { ($0.0, $0.1, TabularFile.headerKey($0.1)) }
+                    for (position, header) in headers.enumerated() { positionOfColumn[header.column] = position }
+                    markPositions = markKey.compactMap { key in headers.lastIndex { $0.key == key } }
                 }
                 return
             }
-            var cells: [String: String] = [:]
-            for header in headers { cells[header.key] = "" }
+            // One value per header, in the header's order, as a CSV row gives them.
+            var values = [String?](repeating: "", count: headers.count)
             var hasValue = false
-            let headerColumns = Set(headers.map(\.column))
             for (column, value) in row.cells {
                 if case .formulaWithoutValue(let formula) = value {
                     problems.append(WorkbookProblem(sheet: sheet.name, column: column, row: row.number, problem: .init(
@@ -152,7 +155,7 @@ struct SheetTable {
                     continue
                 }
                 let text = Self.text(value)
-                guard headerColumns.contains(column) else {
+                guard let position = positionOfColumn[column] else {
                     if !text.isEmpty {
                         problems.append(WorkbookProblem(sheet: sheet.name, column: column, row: row.number, problem: .init(
                             row: row.number, column: nil, value: text, reason: LocalizedText(
@@ -161,13 +164,12 @@ struct SheetTable {
                     }
                     continue
                 }
-                let key = headers.first { $0.column == column }!.key
-                cells[key] = text
+                values[position] = text
                 if !text.isEmpty { hasValue = true }
             }
             guard hasValue else { return }
-            if let mark = markKey.lazy.compactMap({ cells[$0] }).first, templateMarks.contains(NameKey.exact(mark)) { return }
-            records.append(TabularFile.Record(row: row.number, cells: cells))
+            if let mark = markPositions.lazy.compactMap({ values[$0] }).first, templateMarks.contains(NameKey.exact(mark)) { return }
+            records.append(TabularFile.Record(row: row.number, values: values))
             if let progress, records.count % 1024 == 0, Date().timeIntervalSince(lastReport) > 0.25 {
                 lastReport = Date()
                 progress(sheet.name, row.number, expectedRows)
@@ -222,22 +224,12 @@ extension Importer {
         let readProblems = tables.flatMap(\.problems)
         if !readProblems.isEmpty { throw WorkbookImportError(file: path, problems: readProblems) }
         tables.sort { ImportKind.dependencyOrder.firstIndex(of: $0.kind)! < ImportKind.dependencyOrder.firstIndex(of: $1.kind)! }
-        return try await store.withConnection(.readWrite) { connection in
-            try await connection.transaction(dryRun ? .rehearse : .write) {
-                var reports: [ImportReport] = []
-                for table in tables {
-                    do {
-                        let sheetProgress: ImportProgress? = progress.map { report in
-                            { @Sendable _, done, total in report(table.sheet, done, total) }
-                        }
-                        reports.append(try await Self.load(table.kind, file: table.file, on: connection, dryRun: dryRun,
-                                                           progress: sheetProgress))
-                    } catch let error as ImportError {
-                        throw WorkbookImportError(file: path, problems: error.problems.map(table.locate))
-                    }
-                }
-                return reports
-            }
+        let sorted = tables
+        return try await importTables(sorted.map { ($0.kind, $0.file) }, dryRun: dryRun) { index, error in
+            WorkbookImportError(file: path, problems: error.problems.map(sorted[index].locate))
+        } progress: { index in
+            let sheet = sorted[index].sheet
+            return progress.map { report in { @Sendable _, done, total in report(sheet, done, total) } }
         }
     }
 

@@ -126,6 +126,19 @@ import Testing
         await scratch.remove()
     }
 
+    /// SQLite imports bind through NTMSQLite, which bound text only up to its first NUL; the
+    /// store keeps a cell as written (SQLite only: PostgreSQL refuses NUL in text).
+    @Test func aCellHoldingANULIsStoredWhole() async throws {
+        let scratch = try await ScratchStore()
+        let path = try scratch.write("units.csv", "id,name,level\nQNA,Quảng\u{0}Nam,province\n")
+        _ = try await Importer(store: scratch.store).importFile(.units, path: path)
+        let bytes = try await scratch.store.withConnection(.readOnly) { connection in
+            try await connection.sql.raw("SELECT length(CAST(name AS BLOB)) AS n FROM units").first()!.decode(column: "n", as: Int.self)
+        }
+        #expect(bytes == "Quảng\u{0}Nam".utf8.count)
+        await scratch.remove()
+    }
+
     @Test func aHugeValueIsCutInTheMessage() async throws {
         let scratch = try await ScratchStore()
         let huge = String(repeating: "x", count: 1_000_000)
@@ -155,6 +168,23 @@ import Testing
     @Test func unquotedCellsLoseTheirBlanksQuotedOnesKeepThem() throws {
         let rows = try CSVRows.parse("a,b,c\n \u{00A0}OB-1\t ,\"  Hồ sơ  \",\t\n", delimiter: ",")
         #expect(rows[1].fields == ["OB-1", "  Hồ sơ  ", ""])
+    }
+
+    /// A file's shape is checked without making its text: the same rows, the same fields, empty
+    /// where the text pass finds them empty (blanks, an empty quoted cell), not where a quoted
+    /// cell keeps its spaces.
+    @Test func theShapePassSeesTheRowsAndFieldsTheTextPassReads() throws {
+        let text = "a,b,c\n \u{00A0}\t , \"\" ,x\n\"  \",,\n\"q\"\"\",\"line\nbreak\", end \r\n,,\n"
+        var texts = CSVRows.Parser(text, delimiter: ","), shapes = CSVRows.Parser(text, delimiter: ",")
+        var rows = 0
+        while let row = try texts.next() {
+            let shape = try #require(try shapes.nextShape())
+            #expect(shape.row == row.row)
+            #expect(shape.fields == row.fields.map { $0.isEmpty ? "" : "-" })
+            rows += 1
+        }
+        #expect(try shapes.nextShape() == nil)
+        #expect(rows == 5)
     }
 
     @Test func decomposedTextIsStoredComposedAndASCIIAsItIs() {

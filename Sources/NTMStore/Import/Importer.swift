@@ -28,18 +28,16 @@ public struct Importer: Sendable {
 
     public func importFile(_ kind: ImportKind, path: String, dryRun: Bool = false) async throws -> ImportReport {
         let file = try TabularFile.read(path: path)
-        return try await store.withConnection(.readWrite) { connection in
-            try await connection.transaction(dryRun ? .rehearse : .write) {
-                try await Self.load(kind, file: file, on: connection, dryRun: dryRun)
-            }
+        return try await inTransaction(dryRun: dryRun) { database in
+            try await Self.load(kind, file: file, on: database, dryRun: dryRun)
         }
     }
 
-    package static func load(_ kind: ImportKind, file: TabularFile, on connection: StoreConnection, dryRun: Bool,
+    static func load(_ kind: ImportKind, file: TabularFile, on database: any ImportDatabase, dryRun: Bool,
                      progress: ImportProgress? = nil) async throws -> ImportReport {
         let spec = KindSpec.spec(for: kind)
-        var validator = try await RowValidator(kind: kind, spec: spec, file: file, connection: connection)
-        var writer = BatchUpsert(table: kind.table, spec: spec, sql: connection.sql)
+        var validator = try await RowValidator(kind: kind, spec: spec, file: file, database: database)
+        var writer = BatchUpsert(table: kind.table, spec: spec, database: database)
         if kind == .units {
             // Units go in parents first, which takes the whole file (small beside the data files).
             let rows = validator.validate()
@@ -65,11 +63,10 @@ public struct Importer: Sendable {
         let (inserted, updated, unchanged) = (writer.inserted, writer.updated, writer.unchanged)
         let report = ImportReport(kind: kind, file: file.path, inserted: inserted, updated: updated,
                                   unchanged: unchanged, dryRun: dryRun)
-        try await connection.sql.raw("""
-            INSERT INTO import_log (kind, file, imported_at, inserted, updated, unchanged)
-            VALUES (\(bind: kind.rawValue), \(bind: file.path), \(bind: StoreTime.format(Date())),
-                    \(bind: inserted), \(bind: updated), \(bind: unchanged))
-            """).run()
+        let log: [Cell] = [.text(kind.rawValue), .text(file.path), .text(StoreTime.format(Date())),
+                           .integer(Int64(inserted)), .integer(Int64(updated)), .integer(Int64(unchanged))]
+        try await database.insert(into: "import_log", columns: ["kind", "file", "imported_at", "inserted", "updated", "unchanged"],
+                                  rows: [log])
         return report
     }
 }
@@ -85,14 +82,25 @@ extension Importer {
                 if FileManager.default.fileExists(atPath: path) { files.append((kind, try TabularFile.read(path: path))) }
             }
         }
-        return try await store.withConnection(.readWrite) { connection in
-            try await connection.transaction(dryRun ? .rehearse : .write) {
-                var reports: [ImportReport] = []
-                for (kind, file) in files {
-                    reports.append(try await Self.load(kind, file: file, on: connection, dryRun: dryRun))
+        return try await importTables(files, dryRun: dryRun)
+    }
+
+    /// Imports files in the order given, in one transaction: one refused file imports nothing.
+    /// `refusal` makes the error thrown for file `index` (a workbook names the sheet), and
+    /// `progress` gives each file's progress report.
+    package func importTables(_ files: [(ImportKind, TabularFile)], dryRun: Bool,
+                              refusal: (_ index: Int, ImportError) -> any Error = { $1 },
+                              progress: (_ index: Int) -> ImportProgress? = { _ in nil }) async throws -> [ImportReport] {
+        try await inTransaction(dryRun: dryRun) { database in
+            var reports: [ImportReport] = []
+            for (index, (kind, file)) in files.enumerated() {
+                do {
+                    reports.append(try await Self.load(kind, file: file, on: database, dryRun: dryRun, progress: progress(index)))
+                } catch let error as ImportError {
+                    throw refusal(index, error)
                 }
-                return reports
             }
+            return reports
         }
     }
 }

@@ -10,8 +10,8 @@ struct RowValidator {
     private(set) var problems: [ImportError.Problem] = []
 
     private let units: UnitDirectory
-    /// Ids that exist, per referenced table.
-    private var existingIDs: [String: Set<String>] = [:]
+    /// Ids that exist, per field of type `.reference` (by the field's position).
+    private var referenced: [Set<String>?] = []
     /// set id → criterion code → unit of measure.
     private var criteria: [String: [String: String]] = [:]
     /// Stored parent links, for the cycle check of a units import.
@@ -19,53 +19,99 @@ struct RowValidator {
     /// Obligations that are templates (`applies_to`), whose completions name a unit.
     private var templates: Set<String> = []
     /// Each key's first row, to refuse a key given twice.
-    private var seenKeys: [[Cell]: Int] = [:]
+    private var seenKeys: KeyIndex
 
-    init(kind: ImportKind, spec: KindSpec, file: TabularFile, connection: StoreConnection) async throws {
+    /// Where a record's values are: the file's header keys, then (for obligations) the columns
+    /// ``deadlineColumns(_:)`` may add.
+    private let layout: [String]
+    /// Per field, the positions of its header keys in ``layout``, in the order of its keys; a
+    /// header written twice counts at its last position, as a later cell overwrote an earlier one.
+    private let sources: [[Int]]
+    /// The positions of the parent columns that tell apart units of the same name.
+    private let parentPositions: [Int]
+    private let columns: [String]
+    private let keyPositions: [Int]
+
+    init(kind: ImportKind, spec: KindSpec, file: TabularFile, database: any ImportDatabase) async throws {
         self.kind = kind
         self.spec = spec
         self.file = file
-        let sql = connection.sql
-        var unitRows: [UnitDirectory.Entry] = []
-        for row in try await sql.raw("SELECT id, name, parent_id FROM units").all() {
-            unitRows.append(.init(id: try row.text("id"), name: try row.text("name"), parentID: try row.optionalText("parent_id")))
+        var layout = file.headers.map(\.key)
+        if kind == .obligations {
+            for column in ["schedule", "starts_on"] where !layout.contains(TabularFile.headerKey(column)) {
+                layout.append(TabularFile.headerKey(column))
+            }
         }
-        storedParents = Dictionary(uniqueKeysWithValues: unitRows.compactMap { u in u.parentID.map { (u.id, $0) } })
+        var positionOf: [String: Int] = [:]
+        for (position, key) in layout.enumerated() { positionOf[key] = position }
+        self.layout = layout
+        let sources = spec.fields.map { field in field.headerKeys.compactMap { positionOf[$0] } }
+        self.sources = sources
+        parentPositions = file.headers.indices.filter { Importer.parentHeaders.contains(file.headers[$0].key) }
+        columns = spec.columns
+        keyPositions = spec.keyPositions
+        seenKeys = KeyIndex(expected: file.records.count)
+        var unitRows: [UnitDirectory.Entry] = []
+        // Only a kind that names units needs them (a national store holds tens of thousands).
+        let namesUnits = kind == .units || spec.fields.contains { field in
+            switch field.type { case .unit, .selector: true; default: false }
+        }
+        if namesUnits {
+            for row in try await database.texts("SELECT id, name, parent_id FROM units", columns: ["id", "name", "parent_id"]) {
+                unitRows.append(.init(id: row[0] ?? "", name: row[1] ?? "", parentID: row[2]))
+            }
+        }
+        if kind == .units {
+            storedParents = Dictionary(uniqueKeysWithValues: unitRows.compactMap { u in u.parentID.map { (u.id, $0) } })
+        }
         var directory = UnitDirectory(unitRows)
         if kind == .units {
             // Units of the same file may be each other's parents.
             for record in file.records {
-                guard let name = Self.cell(record, spec.fields[1]) else { continue }
-                let id = Self.cell(record, spec.fields[0]) ?? ""
-                directory.add(.init(id: id, name: name, parentID: Self.cell(record, spec.fields[3])))
+                guard let name = Self.cell(record, sources[1]) else { continue }
+                let id = Self.cell(record, sources[0]) ?? ""
+                directory.add(.init(id: id, name: name, parentID: Self.cell(record, sources[3])))
             }
         }
         units = directory
+        var existingIDs: [String: Set<String>] = [:]
         for case .reference(let table) in spec.fields.map(\.type) {
-            let ids = try await sql.raw("SELECT id FROM \(unsafeRaw: table)").all().map { try $0.text("id") }
-            existingIDs[table] = Set(ids)
+            existingIDs[table] = Set(try await database.texts("SELECT id FROM \(table)", columns: ["id"]).compactMap { $0[0] })
         }
         if kind == .obligations {
-            existingIDs["obligations", default: []].formUnion(file.records.compactMap { Self.cell($0, spec.fields[0]) })
+            existingIDs["obligations", default: []].formUnion(file.records.compactMap { Self.cell($0, sources[0]) })
+        }
+        referenced = spec.fields.map { field in
+            if case .reference(let table) = field.type { existingIDs[table, default: []] } else { nil }
         }
         if kind == .completions {
-            templates = Set(try await sql.raw("SELECT id FROM obligations WHERE applies_to IS NOT NULL").all().map { try $0.text("id") })
+            templates = Set(try await database.texts("SELECT id FROM obligations WHERE applies_to IS NOT NULL", columns: ["id"])
+                .compactMap { $0[0] })
         }
         if kind == .assessments {
-            for row in try await sql.raw("SELECT set_id, code, unit FROM criteria").all() {
-                criteria[try row.text("set_id"), default: [:]][try row.text("code")] = try row.optionalText("unit") ?? ""
+            for row in try await database.texts("SELECT set_id, code, unit FROM criteria", columns: ["set_id", "code", "unit"]) {
+                criteria[row[0] ?? "", default: [:]][row[1] ?? ""] = row[2] ?? ""
             }
         }
     }
 
-    private static func cell(_ record: TabularFile.Record, _ field: FieldSpec) -> String? {
-        for key in field.headerKeys { if let value = record.cells[key], !value.isEmpty { return value } }
+    /// The field's first non-empty cell in the record.
+    private func cell(_ record: TabularFile.Record, _ field: Int) -> String? { Self.cell(record, sources[field]) }
+
+    /// The first non-empty value at `positions`.
+    private static func cell(_ record: TabularFile.Record, _ positions: [Int]) -> String? {
+        for position in positions { if let value = record.value(at: position), !value.isEmpty { return value } }
         return nil
     }
 
     /// Whether the row gives the column at all: an absent column keeps what the store holds.
-    private static func gives(_ record: TabularFile.Record, _ field: FieldSpec) -> Bool {
-        field.headerKeys.contains { record.cells[$0] != nil }
+    private func gives(_ record: TabularFile.Record, _ field: Int) -> Bool {
+        sources[field].contains { record.value(at: $0) != nil }
+    }
+
+    /// The record's value of a header key ("" or nil when it has none).
+    private func given(_ record: TabularFile.Record, _ key: String) -> String? {
+        layout.lastIndex(of: key).flatMap { record.value(at: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private mutating func problem(_ row: Int?, _ column: String?, _ value: String?, vi: String, en: String) {
@@ -75,10 +121,10 @@ struct RowValidator {
     /// The typed rows. A column the row does not give is left out of its row, so that an update
     /// keeps the stored value (and an insert takes the column's default); an empty cell is in the
     /// row as the column's default, which clears the stored value.
-    mutating func validate() -> [[String: Cell]] {
+    mutating func validate() -> [ImportRow] {
         checkHeaders()
         guard problems.isEmpty else { return [] }
-        var rows: [[String: Cell]] = []
+        var rows: [ImportRow] = []
         var rowNumbers: [Int] = []
         for record in file.records {
             rows.append(validate(record))
@@ -90,14 +136,14 @@ struct RowValidator {
 
     /// One record's typed row (see ``validate()``); its problems join ``problems``. The headers
     /// are checked first, once (``checkHeaders()``).
-    mutating func validate(_ original: TabularFile.Record) -> [String: Cell] {
+    mutating func validate(_ original: TabularFile.Record) -> ImportRow {
         let before = problems.count
         let record = kind == .obligations ? deadlineColumns(original) : original
         // A schedule that `due` and `recurrence` could not give is already reported.
         let scheduleReported = problems.count > before
-        var row: [String: Cell] = [:]
-        for field in spec.fields where !(scheduleReported && field.column == "schedule") {
-            if field.required || Self.gives(record, field) { row[field.column] = parse(field, in: record) }
+        var row = ImportRow(columns: columns)
+        for (position, field) in spec.fields.enumerated() where !(scheduleReported && field.column == "schedule") {
+            if field.required || gives(record, position) { row.cells[position] = parse(position, in: record) }
         }
         if kind == .units, row["id"] ?? .null == .null, case .text(let name) = row["name"] {
             row["id"] = .text(units.derivedID(name: name, parentID: row["parent_id"].flatMap(\.text)))
@@ -108,21 +154,16 @@ struct RowValidator {
             for check in spec.checks {
                 if let failure = check(row) {
                     // The value as the file wrote it, so the person can find it.
-                    let written = spec.fields.first { $0.column == failure.column }.flatMap { Self.cell(record, $0) }
+                    let written = spec.fields.firstIndex { $0.column == failure.column }.flatMap { cell(record, $0) }
                     problems.append(.init(row: record.row, column: failure.column,
                                           value: written, reason: failure.reason))
                 }
             }
         }
-        let key = spec.key.map { row[$0, default: .null] }
-        if problems.count == before {
-            if let first = seenKeys[key] {
-                let keyText = key.compactMap(\.text).joined(separator: ", ")
-                problem(record.row, spec.key.joined(separator: "+"), keyText,
-                        vi: "trùng khóa với dòng \(first)", en: "duplicate key: same as row \(first)")
-            } else {
-                seenKeys[key] = record.row
-            }
+        if problems.count == before, let first = seenKeys.firstRow(of: row.cells, at: keyPositions, row: record.row) {
+            let keyText = keyPositions.compactMap { row.cells[$0]?.text }.joined(separator: ", ")
+            problem(record.row, spec.key.joined(separator: "+"), keyText,
+                    vi: "trùng khóa với dòng \(first)", en: "duplicate key: same as row \(first)")
         }
         return row
     }
@@ -145,8 +186,9 @@ struct RowValidator {
         }
     }
 
-    private mutating func parse(_ field: FieldSpec, in record: TabularFile.Record) -> Cell {
-        guard let text = Self.cell(record, field) else {
+    private mutating func parse(_ position: Int, in record: TabularFile.Record) -> Cell {
+        let field = spec.fields[position]
+        guard let text = cell(record, position) else {
             if field.required { problem(record.row, field.column, nil, vi: "ô trống ở cột bắt buộc", en: "empty cell in a required column") }
             return field.defaultValue
         }
@@ -178,6 +220,8 @@ struct RowValidator {
             }
             return .number(value)
         case .date:
+            // Most dates are already written as they are stored.
+            if Self.isCanonicalDate(text) { return .text(text) }
             guard let date = CivilDate(text) else {
                 problem(row, column, text, vi: "không phải ngày có thật (YYYY-MM-DD hoặc DD/MM/YYYY)",
                         en: "not a date that exists (YYYY-MM-DD or DD/MM/YYYY)")
@@ -192,6 +236,8 @@ struct RowValidator {
             }
             return .text(StoreTime.format(instant))
         case .flag:
+            if text == "1" { return .integer(1) }
+            if text == "0" { return .integer(0) }
             switch NameKey.exact(text) {
             case "1", "true", "yes", "có", "x", "đạt": return .integer(1)
             case "0", "false", "no", "không", "không đạt", "chưa đạt": return .integer(0)
@@ -200,6 +246,7 @@ struct RowValidator {
                 return .null
             }
         case .choice(let choices):
+            if choices.contains(text) { return .text(text) }
             let normalized = text.lowercased()
             guard choices.contains(normalized) else {
                 problem(row, column, text, vi: "cần một trong: \(choices.joined(separator: ", "))",
@@ -208,7 +255,9 @@ struct RowValidator {
             }
             return .text(normalized)
         case .unit:
-            let parent = Importer.parentHeaders.lazy.compactMap { record.cells[$0] }.first { !$0.isEmpty }
+            // An id needs no parent to tell it apart.
+            if units.contains(id: text) { return .text(text) }
+            let parent = parentPositions.lazy.compactMap { record.value(at: $0) }.first { !$0.isEmpty }
             // In a units or unit-parents file the parent column is the new parent, not a hint.
             switch units.resolve(text, parent: kind == .units || kind == .unitParents ? nil : parent) {
             case .found(let id): return .text(id)
@@ -220,7 +269,7 @@ struct RowValidator {
             }
             return .null
         case .reference(let table):
-            guard existingIDs[table, default: []].contains(text) else {
+            guard referenced[position]?.contains(text) ?? false else {
                 problem(row, column, text, vi: "không có mã này trong bảng \(table)", en: "no such id in \(table)")
                 return .null
             }
@@ -280,9 +329,7 @@ struct RowValidator {
     /// (and a recurring duty's occurrences starting at `due` unless `starts_on` says otherwise);
     /// where the columns disagree with each other, a problem at the column to correct.
     mutating func deadlineColumns(_ record: TabularFile.Record) -> TabularFile.Record {
-        func given(_ column: String) -> String? {
-            record.cells[TabularFile.headerKey(column)].flatMap { $0.isEmpty ? nil : $0 }
-        }
+        func given(_ column: String) -> String? { self.given(record, TabularFile.headerKey(column)) }
         let dueText = given("due"), recurrenceText = given("recurrence")
         guard dueText != nil || recurrenceText != nil else { return record }
         let row = record.row
@@ -318,10 +365,9 @@ struct RowValidator {
             problem(row, "due", nil, vi: "recurrence once cần ngày ở cột due", en: "recurrence once needs a date in column due")
             return record
         }
-        var cells = record.cells
-        let scheduleKey = TabularFile.headerKey("schedule")
-        let scheduleField = spec.fields.first { $0.column == "schedule" }!
-        if let written = Self.cell(record, scheduleField) {
+        var values = record.values + Array(repeating: nil, count: max(0, layout.count - record.values.count))
+        let schedulePosition = layout.lastIndex(of: TabularFile.headerKey("schedule"))!
+        if let written = cell(record, spec.fields.firstIndex { $0.column == "schedule" }!) {
             if let stated = ObligationSchedule.parse(written), stated != derived {
                 let from = [dueText.map { "due \($0)" }, recurrenceText.map { "recurrence \($0)" }].compactMap { $0 }.joined(separator: ", ")
                 problem(row, "schedule", written,
@@ -330,11 +376,10 @@ struct RowValidator {
                 return record
             }
         } else {
-            cells[scheduleKey] = ObligationSchedule.format(derived)
+            values[schedulePosition] = ObligationSchedule.format(derived)
         }
         if let due, let lastDayText = given("last_day") {
-            let semanticsField = spec.fields.first { $0.column == "semantics" }!
-            let before = (Self.cell(record, semanticsField) ?? "before").lowercased() == "before"
+            let before = (cell(record, spec.fields.firstIndex { $0.column == "semantics" }!) ?? "before").lowercased() == "before"
             let expected = before ? due.adding(days: -1) : due
             if CivilDate(lastDayText) != expected {
                 problem(row, "last_day", lastDayText,
@@ -342,9 +387,9 @@ struct RowValidator {
                         en: "the last day must be \(expected) (due \(due), \(before ? "before" : "by") it); correct last_day or due")
             }
         }
-        let startsKey = TabularFile.headerKey("starts_on")
-        if let due, derived != .once(due: due), (cells[startsKey] ?? "").isEmpty { cells[startsKey] = due.description }
-        return TabularFile.Record(row: record.row, cells: cells)
+        let startsPosition = layout.lastIndex(of: TabularFile.headerKey("starts_on"))!
+        if let due, derived != .once(due: due), (values[startsPosition] ?? "").isEmpty { values[startsPosition] = due.description }
+        return TabularFile.Record(row: record.row, values: values)
     }
 
     /// Whether `date` is one of the schedule's occurrences.
@@ -359,7 +404,7 @@ struct RowValidator {
 
     /// A template's duty is per unit, so its completion must say which unit; any other
     /// obligation's completion must not, or it would never count.
-    private mutating func checkCompletionUnit(_ row: [String: Cell], record: TabularFile.Record) {
+    private mutating func checkCompletionUnit(_ row: ImportRow, record: TabularFile.Record) {
         guard case .text(let obligation) = row["obligation_id"] else { return }
         let named = row["unit_id"].flatMap(\.text).map { !$0.isEmpty } ?? false
         if templates.contains(obligation) && !named {
@@ -372,7 +417,7 @@ struct RowValidator {
         }
     }
 
-    private mutating func checkCriterion(_ row: [String: Cell], record: TabularFile.Record) {
+    private mutating func checkCriterion(_ row: ImportRow, record: TabularFile.Record) {
         guard case .text(let set) = row["set_id"], case .text(let code) = row["criterion_code"] else { return }
         guard let unit = criteria[set]?[code] else {
             problem(record.row, "criterion_code", code, vi: "bộ tiêu chí \(set) không có tiêu chí này",
@@ -387,7 +432,7 @@ struct RowValidator {
     /// Orders units so that each parent and each successor is written before the units that name
     /// it (a merged unit may be listed before the unit it merged into), and reports a cycle with
     /// its row and column instead of leaving the store to refuse a foreign key.
-    private mutating func parentsFirst(_ rows: [[String: Cell]], _ rowNumbers: [Int]) -> [[String: Cell]] {
+    private mutating func parentsFirst(_ rows: [ImportRow], _ rowNumbers: [Int]) -> [ImportRow] {
         var references = storedParents.mapValues { [("parent_id", $0)] }
         var indexOf: [String: Int] = [:]
         for (index, row) in rows.enumerated() {
@@ -451,8 +496,29 @@ extension Cell {
 }
 
 extension RowValidator {
+    /// `YYYY-MM-DD` of a date that exists: what `CivilDate(text)?.description` gives back unchanged.
+    static func isCanonicalDate(_ text: String) -> Bool {
+        var utf8 = text.utf8.makeIterator()
+        var number = 0, year = 0, month = 0
+        for index in 0..<10 {
+            guard let byte = utf8.next() else { return false }
+            if index == 4 || index == 7 {
+                guard byte == UInt8(ascii: "-") else { return false }
+                if index == 4 { year = number } else { month = number }
+                number = 0
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
+                number = number * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+        }
+        return utf8.next() == nil && (1...12).contains(month) && number >= 1
+            && number <= CivilDate.daysInMonth(year: year, month: month)
+    }
+
     /// "1.234.567.000", "1,234,567,000", "1 234 567 000" or plain digits.
     static func amount(_ text: String) -> Int64? {
+        // Plain digits, the common case, without Foundation.
+        if let plain = Int64(text) { return plain }
         var compact = text.replacingOccurrences(of: "\u{00A0}", with: " ")
         for suffix in [" đ", "đ", " VND", "VND", " vnd"] where compact.hasSuffix(suffix) { compact.removeLast(suffix.count) }
         compact = compact.trimmingCharacters(in: .whitespaces)
@@ -512,7 +578,11 @@ struct UnitDirectory {
     private var byExactName: [String: [Entry]] { names.of(entries).exact }
     private var byFoldedName: [String: [Entry]] { names.of(entries).folded }
 
-    init(_ entries: [Entry]) { entries.forEach { add($0) } }
+    init(_ entries: [Entry]) {
+        byID.reserveCapacity(entries.count)
+        for entry in entries where !entry.id.isEmpty { byID[entry.id] = entry }
+        self.entries = entries
+    }
 
     mutating func add(_ entry: Entry) {
         if !entry.id.isEmpty { byID[entry.id] = entry }

@@ -10,10 +10,18 @@ import Foundation
 package struct TabularFile {
     package struct Record {
         package let row: Int
-        /// Normalized header → cell text ("" for an empty cell or a JSON null).
-        package let cells: [String: String]
+        /// One value per header of the file, in the header's order: the cell's text ("" for an
+        /// empty cell or a JSON null), or nil where the row does not give the column (a key absent
+        /// from a JSON object). Positions, not a dictionary per row: building one was a large part
+        /// of an import's time.
+        package let values: [String?]
 
-        package init(row: Int, cells: [String: String]) { self.row = row; self.cells = cells }
+        package init(row: Int, values: [String?]) { self.row = row; self.values = values }
+
+        /// The value at a header position; nil beyond the row's values.
+        package func value(at position: Int) -> String? {
+            position < values.count ? values[position] : nil
+        }
     }
 
     /// The records, in file order. A CSV file's are made from its text as they are read, so a
@@ -21,7 +29,7 @@ package struct TabularFile {
     package struct Records: Sequence {
         fileprivate enum Source {
             case list([Record])
-            case csv(text: String, delimiter: Character, keys: [String])
+            case csv(text: String, delimiter: Character)
         }
         fileprivate let source: Source
         /// How many there are.
@@ -31,7 +39,7 @@ package struct TabularFile {
             switch source {
             case .list(let records):
                 return AnyIterator(records.makeIterator())
-            case .csv(let text, let delimiter, let keys):
+            case .csv(let text, let delimiter):
                 var parser = CSVRows.Parser(text, delimiter: delimiter)
                 var isHeader = true
                 return AnyIterator {
@@ -40,10 +48,7 @@ package struct TabularFile {
                     while let row = try? parser.next() {
                         if isHeader { isHeader = false; continue }
                         if row.fields.allSatisfy({ $0.isEmpty }) { continue }
-                        var cells: [String: String] = [:]
-                        cells.reserveCapacity(keys.count)
-                        for (index, field) in row.fields.enumerated() { cells[keys[index]] = NameKey.nfc(field) }
-                        return Record(row: row.row, cells: cells)
+                        return Record(row: row.row, values: row.fields.map { NameKey.nfc($0) as String? })
                     }
                     return nil
                 }
@@ -62,7 +67,7 @@ package struct TabularFile {
 
     private init(path: String, headers: [(written: String, key: String)], csv text: String, delimiter: Character, count: Int) {
         self.path = path; self.headers = headers
-        self.records = Records(source: .csv(text: text, delimiter: delimiter, keys: headers.map(\.key)), count: count)
+        self.records = Records(source: .csv(text: text, delimiter: delimiter), count: count)
     }
 
     static func read(path: String) throws -> TabularFile {
@@ -103,26 +108,33 @@ package struct TabularFile {
         // A first pass checks the whole file's shape and counts its records without keeping
         // them; the records are made again, one at a time, as the import reads them.
         var parser = CSVRows.Parser(text, delimiter: delimiter)
-        let first: CSVRows.Row?
-        do {
-            first = try parser.next()
-        } catch {
-            throw unterminated(error, path: path)
-        }
-        guard let header = first, !header.fields.allSatisfy(\.isEmpty) else {
-            throw ImportError(file: path, problems: [.init(row: 1, column: nil, value: nil, reason: "no header row")])
-        }
-        let headers = header.fields.map { ($0, headerKey($0)) }
-        var count = 0
-        var problems: [ImportError.Problem] = []
-        while true {
-            let next: CSVRows.Row?
+        /// The next row (only its shape, unless `texts`); a file cut inside quotes is refused.
+        func next(texts: Bool = true) throws -> CSVRows.Row? {
             do {
-                next = try parser.next()
+                return try texts ? parser.next() : parser.nextShape()
             } catch {
                 throw unterminated(error, path: path)
             }
-            guard let row = next else { break }
+        }
+        guard let header = try next(), !header.fields.allSatisfy(\.isEmpty) else {
+            throw ImportError(file: path, problems: [.init(row: 1, column: nil, value: nil, reason: "no header row")])
+        }
+        let headers = header.fields.map { ($0, headerKey($0)) }
+        // The shapes alone first, without the fields' text; the text is made again only to
+        // describe a row of the wrong width.
+        var count = 0
+        while true {
+            guard let row = try next(texts: false) else {
+                return TabularFile(path: path, headers: headers, csv: text, delimiter: delimiter, count: count)
+            }
+            if row.fields.allSatisfy({ $0.isEmpty }) { continue }
+            guard row.fields.count == headers.count else { break }
+            count += 1
+        }
+        parser = CSVRows.Parser(text, delimiter: delimiter)
+        _ = try next()
+        var problems: [ImportError.Problem] = []
+        while let row = try next() {
             if row.fields.allSatisfy({ $0.isEmpty }) { continue }
             // A row with fewer or more cells than the header would shift or drop values: a file
             // cut mid-row, a stray delimiter, an unquoted comma in a name.
@@ -139,10 +151,8 @@ package struct TabularFile {
                     en: "the row has \(row.fields.count) cells but the header only \(headers.count) columns; the extra cells start at cell \(headers.count + 1) (quote a name that holds a comma)")))
                 continue
             }
-            count += 1
         }
-        if !problems.isEmpty { throw ImportError(file: path, problems: problems) }
-        return TabularFile(path: path, headers: headers, csv: text, delimiter: delimiter, count: count)
+        throw ImportError(file: path, problems: problems)
     }
 
     private static func unterminated(_ error: CSVRows.Unterminated, path: String) -> ImportError {
@@ -183,16 +193,22 @@ package struct TabularFile {
             throw ImportError(file: path, problems: [.init(row: nil, column: nil, value: nil, reason: "not valid JSON: \(error)")])
         }
         var headers: [(written: String, key: String)] = []
-        var seen = Set<String>()
-        var records: [Record] = []
-        for (index, object) in objects.enumerated() {
-            var cells: [String: String] = [:]
+        var positionOf: [String: Int] = [:]
+        var rows: [[String?]] = []
+        for object in objects {
+            var values: [String?] = []
             for (name, cell) in object.sorted(by: { $0.key < $1.key }) {
                 let key = headerKey(name)
-                if seen.insert(key).inserted { headers.append((name, key)) }
-                if let text = cell.text { cells[key] = NameKey.nfc(text.trimmingCharacters(in: .whitespaces)) }
+                let position = positionOf[key] ?? headers.count
+                if position == headers.count { positionOf[key] = position; headers.append((name, key)) }
+                if values.count <= position { values += Array(repeating: nil, count: position + 1 - values.count) }
+                if let text = cell.text { values[position] = NameKey.nfc(text.trimmingCharacters(in: .whitespaces)) }
             }
-            records.append(Record(row: index + 1, cells: cells))
+            rows.append(values)
+        }
+        // An object without a later object's key does not give that column.
+        let records = rows.enumerated().map { index, values in
+            Record(row: index + 1, values: values + Array(repeating: nil, count: headers.count - values.count))
         }
         return TabularFile(path: path, headers: headers, records: records)
     }
