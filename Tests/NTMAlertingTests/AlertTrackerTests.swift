@@ -40,6 +40,28 @@ import Testing
         #expect(tracker.apply(scope: "demo", findings: [finding("A", severity: .critical)], at: hours(2)).notifications.map(\.reason) == [.repeated])
     }
 
+    /// The tracker's fast path (issue 21): a finding seen again unchanged is no change to record;
+    /// a new value is recorded without a notification; alerts handed out in a step keep their
+    /// values when the tracker's copy changes later (one shared, copy-on-write box).
+    @Test func anUnchangedFindingRecordsNothingAndANewValueIsRecordedQuietly() {
+        func with(_ days: Int64) -> LabeledFinding {
+            var labeled = finding("A")
+            labeled.finding.values = ["days_late": .integer(days)]
+            return labeled
+        }
+        var tracker = AlertTracker()
+        let first = tracker.apply(scope: "demo", findings: [with(3)], at: t0)
+        #expect(first.changed.count == 1 && first.transitions.count == 1)
+        let again = tracker.apply(scope: "demo", findings: [with(3)], at: hours(1))
+        #expect(again.changed.isEmpty && again.transitions.isEmpty && again.notifications.isEmpty)
+        let moved = tracker.apply(scope: "demo", findings: [with(4)], at: hours(2))
+        #expect(moved.changed.map { $0.values["days_late"] } == [.integer(4)])
+        #expect(moved.notifications.isEmpty && moved.transitions.isEmpty)
+        #expect(first.changed.first?.values["days_late"] == .integer(3))
+        #expect(first.notifications.first?.alert.values["days_late"] == .integer(3))
+        #expect(tracker.active.values.first?.values["days_late"] == .integer(4))
+    }
+
     @Test func pendingForHoldsTheAlertBackAndADropWhilePendingSaysNothing() {
         var tracker = AlertTracker()
         let held = finding("A", pendingFor: .seconds(2 * 3600))
