@@ -99,14 +99,18 @@ public enum Value: Sendable, Hashable, Codable {
         let length = withVaList([value]) { arguments in
             buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress, $0.count, "%.\(decimals)f", arguments) }
         }
-        guard length > 0, Int(length) < buffer.count else { return String(format: "%.\(decimals)f", value) }
+        guard value.isFinite, length > 0, Int(length) < buffer.count else { return String(format: "%.\(decimals)f", value) }
         var bytes = buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }
-        if let point = bytes.firstIndex(of: UInt8(ascii: ".")) {
-            while bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
-            if bytes.last == UInt8(ascii: ".") {
-                bytes.removeLast()
-            } else if separator != "." {
-                bytes.replaceSubrange(point...point, with: separator.utf8)
+        // The point is whatever stands between the digits (it may be several bytes): a module
+        // that set LC_NUMERIC to a locale writing "92,5" must not change everyone's messages.
+        func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        if let point = bytes.firstIndex(where: { !isDigit($0) && $0 != UInt8(ascii: "-") }) {
+            let fraction = bytes[point...].firstIndex(where: isDigit) ?? bytes.endIndex
+            while bytes.count > fraction, bytes.last == UInt8(ascii: "0") { bytes.removeLast() }
+            if bytes.count == fraction {
+                bytes.removeSubrange(point...)
+            } else {
+                bytes.replaceSubrange(point..<fraction, with: separator.utf8)
             }
         }
         return String(decoding: bytes, as: UTF8.self)
