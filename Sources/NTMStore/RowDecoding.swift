@@ -32,12 +32,16 @@ enum ReaderRow {
         var description: String { "the store's column \(column) holds \(found), not \(expected)" }
     }
 
+    /// A column that may not be NULL.
+    private static func required<T>(_ value: T?, _ column: String, _ expected: String) throws -> T {
+        guard let value else { throw BadColumn(column: column, expected: expected, found: "NULL") }
+        return value
+    }
+
     func text(_ column: String) throws -> String {
         switch self {
-        case .native(let row):
-            guard let text = try row.text(column) else { throw BadColumn(column: column, expected: "text", found: "NULL") }
-            return text
-        case .sql(let row): return try row.text(column)
+        case .native(let row): try Self.required(row.text(column), column, "text")
+        case .sql(let row): try row.text(column)
         }
     }
     func optionalText(_ column: String) throws -> String? {
@@ -55,18 +59,14 @@ enum ReaderRow {
     }
     func int64(_ column: String) throws -> Int64 {
         switch self {
-        case .native(let row):
-            guard let value = try row.integer(column) else { throw BadColumn(column: column, expected: "an integer", found: "NULL") }
-            return value
-        case .sql(let row): return try row.int64(column)
+        case .native(let row): try Self.required(row.integer(column), column, "an integer")
+        case .sql(let row): try row.int64(column)
         }
     }
     func double(_ column: String) throws -> Double {
         switch self {
-        case .native(let row):
-            guard let value = try row.number(column) else { throw BadColumn(column: column, expected: "a number", found: "NULL") }
-            return value
-        case .sql(let row): return try row.double(column)
+        case .native(let row): try Self.required(row.number(column), column, "a number")
+        case .sql(let row): try row.double(column)
         }
     }
     func optionalDouble(_ column: String) throws -> Double? {
