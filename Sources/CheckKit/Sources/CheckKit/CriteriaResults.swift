@@ -20,27 +20,37 @@ extension CriteriaSet {
     /// The latest result per criterion code for `unit` under this set, from assessments dated on
     /// or after `since` (a merged commune's successor counts from the merger).
     public func results(for unit: AdministrativeUnit, in assessments: [Assessment], since: CivilDate? = nil) -> [String: CriterionResult] {
-        let criteria = Dictionary(self.criteria.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        // The latest assessment per code first, then one pass over the criteria: a dictionary of
+        // the set's criteria built on every call was most of a national cycle's judging (issue 21).
+        // Codes the set does not have are never looked up; a code listed twice is judged by its
+        // first criterion, and of assessments on the same day the first one counts, as before.
         var latest: [String: Assessment] = [:]
         for assessment in assessments where assessment.unitID == unit.id && assessment.setID == id {
             if let since, assessment.assessedOn < since { continue }
-            guard criteria[assessment.criterionCode] != nil else { continue }
             if let known = latest[assessment.criterionCode], known.assessedOn >= assessment.assessedOn { continue }
             latest[assessment.criterionCode] = assessment
         }
-        return latest.compactMapValues { assessment in
-            guard let criterion = criteria[assessment.criterionCode] else { return nil }
-            switch criterion.measure {
-            case .boolean:
-                return CriterionResult(criterion: criterion, assessment: assessment, threshold: nil, met: assessment.met)
-            case .threshold(let general, _, let direction, let byRegion):
-                let threshold = unit.region.flatMap { byRegion[$0] } ?? general
-                guard let value = assessment.value else {
-                    return CriterionResult(criterion: criterion, assessment: assessment, threshold: threshold, met: assessment.met)
-                }
-                let met = direction == .atLeast ? value >= threshold : value <= threshold
-                return CriterionResult(criterion: criterion, assessment: assessment, threshold: threshold, met: met)
+        guard !latest.isEmpty else { return [:] }
+        var results: [String: CriterionResult] = [:]
+        results.reserveCapacity(latest.count)
+        for criterion in criteria {
+            guard let assessment = latest[criterion.code], results[criterion.code] == nil else { continue }
+            results[criterion.code] = Self.judge(assessment, against: criterion, for: unit)
+        }
+        return results
+    }
+
+    static func judge(_ assessment: Assessment, against criterion: Criterion, for unit: AdministrativeUnit) -> CriterionResult {
+        switch criterion.measure {
+        case .boolean:
+            return CriterionResult(criterion: criterion, assessment: assessment, threshold: nil, met: assessment.met)
+        case .threshold(let general, _, let direction, let byRegion):
+            let threshold = unit.region.flatMap { byRegion[$0] } ?? general
+            guard let value = assessment.value else {
+                return CriterionResult(criterion: criterion, assessment: assessment, threshold: threshold, met: assessment.met)
             }
+            let met = direction == .atLeast ? value >= threshold : value <= threshold
+            return CriterionResult(criterion: criterion, assessment: assessment, threshold: threshold, met: met)
         }
     }
 
