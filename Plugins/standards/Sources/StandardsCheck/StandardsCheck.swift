@@ -171,16 +171,33 @@ public struct StandardsCheck: CheckModule {
         let standing = Standing(recognitions: data.recognitions, roadmap: territory.roadmap)
         func setInForce(level: String, tier: String) -> CriteriaSet? { data.sets.applicable(level: level, tier: tier, on: today) }
         let assessmentsByUnit = Dictionary(grouping: data.assessments, by: \.unitID)
+        let recognitionsByUnit = Dictionary(grouping: data.recognitions, by: \.unitID)
+        var orders: [String: CriteriaOrder] = [:]
+        func order(of set: CriteriaSet) -> CriteriaOrder {
+            if let known = orders[set.id] { return known }
+            let order = CriteriaOrder(set)
+            orders[set.id] = order
+            return order
+        }
 
         for unit in territory.current {
             let since = territory.countsFrom[unit.id]
             let own = (assessmentsByUnit[unit.id] ?? []).filter { assessment in since.map { assessment.assessedOn >= $0 } ?? true }
             let subject = Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id)
+            // A commune's held tier, its minimum and its roadmap target are usually judged under
+            // one set: its results are computed once per unit and set.
+            var resultsBySet: [String: [String: CriterionResult]] = [:]
+            func resultsUnder(_ set: CriteriaSet) -> [String: CriterionResult] {
+                if let known = resultsBySet[set.id] { return known }
+                let results = set.results(for: unit, in: own, since: since)
+                resultsBySet[set.id] = results
+                return results
+            }
             for tier in standing.heldTiers(of: unit.id).sorted() {
                 guard let set = setInForce(level: unit.level, tier: tier) else { continue }
-                let results = set.results(for: unit, in: own, since: since)
+                let results = resultsUnder(set)
                 if results.isEmpty {
-                    let recognition = data.recognitions.filter { $0.unitID == unit.id && $0.tier == tier && $0.revokedOn == nil }
+                    let recognition = (recognitionsByUnit[unit.id] ?? []).filter { $0.tier == tier && $0.revokedOn == nil }
                         .max { $0.recognizedOn < $1.recognizedOn }
                     if let old = recognition?.setID, old != set.id {
                         findings.append(notReassessed(subject, tier: tier, oldSet: data.sets.first { $0.id == old }?.name.vi ?? old,
@@ -188,18 +205,18 @@ public struct StandardsCheck: CheckModule {
                     }
                     continue
                 }
-                findings += judge(subject, tier: tier, set: set, results: results, parameters: parameters)
+                findings += judge(subject, tier: tier, set: set, results: results, order: order(of: set), parameters: parameters)
             }
             if standing.isRecognized(unit.id) {
                 findings += stale(subject, assessments: own, today: today, parameters: parameters)
             }
             if unit.level == parameters.minimumLevel, let set = setInForce(level: unit.level, tier: "ntm") {
-                findings += belowMinimum(subject, set: set, results: set.results(for: unit, in: own, since: since),
+                findings += belowMinimum(subject, set: set, results: resultsUnder(set),
                                          today: today, parameters: parameters)
             }
             for target in standing.openTargets(of: unit.id) where target.targetYear >= today.year {
                 guard let set = setInForce(level: unit.level, tier: target.tier) else { continue }
-                findings += roadmapAtRisk(subject, target: target, set: set, results: set.results(for: unit, in: own, since: since),
+                findings += roadmapAtRisk(subject, target: target, set: set, results: resultsUnder(set), order: order(of: set),
                                           today: today, parameters: parameters)
             }
         }
@@ -208,8 +225,8 @@ public struct StandardsCheck: CheckModule {
     }
 
     static func judge(_ subject: Subject, tier: String, set: CriteriaSet, results: [String: CriterionResult],
-                      parameters: Parameters) -> [Finding] {
-        let ordered = results.values.sorted { codeOrder($0.criterion.code, $1.criterion.code) }
+                      order: CriteriaOrder, parameters: Parameters) -> [Finding] {
+        let ordered = order.codes.compactMap { results[$0] }
         var findings: [Finding] = []
         var values = tierValues(tier)
         values["set_id"] = .text(set.id)
@@ -279,11 +296,11 @@ public struct StandardsCheck: CheckModule {
     }
 
     static func roadmapAtRisk(_ subject: Subject, target: RoadmapEntry, set: CriteriaSet, results: [String: CriterionResult],
-                              today: CivilDate, parameters: Parameters) -> [Finding] {
+                              order: CriteriaOrder, today: CivilDate, parameters: Parameters) -> [Finding] {
         // A unit never assessed under the set cannot be judged here; assessment rules and the
         // deadline module's dossier stages speak for it.
         guard !results.isEmpty else { return [] }
-        let unmet = set.topLevelCriteria.filter { results[$0.code]?.met != true }.sorted { codeOrder($0.code, $1.code) }
+        let unmet = order.topLevel.filter { results[$0.code]?.met != true }
         let yearEnd = CivilDate(year: target.targetYear, month: 12, day: 31)!
         let monthsLeft = max(0, (yearEnd.year - today.year) * 12 + (yearEnd.month - today.month) + 1)
         guard !unmet.isEmpty, Double(unmet.count) > Double(monthsLeft) * parameters.criteriaPerMonth else { return [] }
@@ -315,13 +332,18 @@ public struct StandardsCheck: CheckModule {
 
     static func badAssessments(_ data: Data) -> [Finding] {
         let sets = Dictionary(data.sets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Each set's criteria by code (the first of a code, as a scan finds it): every assessment
+        // of a national store is checked.
+        let criteria = sets.mapValues { set in
+            Dictionary(set.criteria.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        }
         var findings: [Finding] = []
         for assessment in data.assessments {
             let problem: LocalizedText?
             if data.units[assessment.unitID] == nil {
                 problem = LocalizedText(vi: "đơn vị '\(assessment.unitID)' không có trong danh mục", en: "the unit '\(assessment.unitID)' is not a known unit")
             } else if let set = sets[assessment.setID] {
-                if let criterion = set.criteria.first(where: { $0.code == assessment.criterionCode }) {
+                if let criterion = criteria[set.id]?[assessment.criterionCode] {
                     switch (criterion.measure, assessment.value) {
                     case (.boolean, .some(let value)) where value != 0 && value != 1:
                         problem = LocalizedText(vi: "tiêu chí \(criterion.code) là đạt/không đạt nhưng có giá trị \(value)",
@@ -383,5 +405,21 @@ public struct StandardsCheck: CheckModule {
     static func codeOrder(_ a: String, _ b: String) -> Bool {
         let x = a.split(separator: ".").map { Int($0) ?? 0 }, y = b.split(separator: ".").map { Int($0) ?? 0 }
         return x.lexicographicallyPrecedes(y)
+    }
+}
+
+/// A set's criteria in code order, sorted once per set: sorting every judged unit's results
+/// with ``StandardsCheck/codeOrder(_:_:)`` split each code into numbers for every comparison.
+struct CriteriaOrder {
+    /// The set's codes in code order, each once.
+    let codes: [String]
+    /// The criteria (not sub-indicators), in code order.
+    let topLevel: [Criterion]
+
+    init(_ set: CriteriaSet) {
+        let sorted = set.criteria.sorted { StandardsCheck.codeOrder($0.code, $1.code) }
+        var seen: Set<String> = []
+        codes = sorted.map(\.code).filter { seen.insert($0).inserted }
+        topLevel = sorted.filter { $0.parentCode == nil }
     }
 }
