@@ -39,13 +39,36 @@ struct Indicators {
     /// Each unit's assessments, grouped once rather than for every reading.
     private let assessmentsByUnit: [String: [Assessment]]
     /// A cycle reads each target on up to three days, and targets share territories and days:
-    /// the territory and the criteria counts are computed once per scope and day (at 10,000
-    /// communes each took longer than the rest of the module).
+    /// the territory is computed once per scope and stretch of unchanged map, the criteria counts
+    /// once per scope and day (at 10,000 communes each took longer than the rest of the module).
     private let memo = Memo()
 
     private final class Memo {
-        var territories: [String: [AdministrativeUnit]?] = [:]
+        var territories: [String: Territory?] = [:]
         var metCounts: [String: [String: Int]] = [:]
+        /// Criteria met by a commune under a set, keyed by how many of its assessments a day
+        /// includes: the assessments up to a day grow with the day, so two days that include as
+        /// many include the same ones (today and a month ago, mostly).
+        var metCount: [MetCountKey: Int?] = [:]
+    }
+
+    private struct MetCountKey: Hashable {
+        let commune: String, set: String, assessments: Int
+    }
+
+    /// A scope's units on one day, split once by the levels the indicators count.
+    struct Territory {
+        let units: [AdministrativeUnit]
+        let communes: [AdministrativeUnit]
+        let villages: [AdministrativeUnit]
+        let hasDistricts: Bool
+
+        init(_ units: [AdministrativeUnit]) {
+            self.units = units
+            communes = units.filter { $0.level == "commune" }
+            villages = units.filter { $0.level == "village" }
+            hasDistricts = units.contains { $0.level == "district" }
+        }
     }
     private let map: UnitMap
 
@@ -57,6 +80,35 @@ struct Indicators {
         recognitionsByUnit = Dictionary(grouping: recognitions, by: \.unitID)
         assessmentsByUnit = Dictionary(grouping: assessments, by: \.unitID)
         map = UnitMap(units)
+        var changes: Set<CivilDate> = []
+        for unit in units.values {
+            if let from = unit.validFrom { changes.insert(from) }
+            if let to = unit.validTo { changes.insert(to.adding(days: 1)) }
+            for link in unit.parents {
+                if let from = link.validFrom { changes.insert(from) }
+                if let to = link.validTo { changes.insert(to.adding(days: 1)) }
+            }
+            for succession in unit.successions {
+                if let on = succession.effectiveOn { changes.insert(on) }
+            }
+        }
+        mapChanges = changes.sorted()
+    }
+
+    /// The days on which the map changes: a unit begins or has ended, a parent link begins or has
+    /// ended, a succession takes effect. Between two of them every unit's validity, parent and
+    /// heir are the same, so a scope's territory is too: a cycle reads targets on four or five
+    /// days, mostly in one stretch, and each territory walks the whole map.
+    private let mapChanges: [CivilDate]
+
+    /// How many map changes have happened by `day`: the stretch of unchanged map it lies in.
+    private func stretch(of day: CivilDate) -> Int {
+        var low = 0, high = mapChanges.count
+        while low < high {
+            let middle = (low + high) / 2
+            if mapChanges[middle] <= day { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     static let commune = LocalizedText(vi: "xã", en: "communes")
@@ -68,16 +120,18 @@ struct Indicators {
     /// the store has no data for on that day (no commune assessed).
     func reading(_ indicator: String, on day: CivilDate, scope: String? = nil) -> Reading? {
         guard let current = territory(scope, on: day) else { return nil }
-        let communes = current.filter { $0.level == "commune" }
-        let villages = current.filter { $0.level == "village" }
+        let communes = current.communes
+        let villages = current.villages
         func holds(_ unit: AdministrativeUnit, _ tier: String) -> Bool {
             recognitionsByUnit[unit.id]?.contains { $0.tier == tier && $0.recognizedOn <= day && ($0.revokedOn.map { $0 > day } ?? true) } ?? false
         }
         // Advanced and model shares are over the NTM-recognized communes: the seed's "64 xã ... ít
         // nhất 40%" is 64 of the 154 NTM communes (41.6%), not of all 193 (002 §II.2, §II.3).
-        let recognizedCommunes = communes.filter { commune in ["ntm", "nang_cao", "kieu_mau"].contains { holds(commune, $0) } }
+        var recognizedCommunes: [AdministrativeUnit] {
+            communes.filter { commune in ["ntm", "nang_cao", "kieu_mau"].contains { holds(commune, $0) } }
+        }
         func share(_ population: [AdministrativeUnit], _ tier: String, _ noun: LocalizedText) -> Reading {
-            let count = population.filter { holds($0, tier) }.count
+            let count = population.count { holds($0, tier) }
             return Reading(value: population.isEmpty ? 0 : Double(count) * 100 / Double(population.count),
                            count: count, population: population.count, noun: noun)
         }
@@ -88,7 +142,7 @@ struct Indicators {
         case "communes_recognized_ntm", "communes_recognized_nang_cao", "communes_recognized_kieu_mau":
             // The seeds' own counts ("ít nhất 64 xã", "ít nhất 16 xã"), which their percentages only round.
             let tier = String(indicator.dropFirst("communes_recognized_".count))
-            let count = communes.filter { holds($0, tier) }.count
+            let count = communes.count { holds($0, tier) }
             return Reading(value: Double(count), count: count, population: tier == "ntm" ? communes.count : recognizedCommunes.count,
                            noun: Self.commune, isCount: true)
         case "share_model_villages": return share(villages, "kieu_mau", Self.village)
@@ -101,9 +155,9 @@ struct Indicators {
         case "districts_without_ntm_commune":
             // Without districts (abolished on 1/7/2025) the indicator no longer exists; zero
             // districts would read as the target met.
-            guard current.contains(where: { $0.level == "district" }) else { return nil }
+            guard current.hasDistricts else { return nil }
             let byParent = Dictionary(grouping: communes) { $0.parentID(on: day) ?? "" }
-            let without = current.filter { $0.level == "district" }.filter { district in
+            let without = current.units.filter { $0.level == "district" }.filter { district in
                 guard let children = byParent[district.id], !children.isEmpty else { return false }
                 return !children.contains { holds($0, "ntm") }
             }.count
@@ -120,15 +174,17 @@ struct Indicators {
 
     /// The units in force on `day` that an indicator counts: all of them, or those under the
     /// scope unit's heir (a province's target goes on counting its communes after the province
-    /// merged). Nil when the scope unit has no heir on that day.
-    func territory(_ scope: String?, on day: CivilDate) -> [AdministrativeUnit]? {
-        let key = "\(scope ?? "")|\(day)"
+    /// merged). Nil when the scope unit has no heir on that day. The same for every day of a
+    /// stretch (``stretch(of:)``).
+    func territory(_ scope: String?, on day: CivilDate) -> Territory? {
+        let key = "\(scope ?? "")|\(stretch(of: day))"
         if let known = memo.territories[key] { return known }
-        let territory: [AdministrativeUnit]? = if let scope {
+        let units: [AdministrativeUnit]? = if let scope {
             map.heir(of: scope, on: day).map { map.descendants(of: $0, on: day) }
         } else {
             map.inForce(on: day)
         }
+        let territory = units.map(Territory.init)
         memo.territories[key] = territory
         return territory
     }
@@ -136,7 +192,7 @@ struct Indicators {
     /// Whether an indicator can no longer be computed because the level it counts is gone.
     func isObsolete(_ indicator: String, on day: CivilDate, scope: String?) -> Bool {
         guard indicator == "districts_without_ntm_commune", let current = territory(scope, on: day) else { return false }
-        return !current.contains { $0.level == "district" }
+        return !current.hasDistricts
     }
 
     /// Criteria met per assessed commune, under the commune NTM set in force on `day`.
@@ -151,11 +207,21 @@ struct Indicators {
 
     private func metCounts(_ communes: [AdministrativeUnit], on day: CivilDate) -> [String: Int] {
         guard let set = sets.applicable(level: "commune", tier: "ntm", on: day) else { return [:] }
+        let topLevel = set.topLevelCriteria
         var counts: [String: Int] = [:]
         for commune in communes {
-            let results = set.results(for: commune, in: (assessmentsByUnit[commune.id] ?? []).filter { $0.assessedOn <= day })
-            guard !results.isEmpty else { continue }
-            counts[commune.id] = set.topLevelCriteria.filter { results[$0.code]?.met == true }.count
+            let own = assessmentsByUnit[commune.id] ?? []
+            let included = own.count { $0.assessedOn <= day }
+            let key = MetCountKey(commune: commune.id, set: set.id, assessments: included)
+            let count: Int?
+            if let known = memo.metCount[key] {
+                count = known
+            } else {
+                let results = set.results(for: commune, in: included == own.count ? own : own.filter { $0.assessedOn <= day })
+                count = results.isEmpty ? nil : topLevel.count { results[$0.code]?.met == true }
+                memo.metCount[key] = count
+            }
+            if let count { counts[commune.id] = count }
         }
         return counts
     }
