@@ -174,9 +174,13 @@ public struct DeadlineCheck: CheckModule {
 
         let recognized = Set(recognitions.filter { $0.revokedOn == nil }.map { "\($0.unitID)/\($0.tier)" })
         var uncovered: [Int: [String]] = [:]
+        // Each roadmap entry looks at its own unit's submissions: a scan of all of them per entry
+        // grew with the square of a national roadmap (issue 21).
+        let submissionsByUnit = Dictionary(grouping: submissions, by: \.unitID)
         for entry in map.roadmap(roadmap, on: today) where !recognized.contains("\(entry.unitID)/\(entry.tier)") {
             guard let unit = map[entry.unitID] else { continue }
-            let stages = Duty.dossierStages(for: entry, unit: unit, map: map, calendar: parameters.calendar, submissions: submissions)
+            let stages = Duty.dossierStages(for: entry, unit: unit, map: map, calendar: parameters.calendar,
+                                            submissions: submissionsByUnit[unit.id] ?? [])
             if parameters.calendar.stages(year: entry.targetYear, tier: entry.tier).isEmpty {
                 uncovered[entry.targetYear, default: []].append(unit.name)
             }
