@@ -319,12 +319,11 @@ public struct DebtCheck: CheckModule {
 
     static func counterpart(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
         let project = ledger.project
-        let upperShare = project.shares.filter { $0.key.isUpper }.values.reduce(0, +)
-        let localShare = project.shares.filter { $0.key.isCounterpart }.values.reduce(0, +)
+        // Sums in one pass each, without the filtered dictionaries: every project of a national
+        // store goes through here.
+        let (upperShare, localShare) = upperAndCounterpart(project.shares)
         guard upperShare > 0, localShare > 0 else { return [] }
-        let disbursed = ledger.disbursed(on: today)
-        let upperPaid = disbursed.filter { $0.key.isUpper }.values.reduce(0, +)
-        let localPaid = disbursed.filter { $0.key.isCounterpart }.values.reduce(0, +)
+        let (upperPaid, localPaid) = upperAndCounterpart(ledger.disbursed(on: today))
         // What the treasury may pay from the upper budgets: their share in the proportion the
         // counterpart has reached. Integer VND; rounded down, as the treasury would.
         let allowed = Int64((Double(min(localPaid, localShare)) / Double(localShare) * Double(upperShare)).rounded(.down))
@@ -335,5 +334,14 @@ public struct DebtCheck: CheckModule {
             "local_share_vnd": .amountVND(localShare), "local_percent": .percent(Double(localPaid) * 100 / Double(localShare)),
             "allowed_upper_vnd": .amountVND(allowed), "blocked_vnd": .amountVND(ahead),
         ])]
+    }
+
+    /// The upper budgets' total and the counterpart's total of amounts per budget level.
+    static func upperAndCounterpart(_ amounts: [BudgetLevel: Int64]) -> (upper: Int64, counterpart: Int64) {
+        var upper: Int64 = 0, counterpart: Int64 = 0
+        for (level, amount) in amounts {
+            if level.isUpper { upper += amount } else if level.isCounterpart { counterpart += amount }
+        }
+        return (upper, counterpart)
     }
 }
