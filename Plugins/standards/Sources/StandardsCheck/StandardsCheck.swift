@@ -332,18 +332,13 @@ public struct StandardsCheck: CheckModule {
 
     static func badAssessments(_ data: Data) -> [Finding] {
         let sets = Dictionary(data.sets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        // Each set's criteria by code (the first of a code, as a scan finds it): every assessment
-        // of a national store is checked.
-        let criteria = sets.mapValues { set in
-            Dictionary(set.criteria.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
-        }
         var findings: [Finding] = []
         for assessment in data.assessments {
             let problem: LocalizedText?
             if data.units[assessment.unitID] == nil {
                 problem = LocalizedText(vi: "đơn vị '\(assessment.unitID)' không có trong danh mục", en: "the unit '\(assessment.unitID)' is not a known unit")
             } else if let set = sets[assessment.setID] {
-                if let criterion = criteria[set.id]?[assessment.criterionCode] {
+                if let criterion = set.criteria.first(where: { $0.code == assessment.criterionCode }) {
                     switch (criterion.measure, assessment.value) {
                     case (.boolean, .some(let value)) where value != 0 && value != 1:
                         problem = LocalizedText(vi: "tiêu chí \(criterion.code) là đạt/không đạt nhưng có giá trị \(value)",
