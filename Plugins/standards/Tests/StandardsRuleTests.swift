@@ -72,6 +72,24 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         #expect(contradicted.first { $0.ruleID == "standards.criterion_lost" }?.values["lost"] == .list(["10"]))
     }
 
+    /// A unit's results are computed once per set (issue 21): a commune holding NTM and aiming at
+    /// the advanced tier is judged under each tier's own set, never under the other's results.
+    @Test func eachTierIsJudgedUnderItsOwnSetsResults() throws {
+        let advanced = CriteriaSet(id: "xa-nc-2025", name: LocalizedText(vi: "Bộ nâng cao", en: "Advanced set"), unitLevel: "commune",
+                                   tier: "nang_cao", validFrom: day("2022-01-01"), validTo: day("2025-12-31"), criteria: Self.set2025.criteria)
+        let parameters = try StandardsCheck.Parameters(Settings(specs: StandardsCheck().descriptor.settings,
+                                                                provided: ["minimum_criteria": .integer(4), "district_level": .text("none")]))
+        // All met under the NTM set; under the advanced set 2, 10 and 11 are unmet, with two months left.
+        let assessments = assess("A", on: "2025-09-30")
+            + assess("A", on: "2025-09-30", set: "xa-nc-2025", ["2": (false, nil), "10": (false, 30), "11": (false, 25)])
+        let findings = StandardsCheck.findings(today: day("2025-11-12"), parameters: parameters, data: StandardsCheck.Data(
+            units: units, sets: [Self.set2025, advanced], assessments: assessments, recognitions: [recognized("A")],
+            roadmap: [RoadmapEntry(unitID: "A", tier: "nang_cao", targetYear: 2025)]))
+        #expect(rules(findings) == ["standards.roadmap_at_risk"])
+        let risk = try #require(findings.first)
+        #expect(risk.labels["tier"] == "nang_cao" && risk.values["unmet"] == .list(["2", "10", "11"]))
+    }
+
     @Test func metButWithinTheMarginIsAtTheThresholdInEitherDirection() throws {
         // Income 50 ≥ 48 but within 5% (2.4); poverty 12.5 ≤ 13 but within 0.65 ("lower is better").
         let findings = try run("2024-12-01", assessments: assess("A", ["10": (true, 50), "11": (true, 12.5)]), recognitions: [recognized("A")])
