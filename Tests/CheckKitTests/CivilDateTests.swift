@@ -24,6 +24,17 @@ import Testing
         #expect(CivilDate(year: 12_024, month: 1, day: 9)!.description == "12024-01-09")
     }
 
+    /// CheckKit 3.0.3 writes `DD/MM/YYYY` by hand: the same as `String(format:)` over random
+    /// dates of many centuries, years below 1000 and before year 0 included.
+    @Test func theVietnameseFormIsAsPrintfWroteIt() {
+        var generator = SystemRandomNumberGenerator()
+        let dates = (0..<2_000).map { _ in CivilDate(dayNumber: Int.random(in: -800_000...800_000, using: &generator)) }
+            + [CivilDate(year: 2024, month: 2, day: 29)!, CivilDate(year: 999, month: 1, day: 1)!, CivilDate(year: 5, month: 12, day: 31)!]
+        for date in dates {
+            #expect(date.vietnamese == String(format: "%02d/%02d/%04d", date.day, date.month, date.year))
+        }
+    }
+
     @Test func calendarArithmeticClampsToMonthEnds() {
         let jan31 = CivilDate(year: 2024, month: 1, day: 31)!
         #expect(jan31.adding(months: 1) == CivilDate(year: 2024, month: 2, day: 29))

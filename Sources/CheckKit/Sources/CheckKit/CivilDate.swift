@@ -112,17 +112,20 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// `YYYY-MM-DD`.
     public var description: String {
         // By hand: String(format:) was a twentieth of an import (every date is written back).
-        func digits(_ value: Int, _ width: Int) -> String {
-            guard value >= 0 else { return String(format: "%0\(width)d", value) }
-            let text = String(value)
-            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-        }
-        return "\(digits(year, 4))-\(digits(month, 2))-\(digits(day, 2))"
+        "\(Self.digits(year, 4))-\(Self.digits(month, 2))-\(Self.digits(day, 2))"
     }
 
     /// `DD/MM/YYYY`, as Vietnamese documents write dates.
     public var vietnamese: String {
-        String(format: "%02d/%02d/%04d", day, month, year)
+        // By hand as well: every date of every Vietnamese message goes through here.
+        "\(Self.digits(day, 2))/\(Self.digits(month, 2))/\(Self.digits(year, 4))"
+    }
+
+    /// `value` as `String(format: "%0<width>d")` writes it.
+    static func digits(_ value: Int, _ width: Int) -> String {
+        guard value >= 0 else { return String(format: "%0\(width)d", value) }
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
