@@ -105,11 +105,9 @@ let package = Package(
         .target(
             name: "NTMDelivery",
             dependencies: [
-                "CSystemd", "NTMAlerting", "NTMProcess",
+                "CSystemd", "NTMAlerting", "NTMProcess", "NTMSQLite",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

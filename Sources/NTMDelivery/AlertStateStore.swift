@@ -1,9 +1,7 @@
 import CheckKit
 import Foundation
-import Logging
 import NTMAlerting
-import SQLKit
-import SQLiteKit
+import NTMSQLite
 
 /// Alert state, the delivery ledger and the history, in one SQLite file in the state directory.
 ///
@@ -21,13 +19,29 @@ import SQLiteKit
 /// A step's alert changes, transitions, notifications and ledger rows are written in one
 /// transaction before anything is delivered.
 public actor AlertStateStore {
-    private let connection: SQLiteConnection
-    private let sql: any SQLDatabase
+    /// nil once closed.
+    private var file: StateDatabase?
+    private let executor: QueueExecutor
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
     public nonisolated let path: String
 
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private var database: StateDatabase {
+        get throws {
+            guard let file else { throw Closed(path: path) }
+            return file
+        }
+    }
+
     static let schemaVersion = 7
+
+    /// The store was used after ``close()``: a defect of the caller.
+    public struct Closed: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "\(path) was used after it was closed" }
+    }
 
     public struct NewerSchema: Error, CustomStringConvertible {
         public let path: String, version: Int
@@ -37,63 +51,61 @@ public actor AlertStateStore {
     }
 
     /// Opens (and creates or upgrades) the state file for the daemon.
-    public static func open(directory: String, logger: Logger) async throws -> AlertStateStore {
+    public static func open(directory: String) async throws -> AlertStateStore {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = (directory as NSString).appendingPathComponent("alerts.sqlite")
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let store = AlertStateStore(connection: connection, path: path)
+        let store = try AlertStateStore(path: path, flags: [.readWrite, .create])
         try await store.prepare()
         return store
     }
 
     /// Opens the state file for reading only (`ntmwatch alerts`, reports): nothing is created,
     /// migrated or written, and it works while the daemon runs and on a read-only folder.
-    public static func openReadOnly(directory: String, logger: Logger) async throws -> AlertStateStore? {
+    public static func openReadOnly(directory: String) async throws -> AlertStateStore? {
         let path = (directory as NSString).appendingPathComponent("alerts.sqlite")
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let store = AlertStateStore(connection: connection, path: path)
-        try await store.sql.raw("PRAGMA query_only = ON").run()
+        let store = try AlertStateStore(path: path, flags: [.readWrite])
+        try await store.queryOnly()
         return store
     }
 
-    private init(connection: SQLiteConnection, path: String) {
-        self.connection = connection
-        self.sql = connection.sql()
+    private init(path: String, flags: SQLite3Connection.OpenFlags) throws {
+        file = try StateDatabase(path: path, flags: flags)
+        executor = QueueExecutor(label: "ntmwatch.state")
         self.path = path
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         self.encoder = encoder
     }
 
-    private func prepare() async throws {
-        try await sql.raw("PRAGMA journal_mode = WAL").run()
-        try await sql.raw("PRAGMA synchronous = FULL").run()
-        try await sql.raw("PRAGMA busy_timeout = 5000").run()
-        let version = try await sql.raw("PRAGMA user_version").first()?.decode(column: "user_version", as: Int.self) ?? 0
+    private func queryOnly() throws {
+        try database.connection.execute("PRAGMA query_only = ON")
+    }
+
+    private func prepare() throws {
+        try database.connection.execute("PRAGMA journal_mode = WAL")
+        try database.connection.execute("PRAGMA synchronous = FULL")
+        let version = try database.integer("PRAGMA user_version") ?? 0
         if version > Self.schemaVersion { throw NewerSchema(path: path, version: version) }
         guard version < Self.schemaVersion else { return }
-        try await transaction {
-            for statement in Self.schema { try await self.sql.raw(SQLQueryString(statement)).run() }
+        try database.transaction {
+            for statement in Self.schema { try database.connection.execute(statement) }
             // Version 4 records what muted an alert in its history.
-            let columns = try await self.sql.raw("PRAGMA table_info(alert_history)").all().map { try $0.decode(column: "name", as: String.self) }
-            if !columns.contains("silenced_by") {
-                try await self.sql.raw("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT").run()
+            if !(try database.columns(of: "alert_history")).contains("silenced_by") {
+                try database.connection.execute("ALTER TABLE alert_history ADD COLUMN silenced_by TEXT")
             }
             // Version 5 keeps alerts in AlertCodec's packed form; `body` (JSON) stays for rows
             // written before, and is read when `packed` is NULL.
-            let alertColumns = try await self.sql.raw("PRAGMA table_info(alerts)").all().map { try $0.decode(column: "name", as: String.self) }
-            if !alertColumns.contains("packed") {
-                try await self.sql.raw("ALTER TABLE alerts ADD COLUMN packed BLOB").run()
+            if !(try database.columns(of: "alerts")).contains("packed") {
+                try database.connection.execute("ALTER TABLE alerts ADD COLUMN packed BLOB")
             }
-            try await self.addConsoleColumns()
+            try addConsoleColumns()
             // Version 7 keeps notifications packed too: the ledger's rows carry their alert, and
             // a national first cycle spent a third of its time encoding and decoding them as JSON.
-            let notificationColumns = try await self.sql.raw("PRAGMA table_info(notifications)").all().map { try $0.decode(column: "name", as: String.self) }
-            if !notificationColumns.contains("packed") {
-                try await self.sql.raw("ALTER TABLE notifications ADD COLUMN packed BLOB").run()
+            if !(try database.columns(of: "notifications")).contains("packed") {
+                try database.connection.execute("ALTER TABLE notifications ADD COLUMN packed BLOB")
             }
-            try await self.sql.raw(SQLQueryString("PRAGMA user_version = \(unsafeRaw: String(Self.schemaVersion))")).run()
+            try database.connection.execute("PRAGMA user_version = \(Self.schemaVersion)")
         }
     }
 
@@ -164,16 +176,16 @@ public actor AlertStateStore {
     /// covering index of the open ones; `alert_changes` counts the alerts' writes (triggers), which
     /// the cached overview is keyed by: the heartbeat and the ledger change the file every minute,
     /// the alerts far less often.
-    private func addConsoleColumns() async throws {
-        let columns = try await sql.raw("PRAGMA table_info(alerts)").all().map { try $0.decode(column: "name", as: String.self) }
-        guard !columns.contains("unit_id") else { return }
+    private func addConsoleColumns() throws {
+        guard !(try database.columns(of: "alerts")).contains("unit_id") else { return }
         for column in ["severity TEXT", "unit_id TEXT", "active_since REAL", "resolved_at REAL"] {
-            try await sql.raw(SQLQueryString("ALTER TABLE alerts ADD COLUMN \(unsafeRaw: column)")).run()
+            try database.connection.execute("ALTER TABLE alerts ADD COLUMN \(column)")
         }
-        for alert in try await decodeAlerts("SELECT packed, body FROM alerts") {
-            try await sql.raw("""
-                UPDATE alerts SET \(Self.consoleColumns(alert)) WHERE fingerprint = \(bind: alert.fingerprint)
-                """).run()
+        for alert in try decodeAlerts("SELECT packed, body FROM alerts") {
+            try database.run("""
+                UPDATE alerts SET severity = ?, unit_id = ?, active_since = ?, resolved_at = ? WHERE fingerprint = ?
+                """, [.text(alert.severity.rawValue), .of(alert.subject.unitID), .real(alert.activeSince.timeIntervalSince1970),
+                      .of(alert.resolvedAt?.timeIntervalSince1970), .text(alert.fingerprint)])
         }
         for statement in [
             """
@@ -188,145 +200,108 @@ public actor AlertStateStore {
             "CREATE INDEX IF NOT EXISTS alert_history_at ON alert_history (at)",
             "CREATE INDEX IF NOT EXISTS notifications_fingerprint ON notifications (fingerprint, created_at)",
         ] {
-            try await sql.raw(SQLQueryString(statement)).run()
-        }
-    }
-
-    /// The console's columns of an alert's row, as `SET` assignments.
-    private static func consoleColumns(_ alert: Alert) -> SQLQueryString {
-        """
-        severity = \(bind: alert.severity.rawValue), unit_id = \(bind: alert.subject.unitID), \
-        active_since = \(bind: alert.activeSince.timeIntervalSince1970), resolved_at = \(bind: alert.resolvedAt?.timeIntervalSince1970)
-        """
-    }
-
-    private var inTransaction = false
-    private var waitingForTransaction: [CheckedContinuation<Void, Never>] = []
-
-    /// One transaction at a time on the one connection: the actor is re-entered at every await,
-    /// so the engine recording a step and the dispatcher marking a batch would otherwise nest.
-    private func transaction(_ body: () async throws -> Void) async throws {
-        while inTransaction { await withCheckedContinuation { waitingForTransaction.append($0) } }
-        inTransaction = true
-        defer {
-            inTransaction = false
-            if !waitingForTransaction.isEmpty { waitingForTransaction.removeFirst().resume() }
-        }
-        try await sql.raw("BEGIN IMMEDIATE").run()
-        do {
-            try await body()
-            try await sql.raw("COMMIT").run()
-        } catch {
-            try? await sql.raw("ROLLBACK").run()
-            throw error
+            try database.connection.execute(statement)
         }
     }
 
     /// A notification row: packed since version 7, JSON before.
-    private func notification(packed: Data?, body: String) throws -> NTMAlerting.Notification {
+    private func notification(packed: [UInt8]?, body: String) throws -> NTMAlerting.Notification {
         if let packed { return try AlertCodec.unpackNotification(packed) }
         return try decoder.decode(NTMAlerting.Notification.self, from: Data(body.utf8))
     }
 
-    /// Alerts from rows selecting `packed` and `body`.
-    private func decodeAlerts(_ query: SQLQueryString) async throws -> [Alert] {
-        try await sql.raw(query).all().map { row in
-            if let packed = try row.decode(column: "packed", as: Data?.self) { return try AlertCodec.unpack(packed) }
-            return try decoder.decode(Alert.self, from: Data(try row.decode(column: "body", as: String.self).utf8))
+    /// Alerts from a query whose first two columns are `packed` and `body`.
+    private func decodeAlerts(_ query: String, _ binds: [SQLite3Value] = []) throws -> [Alert] {
+        try database.rows(query, binds) { row in
+            if let packed = row.optionalBlob(0) { return try AlertCodec.unpack(packed) }
+            return try decoder.decode(Alert.self, from: Data(row.text(1).utf8))
         }
     }
 
     /// Pending and firing alerts.
-    public func activeAlerts() async throws -> [Alert] {
-        try await decodeAlerts("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
+    public func activeAlerts() throws -> [Alert] {
+        try decodeAlerts("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
     }
 
     /// Every alert, resolved ones included (the last state of each fingerprint).
-    public func allAlerts() async throws -> [Alert] {
-        try await decodeAlerts("SELECT packed, body FROM alerts ORDER BY fingerprint")
+    public func allAlerts() throws -> [Alert] {
+        try decodeAlerts("SELECT packed, body FROM alerts ORDER BY fingerprint")
     }
 
     /// Records one step of the tracker: alert states, transitions, notifications and, for each
     /// notification, a ledger row per destination. One transaction.
-    public func record(_ step: AlertTracker.Step, destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) async throws {
+    public func record(_ step: AlertTracker.Step, destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) throws {
         guard !step.changed.isEmpty || !step.dropped.isEmpty || !step.notifications.isEmpty || !step.transitions.isEmpty else { return }
-        // A national first cycle records 70,000 alerts and as many notifications, deliveries and
-        // history rows: written a few hundred per statement, not one statement per row.
         // An alert changed twice in one step is written once, as it ended.
         var order: [String] = [], latest: [String: Alert] = [:]
         for alert in step.changed where latest.updateValue(alert, forKey: alert.fingerprint) == nil { order.append(alert.fingerprint) }
-        let alerts = order.map { latest[$0]! }
-        try await transaction {
-            try await insertRows(alerts, into: "alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)", then: """
-                ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status, body = excluded.body,
-                    packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
-                    active_since = excluded.active_since, resolved_at = excluded.resolved_at
-                """) { alert in
-                [alert.fingerprint, alert.check, alert.status.rawValue, "", Data(AlertCodec.pack(alert)), alert.severity.rawValue,
-                 alert.subject.unitID, alert.activeSince.timeIntervalSince1970, alert.resolvedAt?.timeIntervalSince1970]
+        try database.transaction {
+            for fingerprint in order {
+                let alert = latest[fingerprint]!
+                try database.run("""
+                    INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)
+                    VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
+                    ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status, body = excluded.body,
+                        packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
+                        active_since = excluded.active_since, resolved_at = excluded.resolved_at
+                    """, [.text(alert.fingerprint), .text(alert.check), .text(alert.status.rawValue), .blob(AlertCodec.pack(alert)),
+                          .text(alert.severity.rawValue), .of(alert.subject.unitID), .real(alert.activeSince.timeIntervalSince1970),
+                          .of(alert.resolvedAt?.timeIntervalSince1970)])
             }
             for fingerprint in step.dropped {
-                try await sql.raw("DELETE FROM alerts WHERE fingerprint = \(bind: fingerprint)").run()
+                try database.run("DELETE FROM alerts WHERE fingerprint = ?", [.text(fingerprint)])
             }
-            try await insertRows(step.transitions, into: "alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by)") {
-                [$0.fingerprint, $0.at.timeIntervalSince1970, $0.from?.rawValue, $0.to?.rawValue, $0.severity.rawValue, $0.ruleID,
-                 $0.subjectID, $0.silencedBy]
+            for transition in step.transitions {
+                try database.run("""
+                    INSERT INTO alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, [.text(transition.fingerprint), .real(transition.at.timeIntervalSince1970), .of(transition.from?.rawValue),
+                          .of(transition.to?.rawValue), .text(transition.severity.rawValue), .text(transition.ruleID),
+                          .text(transition.subjectID), .of(transition.silencedBy)])
             }
-            try await insertLedger(step.notifications, destinations: destinations)
+            try insertLedger(step.notifications, destinations: destinations)
         }
     }
 
     /// Notifications and, for each, a ledger row per destination (inside a transaction).
     private func insertLedger(_ notifications: [NTMAlerting.Notification],
-                              destinations: (NTMAlerting.Notification) -> [Destination]) async throws {
-        try await insertRows(notifications, into: "notifications (id, created_at, fingerprint, reason, body, packed)",
-                             then: "ON CONFLICT (id) DO NOTHING") {
-            [$0.id, $0.at.timeIntervalSince1970, $0.alert.fingerprint, $0.reason.rawValue, "", Data(AlertCodec.pack($0))]
-        }
+                              destinations: (NTMAlerting.Notification) -> [Destination]) throws {
         // The ledger's clock is the wall clock of recording, not the evaluation instant: a
         // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
         let recordedAt = Date().timeIntervalSince1970
-        let rows = notifications.flatMap { notification in destinations(notification).map { (notification.id, $0) } }
         // A group's labels are encoded once per group, not per row (tens of thousands of rows share
         // a handful of groups after a national first cycle).
         var labelsText: [[String: String]: String] = [:]
-        for (_, destination) in rows where labelsText[destination.groupLabels] == nil {
-            labelsText[destination.groupLabels] = String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self)
-        }
-        try await insertRows(rows, into: "deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)",
-                             then: "ON CONFLICT (notification_id, receiver) DO NOTHING") { [labelsText] id, destination in
-            [id, destination.receiver, destination.groupKey, labelsText[destination.groupLabels]!, recordedAt, 0.0]
-        }
-    }
-
-    /// Inserts rows a few hundred per statement (well under SQLite's 32,766 parameters).
-    private func insertRows<Item>(_ items: [Item], into table: String, then conflict: String = "",
-                                  _ values: (Item) throws -> [any Encodable & Sendable]) async throws {
-        for start in stride(from: 0, to: items.count, by: 300) {
-            var query = SQLQueryString("INSERT INTO \(unsafeRaw: table) VALUES ")
-            for (index, item) in items[start..<min(start + 300, items.count)].enumerated() {
-                query.appendLiteral(index == 0 ? "(" : ", (")
-                for (position, value) in try values(item).enumerated() {
-                    if position > 0 { query.appendLiteral(", ") }
-                    query.appendInterpolation(SQLBind(value))
-                }
-                query.appendLiteral(")")
+        for notification in notifications {
+            try database.run("""
+                INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed) VALUES (?, ?, ?, ?, '', ?)
+                ON CONFLICT (id) DO NOTHING
+                """, [.text(notification.id), .real(notification.at.timeIntervalSince1970), .text(notification.alert.fingerprint),
+                      .text(notification.reason.rawValue), .blob(AlertCodec.pack(notification))])
+            for destination in destinations(notification) {
+                let labels = try labelsText[destination.groupLabels] ?? {
+                    let text = String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self)
+                    labelsText[destination.groupLabels] = text
+                    return text
+                }()
+                try database.run("""
+                    INSERT INTO deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)
+                    VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (notification_id, receiver) DO NOTHING
+                    """, [.text(notification.id), .text(destination.receiver), .text(destination.groupKey), .text(labels),
+                          .real(recordedAt)])
             }
-            if !conflict.isEmpty { query.appendLiteral(" " + conflict) }
-            try await sql.raw(query).run()
         }
     }
 
     /// Moves what a version-1 state file left in its outbox into the ledger.
-    public func adoptLegacyOutbox(destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) async throws -> Int {
-        let rows = try await sql.raw("SELECT body FROM outbox ORDER BY created_at, id").all()
-        guard !rows.isEmpty else { return 0 }
-        let notifications = try rows.map {
-            try decoder.decode(NTMAlerting.Notification.self, from: Data(try $0.decode(column: "body", as: String.self).utf8))
+    public func adoptLegacyOutbox(destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) throws -> Int {
+        let notifications = try database.rows("SELECT body FROM outbox ORDER BY created_at, id") {
+            try decoder.decode(NTMAlerting.Notification.self, from: Data($0.text(0).utf8))
         }
-        try await transaction {
-            try await insertLedger(notifications, destinations: destinations)
-            try await sql.raw("DELETE FROM outbox").run()
+        guard !notifications.isEmpty else { return 0 }
+        try database.transaction {
+            try insertLedger(notifications, destinations: destinations)
+            try database.run("DELETE FROM outbox")
         }
         return notifications.count
     }
@@ -348,40 +323,32 @@ public actor AlertStateStore {
 
     /// The pending rows whose retry time has come, oldest first. A flush with nothing due costs one
     /// indexed count, not a decode of the whole ledger: the daemon asks every second.
-    public func pendingDeliveries(dueAt now: Date = .distantFuture) async throws -> [PendingDelivery] {
-        let cut = now.timeIntervalSince1970
-        let due = try await sql.raw("""
-            SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending' AND next_attempt_at <= \(bind: cut)
-            """).first()?.decode(column: "n", as: Int.self) ?? 0
+    public func pendingDeliveries(dueAt now: Date = .distantFuture) throws -> [PendingDelivery] {
+        let cut = SQLite3Value.real(now.timeIntervalSince1970)
+        let due = try database.integer("SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?", [cut]) ?? 0
         guard due > 0 else { return [] }
-        let rows = try await sql.raw("""
+        // A group's labels are the same text on each of its rows: decoded once per text (a JSON
+        // decode per row was seconds of a national first cycle).
+        var labelsByText: [String: [String: String]] = [:]
+        return try database.rows("""
             SELECT d.receiver, d.group_key, d.group_labels, d.created_at, d.batch, d.attempts, d.next_attempt_at,
                    n.packed, n.body, g.last_flush_at
             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
             LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
-            WHERE d.state = 'pending' AND d.next_attempt_at <= \(bind: cut) ORDER BY d.created_at, d.notification_id
-            """).all()
-        // A group's labels are the same text on each of its rows: decoded once per text (a JSON
-        // decode per row was seconds of a national first cycle).
-        var labelsByText: [String: [String: String]] = [:]
-        return try rows.map { row in
-            let labelsText = try row.decode(column: "group_labels", as: String.self)
+            WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.created_at, d.notification_id
+            """, [cut]) { row in
+            let labelsText = row.text(2)
             let groupLabels = try labelsByText[labelsText] ?? {
                 let decoded = try decoder.decode([String: String].self, from: Data(labelsText.utf8))
                 labelsByText[labelsText] = decoded
                 return decoded
             }()
             return PendingDelivery(
-                notification: try notification(packed: try row.decode(column: "packed", as: Data?.self),
-                                               body: try row.decode(column: "body", as: String.self)),
-                receiver: try row.decode(column: "receiver", as: String.self),
-                groupKey: try row.decode(column: "group_key", as: String.self),
-                groupLabels: groupLabels,
-                createdAt: Date(timeIntervalSince1970: try row.decode(column: "created_at", as: Double.self)),
-                batch: try row.decode(column: "batch", as: String?.self),
-                attempts: try row.decode(column: "attempts", as: Int.self),
-                nextAttemptAt: Date(timeIntervalSince1970: try row.decode(column: "next_attempt_at", as: Double.self)),
-                groupLastFlush: try row.decode(column: "last_flush_at", as: Double?.self).map { Date(timeIntervalSince1970: $0) })
+                notification: try notification(packed: row.optionalBlob(7), body: row.text(8)),
+                receiver: row.text(0), groupKey: row.text(1), groupLabels: groupLabels,
+                createdAt: Date(timeIntervalSince1970: row.double(3)), batch: row.optionalText(4), attempts: row.integer(5),
+                nextAttemptAt: Date(timeIntervalSince1970: row.double(6)),
+                groupLastFlush: row.optionalDouble(9).map { Date(timeIntervalSince1970: $0) })
         }
     }
 
@@ -396,127 +363,109 @@ public actor AlertStateStore {
     }
 
     /// Fixes the composition of batches before they are sent, so that a crash re-sends exactly them.
-    public func assignBatches(_ batches: [NewBatch], at now: Date) async throws {
+    public func assignBatches(_ batches: [NewBatch], at now: Date) throws {
         guard !batches.isEmpty else { return }
-        try await transaction {
+        try database.transaction {
             for batch in batches {
-                // A few hundred rows per statement: one UPDATE per notification was most of the
-                // flush after a national first cycle (70,000 statements).
-                for start in stride(from: 0, to: batch.ids.count, by: 500) {
-                    var update = SQLQueryString("UPDATE deliveries SET batch = \(bind: batch.id) WHERE receiver = \(bind: batch.receiver) ")
-                    update.appendLiteral("AND state = 'pending' AND notification_id IN (")
-                    for (index, id) in batch.ids[start..<min(start + 500, batch.ids.count)].enumerated() {
-                        if index > 0 { update.appendLiteral(", ") }
-                        update.appendInterpolation(bind: id)
-                    }
-                    update.appendLiteral(")")
-                    try await sql.raw(update).run()
+                for id in batch.ids {
+                    try database.run("""
+                        UPDATE deliveries SET batch = ? WHERE receiver = ? AND state = 'pending' AND notification_id = ?
+                        """, [.text(batch.id), .text(batch.receiver), .text(id)])
                 }
-                try await sql.raw("""
-                    INSERT INTO aggregation_groups (receiver, group_key, last_flush_at)
-                    VALUES (\(bind: batch.receiver), \(bind: batch.groupKey), \(bind: now.timeIntervalSince1970))
+                try database.run("""
+                    INSERT INTO aggregation_groups (receiver, group_key, last_flush_at) VALUES (?, ?, ?)
                     ON CONFLICT (receiver, group_key) DO UPDATE SET last_flush_at = excluded.last_flush_at
-                    """).run()
+                    """, [.text(batch.receiver), .text(batch.groupKey), .real(now.timeIntervalSince1970)])
             }
         }
     }
 
     /// The receiver accepted the batch: its rows leave the ledger's pending state in one transaction.
-    public func markDelivered(batch: String, receiver: String, at now: Date) async throws {
-        try await transaction {
-            try await sql.raw("""
+    public func markDelivered(batch: String, receiver: String, at now: Date) throws {
+        let (batch, receiver, now) = (SQLite3Value.text(batch), SQLite3Value.text(receiver), SQLite3Value.real(now.timeIntervalSince1970))
+        try database.transaction {
+            try database.run("""
                 INSERT INTO delivery_history (notification_id, receiver, at, result, batch)
-                SELECT notification_id, receiver, \(bind: now.timeIntervalSince1970), 'delivered', batch FROM deliveries
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
-                """).run()
-            try await sql.raw("""
-                UPDATE deliveries SET state = 'delivered', delivered_at = \(bind: now.timeIntervalSince1970), last_error = NULL
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
-                """).run()
+                SELECT notification_id, receiver, ?, 'delivered', batch FROM deliveries
+                WHERE batch = ? AND receiver = ? AND state = 'pending'
+                """, [now, batch, receiver])
+            try database.run("""
+                UPDATE deliveries SET state = 'delivered', delivered_at = ?, last_error = NULL
+                WHERE batch = ? AND receiver = ? AND state = 'pending'
+                """, [now, batch, receiver])
         }
     }
 
     /// The attempt failed: the rows wait until `retryAt`; rows older than `deadBefore` become dead letters.
-    public func markFailed(batch: String, receiver: String, error: String, retryAt: Date, deadBefore: Date, at now: Date) async throws -> Int {
-        var died = 0
-        try await transaction {
-            try await sql.raw("""
-                UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = \(bind: retryAt.timeIntervalSince1970),
-                    last_error = \(bind: error)
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
-                """).run()
-            try await sql.raw("""
+    public func markFailed(batch: String, receiver: String, error: String, retryAt: Date, deadBefore: Date, at now: Date) throws -> Int {
+        let (batch, receiver, now) = (SQLite3Value.text(batch), SQLite3Value.text(receiver), SQLite3Value.real(now.timeIntervalSince1970))
+        let (error, cut) = (SQLite3Value.text(error), SQLite3Value.real(deadBefore.timeIntervalSince1970))
+        return try database.transaction {
+            try database.run("""
+                UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+                WHERE batch = ? AND receiver = ? AND state = 'pending'
+                """, [.real(retryAt.timeIntervalSince1970), error, batch, receiver])
+            try database.run("""
                 INSERT INTO delivery_history (notification_id, receiver, at, result, batch, error)
-                SELECT notification_id, receiver, \(bind: now.timeIntervalSince1970), 'failed', batch, \(bind: error) FROM deliveries
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending'
-                """).run()
-            let cut = deadBefore.timeIntervalSince1970
-            died = try await sql.raw("""
-                SELECT COUNT(*) AS n FROM deliveries
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
-                """).first()?.decode(column: "n", as: Int.self) ?? 0
-            guard died > 0 else { return }
-            try await sql.raw("""
+                SELECT notification_id, receiver, ?, 'failed', batch, ? FROM deliveries
+                WHERE batch = ? AND receiver = ? AND state = 'pending'
+                """, [now, error, batch, receiver])
+            let died = try database.integer("""
+                SELECT COUNT(*) FROM deliveries WHERE batch = ? AND receiver = ? AND state = 'pending' AND created_at < ?
+                """, [batch, receiver, cut]) ?? 0
+            guard died > 0 else { return 0 }
+            try database.run("""
                 INSERT OR REPLACE INTO dead_letters (notification_id, receiver, group_key, created_at, died_at, attempts, last_error)
-                SELECT notification_id, receiver, group_key, created_at, \(bind: now.timeIntervalSince1970), attempts, last_error
-                FROM deliveries
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
-                """).run()
-            try await sql.raw("""
+                SELECT notification_id, receiver, group_key, created_at, ?, attempts, last_error FROM deliveries
+                WHERE batch = ? AND receiver = ? AND state = 'pending' AND created_at < ?
+                """, [now, batch, receiver, cut])
+            try database.run("""
                 INSERT INTO delivery_history (notification_id, receiver, at, result, batch, error)
-                SELECT notification_id, receiver, \(bind: now.timeIntervalSince1970), 'dead', batch, last_error FROM deliveries
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
-                """).run()
-            try await sql.raw("""
-                UPDATE deliveries SET state = 'dead'
-                WHERE batch = \(bind: batch) AND receiver = \(bind: receiver) AND state = 'pending' AND created_at < \(bind: cut)
-                """).run()
+                SELECT notification_id, receiver, ?, 'dead', batch, last_error FROM deliveries
+                WHERE batch = ? AND receiver = ? AND state = 'pending' AND created_at < ?
+                """, [now, batch, receiver, cut])
+            try database.run("""
+                UPDATE deliveries SET state = 'dead' WHERE batch = ? AND receiver = ? AND state = 'pending' AND created_at < ?
+                """, [batch, receiver, cut])
+            return died
         }
-        return died
     }
 
     /// Rows of receivers that are no longer configured cannot be delivered: they become dead
     /// letters at once (a route change never moves a notification already recorded).
-    public func retireReceivers(keeping receivers: Set<String>, at now: Date) async throws -> Int {
-        let pending = try await sql.raw("SELECT DISTINCT receiver FROM deliveries WHERE state = 'pending'").all()
-            .map { try $0.decode(column: "receiver", as: String.self) }
-        let gone = pending.filter { !receivers.contains($0) }
+    public func retireReceivers(keeping receivers: Set<String>, at now: Date) throws -> Int {
+        let gone = try database.rows("SELECT DISTINCT receiver FROM deliveries WHERE state = 'pending'") { $0.text(0) }
+            .filter { !receivers.contains($0) }
         guard !gone.isEmpty else { return 0 }
-        var count = 0
-        try await transaction {
-            for receiver in gone {
-                count += try await sql.raw("""
-                    SELECT COUNT(*) AS n FROM deliveries WHERE receiver = \(bind: receiver) AND state = 'pending'
-                    """).first()?.decode(column: "n", as: Int.self) ?? 0
-                try await sql.raw("""
+        return try database.transaction {
+            var count = 0
+            for receiver in gone.map(SQLite3Value.text) {
+                count += try database.integer("SELECT COUNT(*) FROM deliveries WHERE receiver = ? AND state = 'pending'", [receiver]) ?? 0
+                try database.run("""
                     INSERT OR REPLACE INTO dead_letters (notification_id, receiver, group_key, created_at, died_at, attempts, last_error)
-                    SELECT notification_id, receiver, group_key, created_at, \(bind: now.timeIntervalSince1970), attempts,
-                        'the receiver is no longer configured' FROM deliveries WHERE receiver = \(bind: receiver) AND state = 'pending'
-                    """).run()
-                try await sql.raw("UPDATE deliveries SET state = 'dead' WHERE receiver = \(bind: receiver) AND state = 'pending'").run()
+                    SELECT notification_id, receiver, group_key, created_at, ?, attempts, 'the receiver is no longer configured'
+                    FROM deliveries WHERE receiver = ? AND state = 'pending'
+                    """, [.real(now.timeIntervalSince1970), receiver])
+                try database.run("UPDATE deliveries SET state = 'dead' WHERE receiver = ? AND state = 'pending'", [receiver])
             }
+            return count
         }
-        return count
     }
 
     /// Receivers with dead letters since their last successful delivery: what
     /// `ntmwatch.delivery_failed` reports.
-    public func failingReceivers() async throws -> [(receiver: String, deadLetters: Int, lastError: String)] {
-        try await sql.raw("""
-            SELECT l.receiver, COUNT(*) AS n, MAX(l.last_error) AS last_error FROM dead_letters l
+    public func failingReceivers() throws -> [(receiver: String, deadLetters: Int, lastError: String)] {
+        try database.rows("""
+            SELECT l.receiver, COUNT(*), MAX(l.last_error) FROM dead_letters l
             WHERE l.died_at > COALESCE((SELECT MAX(delivered_at) FROM deliveries d WHERE d.receiver = l.receiver AND d.state = 'delivered'), 0)
             GROUP BY l.receiver ORDER BY l.receiver
-            """).all().map {
-            (try $0.decode(column: "receiver", as: String.self), try $0.decode(column: "n", as: Int.self),
-             try $0.decode(column: "last_error", as: String?.self) ?? "")
-        }
+            """) { ($0.text(0), $0.integer(1), $0.optionalText(2) ?? "") }
     }
 
     /// Counts for `ntmwatch status` and the metrics.
-    public func ledgerDepth() async throws -> (pending: Int, dead: Int) {
-        let pending = try await sql.raw("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'").first()?.decode(column: "n", as: Int.self) ?? 0
-        let dead = try await sql.raw("SELECT COUNT(*) AS n FROM dead_letters").first()?.decode(column: "n", as: Int.self) ?? 0
-        return (pending, dead)
+    public func ledgerDepth() throws -> (pending: Int, dead: Int) {
+        (try database.integer("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'") ?? 0,
+         try database.integer("SELECT COUNT(*) FROM dead_letters") ?? 0)
     }
 
     // MARK: The daemon's own state
@@ -533,50 +482,44 @@ public actor AlertStateStore {
         public var lastSuccessAt: Date?
     }
 
-    public func recordRun(check: String, at: Date, duration: Double?, outcome: String, reason: String?, findings: Int?) async throws {
+    public func recordRun(check: String, at: Date, duration: Double?, outcome: String, reason: String?, findings: Int?) throws {
         let ok = outcome == "ok"
-        let success: Double? = ok ? at.timeIntervalSince1970 : nil
-        try await transaction {
-            try await sql.raw("""
+        try database.transaction {
+            try database.run("""
                 INSERT INTO check_runs (check_name, last_run_at, duration, outcome, reason, findings, consecutive_failures, last_success_at)
-                VALUES (\(bind: check), \(bind: at.timeIntervalSince1970), \(bind: duration), \(bind: outcome), \(bind: reason),
-                    \(bind: findings), \(bind: ok ? 0 : 1), \(bind: success))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (check_name) DO UPDATE SET last_run_at = excluded.last_run_at, duration = excluded.duration,
                     outcome = excluded.outcome, reason = excluded.reason, findings = excluded.findings,
                     consecutive_failures = CASE WHEN excluded.outcome = 'ok' THEN 0 ELSE check_runs.consecutive_failures + 1 END,
                     last_success_at = COALESCE(excluded.last_success_at, check_runs.last_success_at)
-                """).run()
+                """, [.text(check), .real(at.timeIntervalSince1970), .of(duration), .text(outcome), .of(reason), .of(findings),
+                      .integer(ok ? 0 : 1), .of(ok ? at.timeIntervalSince1970 : nil)])
         }
     }
 
-    public func checkRuns() async throws -> [CheckRun] {
-        try await sql.raw("SELECT * FROM check_runs ORDER BY check_name").all().map { row in
-            CheckRun(
-                check: try row.decode(column: "check_name", as: String.self),
-                lastRunAt: Date(timeIntervalSince1970: try row.decode(column: "last_run_at", as: Double.self)),
-                duration: try row.decode(column: "duration", as: Double?.self),
-                outcome: try row.decode(column: "outcome", as: String.self),
-                reason: try row.decode(column: "reason", as: String?.self),
-                findings: try row.decode(column: "findings", as: Int?.self),
-                consecutiveFailures: try row.decode(column: "consecutive_failures", as: Int.self),
-                lastSuccessAt: try row.decode(column: "last_success_at", as: Double?.self).map { Date(timeIntervalSince1970: $0) })
+    public func checkRuns() throws -> [CheckRun] {
+        try database.rows("""
+            SELECT check_name, last_run_at, duration, outcome, reason, findings, consecutive_failures, last_success_at
+            FROM check_runs ORDER BY check_name
+            """) { row in
+            CheckRun(check: row.text(0), lastRunAt: Date(timeIntervalSince1970: row.double(1)), duration: row.optionalDouble(2),
+                     outcome: row.text(3), reason: row.optionalText(4), findings: row.optionalInteger(5),
+                     consecutiveFailures: row.integer(6), lastSuccessAt: row.optionalDouble(7).map { Date(timeIntervalSince1970: $0) })
         }
     }
 
     /// The running daemon says it is alive (every minute): `ntmwatch status` reads the age.
-    public func heartbeat(at: Date, pid: Int32) async throws {
-        let value = "\(at.timeIntervalSince1970) \(pid)"
-        try await transaction {
-            try await sql.raw("""
-                INSERT INTO daemon (key, value) VALUES ('heartbeat', \(bind: value))
-                ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                """).run()
+    public func heartbeat(at: Date, pid: Int32) throws {
+        try database.transaction {
+            try database.run("""
+                INSERT INTO daemon (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, [.text("\(at.timeIntervalSince1970) \(pid)")])
         }
     }
 
-    public func lastHeartbeat() async throws -> (at: Date, pid: Int32)? {
-        guard let text = try await sql.raw("SELECT value FROM daemon WHERE key = 'heartbeat'").first()?.decode(column: "value", as: String.self)
-        else { return nil }
+    public func lastHeartbeat() throws -> (at: Date, pid: Int32)? {
+        let values = try database.rows("SELECT value FROM daemon WHERE key = 'heartbeat'") { $0.text(0) }
+        guard let text = values.first else { return nil }
         let parts = text.split(separator: " ")
         guard parts.count == 2, let at = Double(parts[0]), let pid = Int32(parts[1]) else { return nil }
         return (Date(timeIntervalSince1970: at), pid)
@@ -593,44 +536,34 @@ public actor AlertStateStore {
         public var error: String?
     }
 
-    public func transitions(of fingerprint: String? = nil, since: Date = .distantPast) async throws -> [AlertTracker.Transition] {
-        let from = since.timeIntervalSince1970
-        let query: SQLQueryString = fingerprint.map {
-            "SELECT * FROM alert_history WHERE at >= \(bind: from) AND fingerprint = \(bind: $0) ORDER BY seq"
-        } ?? "SELECT * FROM alert_history WHERE at >= \(bind: from) ORDER BY seq"
-        return try await sql.raw(query).all().map { row in
+    public func transitions(of fingerprint: String? = nil, since: Date = .distantPast) throws -> [AlertTracker.Transition] {
+        let columns = "SELECT fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by FROM alert_history"
+        let from = SQLite3Value.real(since.timeIntervalSince1970)
+        let (query, binds) = fingerprint.map { ("\(columns) WHERE at >= ? AND fingerprint = ? ORDER BY seq", [from, .text($0)]) }
+            ?? ("\(columns) WHERE at >= ? ORDER BY seq", [from])
+        return try database.rows(query, binds) { row in
             AlertTracker.Transition(
-                fingerprint: try row.decode(column: "fingerprint", as: String.self),
-                at: Date(timeIntervalSince1970: try row.decode(column: "at", as: Double.self)),
-                from: try row.decode(column: "from_status", as: String?.self).flatMap(Alert.Status.init(rawValue:)),
-                to: try row.decode(column: "to_status", as: String?.self).flatMap(Alert.Status.init(rawValue:)),
-                severity: Severity(rawValue: try row.decode(column: "severity", as: String.self)) ?? .error,
-                ruleID: try row.decode(column: "rule", as: String.self),
-                subjectID: try row.decode(column: "subject_id", as: String.self),
-                silencedBy: try row.decode(column: "silenced_by", as: String?.self))
+                fingerprint: row.text(0), at: Date(timeIntervalSince1970: row.double(1)),
+                from: row.optionalText(2).flatMap(Alert.Status.init(rawValue:)), to: row.optionalText(3).flatMap(Alert.Status.init(rawValue:)),
+                severity: Severity(rawValue: row.text(4)) ?? .error, ruleID: row.text(5), subjectID: row.text(6),
+                silencedBy: row.optionalText(7))
         }
     }
 
-    public func deliveryEvents(of notificationID: String? = nil) async throws -> [DeliveryEvent] {
-        let query: SQLQueryString = notificationID.map {
-            "SELECT * FROM delivery_history WHERE notification_id = \(bind: $0) ORDER BY seq"
-        } ?? "SELECT * FROM delivery_history ORDER BY seq"
-        return try await sql.raw(query).all().map { row in
-            DeliveryEvent(
-                notificationID: try row.decode(column: "notification_id", as: String.self),
-                receiver: try row.decode(column: "receiver", as: String.self),
-                at: Date(timeIntervalSince1970: try row.decode(column: "at", as: Double.self)),
-                result: try row.decode(column: "result", as: String.self),
-                batch: try row.decode(column: "batch", as: String?.self),
-                error: try row.decode(column: "error", as: String?.self))
+    public func deliveryEvents(of notificationID: String? = nil) throws -> [DeliveryEvent] {
+        let columns = "SELECT notification_id, receiver, at, result, batch, error FROM delivery_history"
+        let (query, binds) = notificationID.map { ("\(columns) WHERE notification_id = ? ORDER BY seq", [SQLite3Value.text($0)]) }
+            ?? ("\(columns) ORDER BY seq", [])
+        return try database.rows(query, binds) { row in
+            DeliveryEvent(notificationID: row.text(0), receiver: row.text(1), at: Date(timeIntervalSince1970: row.double(2)),
+                          result: row.text(3), batch: row.optionalText(4), error: row.optionalText(5))
         }
     }
 
     /// Every notification recorded, oldest first (the history; delivered ones too).
-    public func notifications(since: Date = .distantPast) async throws -> [NTMAlerting.Notification] {
-        try await sql.raw("SELECT packed, body FROM notifications WHERE created_at >= \(bind: since.timeIntervalSince1970) ORDER BY created_at, id").all().map {
-            try notification(packed: try $0.decode(column: "packed", as: Data?.self), body: try $0.decode(column: "body", as: String.self))
-        }
+    public func notifications(since: Date = .distantPast) throws -> [NTMAlerting.Notification] {
+        try database.rows("SELECT packed, body FROM notifications WHERE created_at >= ? ORDER BY created_at, id",
+                          [.real(since.timeIntervalSince1970)]) { try notification(packed: $0.optionalBlob(0), body: $0.text(1)) }
     }
 
     /// Drops history and finished ledger rows older than `retention`; pending rows never. The alert
@@ -638,47 +571,44 @@ public actor AlertStateStore {
     /// that is behind the wall clock: a backfill or a run `--at` a past day would otherwise lose its
     /// history at the next flush, and the digests built from it would show nothing new and nothing
     /// resolved.
-    public func prune(keeping retention: Duration, now: Date) async throws {
-        let cut = now.timeIntervalSince1970 - retention.seconds
-        try await transaction {
-            try await sql.raw("""
-                DELETE FROM alert_history
-                WHERE at < MIN(\(bind: cut), (SELECT MAX(at) FROM alert_history) - \(bind: retention.seconds))
-                """).run()
-            try await sql.raw("DELETE FROM delivery_history WHERE at < \(bind: cut)").run()
-            try await sql.raw("DELETE FROM dead_letters WHERE died_at < \(bind: cut)").run()
-            try await sql.raw("DELETE FROM deliveries WHERE state <> 'pending' AND created_at < \(bind: cut)").run()
-            try await sql.raw("""
-                DELETE FROM notifications WHERE created_at < \(bind: cut)
+    public func prune(keeping retention: Duration, now: Date) throws {
+        let cut = SQLite3Value.real(now.timeIntervalSince1970 - retention.seconds)
+        try database.transaction {
+            try database.run("""
+                DELETE FROM alert_history WHERE at < MIN(?, (SELECT MAX(at) FROM alert_history) - ?)
+                """, [cut, .real(retention.seconds)])
+            try database.run("DELETE FROM delivery_history WHERE at < ?", [cut])
+            try database.run("DELETE FROM dead_letters WHERE died_at < ?", [cut])
+            try database.run("DELETE FROM deliveries WHERE state <> 'pending' AND created_at < ?", [cut])
+            try database.run("""
+                DELETE FROM notifications WHERE created_at < ?
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)
-                """).run()
+                """, [cut])
         }
     }
 
     // MARK: Silences
 
     /// Every stored silence, expired ones included, by start.
-    public func silences() async throws -> [Silence] {
-        try await sql.raw("SELECT id, body FROM silences ORDER BY starts_at, id").all().map { row in
-            let id = try row.decode(column: "id", as: String.self)
-            let stored = try decoder.decode(AlertmanagerSilence.self, from: Data(try row.decode(column: "body", as: String.self).utf8))
-            return try stored.silence(position: "\(path): silence \(id)")
+    public func silences() throws -> [Silence] {
+        try database.rows("SELECT id, body FROM silences ORDER BY starts_at, id") { row in
+            let stored = try decoder.decode(AlertmanagerSilence.self, from: Data(row.text(1).utf8))
+            return try stored.silence(position: "\(path): silence \(row.text(0))")
         }
     }
 
     /// Adds or replaces silences (by id) in one transaction.
-    public func save(_ silences: [Silence]) async throws {
-        try await transaction {
+    public func save(_ silences: [Silence]) throws {
+        try database.transaction {
             for silence in silences {
                 var stored = AlertmanagerSilence(silence, at: silence.updatedAt)
                 stored.status = nil
                 let body = String(decoding: try encoder.encode(stored), as: UTF8.self)
-                try await sql.raw("""
-                    INSERT INTO silences (id, starts_at, ends_at, body)
-                    VALUES (\(bind: silence.id), \(bind: silence.startsAt.timeIntervalSince1970),
-                        \(bind: silence.endsAt.timeIntervalSince1970), \(bind: body))
+                try database.run("""
+                    INSERT INTO silences (id, starts_at, ends_at, body) VALUES (?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at, body = excluded.body
-                    """).run()
+                    """, [.text(silence.id), .real(silence.startsAt.timeIntervalSince1970), .real(silence.endsAt.timeIntervalSince1970),
+                          .text(body)])
             }
         }
     }
@@ -688,47 +618,40 @@ public actor AlertStateStore {
     /// Whether the digest of the period ending at `periodEnd` is to be sent now: not when it was
     /// sent already, nor when a later period's was (a backfill never sends an older period's).
     /// A claimed period whose send failed or was interrupted is claimed again.
-    public func claimDigest(receiver: String, periodEnd: Date, at now: Date) async throws -> Bool {
-        var claimed = false
-        try await transaction {
-            let end = periodEnd.timeIntervalSince1970
-            let row = try await sql.raw("""
-                SELECT MAX(period_end) AS latest,
-                    MAX(CASE WHEN period_end = \(bind: end) THEN 1 ELSE 0 END) AS known,
-                    MAX(CASE WHEN period_end = \(bind: end) AND sent_at IS NOT NULL THEN 1 ELSE 0 END) AS sent
-                FROM digests WHERE receiver = \(bind: receiver)
-                """).first()
-            let latest = try row?.decode(column: "latest", as: Double?.self)
-            if try row?.decode(column: "sent", as: Int?.self) == 1 { return }
-            if try row?.decode(column: "known", as: Int?.self) == 1 { claimed = true; return }
-            if let latest, latest > end { return }
-            try await sql.raw("""
-                INSERT INTO digests (receiver, period_end, claimed_at) VALUES (\(bind: receiver), \(bind: end), \(bind: now.timeIntervalSince1970))
-                """).run()
-            claimed = true
+    public func claimDigest(receiver: String, periodEnd: Date, at now: Date) throws -> Bool {
+        let end = SQLite3Value.real(periodEnd.timeIntervalSince1970)
+        return try database.transaction {
+            let known = try database.rows("""
+                SELECT MAX(period_end), MAX(CASE WHEN period_end = ? THEN 1 ELSE 0 END),
+                    MAX(CASE WHEN period_end = ? AND sent_at IS NOT NULL THEN 1 ELSE 0 END)
+                FROM digests WHERE receiver = ?
+                """, [end, end, .text(receiver)]) { (latest: $0.optionalDouble(0), known: $0.optionalInteger(1), sent: $0.optionalInteger(2)) }.first
+            if known?.sent == 1 { return false }
+            if known?.known == 1 { return true }
+            if let latest = known?.latest, latest > periodEnd.timeIntervalSince1970 { return false }
+            try database.run("INSERT INTO digests (receiver, period_end, claimed_at) VALUES (?, ?, ?)",
+                             [.text(receiver), end, .real(now.timeIntervalSince1970)])
+            return true
         }
-        return claimed
     }
 
-    public func markDigestSent(receiver: String, periodEnd: Date, at now: Date) async throws {
-        try await sql.raw("""
-            UPDATE digests SET sent_at = \(bind: now.timeIntervalSince1970)
-            WHERE receiver = \(bind: receiver) AND period_end = \(bind: periodEnd.timeIntervalSince1970)
-            """).run()
+    public func markDigestSent(receiver: String, periodEnd: Date, at now: Date) throws {
+        try database.run("UPDATE digests SET sent_at = ? WHERE receiver = ? AND period_end = ?",
+                         [.real(now.timeIntervalSince1970), .text(receiver), .real(periodEnd.timeIntervalSince1970)])
     }
 
     /// The end of the last period whose digest was sent before `periodEnd`: the next digest's "new since".
-    public func lastDigest(receiver: String, before periodEnd: Date) async throws -> Date? {
-        try await sql.raw("""
-            SELECT MAX(period_end) AS latest FROM digests
-            WHERE receiver = \(bind: receiver) AND sent_at IS NOT NULL AND period_end < \(bind: periodEnd.timeIntervalSince1970)
-            """).first()?.decode(column: "latest", as: Double?.self).map { Date(timeIntervalSince1970: $0) }
+    public func lastDigest(receiver: String, before periodEnd: Date) throws -> Date? {
+        try database.rows("""
+            SELECT MAX(period_end) FROM digests WHERE receiver = ? AND sent_at IS NOT NULL AND period_end < ?
+            """, [.text(receiver), .real(periodEnd.timeIntervalSince1970)]) { $0.optionalDouble(0) }.first?
+            .map { Date(timeIntervalSince1970: $0) }
     }
 
     /// Every digest sent, oldest first: (receiver, period end).
-    public func sentDigests() async throws -> [(receiver: String, periodEnd: Date)] {
-        try await sql.raw("SELECT receiver, period_end FROM digests WHERE sent_at IS NOT NULL ORDER BY period_end, receiver").all().map {
-            (try $0.decode(column: "receiver", as: String.self), Date(timeIntervalSince1970: try $0.decode(column: "period_end", as: Double.self)))
+    public func sentDigests() throws -> [(receiver: String, periodEnd: Date)] {
+        try database.rows("SELECT receiver, period_end FROM digests WHERE sent_at IS NOT NULL ORDER BY period_end, receiver") {
+            ($0.text(0), Date(timeIntervalSince1970: $0.double(1)))
         }
     }
 
@@ -744,29 +667,27 @@ public actor AlertStateStore {
     }
 
     /// Pending and firing alerts, from the covering index of their console columns.
-    public func openAlertIndex() async throws -> [IndexedAlert] {
-        try await connection.query("""
+    public func openAlertIndex() throws -> [IndexedAlert] {
+        try database.rows("""
             SELECT fingerprint, status, severity, unit_id, active_since FROM alerts WHERE status <> 'resolved'
-            """).map { row in
-            IndexedAlert(fingerprint: row.column("fingerprint")?.string ?? "",
-                         status: row.column("status")?.string.flatMap(Alert.Status.init(rawValue:)) ?? .firing,
-                         severity: row.column("severity")?.string.flatMap(Severity.init(rawValue:)) ?? .error,
-                         unitID: row.column("unit_id")?.string,
-                         activeSince: Date(timeIntervalSince1970: row.column("active_since")?.double ?? 0))
+            """) { row in
+            IndexedAlert(fingerprint: row.text(0), status: Alert.Status(rawValue: row.text(1)) ?? .firing,
+                         severity: row.optionalText(2).flatMap(Severity.init(rawValue:)) ?? .error, unitID: row.optionalText(3),
+                         activeSince: Date(timeIntervalSince1970: row.optionalDouble(4) ?? 0))
         }
     }
 
     /// The alerts of these fingerprints (those still stored), by fingerprint.
-    public func alerts(fingerprints: [String]) async throws -> [Alert] {
+    public func alerts(fingerprints: [String]) throws -> [Alert] {
         guard !fingerprints.isEmpty else { return [] }
         let list = String(decoding: try encoder.encode(fingerprints), as: UTF8.self)
-        return try await decodeAlerts("""
-            SELECT packed, body FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(\(bind: list))) ORDER BY fingerprint
-            """)
+        return try decodeAlerts("""
+            SELECT packed, body FROM alerts WHERE fingerprint IN (SELECT value FROM json_each(?)) ORDER BY fingerprint
+            """, [.text(list)])
     }
 
-    public func alert(fingerprint: String) async throws -> Alert? {
-        try await alerts(fingerprints: [fingerprint]).first
+    public func alert(fingerprint: String) throws -> Alert? {
+        try alerts(fingerprints: [fingerprint]).first
     }
 
     /// Moves whenever an alert is written or dropped, or the history grows or is pruned; not with
@@ -777,14 +698,13 @@ public actor AlertStateStore {
         public var lastHistory: Int64?
     }
 
-    public func changeMark() async throws -> ChangeMark {
-        let row = try await connection.query("""
-            SELECT (SELECT count FROM alert_changes WHERE id = 1) AS changes, (SELECT MIN(seq) FROM alert_history) AS first,
-                (SELECT MAX(seq) FROM alert_history) AS last
-            """).first
-        return ChangeMark(alertChanges: row?.column("changes")?.integer.map(Int64.init) ?? 0,
-                          firstHistory: row?.column("first")?.integer.map(Int64.init),
-                          lastHistory: row?.column("last")?.integer.map(Int64.init))
+    public func changeMark() throws -> ChangeMark {
+        try database.rows("""
+            SELECT (SELECT count FROM alert_changes WHERE id = 1), (SELECT MIN(seq) FROM alert_history), (SELECT MAX(seq) FROM alert_history)
+            """) { row in
+            ChangeMark(alertChanges: Int64(row.optionalInteger(0) ?? 0), firstHistory: row.optionalInteger(1).map(Int64.init),
+                       lastHistory: row.optionalInteger(2).map(Int64.init))
+        }.first ?? ChangeMark(alertChanges: 0)
     }
 
     /// An alert opening or closing, with its alert's unit (nil once the alert is dropped).
@@ -798,32 +718,31 @@ public actor AlertStateStore {
     /// The transitions since `start` as openings and closings, oldest first, after the stored
     /// alerts already open at `start` (active before it, not resolved before it) as openings at
     /// `start`: the overview's trend.
-    public func openings(since start: Date) async throws -> [Opening] {
-        let from = start.timeIntervalSince1970
-        let open = try await connection.query("""
+    public func openings(since start: Date) throws -> [Opening] {
+        let from = SQLite3Value.real(start.timeIntervalSince1970)
+        let open = try database.rows("""
             SELECT fingerprint, unit_id FROM alerts WHERE active_since < ? AND (resolved_at IS NULL OR resolved_at >= ?)
-            """, [.float(from), .float(from)]).map {
-            Opening(fingerprint: $0.column("fingerprint")?.string ?? "", at: start, opens: true, unitID: $0.column("unit_id")?.string)
-        }
-        return open + (try await connection.query("""
+            """, [from, from]) { Opening(fingerprint: $0.text(0), at: start, opens: true, unitID: $0.optionalText(1)) }
+        return open + (try database.rows("""
             SELECT h.fingerprint, h.at, h.to_status, a.unit_id FROM alert_history h LEFT JOIN alerts a ON a.fingerprint = h.fingerprint
             WHERE h.at >= ? ORDER BY h.seq
-            """, [.float(from)]).map { row in
-            let to = row.column("to_status")?.string
-            return Opening(fingerprint: row.column("fingerprint")?.string ?? "", at: Date(timeIntervalSince1970: row.column("at")?.double ?? 0),
-                           opens: to == Alert.Status.firing.rawValue || to == Alert.Status.pending.rawValue, unitID: row.column("unit_id")?.string)
+            """, [from]) { row in
+            let to = row.optionalText(2)
+            return Opening(fingerprint: row.text(0), at: Date(timeIntervalSince1970: row.double(1)),
+                           opens: to == Alert.Status.firing.rawValue || to == Alert.Status.pending.rawValue, unitID: row.optionalText(3))
         })
     }
 
     /// The notifications of one alert, oldest first.
-    public func notifications(of fingerprint: String) async throws -> [NTMAlerting.Notification] {
-        try await connection.query("SELECT packed, body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)]).map {
-            try notification(packed: $0.column("packed")?.blob.map { Data($0.readableBytesView) }, body: $0.column("body")?.string ?? "")
+    public func notifications(of fingerprint: String) throws -> [NTMAlerting.Notification] {
+        try database.rows("SELECT packed, body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)]) {
+            try notification(packed: $0.optionalBlob(0), body: $0.text(1))
         }
     }
 
-    public func close() async {
-        try? await connection.close()
+    /// Closes the file; later calls fail.
+    public func close() {
+        file = nil
     }
 
     /// Runs `body` with this state and closes it afterwards, whether or not `body` throws: the

@@ -215,7 +215,7 @@ struct NewModule: AsyncParsableCommand {
 
 /// Opens the daemon's state read-only, runs `body`, and closes it; nil when there is none yet.
 func withState<T>(_ common: Common, _ configuration: Configuration, _ body: (AlertStateStore) async throws -> T) async throws -> T? {
-    try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger)?.closing(after: body)
+    try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory)?.closing(after: body)
 }
 
 struct Alerts: AsyncParsableCommand {
@@ -652,7 +652,7 @@ struct SilenceCommand: AsyncParsableCommand {
 
     static func open(_ common: Common) async throws -> AlertStateStore {
         let configuration = try common.loadConfiguration()
-        return try await AlertStateStore.open(directory: configuration.stateDirectory, logger: common.quietLogger)
+        return try await AlertStateStore.open(directory: configuration.stateDirectory)
     }
 
     /// The stored silences, without the expired ones unless asked.
@@ -896,7 +896,7 @@ struct DigestCommand: AsyncParsableCommand {
             guard let parsed = InstantText.parse(at) else { throw ValidationError("--at: '\(at)' is not an ISO 8601 instant or YYYY-MM-DD") }
             instant = parsed
         }
-        guard let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory, logger: common.quietLogger) else {
+        guard let state = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory) else {
             common.say("Chưa có trạng thái cảnh báo trong \(configuration.stateDirectory).", "No alert state in \(configuration.stateDirectory) yet.")
             return
         }

@@ -36,7 +36,7 @@ import Testing
 
     /// Opens a state store and closes it however the body ends (SQLiteNIO insists on a close).
     func withState(_ folder: String? = nil, _ body: (AlertStateStore) async throws -> Void) async throws {
-        let state = try await AlertStateStore.open(directory: try folder ?? Self.folder(), logger: Logger(label: "test"))
+        let state = try await AlertStateStore.open(directory: try folder ?? Self.folder())
         do {
             try await body(state)
         } catch {
@@ -134,7 +134,7 @@ import Testing
     /// notifications recorded meanwhile do not join it.
     @Test func aBatchInterruptedByACrashIsResentWithTheSameComposition() async throws {
         let folder = try Self.folder()
-        var state = try await AlertStateStore.open(directory: folder, logger: Logger(label: "test"))
+        var state = try await AlertStateStore.open(directory: folder)
         var tracker = AlertTracker()
         try await state.record(step(["U1", "U2"], at: t0, tracker: &tracker), destinations: { _ in
             [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] })
@@ -142,7 +142,7 @@ import Testing
         try await state.assignBatches([.init(id: "batch-1", receiver: "a", groupKey: "{0}:{}", ids: pending.map(\.notification.id))], at: Date())
         await state.close()  // the crash: sent, not marked
 
-        state = try await AlertStateStore.open(directory: folder, logger: Logger(label: "test"))
+        state = try await AlertStateStore.open(directory: folder)
         try await state.record(step(["U1", "U2", "U3"], at: t0.addingTimeInterval(60), tracker: &tracker), destinations: { _ in
             [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] })
         let recorder = Recorder("a")

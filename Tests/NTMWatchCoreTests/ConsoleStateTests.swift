@@ -27,7 +27,7 @@ import Testing
     }
 
     static func open(_ folder: String) async throws -> AlertStateStore {
-        try await AlertStateStore.open(directory: folder, logger: Logger(label: "test"))
+        try await AlertStateStore.open(directory: folder)
     }
 
     @Test func theConsoleColumnsFollowTheAlertsAndTheMarkMovesOnlyWithThem() async throws {

@@ -56,7 +56,7 @@ import Glibc
     }
 
     func ledger(_ sandbox: Sandbox) async throws -> (pending: Int, dead: Int) {
-        let state = try #require(try await AlertStateStore.openReadOnly(directory: sandbox.path("state"), logger: logger))
+        let state = try #require(try await AlertStateStore.openReadOnly(directory: sandbox.path("state")))
         defer { Task { await state.close() } }
         return try await state.ledgerDepth()
     }

@@ -127,7 +127,7 @@ public actor AlertmanagerSync: Service {
                     request.method = .POST
                     request.headers.add(name: "Content-Type", value: "application/json")
                     request.headers.add(name: "User-Agent", value: "ntmwatch")
-                    request.body = .bytes(ByteBuffer(data: body))
+                    request.body = .bytes(ByteBuffer(bytes: body))
                     let place = HTTPWebhookNotifier.redacted(target)
                     do {
                         let response = try await client.execute(request, timeout: .nanoseconds(endpoint.timeout.nanoseconds))

@@ -92,7 +92,7 @@ public struct HTTPWebhookNotifier: Notifier {
             request.headers.add(name: Header.signature,
                                 value: "sha256=" + Self.signature(secret: SymmetricKey(data: secret), timestamp: timestamp, body: body))
         }
-        request.body = .bytes(ByteBuffer(data: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
 
         let target = "POST \(Self.redacted(url))"
         let status: HTTPResponseStatus

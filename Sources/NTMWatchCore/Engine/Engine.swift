@@ -42,7 +42,7 @@ public actor Engine {
     public static func start(_ configuration: Configuration, logger: Logger, metrics: DaemonMetrics = DaemonMetrics()) async throws -> Engine {
         let store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
         try await prepare(store, seedFrom: configuration.store.seedFrom, logger: logger)
-        let state = try await AlertStateStore.open(directory: configuration.stateDirectory, logger: logger)
+        let state = try await AlertStateStore.open(directory: configuration.stateDirectory)
         let runtime = Runtime.build(configuration)
         let loading = Task { AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval) }
         let http = Self.needsHTTP(configuration) ? HTTPWebhookNotifier.makeClient() : nil

@@ -36,7 +36,7 @@ actor ConsoleState {
     /// nil until the daemon has written its state file once.
     func alerts() async throws -> AlertStateStore? {
         if let state { return state }
-        state = try await AlertStateStore.openReadOnly(directory: directory, logger: .init(label: "ntmwatch.console"))
+        state = try await AlertStateStore.openReadOnly(directory: directory)
         return state
     }
 

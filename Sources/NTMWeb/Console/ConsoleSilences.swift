@@ -70,7 +70,7 @@ extension Console {
 
     /// The state file opened for writing, as `ntmwatch silence` opens it, for one change.
     func withWritableState<T: Sendable>(_ body: (AlertStateStore) async throws -> T) async throws -> T {
-        try await AlertStateStore.open(directory: stateDirectory, logger: .init(label: "ntmwatch.console")).closing(after: body)
+        try await AlertStateStore.open(directory: stateDirectory).closing(after: body)
     }
 
     func createSilence(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {

@@ -1,0 +1,108 @@
+import Dispatch
+import NTMSQLite
+
+/// The state file's one connection, with each statement compiled once and reused.
+///
+/// The state store's writes are SQLite's own speed only through prepared statements: a national
+/// first cycle writes 70,000 alerts and as many history rows, notifications and ledger rows, and
+/// building and compiling a statement per few hundred rows (SQLiteNIO through sql-kit) was most of
+/// that cycle. Not `Sendable`: it belongs to the ``AlertStateStore`` actor, whose executor is a
+/// serial queue of its own, so its blocking calls never hold a thread of the cooperative pool.
+final class StateDatabase {
+    let connection: SQLite3Connection
+    private var statements: [String: SQLite3Statement] = [:]
+
+    init(path: String, flags: SQLite3Connection.OpenFlags) throws(SQLite3Error) {
+        connection = try SQLite3Connection(path: path, flags: flags)
+        connection.setBusyTimeout(milliseconds: 5000)
+    }
+
+    /// A statement compiled once per text.
+    private func statement(_ sql: String) throws(SQLite3Error) -> SQLite3Statement {
+        if let known = statements[sql] { return known }
+        let made = try connection.prepare(sql)
+        statements[sql] = made
+        return made
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ sql: String, _ binds: [SQLite3Value] = []) throws(SQLite3Error) {
+        let statement = try statement(sql)
+        defer { statement.reset() }
+        for (index, value) in binds.enumerated() { try statement.bind(value, at: index + 1) }
+        while try statement.step() {}
+    }
+
+    /// The rows of a query, each made while its statement stands on it.
+    func rows<T>(_ sql: String, _ binds: [SQLite3Value] = [], _ make: (StateRow) throws -> T) throws -> [T] {
+        let statement = try statement(sql)
+        defer { statement.reset() }
+        for (index, value) in binds.enumerated() { try statement.bind(value, at: index + 1) }
+        var result: [T] = []
+        let row = StateRow(statement: statement)
+        while try statement.step() { result.append(try make(row)) }
+        return result
+    }
+
+    /// The first column of the first row; nil when there is no row or it is NULL.
+    func integer(_ sql: String, _ binds: [SQLite3Value] = []) throws -> Int? {
+        try rows(sql, binds) { $0.optionalInteger(0) }.first ?? nil
+    }
+
+    /// Runs `body` between `BEGIN IMMEDIATE` and `COMMIT`; anything it throws rolls back.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Column names of a table.
+    func columns(of table: String) throws -> Set<String> {
+        Set(try rows("PRAGMA table_info(\(table))") { $0.text(1) })
+    }
+}
+
+/// A row of the state file, read by column position.
+struct StateRow {
+    fileprivate let statement: SQLite3Statement
+
+    func text(_ index: Int) -> String { statement.text(index) }
+    func optionalText(_ index: Int) -> String? { statement.isNull(index) ? nil : statement.text(index) }
+    func double(_ index: Int) -> Double { statement.double(index) }
+    func optionalDouble(_ index: Int) -> Double? { statement.isNull(index) ? nil : statement.double(index) }
+    func integer(_ index: Int) -> Int { Int(statement.int64(index)) }
+    func optionalInteger(_ index: Int) -> Int? { statement.isNull(index) ? nil : Int(statement.int64(index)) }
+    func optionalBlob(_ index: Int) -> [UInt8]? {
+        if case .blob(let bytes) = statement.value(index) { return bytes }
+        return nil
+    }
+}
+
+/// Runs an actor's jobs on a serial dispatch queue of its own: the state store blocks in SQLite
+/// (an fsync per commit, seconds for a national first cycle), which must not occupy one of the
+/// few threads every other task of the daemon runs on.
+final class QueueExecutor: SerialExecutor {
+    private let queue: DispatchQueue
+
+    init(label: String) { queue = DispatchQueue(label: label) }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+    }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+}
+
+extension SQLite3Value {
+    /// An optional's value, or NULL.
+    static func of(_ text: String?) -> SQLite3Value { text.map { .text($0) } ?? .null }
+    static func of(_ number: Double?) -> SQLite3Value { number.map { .real($0) } ?? .null }
+    static func of(_ number: Int?) -> SQLite3Value { number.map { .integer(Int64($0)) } ?? .null }
+}
