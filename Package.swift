@@ -226,19 +226,27 @@ let package = Package(
             dependencies: ["NTMSpreadsheet", "NTMStore", "NTMWorkbooks", "NTMAlerting"],
             swiftSettings: swiftSettings
         ),
+        // What the alerting tests share: a tracker that keeps what it recorded, as the state file does.
+        .target(
+            name: "NTMAlertingTestSupport",
+            dependencies: ["NTMAlerting", .product(name: "CheckKit", package: "CheckKit")],
+            path: "Tests/NTMAlertingTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "NTMAlertingTests",
-            dependencies: ["NTMAlerting"],
+            dependencies: ["NTMAlerting", "NTMAlertingTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NTMDeliveryTests",
-            dependencies: ["NTMDelivery", "NTMAlerting", "NTMSQLite", "NTMWatchCore"],
+            dependencies: ["NTMDelivery", "NTMAlerting", "NTMAlertingTestSupport", "NTMSQLite", "NTMWatchCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NTMWatchCoreTests",
-            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMDelivery", "NTMExtract", "NTMWeb"],
+            dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMAlertingTestSupport", "NTMDelivery", "NTMExtract",
+                           "NTMWeb"],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

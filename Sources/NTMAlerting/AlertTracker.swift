@@ -4,9 +4,17 @@ import Foundation
 /// The alert lifecycle, as a pure state machine: given the findings of one successful run of a
 /// check, it updates that check's alerts and says which notifications are due. It never reads
 /// the clock and does no I/O, so it is tested directly.
+///
+/// It keeps each open alert's lifecycle, not its content (``TrackedAlert``). Where a step needs
+/// an alert whole that no finding brings (one that resolves, one whose muting changes), it asks
+/// `stored`: the alert as last recorded, which the daemon reads from the state file. Every step
+/// is recorded before the next one, so what is stored is what the tracker last made.
 public struct AlertTracker: Sendable {
+    /// The alert as last recorded, by fingerprint.
+    public typealias Stored = (_ fingerprint: String) throws -> Alert?
+
     /// Pending and firing alerts, by fingerprint.
-    public internal(set) var active: [String: Alert]
+    public internal(set) var active: [String: TrackedAlert]
     public var repeatInterval: [Severity: Duration]
 
     public static let defaultRepeatInterval: [Severity: Duration] = [
@@ -14,7 +22,7 @@ public struct AlertTracker: Sendable {
         .notice: .seconds(72 * 3600), .info: .seconds(168 * 3600),
     ]
 
-    public init(active: [Alert] = [], repeatInterval: [Severity: Duration] = AlertTracker.defaultRepeatInterval) {
+    public init(active: [TrackedAlert] = [], repeatInterval: [Severity: Duration] = AlertTracker.defaultRepeatInterval) {
         self.active = Dictionary(active.map { ($0.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
         self.repeatInterval = repeatInterval
     }
@@ -59,73 +67,74 @@ public struct AlertTracker: Sendable {
 
     /// Applies the findings of one run in `scope` at `instant`. Alerts of the scope that are not
     /// among the findings resolve (firing) or are dropped (pending).
-    public mutating func apply(scope: String, findings: [LabeledFinding], at instant: Date) -> Step {
+    public mutating func apply(scope: String, findings: [LabeledFinding], at instant: Date, stored: Stored) rethrows -> Step {
         var step = Step()
         var seen = Set<String>()
         for labeled in findings {
             let fingerprint = labeled.fingerprint
             guard seen.insert(fingerprint).inserted else { continue }
             let existing = active[fingerprint]
-            // Most alerts of a steady cycle are found again unchanged: they keep their stored
-            // value (and its memory), with no copy, no comparison of the whole alert, no write.
-            if let existing, existing.isUnchanged(by: labeled), !isDue(existing, pendingFor: labeled.pendingFor, at: instant) { continue }
-            let isNew = existing == nil
-            var alert = existing ?? Alert(
-                fingerprint: fingerprint, scope: scope, check: labeled.check, ruleID: labeled.finding.ruleID, messageID: labeled.messageID,
-                labels: labeled.labels, subject: labeled.finding.subject, severity: labeled.severity, status: .pending,
-                activeSince: instant, firingSince: nil, resolvedAt: nil, lastNotifiedAt: nil, lastNotifiedSeverity: nil,
-                values: labeled.finding.values, summary: labeled.finding.summary)
-            let before = alert
-            alert.severity = labeled.severity
-            alert.values = labeled.finding.values
-            alert.summary = labeled.finding.summary
-            alert.subject = labeled.finding.subject
-            alert.source = labeled.source
+            let content = AlertContent.hash(labeled)
+            // Most alerts of a steady cycle are found again unchanged: nothing is made, compared
+            // whole or written for them.
+            if let existing, existing.severity == labeled.severity, existing.content == content,
+               !isDue(existing, pendingFor: labeled.pendingFor, at: instant) { continue }
+            var alert = Alert(
+                fingerprint: fingerprint, scope: existing?.scope ?? scope, check: existing?.check ?? labeled.check,
+                ruleID: existing?.ruleID ?? labeled.finding.ruleID, messageID: existing?.messageID ?? labeled.messageID,
+                labels: labeled.labels, subject: labeled.finding.subject, severity: labeled.severity,
+                status: existing?.status ?? .pending, activeSince: existing?.activeSince ?? instant, firingSince: existing?.firingSince,
+                lastNotifiedAt: existing?.lastNotifiedAt, lastNotifiedSeverity: existing?.lastNotifiedSeverity,
+                values: labeled.finding.values, summary: labeled.finding.summary, silencedBy: existing?.silencedBy,
+                inhibitedBy: existing?.inhibitedBy, source: labeled.source)
             if alert.status == .pending, instant.timeIntervalSince(alert.activeSince) >= labeled.pendingFor.seconds {
                 alert.status = .firing
                 alert.firingSince = instant
             }
-            if alert.status == .firing, let reason = notificationReason(alert, at: instant) {
+            if alert.status == .firing, let reason = notificationReason(alert.lastNotifiedAt, alert.lastNotifiedSeverity,
+                                                                        severity: alert.severity, at: instant) {
                 alert.lastNotifiedAt = instant
                 alert.lastNotifiedSeverity = alert.severity
                 step.notifications.append(Notification(
                     id: "\(fingerprint)-\(Int(instant.timeIntervalSince1970))-\(reason.rawValue)",
                     reason: reason, at: instant, alert: alert))
             }
-            active[fingerprint] = alert
-            if isNew || alert != before { step.changed.append(alert) }
-            if isNew || alert.status != before.status || alert.severity != before.severity {
+            let tracked = TrackedAlert(alert)
+            active[fingerprint] = tracked
+            if tracked != existing { step.changed.append(alert) }
+            if existing == nil || alert.status != existing?.status || alert.severity != existing?.severity {
                 step.transitions.append(Transition(
-                    fingerprint: fingerprint, at: instant, from: isNew ? nil : before.status, to: alert.status,
-                    severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id, silencedBy: alert.muteText))
+                    fingerprint: fingerprint, at: instant, from: existing?.status, to: alert.status,
+                    severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id, silencedBy: tracked.muteText))
             }
         }
         // Filter before sorting: a cycle applies many scopes, each owning a small share of the alerts.
         let gone = active.compactMap { $0.value.scope == scope && !seen.contains($0.key) ? $0.key : nil }.sorted()
-        for fingerprint in gone { step.merge(resolve(fingerprint, at: instant)) }
+        for fingerprint in gone { step.merge(try resolve(fingerprint, at: instant, stored: stored)) }
         return step
     }
 
     /// Resolves every alert of scopes that no longer exist (a check removed from the configuration).
-    public mutating func retire(keeping scopes: Set<String>, at instant: Date) -> Step {
+    public mutating func retire(keeping scopes: Set<String>, at instant: Date, stored: Stored) rethrows -> Step {
         var step = Step()
         let gone = active.compactMap { scopes.contains($0.value.scope) ? nil : $0.key }.sorted()
-        for fingerprint in gone { step.merge(resolve(fingerprint, at: instant)) }
+        for fingerprint in gone { step.merge(try resolve(fingerprint, at: instant, stored: stored)) }
         return step
     }
 
-    private mutating func resolve(_ fingerprint: String, at instant: Date) -> Step {
+    private mutating func resolve(_ fingerprint: String, at instant: Date, stored: Stored) rethrows -> Step {
         var step = Step()
-        guard var alert = active.removeValue(forKey: fingerprint) else { return step }
-        if alert.status == .pending {
+        guard let tracked = active.removeValue(forKey: fingerprint) else { return step }
+        if tracked.status == .pending {
             step.dropped.append(fingerprint)
             step.transitions.append(Transition(fingerprint: fingerprint, at: instant, from: .pending, to: nil,
-                                               severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id))
+                                               severity: tracked.severity, ruleID: tracked.ruleID, subjectID: tracked.subjectID))
             return step
         }
-        step.transitions.append(Transition(fingerprint: fingerprint, at: instant, from: alert.status, to: .resolved,
-                                           severity: alert.severity, ruleID: alert.ruleID, subjectID: alert.subject.id,
-                                           silencedBy: alert.muteText))
+        step.transitions.append(Transition(fingerprint: fingerprint, at: instant, from: tracked.status, to: .resolved,
+                                           severity: tracked.severity, ruleID: tracked.ruleID, subjectID: tracked.subjectID,
+                                           silencedBy: tracked.muteText))
+        var alert = tracked.alert(over: try stored(fingerprint))
         // A muted alert's firing was not told (a silence or inhibition resets `lastNotifiedAt`), so
         // neither is its resolution.
         let wasNotified = alert.lastNotifiedAt != nil
@@ -142,18 +151,18 @@ public struct AlertTracker: Sendable {
 
     /// Whether `alert` moves on at `instant` though its finding is the same: a pending alert whose
     /// `for` has passed fires, a firing one may be due a notification.
-    private func isDue(_ alert: Alert, pendingFor: Duration, at instant: Date) -> Bool {
+    private func isDue(_ alert: TrackedAlert, pendingFor: Duration, at instant: Date) -> Bool {
         switch alert.status {
         case .pending: instant.timeIntervalSince(alert.activeSince) >= pendingFor.seconds
-        case .firing: notificationReason(alert, at: instant) != nil
+        case .firing: notificationReason(alert.lastNotifiedAt, alert.lastNotifiedSeverity, severity: alert.severity, at: instant) != nil
         case .resolved: true
         }
     }
 
-    private func notificationReason(_ alert: Alert, at instant: Date) -> Notification.Reason? {
-        guard let last = alert.lastNotifiedAt else { return .firing }
-        if alert.lastNotifiedSeverity != alert.severity { return .severityChanged }
-        let wait = repeatInterval[alert.severity] ?? Self.defaultRepeatInterval[alert.severity]!
+    private func notificationReason(_ last: Date?, _ lastSeverity: Severity?, severity: Severity, at instant: Date) -> Notification.Reason? {
+        guard let last else { return .firing }
+        if lastSeverity != severity { return .severityChanged }
+        let wait = repeatInterval[severity] ?? Self.defaultRepeatInterval[severity]!
         return instant.timeIntervalSince(last) >= wait.seconds ? .repeated : nil
     }
 }
@@ -170,13 +179,5 @@ extension AlertTracker.Step {
 extension Duration {
     public var seconds: TimeInterval {
         TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
-    }
-}
-
-extension Alert {
-    /// True when applying `labeled` would change none of the alert's fields (see ``AlertTracker/apply(scope:findings:at:)``).
-    func isUnchanged(by labeled: LabeledFinding) -> Bool {
-        severity == labeled.severity && source == labeled.source && subject == labeled.finding.subject
-            && summary == labeled.finding.summary && values == labeled.finding.values
     }
 }

@@ -51,7 +51,7 @@ public struct Inhibitor: Sendable {
         /// fingerprint. An alert matching both the source and the target matchers of a rule does
         /// not inhibit other alerts matching both, as in Alertmanager, so two such alerts never
         /// mute each other.
-        public func inhibitor(of target: Alert) -> String? {
+        public func inhibitor(of target: some LabelledAlert) -> String? {
             let label = target.notificationLabel
             for (rule, sources) in zip(rules, byEqualValues) where rule.targetMatchers.matches(label) {
                 let targetIsSource = rule.sourceMatchers.matches(label)
@@ -66,7 +66,7 @@ public struct Inhibitor: Sendable {
 
     /// Indexes the firing alerts (in any order) that can inhibit. Labels are looked up one at a
     /// time: a dictionary per alert was most of the cost with 70,000 firing alerts.
-    public func sources(among firing: some Sequence<Alert>) -> Sources {
+    public func sources<A: LabelledAlert>(among firing: some Sequence<A>) -> Sources {
         var byEqualValues = Array(repeating: [[String?]: [Sources.Source]](), count: rules.count)
         guard !rules.isEmpty else { return Sources(rules: rules, byEqualValues: byEqualValues) }
         for alert in firing {
@@ -82,3 +82,13 @@ public struct Inhibitor: Sendable {
         return Sources(rules: rules, byEqualValues: byEqualValues)
     }
 }
+
+/// An alert as label matchers see it: a tracked alert or a whole one.
+public protocol LabelledAlert {
+    var fingerprint: String { get }
+    /// One label as receivers see it (the identifying ones plus `severity`).
+    func notificationLabel(_ name: String) -> String?
+}
+
+extension Alert: LabelledAlert {}
+extension TrackedAlert: LabelledAlert {}

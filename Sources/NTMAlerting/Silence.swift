@@ -40,7 +40,12 @@ public struct Silence: Sendable, Hashable {
     }
 
     public func mutes(_ labels: [String: String], at instant: Date) -> Bool {
-        state(at: instant) == .active && matchers.matches(labels)
+        mutes({ labels[$0] }, at: instant)
+    }
+
+    /// Whether the silence mutes the alert whose labels `label` gives by name, at `instant`.
+    public func mutes(_ label: (String) -> String?, at instant: Date) -> Bool {
+        state(at: instant) == .active && matchers.matches(label)
     }
 }
 

@@ -11,14 +11,6 @@ public struct Muting: Sendable {
     }
 }
 
-extension Alert {
-    /// How the history records what mutes the alert.
-    var muteText: String? {
-        if let silencedBy { return silencedBy.joined(separator: ",") }
-        return inhibitedBy.map { "inhibited:\($0)" }
-    }
-}
-
 extension AlertTracker {
     /// Applies silences and inhibition to every tracked alert after a step, before it is
     /// recorded: a muted alert's notifications leave the step (so the ledger never gets rows for
@@ -28,13 +20,13 @@ extension AlertTracker {
     /// reconsidered: an alert's muting changes when its check runs, as its state does, and a
     /// daemon started for a backfill does not flip every alert at the wall clock's instant.
     /// Any firing alert can inhibit.
-    public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date) {
+    public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date, stored: Stored) rethrows {
         let inhibitors = muting.inhibitor.sources(among: active.values.lazy.filter { $0.status == .firing })
         var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
         var muted = Set<String>()
         for fingerprint in active.compactMap({ scopes.contains($0.value.scope) ? $0.key : nil }).sorted() {
             let before = active[fingerprint]!
-            let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(before.notificationLabels, at: instant) }.map(\.id).sorted()
+            let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(before.notificationLabel, at: instant) }.map(\.id).sorted()
             let silencedBy = silences.isEmpty ? nil : silences
             let inhibitedBy = inhibitors.inhibitor(of: before)
             let isMuted = silencedBy != nil || inhibitedBy != nil
@@ -42,25 +34,26 @@ extension AlertTracker {
             // Nothing changes for most alerts: they are not copied.
             if silencedBy == before.silencedBy, inhibitedBy == before.inhibitedBy,
                !isMuted || (before.lastNotifiedAt == nil && before.lastNotifiedSeverity == nil) { continue }
-            var alert = before
-            alert.silencedBy = silencedBy
-            alert.inhibitedBy = inhibitedBy
+            var tracked = before
+            tracked.silencedBy = silencedBy
+            tracked.inhibitedBy = inhibitedBy
             if isMuted {
-                alert.lastNotifiedAt = nil
-                alert.lastNotifiedSeverity = nil
+                tracked.lastNotifiedAt = nil
+                tracked.lastNotifiedSeverity = nil
             }
-            guard alert != before else { continue }
-            active[fingerprint] = alert
+            guard tracked != before else { continue }
+            active[fingerprint] = tracked
+            // The alert whole: as this step made it, or as it was last recorded.
             if let index = changedAt[fingerprint] {
-                step.changed[index] = alert
+                step.changed[index] = tracked.alert(over: step.changed[index])
             } else {
                 changedAt[fingerprint] = step.changed.count
-                step.changed.append(alert)
+                step.changed.append(tracked.alert(over: try stored(fingerprint)))
             }
-            if alert.muteText != before.muteText {
+            if tracked.muteText != before.muteText {
                 step.transitions.append(Transition(
-                    fingerprint: fingerprint, at: instant, from: alert.status, to: alert.status, severity: alert.severity,
-                    ruleID: alert.ruleID, subjectID: alert.subject.id, silencedBy: alert.muteText))
+                    fingerprint: fingerprint, at: instant, from: tracked.status, to: tracked.status, severity: tracked.severity,
+                    ruleID: tracked.ruleID, subjectID: tracked.subjectID, silencedBy: tracked.muteText))
             }
         }
         step.notifications.removeAll { $0.reason != .resolved && muted.contains($0.alert.fingerprint) }

@@ -223,6 +223,22 @@ public actor AlertStateStore {
         try decodeAlerts("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint")
     }
 
+    /// Pending and firing alerts as the tracker keeps them: each decoded and let go at once, so
+    /// a start never holds every open alert whole.
+    public func trackedAlerts() throws -> [TrackedAlert] {
+        var interned = TextInterner()
+        return try database.rows("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint") { row in
+            TrackedAlert(try row.optionalBlob(0).map(AlertCodec.unpack) ?? decoder.decode(Alert.self, from: Data(row.text(1).utf8)),
+                         interned: { interned($0) })
+        }
+    }
+
+    /// A reader of single alerts as last recorded, on a connection of its own: the tracker asks
+    /// it, synchronously, for the alerts a step needs whole (see ``AlertTracker/Stored``).
+    public nonisolated func storedAlerts() throws -> StoredAlerts {
+        try StoredAlerts(path: path)
+    }
+
     /// Every alert, resolved ones included (the last state of each fingerprint).
     public func allAlerts() throws -> [Alert] {
         try decodeAlerts("SELECT packed, body FROM alerts ORDER BY fingerprint")
@@ -756,5 +772,23 @@ public actor AlertStateStore {
             await close()
             throw error
         }
+    }
+}
+
+/// Alerts as last recorded in the state file, one at a time by fingerprint. Not `Sendable`: it
+/// belongs to the engine, which asks it while it applies a step (a read of committed rows on a
+/// connection of its own; every step is committed before the next is applied).
+public final class StoredAlerts {
+    private let database: StateDatabase
+    private let decoder = JSONDecoder()
+
+    init(path: String) throws {
+        database = try StateDatabase(path: path, flags: [.readOnly])
+    }
+
+    public func alert(_ fingerprint: String) throws -> Alert? {
+        try database.rows("SELECT packed, body FROM alerts WHERE fingerprint = ?", [.text(fingerprint)]) { row in
+            try row.optionalBlob(0).map(AlertCodec.unpack) ?? decoder.decode(Alert.self, from: Data(row.text(1).utf8))
+        }.first
     }
 }

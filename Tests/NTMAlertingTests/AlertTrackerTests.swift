@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Testing
 @testable import NTMAlerting
+import NTMAlertingTestSupport
 
 /// The alert lifecycle state machine, step by step, with instants chosen by the test.
 @Suite struct AlertTrackerTests {
@@ -20,7 +21,7 @@ import Testing
     func hours(_ h: Double) -> Date { t0.addingTimeInterval(h * 3600) }
 
     @Test func firesOnceAndDoesNotRenotifyOnEveryTick() {
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         #expect(tracker.apply(scope: "demo", findings: [finding("A")], at: t0).notifications.map(\.reason) == [.firing])
         for h in 1...23 {
             #expect(tracker.apply(scope: "demo", findings: [finding("A")], at: hours(Double(h))).notifications.isEmpty)
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func severityChangeIsANewNotificationAndTheRepeatIntervalFollowsSeverity() {
-        var tracker = AlertTracker(repeatInterval: [.critical: .seconds(3600), .warning: .seconds(86_400)])
+        var tracker = RecordingTracker(repeatInterval: [.critical: .seconds(3600), .warning: .seconds(86_400)])
         _ = tracker.apply(scope: "demo", findings: [finding("A")], at: t0)
         let raised = tracker.apply(scope: "demo", findings: [finding("A", severity: .critical)], at: hours(1))
         #expect(raised.notifications.map(\.reason) == [.severityChanged])
@@ -49,7 +50,7 @@ import Testing
             labeled.finding.values = ["days_late": .integer(days)]
             return labeled
         }
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let first = tracker.apply(scope: "demo", findings: [with(3)], at: t0)
         #expect(first.changed.count == 1 && first.transitions.count == 1)
         let again = tracker.apply(scope: "demo", findings: [with(3)], at: hours(1))
@@ -63,7 +64,7 @@ import Testing
     }
 
     @Test func pendingForHoldsTheAlertBackAndADropWhilePendingSaysNothing() {
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let held = finding("A", pendingFor: .seconds(2 * 3600))
         let first = tracker.apply(scope: "demo", findings: [held], at: t0)
         #expect(first.notifications.isEmpty)
@@ -74,7 +75,7 @@ import Testing
         #expect(fired.notifications.first?.alert.firingSince == hours(2))
         #expect(fired.notifications.first?.alert.activeSince == t0)
 
-        var other = AlertTracker()
+        var other = RecordingTracker()
         _ = other.apply(scope: "demo", findings: [held], at: t0)
         let gone = other.apply(scope: "demo", findings: [], at: hours(1))
         #expect(gone.notifications.isEmpty)
@@ -83,7 +84,7 @@ import Testing
     }
 
     @Test func aClearedFindingResolvesOnceAndOnlyWithinItsScope() {
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         _ = tracker.apply(scope: "demo", findings: [finding("A"), finding("B")], at: t0)
         _ = tracker.apply(scope: "other", findings: [finding("C")], at: t0)
         let step = tracker.apply(scope: "demo", findings: [finding("B")], at: hours(1))
@@ -97,6 +98,39 @@ import Testing
         #expect(retired.notifications.map(\.alert.subject.id) == ["C"])
     }
 
+    /// The tracker keeps each alert's lifecycle, not its content (issue 21): it asks for the
+    /// recorded alert only when a step needs one whole that no finding brings. A resolution tells
+    /// the content as last recorded; a steady run asks for nothing; a new value with the same
+    /// severity is still seen as a change.
+    @Test func theTrackerAsksForTheRecordedAlertOnlyToResolveIt() {
+        var tracker = AlertTracker()
+        var recorded: [String: Alert] = [:]
+        var asked: [String] = []
+        func run(_ findings: [LabeledFinding], at instant: Date) -> AlertTracker.Step {
+            let step = tracker.apply(scope: "demo", findings: findings, at: instant) { fingerprint in
+                asked.append(fingerprint)
+                return recorded[fingerprint]
+            }
+            for alert in step.changed { recorded[alert.fingerprint] = alert }
+            return step
+        }
+        var late = finding("A")
+        late.finding.values = ["days_late": .integer(3)]
+        late.finding.summary = LocalizedText(vi: "A trễ 3 ngày", en: "A is 3 days late")
+        _ = run([late, finding("B")], at: t0)
+        #expect(run([late, finding("B")], at: hours(1)).changed.isEmpty)
+        late.finding.values = ["days_late": .integer(4)]
+        #expect(run([late, finding("B")], at: hours(2)).changed.map { $0.values["days_late"] } == [.integer(4)])
+        #expect(asked.isEmpty)
+
+        let resolved = run([finding("B")], at: hours(3))
+        #expect(asked == [late.fingerprint])
+        let told = resolved.notifications.first
+        #expect(told?.reason == .resolved && told?.alert.values["days_late"] == .integer(4))
+        #expect(told?.alert.summary.vi == "A trễ 3 ngày" && told?.alert.resolvedAt == hours(3))
+        #expect(told?.alert.lastNotifiedAt == hours(3) && told?.alert.activeSince == t0)
+    }
+
     @Test func fingerprintsAreAlertmanagersAndIndependentOfLabelOrder() {
         // FNV-1a 64 of nothing is its offset basis, as in Prometheus' model.LabelSet.Fingerprint.
         #expect(Fingerprint.of([:]) == "cbf29ce484222325")
@@ -106,5 +140,28 @@ import Testing
         #expect(a != Fingerprint.of(["check": "demo", "subject_id": "B", "rule": "demo.late"]))
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         #expect(Fingerprint.of(["ab": "c"]) != Fingerprint.of(["a": "bc"]))
+    }
+}
+
+/// The tracker's compact labels (issue 21) give back every label as it was given.
+@Suite struct TrackedLabelsTests {
+    @Test func labelsReadBackWhole() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var labels: [String: String] = [:]
+            for _ in 0..<Int.random(in: 0...12, using: &generator) {
+                let name = String((0..<Int.random(in: 1...20, using: &generator)).map { _ in "abcđxyz_".randomElement()! })
+                let length = [0, 1, 15, 127, 128, 300, 20_000].randomElement(using: &generator)!
+                labels[name] = String((0..<length).map { _ in "aăâđêôơư \u{0}\"=".randomElement()! })
+            }
+            let alert = Alert(fingerprint: Fingerprint.of(labels), scope: "demo", check: "demo", ruleID: "demo.late", messageID: "m",
+                              labels: labels, subject: Subject(kind: "unit", id: "A", name: "A"), severity: .warning, status: .firing,
+                              activeSince: Date(timeIntervalSince1970: 0), values: [:], summary: LocalizedText(vi: "", en: ""))
+            let tracked = TrackedAlert(alert)
+            #expect(tracked.labels.dictionary == labels)
+            for (name, value) in labels { #expect(tracked.labels[name] == value) }
+            #expect(tracked.labels["absent-name"] == nil)
+            #expect(tracked.notificationLabel("severity") == "warning")
+        }
     }
 }

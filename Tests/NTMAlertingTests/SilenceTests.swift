@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Testing
 @testable import NTMAlerting
+import NTMAlertingTestSupport
 
 /// Silences and inhibition on the tracker, with instants chosen by the test.
 @Suite struct SilenceTests {
@@ -26,7 +27,7 @@ import Testing
     }
 
     /// One run of the `deadline` scope, muted as the engine does.
-    func run(_ tracker: inout AlertTracker, _ findings: [LabeledFinding], at h: Double, muting: Muting) -> AlertTracker.Step {
+    func run(_ tracker: inout RecordingTracker, _ findings: [LabeledFinding], at h: Double, muting: Muting) -> AlertTracker.Step {
         var step = tracker.apply(scope: "deadline", findings: findings, at: hours(h))
         tracker.mute(&step, scopes: ["deadline"], with: muting, at: hours(h))
         return step
@@ -34,7 +35,7 @@ import Testing
 
     @Test func aSilencedAlertIsTrackedButNotNotifiedAndIsNotifiedAsFiringWhenTheSilenceEnds() throws {
         let muting = Muting(silences: [try silence(["rule=deadline.overdue", "commune=20107"], from: 0, to: 48)], inhibitRules: [])
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let both = [finding("deadline.overdue", "A"), finding("deadline.overdue", "B", commune: "20108")]
         func told(_ step: AlertTracker.Step) -> [NTMAlerting.Notification.Reason] { step.notifications.filter { $0.alert.subject.id == "A" }.map(\.reason) }
         let first = run(&tracker, both, at: 1, muting: muting)
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func aSilenceAddedAfterTheFiringNotificationMutesTheRepeatAndTheResolution() throws {
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let none = Muting(silences: [], inhibitRules: [])
         #expect(run(&tracker, [finding("deadline.overdue", "A")], at: 0, muting: none).notifications.map(\.reason) == [.firing])
         let muting = Muting(silences: [try silence(["subject_id=A"], from: 1, to: 100)], inhibitRules: [])
@@ -65,15 +66,15 @@ import Testing
 
     @Test func aPendingOrExpiredSilenceMutesNothing() throws {
         let muting = Muting(silences: [try silence(["subject_id=A"], from: 10, to: 20)], inhibitRules: [])
-        var early = AlertTracker()
+        var early = RecordingTracker()
         #expect(run(&early, [finding("deadline.overdue", "A")], at: 5, muting: muting).notifications.count == 1)
-        var late = AlertTracker()
+        var late = RecordingTracker()
         #expect(run(&late, [finding("deadline.overdue", "A")], at: 20, muting: muting).notifications.count == 1)
     }
 
     @Test func theDefaultInhibitionMutesTheOverdueAlertOfAnEscalatedDutyOnly() {
         let muting = Muting(silences: [], inhibitRules: InhibitRule.defaults)
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let step = run(&tracker, [
             finding("deadline.overdue", "A"), finding("deadline.overdue_escalated", "A"), finding("deadline.overdue", "B"),
         ], at: 0, muting: muting)
@@ -92,7 +93,7 @@ import Testing
     @Test func alertsMatchingBothSidesOfARuleDoNotInhibitEachOther() throws {
         let rule = InhibitRule(sourceMatchers: [try LabelMatcher(parsing: "check=deadline")],
                                targetMatchers: [try LabelMatcher(parsing: "check=deadline")], equal: ["commune"])
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let step = run(&tracker, [finding("deadline.overdue", "A"), finding("deadline.overdue", "B")], at: 0,
                        muting: Muting(silences: [], inhibitRules: [rule]))
         #expect(step.notifications.count == 2)

@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Logging
 import NTMAlerting
+import NTMAlertingTestSupport
 import Testing
 @testable import NTMDelivery
 
@@ -15,7 +16,7 @@ import Testing
         let sink = WebhookFileSink(receiver: "a", spool: FileSpool(directory: folder), language: .vi, externalURL: "", logger: Logger(label: "test"))
         let rule = Rule(id: "demo.late", title: LocalizedText(vi: "Trễ", en: "Late"), defaultSeverity: .warning,
                         messageID: "11111111111111111111111111111111", template: LocalizedText(vi: "{subject}", en: "{subject}"))
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let step = tracker.apply(scope: "demo", findings: [LabeledFinding(
             finding: Finding(rule: rule, subject: Subject(kind: "unit", id: "U1", name: "U1")), check: "demo",
             messageID: rule.messageID, labels: ["rule": rule.id, "subject_id": "U1"], severity: .warning, pendingFor: .zero)], at: Date())

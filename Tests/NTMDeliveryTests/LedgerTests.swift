@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Logging
 import NTMAlerting
+import NTMAlertingTestSupport
 import NTMSQLite
 import Synchronization
 import Testing
@@ -56,7 +57,7 @@ import Testing
     /// were, and what changes is written in the packed form and read back.
     @Test func aVersion4StateReadsItsJSONAlertsAndWritesPackedOnes() async throws {
         let folder = try Self.folder()
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         let first = step(["A", "B"], at: t0, tracker: &tracker)
         try await withState(folder) { try await $0.record(first) { _ in [] } }
         // Back to version 4: no `packed` column, each alert's JSON in `body`.
@@ -86,7 +87,7 @@ import Testing
         }
     }
 
-    func step(_ subjects: [String], at instant: Date, tracker: inout AlertTracker) -> AlertTracker.Step {
+    func step(_ subjects: [String], at instant: Date, tracker: inout RecordingTracker) -> AlertTracker.Step {
         let findings = subjects.map { subject in
             LabeledFinding(finding: Finding(rule: Self.rule, subject: Subject(kind: "unit", id: subject, name: subject)),
                            check: "demo", messageID: Self.rule.messageID,
@@ -112,7 +113,7 @@ import Testing
             var settings = noWait
             settings.retryInitial = .zero
             let dispatcher = Dispatcher(state: state, notifiers: [healthy, failing], settings: settings, logger: Logger(label: "test"))
-            var tracker = AlertTracker()
+            var tracker = RecordingTracker()
             for round in 0..<10 {
                 let subjects = (0...round).map { "U\($0)" }
                 try await state.record(step(subjects, at: t0.addingTimeInterval(Double(round)), tracker: &tracker), destinations: Self.destinations)
@@ -135,7 +136,7 @@ import Testing
     @Test func aBatchInterruptedByACrashIsResentWithTheSameComposition() async throws {
         let folder = try Self.folder()
         var state = try await AlertStateStore.open(directory: folder)
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         try await state.record(step(["U1", "U2"], at: t0, tracker: &tracker), destinations: { _ in
             [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] })
         let pending = try await state.pendingDeliveries()
@@ -166,7 +167,7 @@ import Testing
             settings.groupWait = .seconds(30)
             settings.groupInterval = .seconds(300)
             let dispatcher = Dispatcher(state: state, notifiers: [recorder], settings: settings, logger: Logger(label: "test"))
-            var tracker = AlertTracker()
+            var tracker = RecordingTracker()
             let route: @Sendable (NTMAlerting.Notification) -> [Destination] = { _ in [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] }
             try await state.record(step(["U1"], at: t0, tracker: &tracker), destinations: route)
             let now = Date()
@@ -188,7 +189,7 @@ import Testing
             settings.retryInitial = .seconds(1)
             settings.deadLetterAfter = .seconds(3600)
             let dispatcher = Dispatcher(state: state, notifiers: [recorder], settings: settings, logger: Logger(label: "test"))
-            var tracker = AlertTracker()
+            var tracker = RecordingTracker()
             try await state.record(step(["U1"], at: t0, tracker: &tracker), destinations: { _ in
                 [Destination(receiver: "a", groupKey: "g", groupLabels: [:])] })
             let now = Date()
@@ -205,7 +206,7 @@ import Testing
 
     @Test func theHistoryKeepsEveryTransition() async throws {
         try await withState { state in
-            var tracker = AlertTracker()
+            var tracker = RecordingTracker()
             try await state.record(step(["U1"], at: t0, tracker: &tracker), destinations: { _ in [] })
             try await state.record(step([], at: t0.addingTimeInterval(60), tracker: &tracker), destinations: { _ in [] })
             let transitions = try await state.transitions()
@@ -223,7 +224,7 @@ import Testing
             // Whole seconds, so that the instants compare exactly after the round trip through SQLite.
             let now = Date(timeIntervalSince1970: 1_795_000_000), past = now.addingTimeInterval(-800 * day)
             func days() async throws -> [Double] { try await state.transitions().map { $0.at.timeIntervalSince(past) / day } }
-            var tracker = AlertTracker()
+            var tracker = RecordingTracker()
             try await state.record(step(["U1"], at: past, tracker: &tracker), destinations: { _ in [] })
             try await state.record(step(["U2"], at: past.addingTimeInterval(300 * day), tracker: &tracker), destinations: { _ in [] })
             try await state.record(step([], at: past.addingTimeInterval(500 * day), tracker: &tracker), destinations: { _ in [] })

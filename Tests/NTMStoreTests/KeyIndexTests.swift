@@ -1,7 +1,7 @@
 import Testing
 @testable import NTMStore
 
-/// The duplicate-key check keeps keys as bytes in its own table: it must tell apart exactly the
+/// The duplicate-key check keeps a fingerprint per key in its own table: it must tell apart the
 /// keys `Cell`'s equality tells apart, and name the first row of each key, past any table size.
 @Suite struct KeyIndexTests {
     @Test func eachKeyIsSeenOnceAndARepeatNamesItsFirstRow() {

@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Logging
 import NTMAlerting
+import NTMAlertingTestSupport
 import NTMDelivery
 import NTMSQLite
 import Testing
@@ -17,7 +18,7 @@ import Testing
                            template: LocalizedText(vi: "{subject} trễ hạn", en: "{subject} is late"))
     let t0 = Date(timeIntervalSince1970: 1_731_369_600)
 
-    func step(_ subjects: [(id: String, unit: String?)], at instant: Date, tracker: inout AlertTracker) -> AlertTracker.Step {
+    func step(_ subjects: [(id: String, unit: String?)], at instant: Date, tracker: inout RecordingTracker) -> AlertTracker.Step {
         tracker.apply(scope: "demo", findings: subjects.map { subject in
             LabeledFinding(finding: Finding(rule: Self.rule, subject: Subject(kind: "project", id: subject.id, name: "Dự án \(subject.id)",
                                                                               unitID: subject.unit)),
@@ -33,7 +34,7 @@ import Testing
     @Test func theConsoleColumnsFollowTheAlertsAndTheMarkMovesOnlyWithThem() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         try await Self.open(sandbox.path("state")).closing { state in
-            var tracker = AlertTracker()
+            var tracker = RecordingTracker()
             try await state.record(step([("P1", "C1"), ("P2", nil)], at: t0, tracker: &tracker), destinations: { _ in [] })
             let alerts = tracker.active.values.sorted { $0.fingerprint < $1.fingerprint }
             let open = try await state.openAlertIndex().sorted { $0.fingerprint < $1.fingerprint }
@@ -73,7 +74,7 @@ import Testing
     /// Version 5 packed new alerts, version 4 wrote JSON: both get their console columns.
     @Test(arguments: [4, 5]) func anOlderStateGetsTheConsoleColumnsWhenOpened(version: Int) async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
-        var tracker = AlertTracker()
+        var tracker = RecordingTracker()
         try await Self.open(sandbox.path("state")).closing { state in
             try await state.record(step([("P1", "C1"), ("P2", "C2")], at: t0, tracker: &tracker), destinations: { _ in [] })
         }

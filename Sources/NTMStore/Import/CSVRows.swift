@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 4180 CSV as spreadsheets write it, split into rows of fields, each with the spreadsheet row
 /// it starts on. Written here rather than taken from a library because the import must tell a
 /// file cut inside a quoted field from a complete one, which the library read silently to the end.
@@ -9,15 +11,18 @@ public enum CSVRows {
         public let fields: [String]
     }
 
-    /// A quoted field still open at the end of the file.
-    public struct Unterminated: Error {
-        public let row: Int
+    /// Why the rows end early.
+    public enum Failure: Error, Equatable {
+        /// A quoted field opened on this row is still open at the end of the input.
+        case unterminated(row: Int)
+        /// The file could not be read (the system's error number).
+        case unreadable(errno: Int32)
     }
 
     /// Splits `text` into rows. Spaces around an unquoted field are dropped (people align
     /// columns); a quoted field is kept as written, `""` inside it being one `"`. CR LF, LF and a
     /// lone CR end a row. The delimiter is an ASCII character (`,` or `;`).
-    public static func parse(_ text: String, delimiter: Character) throws(Unterminated) -> [Row] {
+    public static func parse(_ text: String, delimiter: Character) throws(Failure) -> [Row] {
         var parser = Parser(text, delimiter: delimiter)
         var rows: [Row] = []
         while let row = try parser.next() { rows.append(row) }
@@ -26,11 +31,23 @@ public enum CSVRows {
 
     /// The rows one at a time, so that a large file is never held as rows all at once.
     public struct Parser {
-        // The text's UTF-8 bytes rather than its Characters or scalars: every character that
-        // matters here (quote, delimiter, CR, LF) is one ASCII byte, and a byte loop was several
-        // times faster than one over scalars (which was itself several times faster than one over
-        // Characters). Other scalars are decoded only where whitespace matters.
-        private let text: String
+        // UTF-8 bytes rather than Characters or scalars: every character that matters here
+        // (quote, delimiter, CR, LF) is one ASCII byte, and a byte loop was several times faster
+        // than one over scalars (which was itself several times faster than one over Characters).
+        // Other scalars are decoded only where whitespace matters.
+        //
+        // A file is read a buffer at a time, never held whole: a row that runs past the buffer's
+        // end is read again from its start once more bytes are in (the buffer doubles for a row
+        // longer than itself), so no state but the row's start crosses a refill.
+        private var buffer: [UInt8]
+        /// How many bytes of `buffer` hold input.
+        private var filled: Int
+        /// Whether `buffer` holds the input's last byte.
+        private var atEnd: Bool
+        private let file: ReadOnlyFile?
+        /// Where in the file the next read starts.
+        private var fileOffset: Int
+        /// Where in `buffer` the next row starts.
         private var offset = 0
         private let separator: UInt8
         private var row = 1
@@ -40,53 +57,99 @@ public enum CSVRows {
 
         public init(_ text: String, delimiter: Character) {
             precondition(delimiter.isASCII, "a CSV delimiter is one ASCII character")
-            var contiguous = text
-            contiguous.makeContiguousUTF8()
-            self.text = contiguous
+            buffer = Array(text.utf8)
+            filled = buffer.count
+            atEnd = true
+            file = nil
+            fileOffset = 0
             separator = delimiter.asciiValue!
             field.reserveCapacity(256)
         }
 
+        /// The rows of `file` from byte `start` (after a byte order mark), read `bufferSize` bytes
+        /// at a time.
+        package init(file: ReadOnlyFile, start: Int, delimiter: UInt8, bufferSize: Int) {
+            buffer = [UInt8](repeating: 0, count: max(bufferSize, 1))
+            filled = 0
+            atEnd = false
+            self.file = file
+            fileOffset = start
+            separator = delimiter
+            field.reserveCapacity(256)
+        }
+
         /// The next row, nil after the last; throws at the end of a file cut inside a quoted field.
-        public mutating func next() throws(Unterminated) -> Row? {
+        public mutating func next() throws(Failure) -> Row? {
             try next(texts: true)
         }
 
         /// The next row's place and shape, without making its fields' text: the same row and
         /// number of fields as ``next()``, each field "" when it would be empty and "-" otherwise.
         /// For a pass that only checks a file's shape.
-        public mutating func nextShape() throws(Unterminated) -> Row? {
+        public mutating func nextShape() throws(Failure) -> Row? {
             try next(texts: false)
         }
 
-        private mutating func next(texts: Bool) throws(Unterminated) -> Row? {
+        private mutating func next(texts: Bool) throws(Failure) -> Row? {
             guard !finished else { return nil }
-            var fields: [String] = []
-            let ended = text.utf8.withContiguousStorageIfAvailable { bytes in
-                scanRow(bytes, into: &fields, texts: texts)
-            }!
-            switch ended {
-            case .row:
-                defer { row += 1 }
-                return Row(row: row, fields: fields)
-            case .nothing:
-                return nil
-            case .unterminated:
-                throw Unterminated(row: row)
+            while true {
+                var fields: [String] = []
+                // A second reference to the buffer, not a copy: it is released before a refill.
+                let bytes = buffer
+                let ended = bytes.withUnsafeBufferPointer { all in
+                    scanRow(UnsafeBufferPointer(rebasing: all[..<filled]), into: &fields, texts: texts)
+                }
+                switch ended {
+                case .row:
+                    defer { row += 1 }
+                    return Row(row: row, fields: fields)
+                case .nothing:
+                    return nil
+                case .unterminated:
+                    throw .unterminated(row: row)
+                case .more:
+                    try refill()
+                }
             }
         }
 
-        private enum End { case row, nothing, unterminated }
+        /// Keeps the row being read at the buffer's start and reads what follows it.
+        private mutating func refill() throws(Failure) {
+            guard let file else { atEnd = true; return }
+            if offset > 0 {
+                let (start, count) = (offset, filled - offset)
+                buffer.withUnsafeMutableBytes { raw in
+                    if count > 0 { memmove(raw.baseAddress!, raw.baseAddress! + start, count) }
+                }
+                filled = count
+                offset = 0
+            }
+            if filled == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            let from = filled, at = fileOffset
+            let result = buffer.withUnsafeMutableBytes { raw in
+                file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[from...]), at: at)
+            }
+            switch result {
+            case .success(0): atEnd = true
+            case .success(let count): filled += count; fileOffset += count
+            case .failure(let failure): throw .unreadable(errno: failure.code)
+            }
+        }
+
+        /// `more`: the row runs past the bytes read so far.
+        private enum End { case row, nothing, unterminated, more }
 
         /// Reads one row's fields from `offset`, exactly as a loop over the text's scalars would:
         /// the states are the same (inside quotes, after a closing quote), only the unit is a byte.
+        /// Before the input's end, a row that might go on past the bytes read is `more`, `offset`
+        /// left at its start: a look-ahead (a doubled quote, CR LF) needs the next byte too.
         private mutating func scanRow(_ bytes: UnsafeBufferPointer<UInt8>, into fields: inout [String], texts: Bool) -> End {
             var field = self.field
             self.field = []
             defer { field.removeAll(keepingCapacity: true); self.field = field }
             var position = offset
-            defer { offset = position }
             let end = bytes.count
+            let atEnd = self.atEnd
             var quoted = false          // inside a quoted field
             var wasQuoted = false       // the current field was quoted (keep its spaces)
             var allWhitespace = true    // every scalar of the current field so far is whitespace
@@ -114,6 +177,7 @@ public enum CSVRows {
                 if quoted {
                     if byte == UInt8(ascii: "\"") {
                         position += 1
+                        if position == end && !atEnd { return .more }
                         if position < end, bytes[position] == UInt8(ascii: "\"") {
                             position = append(at: position)
                         } else {
@@ -136,12 +200,15 @@ public enum CSVRows {
                 case UInt8(ascii: "\r"):
                     // CR LF or a lone CR ends the row.
                     position += 1
+                    if position == end && !atEnd { return .more }
                     if position < end, bytes[position] == UInt8(ascii: "\n") { position += 1 }
                     endField()
+                    offset = position
                     return .row
                 case UInt8(ascii: "\n"):
                     position += 1
                     endField()
+                    offset = position
                     return .row
                 case _ where wasQuoted && isWhitespace(bytes, at: position):
                     // Spaces after a closing quote: alignment, not content.
@@ -151,7 +218,9 @@ public enum CSVRows {
                     position = append(at: position)
                 }
             }
+            if !atEnd { return .more }
             finished = true
+            offset = position
             if quoted { return .unterminated }
             if !field.isEmpty || !fields.isEmpty || wasQuoted {
                 endField()
@@ -167,7 +236,9 @@ private func scalarLength(_ lead: UInt8) -> Int {
     lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
 }
 
-/// The scalar whose UTF-8 sequence starts at `start` (the text is valid UTF-8: it is a String's).
+/// The scalar whose UTF-8 sequence starts at `start` (the text is valid UTF-8: a String's, or a
+/// file's checked by ``UTF8Check``; a sequence cut by the buffer's end reads as its lead byte, and
+/// its row is read again once the rest is in).
 private func scalar(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Unicode.Scalar {
     let lead = bytes[start]
     let length = scalarLength(lead)

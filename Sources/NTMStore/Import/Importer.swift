@@ -40,7 +40,7 @@ public struct Importer: Sendable {
         var writer = BatchUpsert(table: kind.table, spec: spec, database: database)
         if kind == .units {
             // Units go in parents first, which takes the whole file (small beside the data files).
-            let rows = validator.validate()
+            let rows = try validator.validate()
             if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
             for (index, row) in rows.enumerated() {
                 if index % 1024 == 1023 { progress?(kind.rawValue, index + 1, rows.count) }
@@ -52,8 +52,11 @@ public struct Importer: Sendable {
             // the rest is read only to report every problem at once.
             validator.checkHeaders()
             if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
-            for (index, record) in file.records.enumerated() {
+            var records = file.records.reader()
+            var index = 0
+            while let record = try records.next() {
                 if index % 1024 == 1023 { progress?(kind.rawValue, index + 1, file.records.count) }
+                index += 1
                 let row = validator.validate(record)
                 if validator.problems.isEmpty { try await writer.add(row) }
             }
@@ -73,16 +76,19 @@ public struct Importer: Sendable {
 
 extension Importer {
     /// Imports every `<kind>.csv` or `<kind>.json` of a folder, in dependency order, in one
-    /// transaction: one bad file imports nothing.
+    /// transaction: one bad file imports nothing. Each file is read when its turn comes and let go
+    /// before the next, so a folder is never held whole.
     public func importFolder(_ directory: String, dryRun: Bool = false) async throws -> [ImportReport] {
-        var files: [(ImportKind, TabularFile)] = []
+        var paths: [(ImportKind, String)] = []
         for kind in ImportKind.dependencyOrder {
             for suffix in ["csv", "json"] {
                 let path = (directory as NSString).appendingPathComponent("\(kind.rawValue).\(suffix)")
-                if FileManager.default.fileExists(atPath: path) { files.append((kind, try TabularFile.read(path: path))) }
+                if FileManager.default.fileExists(atPath: path) { paths.append((kind, path)) }
             }
         }
-        return try await importTables(files, dryRun: dryRun)
+        return try await importTables(count: paths.count, dryRun: dryRun) { index in
+            (paths[index].0, try TabularFile.read(path: paths[index].1))
+        }
     }
 
     /// Imports files in the order given, in one transaction: one refused file imports nothing.
@@ -91,10 +97,19 @@ extension Importer {
     package func importTables(_ files: [(ImportKind, TabularFile)], dryRun: Bool,
                               refusal: (_ index: Int, ImportError) -> any Error = { $1 },
                               progress: (_ index: Int) -> ImportProgress? = { _ in nil }) async throws -> [ImportReport] {
+        try await importTables(count: files.count, dryRun: dryRun, refusal: refusal, progress: progress) { files[$0] }
+    }
+
+    /// As above, with file `index` made by `file` only when its turn comes.
+    private func importTables(count: Int, dryRun: Bool,
+                              refusal: (_ index: Int, ImportError) -> any Error = { $1 },
+                              progress: (_ index: Int) -> ImportProgress? = { _ in nil },
+                              file: (_ index: Int) throws -> (ImportKind, TabularFile)) async throws -> [ImportReport] {
         try await inTransaction(dryRun: dryRun) { database in
             var reports: [ImportReport] = []
-            for (index, (kind, file)) in files.enumerated() {
+            for index in 0..<count {
                 do {
+                    let (kind, file) = try file(index)
                     reports.append(try await Self.load(kind, file: file, on: database, dryRun: dryRun, progress: progress(index)))
                 } catch let error as ImportError {
                     throw refusal(index, error)

@@ -67,7 +67,8 @@ struct RowValidator {
         var directory = UnitDirectory(unitRows)
         if kind == .units {
             // Units of the same file may be each other's parents.
-            for record in file.records {
+            var records = file.records.reader()
+            while let record = try records.next() {
                 guard let name = Self.cell(record, sources[1]) else { continue }
                 let id = Self.cell(record, sources[0]) ?? ""
                 directory.add(.init(id: id, name: name, parentID: Self.cell(record, sources[3])))
@@ -79,7 +80,10 @@ struct RowValidator {
             existingIDs[table] = Set(try await database.texts("SELECT id FROM \(table)", columns: ["id"]).compactMap { $0[0] })
         }
         if kind == .obligations {
-            existingIDs["obligations", default: []].formUnion(file.records.compactMap { Self.cell($0, sources[0]) })
+            var records = file.records.reader()
+            while let record = try records.next() {
+                if let id = Self.cell(record, sources[0]) { existingIDs["obligations", default: []].insert(id) }
+            }
         }
         referenced = spec.fields.map { field in
             if case .reference(let table) = field.type { existingIDs[table, default: []] } else { nil }
@@ -121,12 +125,13 @@ struct RowValidator {
     /// The typed rows. A column the row does not give is left out of its row, so that an update
     /// keeps the stored value (and an insert takes the column's default); an empty cell is in the
     /// row as the column's default, which clears the stored value.
-    mutating func validate() -> [ImportRow] {
+    mutating func validate() throws -> [ImportRow] {
         checkHeaders()
         guard problems.isEmpty else { return [] }
         var rows: [ImportRow] = []
         var rowNumbers: [Int] = []
-        for record in file.records {
+        var records = file.records.reader()
+        while let record = try records.next() {
             rows.append(validate(record))
             rowNumbers.append(record.row)
         }

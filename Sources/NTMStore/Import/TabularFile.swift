@@ -7,8 +7,8 @@ import Foundation
 /// A record holds a cell for every column its row gives, empty or not; a column the row does not
 /// give (absent from a CSV header, or a key absent from a JSON object) has no cell. The importer
 /// keeps the stored value of an absent column and clears it for an empty cell.
-package struct TabularFile {
-    package struct Record {
+package struct TabularFile: Sendable {
+    package struct Record: Sendable {
         package let row: Int
         /// One value per header of the file, in the header's order: the cell's text ("" for an
         /// empty cell or a JSON null), or nil where the row does not give the column (a key absent
@@ -24,35 +24,87 @@ package struct TabularFile {
         }
     }
 
-    /// The records, in file order. A CSV file's are made from its text as they are read, so a
-    /// large file is never held as records all at once (a 10,000-commune province took ~900 MB).
-    package struct Records: Sequence {
-        fileprivate enum Source {
+    /// The records, in file order. A CSV file's are read from the file again at each pass, a
+    /// buffer at a time, so that neither the file nor its records are ever held whole (a
+    /// 10,000-commune province took ~900 MB as records, ~1 GB as text at the large size).
+    package struct Records: Sendable {
+        fileprivate enum Source: Sendable {
             case list([Record])
-            case csv(text: String, delimiter: Character)
+            case csv(CSVSource)
         }
         fileprivate let source: Source
         /// How many there are.
         package let count: Int
 
-        package func makeIterator() -> AnyIterator<Record> {
+        /// A pass over the records from the first.
+        package func reader() -> Reader {
             switch source {
-            case .list(let records):
-                return AnyIterator(records.makeIterator())
-            case .csv(let text, let delimiter):
-                var parser = CSVRows.Parser(text, delimiter: delimiter)
-                var isHeader = true
-                return AnyIterator {
-                    // The file was read whole once when it was opened: it ends, and every row has
-                    // the header's width.
-                    while let row = try? parser.next() {
-                        if isHeader { isHeader = false; continue }
-                        if row.fields.allSatisfy({ $0.isEmpty }) { continue }
-                        return Record(row: row.row, values: row.fields.map { NameKey.nfc($0) as String? })
-                    }
-                    return nil
-                }
+            case .list(let records): Reader(records: records, csv: nil)
+            case .csv(let csv): Reader(records: [], csv: csv)
             }
+        }
+
+        /// Every record at once, for a small file.
+        package func all() throws -> [Record] {
+            var reader = reader()
+            var records: [Record] = []
+            while let record = try reader.next() { records.append(record) }
+            return records
+        }
+
+        package struct Reader {
+            // Stored apart, not in an enum: a parser bound out of an enum case would be a second
+            // reference to its buffers, copied at each write.
+            private let records: [Record]
+            private var index = 0
+            private let csv: CSVSource?
+            private var parser: CSVRows.Parser?
+
+            fileprivate init(records: [Record], csv: CSVSource?) { self.records = records; self.csv = csv }
+
+            /// The next record; nil after the last. Throws when a CSV file changed since its shape
+            /// was checked, or can no longer be read.
+            package mutating func next() throws -> Record? {
+                guard let csv else {
+                    guard index < records.count else { return nil }
+                    defer { index += 1 }
+                    return records[index]
+                }
+                if parser == nil {
+                    guard csv.file.version == csv.version else { throw csv.changed() }
+                    parser = CSVRows.Parser(file: csv.file, start: csv.start, delimiter: csv.delimiter, bufferSize: TabularFile.bufferSize)
+                    _ = try csv.rethrow { () throws(CSVRows.Failure) -> CSVRows.Row? in try parser!.nextShape() }
+                }
+                while let row = try csv.rethrow({ () throws(CSVRows.Failure) -> CSVRows.Row? in try parser!.next() }) {
+                    if row.fields.allSatisfy({ $0.isEmpty }) { continue }
+                    guard row.fields.count == csv.width else { throw csv.changed() }
+                    return Record(row: row.row, values: row.fields.map { NameKey.nfc($0) as String? })
+                }
+                return nil
+            }
+        }
+    }
+
+    /// A CSV file whose text and shape were checked whole: what a record pass needs to read it again.
+    fileprivate struct CSVSource: Sendable {
+        let path: String
+        let file: ReadOnlyFile
+        /// After the byte order mark, if any.
+        let start: Int
+        let delimiter: UInt8
+        /// Every record's number of fields: the header's.
+        let width: Int
+        /// The file as it was checked.
+        let version: ReadOnlyFile.Version?
+
+        func changed() -> ImportError {
+            ImportError(file: path, problems: [.init(row: nil, column: nil, value: nil, reason: LocalizedText(
+                vi: "tệp đã bị thay đổi trong khi nhập; hãy nhập lại khi không còn chương trình nào ghi vào tệp",
+                en: "the file changed while it was being imported; import it again once nothing writes to it"))])
+        }
+
+        func rethrow<T>(_ body: () throws(CSVRows.Failure) -> T) throws -> T {
+            do { return try body() } catch { throw TabularFile.refusal(error, path: path) }
         }
     }
 
@@ -65,34 +117,94 @@ package struct TabularFile {
         self.path = path; self.headers = headers; self.records = Records(source: .list(records), count: records.count)
     }
 
-    private init(path: String, headers: [(written: String, key: String)], csv text: String, delimiter: Character, count: Int) {
+    private init(path: String, headers: [(written: String, key: String)], csv: CSVSource, count: Int) {
         self.path = path; self.headers = headers
-        self.records = Records(source: .csv(text: text, delimiter: delimiter), count: count)
+        self.records = Records(source: .csv(csv), count: count)
     }
 
+    /// A CSV file is checked here (UTF-8, shape) but its records are read only as they are used;
+    /// a JSON file is read whole (the decoder needs all of it; JSON imports are small).
     static func read(path: String) throws -> TabularFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImportError(file: path, problems: [.init(row: nil, column: nil, value: nil, reason: "cannot read the file")])
+        if path.lowercased().hasSuffix(".json") {
+            guard let data = FileManager.default.contents(atPath: path) else { throw cannotRead(path) }
+            if let line = data.withUnsafeBytes({ firstLineNotUTF8($0) }) { throw notUTF8(line: line, path: path) }
+            var text = String(decoding: data, as: UTF8.self)
+            if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+            return try readJSON(text, path: path)
         }
-        guard var text = String(data: data, encoding: .utf8) else {
-            let line = firstLineNotUTF8(data)
-            throw ImportError(file: path, problems: [.init(row: line, column: nil, value: nil, reason: LocalizedText(
-                vi: "dòng \(line) không phải văn bản UTF-8; trong Excel hãy lưu tệp dạng \"CSV UTF-8\"",
-                en: "line \(line) is not UTF-8 text; in Excel save the file as \"CSV UTF-8\""))])
-        }
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        if path.lowercased().hasSuffix(".json") { return try readJSON(text, path: path) }
-        return try readCSV(text, path: path)
+        guard let file = ReadOnlyFile(path: path) else { throw cannotRead(path) }
+        let version = file.version
+        let start = try checkText(file, path: path)
+        return try readCSV(file, start: start, version: version, path: path)
     }
 
-    /// The first line (from 1) holding bytes that are not UTF-8, so the person can find it.
-    static func firstLineNotUTF8(_ data: Data) -> Int {
-        var line = 1
-        for piece in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            if String(data: Data(piece), encoding: .utf8) == nil { return line }
-            line += 1
+    private static func cannotRead(_ path: String) -> ImportError {
+        ImportError(file: path, problems: [.init(row: nil, column: nil, value: nil, reason: "cannot read the file")])
+    }
+
+    private static func notUTF8(line: Int, path: String) -> ImportError {
+        ImportError(file: path, problems: [.init(row: line, column: nil, value: nil, reason: LocalizedText(
+            vi: "dòng \(line) không phải văn bản UTF-8; trong Excel hãy lưu tệp dạng \"CSV UTF-8\"",
+            en: "line \(line) is not UTF-8 text; in Excel save the file as \"CSV UTF-8\""))])
+    }
+
+    /// The size of the buffer a CSV file is read through. Parsing 5 MB of assessments took the
+    /// same instructions (callgrind: 969 M) through 64 KiB or 1 MiB buffers as from the file held
+    /// whole as a String (970 M), so the smaller; a row longer than the buffer doubles it.
+    static let bufferSize = 64 << 10
+
+    /// Checks that the whole file is UTF-8, a buffer at a time, and returns where its text starts
+    /// (after a byte order mark).
+    private static func checkText(_ file: ReadOnlyFile, path: String) throws -> Int {
+        var buffer = [UInt8](repeating: 0, count: bufferSize)
+        var offset = 0      // the file offset of buffer[0]
+        var kept = 0        // bytes at the buffer's start carried over: a sequence the last read cut
+        while true {
+            let result = buffer.withUnsafeMutableBytes { file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[kept...]), at: offset + kept) }
+            guard case .success(let count) = result else { throw cannotRead(path) }
+            let available = kept + count
+            let outcome = buffer.withUnsafeBytes { UTF8Check.check(UnsafeRawBufferPointer(rebasing: $0[..<available])) }
+            switch outcome {
+            case .invalid(let at):
+                throw notUTF8(line: try line(at: offset + at, in: file, path: path), path: path)
+            case .cut(let at) where count == 0:
+                throw notUTF8(line: try line(at: offset + at, in: file, path: path), path: path)
+            case .cut(let at):
+                buffer.withUnsafeMutableBytes { raw in memmove(raw.baseAddress!, raw.baseAddress! + at, available - at) }
+                kept = available - at
+                offset += at
+            case .valid:
+                kept = 0
+                offset += available
+            }
+            if count == 0 { break }
+        }
+        var bom = [UInt8](repeating: 0, count: 3)
+        let read = bom.withUnsafeMutableBytes { file.read(into: $0, at: 0) }
+        return read == .success(3) && bom == [0xEF, 0xBB, 0xBF] ? 3 : 0
+    }
+
+    /// The line (from 1) holding the byte at `offset`, so the person can find it.
+    private static func line(at offset: Int, in file: ReadOnlyFile, path: String) throws -> Int {
+        var buffer = [UInt8](repeating: 0, count: bufferSize)
+        var line = 1, position = 0
+        while position < offset {
+            let result = buffer.withUnsafeMutableBytes { raw in
+                file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<min(raw.count, offset - position)]), at: position)
+            }
+            guard case .success(let count) = result, count > 0 else { throw cannotRead(path) }
+            for byte in buffer[..<count] where byte == UInt8(ascii: "\n") { line += 1 }
+            position += count
         }
         return line
+    }
+
+    /// The first line (from 1) holding bytes that are not UTF-8; nil when there is none.
+    static func firstLineNotUTF8(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        switch UTF8Check.check(bytes) {
+        case .valid: return nil
+        case .invalid(let at), .cut(let at): return 1 + bytes[..<at].lazy.filter { $0 == UInt8(ascii: "\n") }.count
+        }
     }
 
     /// Header names are compared after NFC, case folding and collapsing spaces and underscores,
@@ -101,19 +213,18 @@ package struct TabularFile {
         NameKey.exact(header.replacingOccurrences(of: "_", with: " "))
     }
 
-    private static func readCSV(_ text: String, path: String) throws -> TabularFile {
-        let firstLine = text.prefix { $0 != "\n" && $0 != "\r\n" }
+    private static func readCSV(_ file: ReadOnlyFile, start: Int, version: ReadOnlyFile.Version?, path: String) throws -> TabularFile {
         // Excel in locales whose decimal mark is a comma saves with semicolons.
-        let delimiter: Character = firstLine.contains(";") && !firstLine.contains(",") ? ";" : ","
+        let delimiter = try firstLineDelimiter(file, start: start, path: path)
         // A first pass checks the whole file's shape and counts its records without keeping
         // them; the records are made again, one at a time, as the import reads them.
-        var parser = CSVRows.Parser(text, delimiter: delimiter)
+        var parser = CSVRows.Parser(file: file, start: start, delimiter: delimiter, bufferSize: bufferSize)
         /// The next row (only its shape, unless `texts`); a file cut inside quotes is refused.
         func next(texts: Bool = true) throws -> CSVRows.Row? {
             do {
                 return try texts ? parser.next() : parser.nextShape()
             } catch {
-                throw unterminated(error, path: path)
+                throw refusal(error, path: path)
             }
         }
         guard let header = try next(), !header.fields.allSatisfy(\.isEmpty) else {
@@ -125,13 +236,14 @@ package struct TabularFile {
         var count = 0
         while true {
             guard let row = try next(texts: false) else {
-                return TabularFile(path: path, headers: headers, csv: text, delimiter: delimiter, count: count)
+                let source = CSVSource(path: path, file: file, start: start, delimiter: delimiter, width: headers.count, version: version)
+                return TabularFile(path: path, headers: headers, csv: source, count: count)
             }
             if row.fields.allSatisfy({ $0.isEmpty }) { continue }
             guard row.fields.count == headers.count else { break }
             count += 1
         }
-        parser = CSVRows.Parser(text, delimiter: delimiter)
+        parser = CSVRows.Parser(file: file, start: start, delimiter: delimiter, bufferSize: bufferSize)
         _ = try next()
         var problems: [ImportError.Problem] = []
         while let row = try next() {
@@ -155,10 +267,36 @@ package struct TabularFile {
         throw ImportError(file: path, problems: problems)
     }
 
-    private static func unterminated(_ error: CSVRows.Unterminated, path: String) -> ImportError {
-        ImportError(file: path, problems: [.init(row: error.row, column: nil, value: nil, reason: LocalizedText(
-            vi: "dấu ngoặc kép mở ở dòng \(error.row) không được đóng đến hết tệp: tệp bị cắt giữa chừng hoặc thiếu dấu \"",
-            en: "the quote opened on row \(error.row) is never closed: the file is cut short or a \" is missing"))])
+    /// `;` when the first line holds a semicolon and no comma, else `,`.
+    private static func firstLineDelimiter(_ file: ReadOnlyFile, start: Int, path: String) throws -> UInt8 {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var (position, semicolon, comma) = (start, false, false)
+        while true {
+            let result = buffer.withUnsafeMutableBytes { file.read(into: $0, at: position) }
+            guard case .success(let count) = result else { throw cannotRead(path) }
+            for byte in buffer[..<count] {
+                switch byte {
+                case UInt8(ascii: "\n"): return semicolon && !comma ? UInt8(ascii: ";") : UInt8(ascii: ",")
+                case UInt8(ascii: ";"): semicolon = true
+                case UInt8(ascii: ","): comma = true
+                default: break
+                }
+            }
+            if count == 0 { return semicolon && !comma ? UInt8(ascii: ";") : UInt8(ascii: ",") }
+            position += count
+        }
+    }
+
+    /// A parser's failure as the import reports it.
+    fileprivate static func refusal(_ failure: CSVRows.Failure, path: String) -> ImportError {
+        switch failure {
+        case .unterminated(let row):
+            ImportError(file: path, problems: [.init(row: row, column: nil, value: nil, reason: LocalizedText(
+                vi: "dấu ngoặc kép mở ở dòng \(row) không được đóng đến hết tệp: tệp bị cắt giữa chừng hoặc thiếu dấu \"",
+                en: "the quote opened on row \(row) is never closed: the file is cut short or a \" is missing"))])
+        case .unreadable:
+            cannotRead(path)
+        }
     }
 
     /// A JSON cell, kept as the text a CSV would have held.

@@ -31,7 +31,7 @@ public struct DaemonMetrics: Sendable {
         }
     }
 
-    func alerts(_ active: some Collection<Alert>) {
+    func alerts(_ active: some Collection<TrackedAlert>) {
         var counts: [String: Int] = [:]
         for alert in active { counts["\(alert.status.rawValue)|\(alert.severity.rawValue)", default: 0] += 1 }
         for status in [Alert.Status.pending, .firing] {

@@ -20,6 +20,8 @@ public actor Engine {
     public let state: AlertStateStore
     /// Empty until ``settle()`` has loaded the open alerts.
     private var tracker: AlertTracker
+    /// What the tracker asks for alerts it needs whole (it keeps only their lifecycle).
+    private let stored: StoredAlerts
     /// The open alerts being decoded: a national state holds tens of thousands, and decoding them
     /// before READY=1 kept systemd (and a reload's caller) waiting seconds for nothing that needs
     /// them. nil once settled.
@@ -44,11 +46,12 @@ public actor Engine {
         try await prepare(store, seedFrom: configuration.store.seedFrom, logger: logger)
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory)
         let runtime = Runtime.build(configuration)
-        let loading = Task { AlertTracker(active: try await state.activeAlerts(), repeatInterval: configuration.repeatInterval) }
+        let loading = Task { AlertTracker(active: try await state.trackedAlerts(), repeatInterval: configuration.repeatInterval) }
+        let stored = try state.storedAlerts()
         let http = Self.needsHTTP(configuration) ? HTTPWebhookNotifier.makeClient() : nil
         let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, http: http, logger: logger),
                                     settings: configuration.delivery, logger: logger)
-        let engine = Engine(runtime: runtime, store: store, state: state, loadingTracker: loading, dispatcher: dispatcher, http: http,
+        let engine = Engine(runtime: runtime, store: store, state: state, stored: stored, loadingTracker: loading, dispatcher: dispatcher, http: http,
                             logger: logger, metrics: metrics)
         try await engine.adoptLegacyOutbox()
         await dispatcher.update(notifiers: Self.notifiers(configuration, http: http, logger: logger), settings: configuration.delivery)
@@ -73,10 +76,15 @@ public actor Engine {
 
     /// What fired before a restart is Alertmanager's to know at once, not at the next change.
     private func pushAlertsAtStart() async {
-        await alertmanager?.update(active: Array(tracker.active.values), resolved: [], at: Date())
+        guard let alertmanager else { return }
+        do {
+            await alertmanager.update(active: try await state.activeAlerts(), resolved: [], at: Date())
+        } catch {
+            logger.error("could not read the open alerts for Alertmanager: \(error)")
+        }
     }
 
-    private init(runtime: Runtime, store: Store, state: AlertStateStore, loadingTracker: Task<AlertTracker, any Error>,
+    private init(runtime: Runtime, store: Store, state: AlertStateStore, stored: StoredAlerts, loadingTracker: Task<AlertTracker, any Error>,
                  dispatcher: Dispatcher, http: HTTPClient?, logger: Logger, metrics: DaemonMetrics) {
         self.http = http
         self.metrics = metrics
@@ -89,6 +97,7 @@ public actor Engine {
         self.store = store
         self.sharedReads = ReadModel.watching(store)
         self.state = state
+        self.stored = stored
         self.tracker = AlertTracker(active: [], repeatInterval: runtime.configuration.repeatInterval)
         self.loadingTracker = loadingTracker
         self.router = Router(root: runtime.configuration.route)
@@ -204,7 +213,7 @@ public actor Engine {
             var meta: [LabeledFinding] = []
             switch outcome {
             case .findings(let findings):
-                step.merge(tracker.apply(scope: check.name, findings: labeler.label(findings, of: check), at: instant))
+                step.merge(try tracker.apply(scope: check.name, findings: labeler.label(findings, of: check), at: instant, stored: stored.alert))
             case .failed(let reason):
                 logger.error("check failed: \(reason)", metadata: ["check": "\(check.name)"])
                 meta.append(labeler.meta(MetaRules.moduleFailed, check: check.name, values: ["reason": .text(reason)]))
@@ -216,7 +225,7 @@ public actor Engine {
                 // The daemon is stopping: nothing was learnt about the check, so its alerts stay as they are.
                 continue
             }
-            step.merge(tracker.apply(scope: "meta:\(check.name)", findings: meta, at: instant))
+            step.merge(try tracker.apply(scope: "meta:\(check.name)", findings: meta, at: instant, stored: stored.alert))
         }
         try await record(step, muting: muting, scopes: scopes, at: instant)
         metrics.alerts(tracker.active.values)
@@ -260,12 +269,13 @@ public actor Engine {
 
     private func record(_ step: AlertTracker.Step, muting: Muting, scopes: Set<String>, at instant: Date) async throws {
         var step = step
-        tracker.mute(&step, scopes: scopes, with: muting, at: instant)
+        try tracker.mute(&step, scopes: scopes, with: muting, at: instant, stored: stored.alert)
         let router = self.router, journald = runtime.configuration.journald
         try await state.record(step) { Self.destinations(of: $0, router: router, journald: journald) }
         // Alertmanager hears the state, not the notifications: every change, after it is recorded.
         if let alertmanager, !step.changed.isEmpty {
-            await alertmanager.update(active: Array(tracker.active.values), resolved: step.changed.filter { $0.status == .resolved }, at: Date())
+            await alertmanager.update(active: try await state.activeAlerts(), resolved: step.changed.filter { $0.status == .resolved },
+                                      at: Date())
         }
     }
 
@@ -310,7 +320,7 @@ public actor Engine {
                 ], subjectKind: "receiver")
             }
             let now = Date()
-            let step = tracker.apply(scope: "meta:delivery", findings: findings, at: now)
+            let step = try tracker.apply(scope: "meta:delivery", findings: findings, at: now, stored: stored.alert)
             try await record(step, muting: muting, scopes: ["meta:delivery"], at: now)
             if force && !step.notifications.isEmpty { await dispatcher.flush(now: Date(), force: true) }
         } catch {
@@ -345,16 +355,16 @@ public actor Engine {
         let files = runtime.problems.filter { $0.line == nil }.map {
             labeler.meta(MetaRules.moduleFailed, check: $0.subject, values: ["reason": .text($0.reason)], subjectKind: "module_file")
         }
-        step.merge(tracker.apply(scope: "meta:load", findings: files, at: instant))
+        step.merge(try tracker.apply(scope: "meta:load", findings: files, at: instant, stored: stored.alert))
         for problem in runtime.problems where problem.line != nil {
-            step.merge(tracker.apply(scope: "meta:\(problem.subject)", findings: [
+            step.merge(try tracker.apply(scope: "meta:\(problem.subject)", findings: [
                 labeler.meta(MetaRules.moduleFailed, check: problem.subject, values: ["reason": .text(problem.reason)]),
-            ], at: instant))
+            ], at: instant, stored: stored.alert))
         }
         var scopes: Set<String> = ["meta:load", "meta:delivery"]
         // Configured checks, whether they loaded or not, and manifest modules running on their own.
         for name in runtime.configuration.checks.map(\.name) + runtime.checks.map(\.name) { scopes.formUnion([name, "meta:\(name)"]) }
-        step.merge(tracker.retire(keeping: scopes, at: instant))
+        step.merge(try tracker.retire(keeping: scopes, at: instant, stored: stored.alert))
         try await record(step, muting: muting, scopes: Set(["meta:load"] + runtime.problems.map { "meta:\($0.subject)" }), at: instant)
     }
 
@@ -376,7 +386,7 @@ public actor Engine {
 
     public func activeAlerts() async throws -> [Alert] {
         try await settle()
-        return tracker.active.values.sorted { $0.fingerprint < $1.fingerprint }
+        return try await state.activeAlerts()
     }
 
     /// One line for systemd's STATUS=.

@@ -1,0 +1,217 @@
+import CheckKit
+import Foundation
+
+/// What the tracker keeps of an open alert between runs: who it is, its labels and its
+/// lifecycle, and a hash of its content. The content itself (values, summary, subject, source)
+/// arrives again with every finding and stays in the state file: keeping it decoded for each of
+/// 70,000 open alerts was most of a national daemon's memory (about 3 KB an alert; issue 21).
+///
+/// Its fields live in one box, as an ``Alert``'s do: the tracker's table then holds a pointer per
+/// alert, not two hundred bytes in each of its power-of-two buckets.
+public struct TrackedAlert: Sendable, Hashable {
+    private struct Fields: Sendable, Hashable {
+        let fingerprint: String
+        let scope: String
+        let check: String
+        let ruleID: String
+        let messageID: String
+        let labels: Labels
+        let subjectID: String
+        var severity: Severity
+        var status: Alert.Status
+        var activeSince: Date
+        var firingSince: Date?
+        var lastNotifiedAt: Date?
+        var lastNotifiedSeverity: Severity?
+        var silencedBy: [String]?
+        var inhibitedBy: String?
+        let content: Int
+    }
+
+    // Changed only through `fields`' setter, which copies a shared box first.
+    private final class Box: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    private var fields: Fields {
+        get { box.fields }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            yield &box.fields
+        }
+    }
+
+    public static func == (a: TrackedAlert, b: TrackedAlert) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
+
+    public var fingerprint: String { box.fields.fingerprint }
+    public var scope: String { box.fields.scope }
+    public var check: String { box.fields.check }
+    public var ruleID: String { box.fields.ruleID }
+    public var messageID: String { box.fields.messageID }
+    /// The identifying labels, by name.
+    public var labels: Labels { box.fields.labels }
+    public var subjectID: String { box.fields.subjectID }
+    public internal(set) var severity: Severity { get { box.fields.severity } set { fields.severity = newValue } }
+    public internal(set) var status: Alert.Status { get { box.fields.status } set { fields.status = newValue } }
+    public internal(set) var activeSince: Date { get { box.fields.activeSince } set { fields.activeSince = newValue } }
+    public internal(set) var firingSince: Date? { get { box.fields.firingSince } set { fields.firingSince = newValue } }
+    public internal(set) var lastNotifiedAt: Date? { get { box.fields.lastNotifiedAt } set { fields.lastNotifiedAt = newValue } }
+    public internal(set) var lastNotifiedSeverity: Severity? {
+        get { box.fields.lastNotifiedSeverity } set { fields.lastNotifiedSeverity = newValue }
+    }
+    public internal(set) var silencedBy: [String]? { get { box.fields.silencedBy } set { fields.silencedBy = newValue } }
+    public internal(set) var inhibitedBy: String? { get { box.fields.inhibitedBy } set { fields.inhibitedBy = newValue } }
+    /// ``AlertContent/hash`` of the alert's content when it was last written.
+    var content: Int { box.fields.content }
+
+    /// `interned` gives each text the storage of an equal one already kept, when it has one: a
+    /// state loaded from the file would otherwise hold one copy of a rule's id and message id per
+    /// alert.
+    public init(_ alert: Alert, interned: (String) -> String = { $0 }) {
+        box = Box(Fields(
+            fingerprint: alert.fingerprint, scope: interned(alert.scope), check: interned(alert.check), ruleID: interned(alert.ruleID),
+            messageID: interned(alert.messageID), labels: Labels(alert.labels), subjectID: alert.subject.id,
+            severity: alert.severity, status: alert.status, activeSince: alert.activeSince, firingSince: alert.firingSince,
+            lastNotifiedAt: alert.lastNotifiedAt, lastNotifiedSeverity: alert.lastNotifiedSeverity,
+            silencedBy: alert.silencedBy, inhibitedBy: alert.inhibitedBy,
+            content: AlertContent.hash(subject: alert.subject, values: alert.values, summary: alert.summary, source: alert.source)))
+    }
+
+    /// The alert whole: this lifecycle over `stored`, the alert as last written (from the state
+    /// file). Without it (a state file that lost the row), the content is empty but the alert still
+    /// resolves and its history stays whole.
+    func alert(over stored: Alert?) -> Alert {
+        guard var alert = stored else {
+            return Alert(fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels.dictionary,
+                         subject: Subject(kind: "", id: subjectID, name: subjectID), severity: severity, status: status,
+                         activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
+                         lastNotifiedSeverity: lastNotifiedSeverity, values: [:], summary: LocalizedText(vi: "", en: ""),
+                         silencedBy: silencedBy, inhibitedBy: inhibitedBy)
+        }
+        alert.severity = severity
+        alert.status = status
+        alert.activeSince = activeSince
+        alert.firingSince = firingSince
+        alert.resolvedAt = nil
+        alert.lastNotifiedAt = lastNotifiedAt
+        alert.lastNotifiedSeverity = lastNotifiedSeverity
+        alert.silencedBy = silencedBy
+        alert.inhibitedBy = inhibitedBy
+        return alert
+    }
+
+    /// One label as receivers see it (the identifying ones plus `severity`).
+    public func notificationLabel(_ name: String) -> String? {
+        name == "severity" ? severity.rawValue : labels[name]
+    }
+
+    var muteText: String? {
+        if let silencedBy { return silencedBy.joined(separator: ",") }
+        return inhibitedBy.map { "inhibited:\($0)" }
+    }
+}
+
+extension TrackedAlert {
+    /// Labels in one allocation of bytes, sorted by name: each name and value as its UTF-8
+    /// length (LEB128) and bytes. A dictionary of nine labels took about six hundred bytes in its
+    /// table alone, before the texts.
+    public struct Labels: Sendable, Hashable {
+        private let bytes: [UInt8]
+
+        init(_ labels: [String: String]) {
+            var bytes: [UInt8] = []
+            func append(_ text: String) {
+                var length = text.utf8.count
+                repeat {
+                    bytes.append(UInt8(length & 0x7f) | (length > 0x7f ? 0x80 : 0))
+                    length >>= 7
+                } while length > 0
+                bytes.append(contentsOf: text.utf8)
+            }
+            for (name, value) in labels.sorted(by: { $0.key < $1.key }) {
+                append(name)
+                append(value)
+            }
+            self.bytes = bytes
+        }
+
+        /// Every (name, value) as byte ranges, in order, until `body` says stop.
+        private func forEach(_ body: (Range<Int>, Range<Int>) -> Bool) {
+            var index = 0
+            func next() -> Range<Int> {
+                var length = 0, shift = 0
+                while true {
+                    let byte = bytes[index]
+                    index += 1
+                    length |= Int(byte & 0x7f) << shift
+                    shift += 7
+                    if byte & 0x80 == 0 { break }
+                }
+                defer { index += length }
+                return index..<index + length
+            }
+            while index < bytes.count {
+                let name = next(), value = next()
+                if !body(name, value) { return }
+            }
+        }
+
+        public subscript(name: String) -> String? {
+            let wanted = Array(name.utf8)
+            var found: String?
+            forEach { nameRange, valueRange in
+                guard bytes[nameRange].elementsEqual(wanted) else { return true }
+                found = String(decoding: bytes[valueRange], as: UTF8.self)
+                return false
+            }
+            return found
+        }
+
+        public var dictionary: [String: String] {
+            var labels: [String: String] = [:]
+            forEach { name, value in
+                labels[String(decoding: bytes[name], as: UTF8.self)] = String(decoding: bytes[value], as: UTF8.self)
+                return true
+            }
+            return labels
+        }
+    }
+}
+
+/// Equal texts kept once: see ``TrackedAlert/init(_:interned:)``.
+public struct TextInterner {
+    private var kept = Set<String>()
+
+    public init() {}
+
+    public mutating func callAsFunction(_ text: String) -> String {
+        // Short texts live inside the String value itself: nothing to share.
+        guard text.utf8.count > 15 else { return text }
+        if let known = kept.firstIndex(of: text) { return kept[known] }
+        kept.insert(text)
+        return text
+    }
+}
+
+/// An alert's content, as the tracker compares it with a new finding.
+enum AlertContent {
+    /// Equal content, equal hash; a different content collides with another one's hash once in
+    /// 2^64 (the alert then keeps its old values until they change again). Seeded per process:
+    /// never stored.
+    static func hash(subject: Subject, values: [String: Value], summary: LocalizedText, source: String?) -> Int {
+        var hasher = Hasher()
+        hasher.combine(subject)
+        hasher.combine(values)
+        hasher.combine(summary)
+        hasher.combine(source)
+        return hasher.finalize()
+    }
+
+    static func hash(_ labeled: LabeledFinding) -> Int {
+        hash(subject: labeled.finding.subject, values: labeled.finding.values, summary: labeled.finding.summary, source: labeled.source)
+    }
+}
