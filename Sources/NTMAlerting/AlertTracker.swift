@@ -99,7 +99,7 @@ public struct AlertTracker: Sendable {
                     id: "\(fingerprint)-\(Int(instant.timeIntervalSince1970))-\(reason.rawValue)",
                     reason: reason, at: instant, alert: alert))
             }
-            let tracked = TrackedAlert(alert)
+            let tracked = TrackedAlert(alert, content: content)
             active[fingerprint] = tracked
             if tracked != existing { step.changed.append(alert) }
             if existing == nil || alert.status != existing?.status || alert.severity != existing?.severity {

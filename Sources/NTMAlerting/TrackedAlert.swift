@@ -72,13 +72,19 @@ public struct TrackedAlert: Sendable, Hashable {
     /// state loaded from the file would otherwise hold one copy of a rule's id and message id per
     /// alert.
     public init(_ alert: Alert, interned: (String) -> String = { $0 }) {
+        self.init(alert, content: AlertContent.hash(subject: alert.subject, values: alert.values, summary: alert.summary,
+                                                    source: alert.source), interned: interned)
+    }
+
+    /// With the content's hash already known (the tracker has it from the finding).
+    init(_ alert: Alert, content: Int, interned: (String) -> String = { $0 }) {
         box = Box(Fields(
             fingerprint: alert.fingerprint, scope: interned(alert.scope), check: interned(alert.check), ruleID: interned(alert.ruleID),
             messageID: interned(alert.messageID), labels: Labels(alert.labels), subjectID: alert.subject.id,
             severity: alert.severity, status: alert.status, activeSince: alert.activeSince, firingSince: alert.firingSince,
             lastNotifiedAt: alert.lastNotifiedAt, lastNotifiedSeverity: alert.lastNotifiedSeverity,
             silencedBy: alert.silencedBy, inhibitedBy: alert.inhibitedBy,
-            content: AlertContent.hash(subject: alert.subject, values: alert.values, summary: alert.summary, source: alert.source)))
+            content: content))
     }
 
     /// The alert whole: this lifecycle over `stored`, the alert as last written (from the state
