@@ -24,11 +24,18 @@ public enum AlertCodec {
 
     /// A notification (the ledger's rows): its id, reason and instant, then its alert.
     public static func pack(_ notification: Notification) -> [UInt8] {
+        pack(notification, packedAlert: pack(notification.alert))
+    }
+
+    /// A notification whose alert is packed already (`packedAlert` is `pack(notification.alert)`):
+    /// the state writes an alert and its notification together, and packing every alert twice
+    /// was a twentieth of a national first cycle.
+    public static func pack(_ notification: Notification, packedAlert: [UInt8]) -> [UInt8] {
         var out = Writer()
-        out.bytes.reserveCapacity(600)
+        out.bytes.reserveCapacity(packedAlert.count + 64)
         out.byte(format)
         out.string(notification.id); out.string(notification.reason.rawValue); out.date(notification.at)
-        out.alert(notification.alert)
+        out.bytes.append(contentsOf: packedAlert.dropFirst())
         return out.bytes
     }
 

@@ -46,7 +46,14 @@ public actor Engine {
         try await prepare(store, seedFrom: configuration.store.seedFrom, logger: logger)
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory)
         let runtime = Runtime.build(configuration)
-        let loading = Task { AlertTracker(active: try await state.trackedAlerts(), repeatInterval: configuration.repeatInterval) }
+        // On a connection and queue of its own: the state's own queue stays free for what comes
+        // before READY=1 (a national state takes half a second to read).
+        let loading = Task {
+            guard let reader = try await AlertStateStore.openReadOnly(directory: configuration.stateDirectory) else {
+                return AlertTracker(repeatInterval: configuration.repeatInterval)
+            }
+            return try await reader.closing { AlertTracker(active: try await $0.trackedAlerts(), repeatInterval: configuration.repeatInterval) }
+        }
         let stored = try state.storedAlerts()
         let http = Self.needsHTTP(configuration) ? HTTPWebhookNotifier.makeClient() : nil
         let dispatcher = Dispatcher(state: state, notifiers: Self.notifiers(configuration, http: http, logger: logger),
