@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
         commandName: "ntmwatch-bench",
         abstract: "Benchmarks: import (CSV and workbooks), evaluation cycle, idle daemon, scale, duty extraction, delivery under crashes, web console.",
         subcommands: [ImportBench.self, SheetsBench.self, CycleBench.self, IdleBench.self, ScaleBench.self, ExtractBench.self, FaultsBench.self,
-                      ConsoleBench.self, GenerateProvince.self])
+                      ConsoleBench.self, GenerateProvince.self, MeasureChild.self])
 }
 
 /// The synthetic province the benchmarks import, written to a folder, for profiling one step

@@ -238,6 +238,11 @@ enum Floor {
 }
 
 /// A child process measured by the kernel: wall time and peak resident memory.
+///
+/// The program runs under `ntmwatch-bench measure-child`, a fresh small process: Linux carries a
+/// parent's RSS high-water mark into a spawned child's `ru_maxrss` (a 500 MiB process spawning
+/// `/usr/bin/true` reads 508 MiB), so a bench that had held a generated province read its own
+/// size as the import's peak (819 MiB at the large size where the import's own was 136).
 enum Child {
     struct Result { let status: Int32; let seconds: Double; let maxRSS: Int; let output: String }
 
@@ -248,15 +253,31 @@ enum Child {
 
     static func run(_ program: String, _ arguments: [String]) throws -> Result {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).out").path
-        defer { unlink(output) }
+        let report = output + ".measure"
+        defer { unlink(output); unlink(report) }
         let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         defer { close(fd) }
+        let measured = try spawnAndWait("/proc/self/exe", ["ntmwatch-bench", "measure-child", "--report", report, "--", program] + arguments,
+                                        output: fd)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let figures = ((try? String(contentsOfFile: report, encoding: .utf8)) ?? "").split(separator: " ")
+        guard measured.code == 0, figures.count == 2, let seconds = Double(figures[0]), let maxRSS = Int(figures[1]) else {
+            throw Failed(command: ([program] + arguments).joined(separator: " "), status: measured.code, output: text)
+        }
+        return Result(status: 0, seconds: seconds, maxRSS: maxRSS, output: text)
+    }
+
+    /// Spawns `program` (stdout and stderr to `output` when given) and waits: its exit code (128 +
+    /// the signal when killed), wall time and the kernel's peak RSS in KiB.
+    static func spawnAndWait(_ program: String, _ arguments: [String], output: Int32? = nil) throws -> (code: Int32, seconds: Double, maxRSS: Int) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        posix_spawn_file_actions_adddup2(&actions, fd, 2)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        if let output {
+            posix_spawn_file_actions_adddup2(&actions, output, 1)
+            posix_spawn_file_actions_adddup2(&actions, output, 2)
+        }
+        let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let start = ContinuousClock.now
@@ -267,10 +288,8 @@ enum Child {
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let elapsed = seconds(ContinuousClock.now - start)
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        guard code == 0 else { throw Failed(command: ([program] + arguments).joined(separator: " "), status: code, output: text) }
-        return Result(status: code, seconds: elapsed, maxRSS: usage.ru_maxrss, output: text)
+        return (code, elapsed, usage.ru_maxrss)
     }
 
     /// Seconds from spawning the daemon to its READY=1 on a notify socket of our own.
@@ -330,5 +349,23 @@ enum Child {
             }
         }
         throw Failed(command: program, status: -1, output: "no READY=1 within 120 s")
+    }
+}
+
+/// Runs a program and writes its wall time and peak RSS (KiB) to `--report`: see ``Child``.
+struct MeasureChild: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "measure-child", abstract: "Run a program; report its wall time and peak RSS (the scale bench's measuring parent).",
+        shouldDisplay: false)
+
+    @Option(help: "Where to write \"SECONDS MAXRSS_KIB\".") var report: String
+    @Argument(parsing: .captureForPassthrough, help: "The program and its arguments.") var command: [String]
+
+    func run() throws {
+        let command = command.first == "--" ? Array(command.dropFirst()) : command
+        guard let program = command.first else { throw ValidationError("give the program to run") }
+        let measured = try Child.spawnAndWait(program, command)
+        try "\(measured.seconds) \(measured.maxRSS)".write(toFile: report, atomically: true, encoding: .utf8)
+        if measured.code != 0 { throw ExitCode(measured.code) }
     }
 }
