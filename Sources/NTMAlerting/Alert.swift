@@ -55,7 +55,8 @@ public struct Alert: Sendable, Codable, Hashable {
         var lastNotifiedAt: Date?
         var lastNotifiedSeverity: Severity?
         var values: [String: Value]
-        var summary: LocalizedText
+        /// JSON key `summary`, as the older rows wrote it.
+        var summary: Message
         var silencedBy: [String]?
         var inhibitedBy: String?
         var source: String?
@@ -81,17 +82,36 @@ public struct Alert: Sendable, Codable, Hashable {
     public init(fingerprint: String, scope: String, check: String, ruleID: String, messageID: String, labels: [String: String],
                 subject: Subject, severity: Severity, status: Status, activeSince: Date, firingSince: Date? = nil,
                 resolvedAt: Date? = nil, lastNotifiedAt: Date? = nil, lastNotifiedSeverity: Severity? = nil,
-                values: [String: Value], summary: LocalizedText, silencedBy: [String]? = nil, inhibitedBy: String? = nil,
+                values: [String: Value], message: Message, silencedBy: [String]? = nil, inhibitedBy: String? = nil,
                 source: String? = nil) {
         box = Box(Fields(
             fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
             subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
             resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
-            values: values, summary: summary, silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source))
+            values: values, summary: message, silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source))
+    }
+
+    /// An alert whose summary is given as text.
+    public init(fingerprint: String, scope: String, check: String, ruleID: String, messageID: String, labels: [String: String],
+                subject: Subject, severity: Severity, status: Status, activeSince: Date, firingSince: Date? = nil,
+                resolvedAt: Date? = nil, lastNotifiedAt: Date? = nil, lastNotifiedSeverity: Severity? = nil,
+                values: [String: Value], summary: LocalizedText, silencedBy: [String]? = nil, inhibitedBy: String? = nil,
+                source: String? = nil) {
+        self.init(fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
+                  subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
+                  resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
+                  values: values, message: .rendered(summary), silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source)
     }
 
     public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
-    public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
+
+    /// JSON carries the summary as read, never a template: it is what `ntmwatch alerts` prints and
+    /// what the state's older rows hold.
+    public func encode(to encoder: any Encoder) throws {
+        var fields = box.fields
+        fields.summary = .rendered(summary)
+        try fields.encode(to: encoder)
+    }
 
     public static func == (a: Alert, b: Alert) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
     public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
@@ -114,7 +134,41 @@ public struct Alert: Sendable, Codable, Hashable {
     public var lastNotifiedAt: Date? { get { box.fields.lastNotifiedAt } set { fields.lastNotifiedAt = newValue } }
     public var lastNotifiedSeverity: Severity? { get { box.fields.lastNotifiedSeverity } set { fields.lastNotifiedSeverity = newValue } }
     public var values: [String: Value] { get { box.fields.values } set { fields.values = newValue } }
-    public var summary: LocalizedText { get { box.fields.summary } set { fields.summary = newValue } }
+    /// What the alert says, as kept: see ``Message``.
+    public var message: Message { get { box.fields.summary } set { fields.summary = newValue } }
+    /// The summary people read, in both languages; rendered on each read from a template.
+    public var summary: LocalizedText {
+        switch box.fields.summary {
+        case .template(let template): Rule.render(template, subject: box.fields.subject, values: box.fields.values)
+        case .rendered(let text): text
+        }
+    }
+
+    /// The summary in one language: a receiver configured for one renders only that one.
+    public func summary(in language: Language) -> String {
+        switch box.fields.summary {
+        case .template(let template): Rule.render(template, subject: box.fields.subject, values: box.fields.values, in: language)
+        case .rendered(let text): text.text(in: language)
+        }
+    }
+
+    /// What an alert says. An alert keeps the template of the finding it came from (``Finding/template``)
+    /// and renders it when someone reads it: the tracker makes tens of thousands of alerts in a
+    /// national first cycle, and most are written to the state and never read. Alerts recorded
+    /// before templates were kept (the state's format 1, its JSON rows) carry the text as rendered then.
+    public enum Message: Sendable, Hashable, Codable {
+        case template(LocalizedText)
+        case rendered(LocalizedText)
+
+        public init(from decoder: any Decoder) throws { self = .rendered(try LocalizedText(from: decoder)) }
+
+        /// ``Alert`` encodes its rendered summary; a template encodes as written.
+        public func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .template(let text), .rendered(let text): try text.encode(to: encoder)
+            }
+        }
+    }
     /// The active silences that mute it (their ids), when any.
     public var silencedBy: [String]? { get { box.fields.silencedBy } set { fields.silencedBy = newValue } }
     /// The firing alert whose inhibit rule mutes it (its fingerprint), when any.

@@ -7,7 +7,9 @@ import Foundation
 /// form is read in a few microseconds. Dictionaries are written in key order, so one alert always
 /// packs to the same bytes. JSON stays the form of every receiver and export.
 public enum AlertCodec {
-    static let format: UInt8 = 1
+    /// 2: the message is a template or a text (``Alert/Message``), behind a byte. 1 (still read):
+    /// the rendered summary alone.
+    static let format: UInt8 = 2
 
     public struct Corrupt: Error, CustomStringConvertible {
         public let reason: String
@@ -55,7 +57,8 @@ public enum AlertCodec {
     private static func reading<T>(_ bytes: some Collection<UInt8>, _ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T {
         try Array(bytes).withUnsafeBufferPointer { buffer throws(Corrupt) in
             var input = Reader(buffer: buffer)
-            guard try input.byte() == format else { throw Corrupt(reason: "unknown format \(buffer.first ?? 0)") }
+            input.format = try input.byte()
+            guard input.format == 1 || input.format == format else { throw Corrupt(reason: "unknown format \(input.format)") }
             let value = try read(&input)
             guard input.isAtEnd else { throw Corrupt(reason: "bytes after the alert") }
             return value
@@ -82,7 +85,10 @@ public enum AlertCodec {
                 string(key)
                 value(alert.values[key]!)
             }
-            string(alert.summary.vi); string(alert.summary.en)
+            switch alert.message {
+            case .rendered(let text): byte(0); string(text.vi); string(text.en)
+            case .template(let template): byte(1); string(template.vi); string(template.en)
+            }
             optional(alert.silencedBy) { writer, ids in
                 writer.count(ids.count)
                 ids.forEach { writer.string($0) }
@@ -150,6 +156,7 @@ public enum AlertCodec {
     private struct Reader {
         let buffer: UnsafeBufferPointer<UInt8>
         var offset = 0
+        var format: UInt8 = 0
 
         mutating func alert() throws(Corrupt) -> Alert {
             let fingerprint = try string(), scope = try string(), check = try string()
@@ -168,12 +175,17 @@ public enum AlertCodec {
             let valueCount = try count()
             values.reserveCapacity(valueCount)
             for _ in 0..<valueCount { values[try string()] = try value() }
-            let summary = LocalizedText(vi: try string(), en: try string())
+            let message: Alert.Message
+            switch format == 1 ? 0 : try byte() {
+            case 0: message = .rendered(LocalizedText(vi: try string(), en: try string()))
+            case 1: message = .template(LocalizedText(vi: try string(), en: try string()))
+            case let kind: throw Corrupt(reason: "unknown message kind \(kind)")
+            }
             var alert = Alert(
                 fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
                 subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
                 resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
-                values: values, summary: summary)
+                values: values, message: message)
             alert.silencedBy = try optional { reader throws(Corrupt) in
                 try (0..<reader.count()).map { _ throws(Corrupt) in try reader.string() }
             }

@@ -85,7 +85,7 @@ public struct AlertTracker: Sendable {
                 labels: labeled.labels, subject: labeled.finding.subject, severity: labeled.severity,
                 status: existing?.status ?? .pending, activeSince: existing?.activeSince ?? instant, firingSince: existing?.firingSince,
                 lastNotifiedAt: existing?.lastNotifiedAt, lastNotifiedSeverity: existing?.lastNotifiedSeverity,
-                values: labeled.finding.values, summary: labeled.finding.summary, silencedBy: existing?.silencedBy,
+                values: labeled.finding.values, message: .template(labeled.finding.template), silencedBy: existing?.silencedBy,
                 inhibitedBy: existing?.inhibitedBy, source: labeled.source)
             if alert.status == .pending, instant.timeIntervalSince(alert.activeSince) >= labeled.pendingFor.seconds {
                 alert.status = .firing

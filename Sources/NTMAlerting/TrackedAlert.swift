@@ -72,7 +72,7 @@ public struct TrackedAlert: Sendable, Hashable {
     /// state loaded from the file would otherwise hold one copy of a rule's id and message id per
     /// alert.
     public init(_ alert: Alert, interned: (String) -> String = { $0 }) {
-        self.init(alert, content: AlertContent.hash(subject: alert.subject, values: alert.values, summary: alert.summary,
+        self.init(alert, content: AlertContent.hash(subject: alert.subject, values: alert.values, message: alert.message,
                                                     source: alert.source), interned: interned)
     }
 
@@ -95,7 +95,7 @@ public struct TrackedAlert: Sendable, Hashable {
             return Alert(fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels.dictionary,
                          subject: Subject(kind: "", id: subjectID, name: subjectID), severity: severity, status: status,
                          activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
-                         lastNotifiedSeverity: lastNotifiedSeverity, values: [:], summary: LocalizedText(vi: "", en: ""),
+                         lastNotifiedSeverity: lastNotifiedSeverity, values: [:], message: .rendered(LocalizedText(vi: "", en: "")),
                          silencedBy: silencedBy, inhibitedBy: inhibitedBy)
         }
         alert.severity = severity
@@ -208,16 +208,65 @@ enum AlertContent {
     /// Equal content, equal hash; a different content collides with another one's hash once in
     /// 2^64 (the alert then keeps its old values until they change again). Seeded per process:
     /// never stored.
-    static func hash(subject: Subject, values: [String: Value], summary: LocalizedText, source: String?) -> Int {
+    ///
+    /// Texts are hashed as their UTF-8 bytes, not as Strings: String hashing normalizes every
+    /// Vietnamese text to NFC first, and a dictionary hashes each entry with a hasher of its own;
+    /// both were a tenth of a steady national cycle. Two spellings of one text (composed and
+    /// decomposed) hash apart: the alert is written again once, never lost.
+    static func hash(subject: Subject, values: [String: Value], message: Alert.Message, source: String?) -> Int {
         var hasher = Hasher()
-        hasher.combine(subject)
-        hasher.combine(values)
-        hasher.combine(summary)
-        hasher.combine(source)
+        hasher.text(subject.kind)
+        hasher.text(subject.id)
+        hasher.text(subject.name)
+        hasher.optionalText(subject.unitID)
+        hasher.combine(values.count)
+        if values.count == 1, let (key, value) = values.first {
+            hasher.text(key)
+            hasher.value(value)
+        } else {
+            for key in values.keys.sorted() {
+                hasher.text(key)
+                hasher.value(values[key]!)
+            }
+        }
+        switch message {
+        case .rendered(let text): hasher.combine(0 as UInt8); hasher.text(text.vi); hasher.text(text.en)
+        case .template(let text): hasher.combine(1 as UInt8); hasher.text(text.vi); hasher.text(text.en)
+        }
+        hasher.optionalText(source)
         return hasher.finalize()
     }
 
     static func hash(_ labeled: LabeledFinding) -> Int {
-        hash(subject: labeled.finding.subject, values: labeled.finding.values, summary: labeled.finding.summary, source: labeled.source)
+        hash(subject: labeled.finding.subject, values: labeled.finding.values, message: .template(labeled.finding.template),
+             source: labeled.source)
+    }
+}
+
+private extension Hasher {
+    /// The text's bytes and their count, so that adjacent texts cannot run into each other.
+    mutating func text(_ text: String) {
+        var text = text
+        text.withUTF8 { combine(bytes: UnsafeRawBufferPointer($0)) }
+        combine(text.utf8.count)
+    }
+
+    mutating func optionalText(_ text: String?) {
+        if let text { combine(1 as UInt8); self.text(text) } else { combine(0 as UInt8) }
+    }
+
+    mutating func value(_ value: Value) {
+        switch value {
+        case .text(let text): combine(0 as UInt8); self.text(text)
+        case .integer(let number): combine(1 as UInt8); combine(number)
+        case .number(let number): combine(2 as UInt8); combine(number.bitPattern)
+        case .bool(let flag): combine(3 as UInt8); combine(flag)
+        case .date(let day): combine(4 as UInt8); combine(day.dayNumber)
+        case .instant(let instant): combine(5 as UInt8); combine(instant.timeIntervalSince1970.bitPattern)
+        case .amountVND(let amount): combine(6 as UInt8); combine(amount)
+        case .percent(let rate): combine(7 as UInt8); combine(rate.bitPattern)
+        case .list(let items): combine(8 as UInt8); combine(items.count); items.forEach { text($0) }
+        case .localized(let localized): combine(9 as UInt8); text(localized.vi); text(localized.en)
+        }
     }
 }

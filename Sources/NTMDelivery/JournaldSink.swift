@@ -20,7 +20,8 @@ public struct JournaldSink: Notifier {
     public func fields(for notification: NTMAlerting.Notification) -> [(String, String)] {
         let alert = notification.alert
         let resolved = notification.reason == .resolved
-        let summary = alert.summary.text(in: language)
+        let both = alert.summary
+        let summary = both.text(in: language)
         let message = resolved ? (language == .vi ? "Đã hết: " : "Resolved: ") + summary : summary
         var fields: [(String, String)] = [
             ("MESSAGE", message),
@@ -39,8 +40,8 @@ public struct JournaldSink: Notifier {
             ("NTMWATCH_SUBJECT_KIND", alert.subject.kind),
             ("NTMWATCH_SUBJECT_ID", alert.subject.id),
             ("NTMWATCH_SUBJECT_NAME", alert.subject.name),
-            ("NTMWATCH_SUMMARY_EN", alert.summary.en),
-            ("NTMWATCH_SUMMARY_VI", alert.summary.vi),
+            ("NTMWATCH_SUMMARY_EN", both.en),
+            ("NTMWATCH_SUMMARY_VI", both.vi),
             ("NTMWATCH_STARTS_AT", (alert.firingSince ?? alert.activeSince).formatted(.iso8601)),
         ]
         if let source = alert.source { fields.append(("NTMWATCH_SOURCE", source)) }

@@ -63,10 +63,11 @@ public struct WebhookFileSink: Notifier {
         let alerts = kept.map { notification -> WebhookPayload.Alert in
             let alert = notification.alert
             let resolved = notification.reason == .resolved
+            let summary = alert.summary
             var annotations: [String: String] = [
-                "summary": alert.summary.text(in: language),
-                "summary_vi": alert.summary.vi,
-                "summary_en": alert.summary.en,
+                "summary": summary.text(in: language),
+                "summary_vi": summary.vi,
+                "summary_en": summary.en,
                 "subject_name": alert.subject.name,
                 "reason": notification.reason.rawValue,
                 "notification_id": notification.id,

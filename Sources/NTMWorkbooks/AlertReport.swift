@@ -147,7 +147,7 @@ public struct AlertReport: Sendable {
             .text(SpreadsheetText.neutralised(Self.area(alert))),
             .text(SpreadsheetText.neutralised(alert.subject.name)),
             .text(SpreadsheetText.neutralised(alert.subject.id)),
-            .text(SpreadsheetText.neutralised(alert.summary.vi)),
+            .text(SpreadsheetText.neutralised(alert.summary(in: .vi))),
             .text(alert.ruleID),
             .date(since),
             Self.amount(alert).map { .number(Double($0), .amount) } ?? .empty,
@@ -178,7 +178,7 @@ public struct AlertReport: Sendable {
         for alert in alerts {
             let since = Self.civil(alert.firingSince ?? alert.activeSince)
             let fields = [
-                Self.severityName(alert.severity), Self.area(alert), alert.subject.name, alert.subject.id, alert.summary.vi,
+                Self.severityName(alert.severity), Self.area(alert), alert.subject.name, alert.subject.id, alert.summary(in: .vi),
                 alert.ruleID, since.vietnamese,
                 Self.amount(alert).map { String($0) } ?? "", Self.statusName(alert.status),
             ]

@@ -244,7 +244,7 @@ struct Alerts: AsyncParsableCommand {
         let rows = alerts.map { alert -> [String] in
             let under = ["district", "province"].compactMap { alert.labels[$0] }.first ?? ""
             let since = Value.instant(alert.firingSince ?? alert.activeSince).formatted(in: language)
-            var message = alert.summary.text(in: language)
+            var message = alert.summary(in: language)
             if let silences = alert.silencedBy {
                 message += language == .vi ? " — tạm dừng bởi \(silences.joined(separator: ","))" : " — silenced by \(silences.joined(separator: ","))"
             } else if let source = alert.inhibitedBy {

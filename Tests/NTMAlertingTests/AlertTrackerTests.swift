@@ -116,7 +116,7 @@ import NTMAlertingTestSupport
         }
         var late = finding("A")
         late.finding.values = ["days_late": .integer(3)]
-        late.finding.summary = LocalizedText(vi: "A trễ 3 ngày", en: "A is 3 days late")
+        late.finding.template = LocalizedText(vi: "{subject} trễ {days_late} ngày", en: "{subject} is {days_late} days late")
         _ = run([late, finding("B")], at: t0)
         #expect(run([late, finding("B")], at: hours(1)).changed.isEmpty)
         late.finding.values = ["days_late": .integer(4)]
@@ -127,8 +127,81 @@ import NTMAlertingTestSupport
         #expect(asked == [late.fingerprint])
         let told = resolved.notifications.first
         #expect(told?.reason == .resolved && told?.alert.values["days_late"] == .integer(4))
-        #expect(told?.alert.summary.vi == "A trễ 3 ngày" && told?.alert.resolvedAt == hours(3))
+        #expect(told?.alert.summary.vi == "\(late.finding.subject.name) trễ 4 ngày" && told?.alert.resolvedAt == hours(3))
         #expect(told?.alert.lastNotifiedAt == hours(3) && told?.alert.activeSince == t0)
+    }
+
+    /// Alerts keep their finding's template and render it when read (issue 21). A state recorded
+    /// before (its summaries as text, format 1) is written again once with the template on the
+    /// first run that finds the alert unchanged, without a notification; then it is steady again.
+    @Test func anAlertRecordedAsTextTakesItsTemplateOnceWithoutANotification() {
+        var firstRun = AlertTracker()
+        let found = finding("A")
+        var recorded = firstRun.apply(scope: "demo", findings: [found], at: t0) { _ in nil }.changed[0]
+        #expect(recorded.message == .template(Self.rule.template) && recorded.summary.vi == "A trễ hạn")
+        recorded.message = .rendered(recorded.summary)
+        var tracker = AlertTracker(active: [TrackedAlert(recorded)])
+        let step = tracker.apply(scope: "demo", findings: [found], at: hours(1)) { _ in nil }
+        #expect(step.changed.map(\.message) == [.template(Self.rule.template)])
+        #expect(step.notifications.isEmpty && step.transitions.isEmpty)
+        #expect(tracker.apply(scope: "demo", findings: [found], at: hours(2)) { _ in nil }.changed.isEmpty)
+        // Another template for the same values is a change too: the text people read changed.
+        var reworded = found
+        reworded.finding.template = LocalizedText(vi: "{subject} chậm", en: "{subject} is behind")
+        #expect(tracker.apply(scope: "demo", findings: [reworded], at: hours(3)) { _ in nil }.changed.map(\.summary.en) == ["A is behind"])
+    }
+
+    /// The content is compared by a hash of its bytes: every field of it, and every kind of
+    /// value, tells a change; the same content in another dictionary order does not.
+    @Test func everyPartOfTheContentTellsAChange() {
+        let values: [String: Value] = [
+            "text": .text("Đại Chánh"), "integer": .integer(7), "number": .number(0.5), "bool": .bool(false),
+            "date": .date(CivilDate(year: 2025, month: 6, day: 30)!), "instant": .instant(t0), "amount": .amountVND(1_000),
+            "percent": .percent(92.5), "list": .list(["a", "b"]), "localized": .localized(LocalizedText(vi: "Chưa", en: "Not")),
+        ]
+        var base = finding("A")
+        base.finding.values = values
+        base.source = "002 §IV.9"
+        var variants: [LabeledFinding] = []
+        for (key, value) in values {
+            var changed = base
+            changed.finding.values[key] = switch value {
+            case .text: .text("Đại Chánh ")
+            case .integer: .integer(8)
+            case .number: .number(0.25)
+            case .bool: .bool(true)
+            case .date: .date(CivilDate(year: 2025, month: 7, day: 1)!)
+            case .instant: .instant(t0.addingTimeInterval(1))
+            case .amountVND: .amountVND(1_001)
+            case .percent: .percent(92.6)
+            case .list: .list(["a", "b", ""])
+            case .localized: .localized(LocalizedText(vi: "Chưa", en: "Not yet"))
+            }
+            variants.append(changed)
+            // The same value under another key is another content too.
+            var moved = base
+            moved.finding.values[key] = nil
+            moved.finding.values[key + "_"] = value
+            variants.append(moved)
+        }
+        for change in [{ (f: inout LabeledFinding) in f.finding.subject.name = "A " },
+                       { (f: inout LabeledFinding) in f.finding.subject.kind = "project" },
+                       { (f: inout LabeledFinding) in f.finding.subject.unitID = "A" },
+                       { (f: inout LabeledFinding) in f.source = nil },
+                       { (f: inout LabeledFinding) in f.finding.template.en = "{subject} late" }] {
+            var changed = base
+            change(&changed)
+            variants.append(changed)
+        }
+        for variant in variants {
+            var tracker = AlertTracker()
+            _ = tracker.apply(scope: "demo", findings: [base], at: t0) { _ in nil }
+            var reordered = base
+            reordered.finding.values = Dictionary(uniqueKeysWithValues: values.reversed())
+            #expect(tracker.apply(scope: "demo", findings: [reordered], at: hours(1)) { _ in nil }.changed.isEmpty)
+            #expect(tracker.apply(scope: "demo", findings: [variant], at: hours(2)) { _ in nil }.changed.count == 1,
+                    "\(variant.finding.values) \(variant.finding.subject) \(variant.source ?? "-")")
+        }
     }
 
     @Test func fingerprintsAreAlertmanagersAndIndependentOfLabelOrder() {

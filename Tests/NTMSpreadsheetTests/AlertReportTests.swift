@@ -46,7 +46,7 @@ import Testing
         let transitions = [step(debt, 1, nil, .pending), step(debt, 2, .pending, .firing, .critical), step(survey, 3, nil, .pending),
                            step(debt, 4, .firing, .resolved, .critical)]
         var notified = debt
-        notified.summary = LocalizedText(vi: "nợ lúc báo", en: "debt when notified")
+        notified.message = .rendered(LocalizedText(vi: "nợ lúc báo", en: "debt when notified"))
         let notifications = [NTMAlerting.Notification(id: "n1", reason: .firing, at: t(2), alert: notified)]
         var resolvedDebt = debt
         resolvedDebt.status = .resolved

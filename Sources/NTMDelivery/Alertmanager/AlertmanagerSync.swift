@@ -99,8 +99,9 @@ public actor AlertmanagerSync: Service {
     func postable(_ alert: Alert) -> PostableAlert {
         var labels = alert.notificationLabels
         labels["alertname"] = alert.ruleID
-        var annotations = ["summary": alert.summary.text(in: language), "summary_vi": alert.summary.vi,
-                           "summary_en": alert.summary.en, "subject_name": alert.subject.name]
+        let summary = alert.summary
+        var annotations = ["summary": summary.text(in: language), "summary_vi": summary.vi,
+                           "summary_en": summary.en, "subject_name": alert.subject.name]
         if let source = alert.source { annotations["source"] = source }
         for (key, value) in alert.values where annotations[key] == nil { annotations[key] = value.plain(in: language) }
         let endsAt: Date

@@ -90,7 +90,7 @@ public struct Digest: Sendable {
         func time(_ date: Date) -> String { Value.instant(date).formatted(in: language) }
         func row(_ alert: Alert) -> [String: Any] {
             ["severity": alert.severity.rawValue, "severity_text": alert.severity.text(in: language), "rule": alert.ruleID,
-             "subject": alert.subject.name, "summary": alert.summary.text(in: language),
+             "subject": alert.subject.name, "summary": alert.summary(in: language),
              "since": time(alert.firingSince ?? alert.activeSince), "resolved_at": alert.resolvedAt.map(time) ?? ""]
         }
         let firingCount = firing.reduce(0) { $0 + $1.units.reduce(0) { $0 + $1.alerts.count } }

@@ -100,7 +100,7 @@ public struct EmailNotifier: Notifier {
                 "severity": alert.severity.rawValue, "severity_text": alert.severity.text(in: language),
                 "status": isResolved ? "resolved" : "firing",
                 "status_text": isResolved ? (language == .vi ? "Đã hết" : "Resolved") : (language == .vi ? "Đang xảy ra" : "Firing"),
-                "rule": alert.ruleID, "subject": alert.subject.name, "summary": alert.summary.text(in: language),
+                "rule": alert.ruleID, "subject": alert.subject.name, "summary": alert.summary(in: language),
                 "since": Value.instant(alert.firingSince ?? alert.activeSince).formatted(in: language),
                 "notification_id": notification.id, "labels": alert.notificationLabels,
             ]

@@ -100,7 +100,7 @@ extension Console {
             let pending = area.alerts.filter { $0.status == .pending }.count
             let worst = area.worst.map { alert -> HTMLText in
                 let full = shown[alert.fingerprint]
-                return "<li>\(badge(alert.severity, t)) <a href=\"/alert/\(HTML.segment(alert.fingerprint))\">\(full?.subject.name ?? alert.fingerprint)</a>: \(full?.summary.text(in: t.language) ?? "")</li>"
+                return "<li>\(badge(alert.severity, t)) <a href=\"/alert/\(HTML.segment(alert.fingerprint))\">\(full?.subject.name ?? alert.fingerprint)</a>: \(full?.summary(in: t.language) ?? "")</li>"
             }.joined()
             let spark = Charts.sparkline(id: "trend-\(index)", counts: trend[area.id] ?? Array(repeating: 0, count: days.count), words: t)
             rows.append("""
@@ -161,7 +161,7 @@ extension Console {
             let advice: HTMLText = withAdvice ? "<td>\(catalog.entry(alert.messageID, t.language)?.whatToDo ?? t("(chưa có trong danh mục)", "(not in the catalog)"))</td>" : ""
             return """
                 <tr><td>\(badge(alert.severity, t))<br>\(status(alert.status, t))</td>\
-                <td><a href="/alert/\(HTML.segment(alert.fingerprint))">\(alert.summary.text(in: t.language))</a></td>\
+                <td><a href="/alert/\(HTML.segment(alert.fingerprint))">\(alert.summary(in: t.language))</a></td>\
                 <td><dl>\(values)</dl></td>\(advice)</tr>
                 """
         }
@@ -309,7 +309,7 @@ extension Console {
                     """)
             }
         }
-        return Page(title: alert.summary.text(in: t.language), body: """
+        return Page(title: alert.summary(in: t.language), body: """
             <p>\(badge(alert.severity, t)) \(status(alert.status, t)) · \(t("từ", "since")) \(t.instant(alert.activeSince))\
             \(alert.resolvedAt.map { " · \(t("hết lúc", "resolved")) \(t.instant($0))" } ?? "")</p>
             <h2>\(t("Cần làm gì", "What to do"))</h2>
@@ -396,7 +396,7 @@ extension Console {
             let unit = target.unit == "%" ? "%" : " \(target.unit)"
             let chart = Charts.projection(id: "target-\(index)", title: target.title.text(in: t.language), unit: unit, target: target.target,
                                           by: target.by, baseline: baseline, current: current, projected: number(alert?.values["projected"]), words: t)
-            let outlook = alert.map { $0.summary.text(in: t.language) } ?? t("Không có cảnh báo: đã đạt hoặc đang đúng hướng.", "No alert: met or on track.")
+            let outlook = alert.map { $0.summary(in: t.language) } ?? t("Không có cảnh báo: đã đạt hoặc đang đúng hướng.", "No alert: met or on track.")
             sections.append("<h2>\(target.title.text(in: t.language))</h2><p>\(outlook)</p>\(chart)")
         }
         return Page(title: t("Mục tiêu của tỉnh", "The province's targets"),

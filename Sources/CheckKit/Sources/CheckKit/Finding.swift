@@ -20,6 +20,11 @@ public struct Subject: Sendable, Hashable, Codable {
 
 /// One problem found by one evaluation. The daemon turns findings into alerts keyed by
 /// module, rule, subject and labels; values and summary may change without making a new alert.
+///
+/// A finding keeps its rule's template, not the text: the summary is rendered when someone reads
+/// it. A national cycle finds tens of thousands of problems again unchanged, and rendering every
+/// one of them in both languages was most of some modules' time (issue 21); the daemon renders
+/// only what it notifies, shows or exports.
 public struct Finding: Sendable, Hashable, Codable {
     public var ruleID: String
     public var subject: Subject
@@ -29,9 +34,10 @@ public struct Finding: Sendable, Hashable, Codable {
     public var labels: [String: String]
     /// Facts about the problem (due date, days overdue, amount); not identifying.
     public var values: [String: Value]
-    public var summary: LocalizedText
+    /// The rule's template (``Rule/template``) that ``summary`` is rendered from.
+    public var template: LocalizedText
 
-    /// A finding of `rule`, with its summary rendered from the rule's template.
+    /// A finding of `rule`, whose summary is the rule's template filled with `subject` and `values`.
     /// `severity` defaults to the rule's default severity.
     public init(rule: Rule, subject: Subject, severity: Severity? = nil,
                 labels: [String: String] = [:], values: [String: Value] = [:]) {
@@ -40,6 +46,9 @@ public struct Finding: Sendable, Hashable, Codable {
         self.severity = severity ?? rule.defaultSeverity
         self.labels = labels
         self.values = values
-        self.summary = rule.render(subject: subject, values: values)
+        self.template = rule.template
     }
+
+    /// The summary people read, rendered now from ``template``, ``subject`` and ``values``.
+    public var summary: LocalizedText { Rule.render(template, subject: subject, values: values) }
 }

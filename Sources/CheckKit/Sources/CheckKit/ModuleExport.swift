@@ -14,7 +14,7 @@ public enum ModuleExport {
     /// is compiled into the module, so the daemon sees what the module was built with, not what the
     /// daemon ships. Raised on any change that breaks compiled modules (a protocol requirement, a
     /// public type's layout).
-    @inlinable public static var abiVersion: UInt32 { 3 }
+    @inlinable public static var abiVersion: UInt32 { 4 }
 
     public static let createSymbol = "ntmwatch_module_create"
     public static let abiSymbol = "ntmwatch_module_abi"

@@ -31,8 +31,20 @@ public struct Rule: Sendable, Hashable {
 
     /// Renders the template for a subject and values.
     public func render(subject: Subject, values: [String: Value]) -> LocalizedText {
-        LocalizedText(vi: Rule.fill(template.vi, subject: subject, values: values, language: .vi),
-                      en: Rule.fill(template.en, subject: subject, values: values, language: .en))
+        Rule.render(template, subject: subject, values: values)
+    }
+
+    /// Renders a rule's template: ``Finding/summary``, and the daemon's alerts, which keep the
+    /// template of the finding they came from.
+    public static func render(_ template: LocalizedText, subject: Subject, values: [String: Value]) -> LocalizedText {
+        LocalizedText(vi: fill(template.vi, subject: subject, values: values, language: .vi),
+                      en: fill(template.en, subject: subject, values: values, language: .en))
+    }
+
+    /// One language of ``render(_:subject:values:)``: a receiver configured for one language
+    /// renders only that one.
+    public static func render(_ template: LocalizedText, subject: Subject, values: [String: Value], in language: Language) -> String {
+        fill(template.text(in: language), subject: subject, values: values, language: language)
     }
 
     static func fill(_ template: String, subject: Subject, values: [String: Value], language: Language) -> String {
