@@ -119,6 +119,26 @@ public struct TrackedAlert: Sendable, Hashable {
         if let silencedBy { return silencedBy.joined(separator: ",") }
         return inhibitedBy.map { "inhibited:\($0)" }
     }
+
+    /// The same alert in allocations of its own, each of the size it needs. Texts shared by many
+    /// alerts (rule, check and message ids) stay shared. See ``AlertTracker/compacted()``.
+    func compacted() -> TrackedAlert {
+        var copy = self
+        copy.box = Box(Fields(
+            fingerprint: Self.fresh(fingerprint), scope: scope, check: check, ruleID: ruleID, messageID: messageID,
+            labels: labels.compacted(), subjectID: Self.fresh(subjectID), severity: severity, status: status,
+            activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
+            lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy, inhibitedBy: inhibitedBy, content: content))
+        return copy
+    }
+
+    /// A text in storage of its own (`String(text)` would share the storage it is given).
+    static func fresh(_ text: String) -> String {
+        let count = text.utf8.count
+        // Up to 15 bytes a String holds its text in itself.
+        guard count > 15 else { return text }
+        return String(unsafeUninitializedCapacity: count) { _ = $0.initialize(fromContentsOf: text.utf8); return count }
+    }
 }
 
 extension TrackedAlert {
@@ -143,6 +163,15 @@ extension TrackedAlert {
                 append(value)
             }
             self.bytes = bytes
+        }
+
+        private init(bytes: [UInt8]) { self.bytes = bytes }
+
+        /// The same labels in an allocation of exactly their size: appending leaves up to twice it.
+        func compacted() -> Labels {
+            Labels(bytes: [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+                count = buffer.initialize(fromContentsOf: bytes)
+            })
         }
 
         /// Every (name, value) as byte ranges, in order, until `body` says stop.

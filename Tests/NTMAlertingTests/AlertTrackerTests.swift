@@ -204,6 +204,32 @@ import NTMAlertingTestSupport
         }
     }
 
+    /// A compacted tracker (issue 21: the daemon copies its alerts into fresh memory after a run
+    /// that made many) holds the same alerts in storage of their own, and goes on exactly as the
+    /// original would.
+    @Test func aCompactedTrackerIsTheSameInFreshMemory() {
+        var tracker = AlertTracker()
+        let subjects = (0..<50).map { "Thôn số \($0) của xã Đại Chánh" }
+        _ = tracker.apply(scope: "demo", findings: subjects.map { finding($0) }, at: t0) { _ in nil }
+        _ = tracker.apply(scope: "demo", findings: subjects.dropFirst(10).map { finding($0, severity: .critical) }, at: hours(1)) { _ in nil }
+        var compacted = tracker.compacted()
+        #expect(compacted.active == tracker.active && compacted.active.count == 40)
+        func address(_ text: String) -> UnsafeRawPointer? {
+            text.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        }
+        for (fingerprint, alert) in tracker.active {
+            let copy = compacted.active[fingerprint]!
+            #expect(address(copy.fingerprint) != address(alert.fingerprint))
+            #expect(address(copy.subjectID) != address(alert.subjectID))
+            #expect(copy.labels.dictionary == alert.labels.dictionary)
+        }
+        let next = subjects.dropFirst(20).map { finding($0, severity: .critical) }
+        let fromOriginal = tracker.apply(scope: "demo", findings: next, at: hours(30)) { _ in nil }
+        let fromCompacted = compacted.apply(scope: "demo", findings: next, at: hours(30)) { _ in nil }
+        #expect(fromCompacted.changed == fromOriginal.changed && fromCompacted.notifications == fromOriginal.notifications)
+        #expect(fromCompacted.transitions.count == fromOriginal.transitions.count && compacted.active == tracker.active)
+    }
+
     @Test func fingerprintsAreAlertmanagersAndIndependentOfLabelOrder() {
         // FNV-1a 64 of nothing is its offset basis, as in Prometheus' model.LabelSet.Fingerprint.
         #expect(Fingerprint.of([:]) == "cbf29ce484222325")

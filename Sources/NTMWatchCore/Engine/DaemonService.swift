@@ -35,7 +35,8 @@ public final class DaemonService: Service {
         case tick
         case finished(ConfiguredCheck, CheckOutcome, Date, Duration)
         case reload
-        case flushed
+        /// A flush ended, having sent this many notifications.
+        case flushed(Int)
         case signalsEnded
     }
 
@@ -98,9 +99,9 @@ public final class DaemonService: Service {
                         if !flushing {
                             flushing = true
                             group.addTask { [engine] in
-                                await engine.flushDeliveries()
+                                let sent = await engine.flushDeliveries()
                                 await engine.sendDueDigests(at: Date())
-                                return .flushed
+                                return .flushed(sent)
                             }
                         }
                         group.addTask { try? await Task.sleep(for: tick); return .tick }
@@ -112,13 +113,19 @@ public final class DaemonService: Service {
                             logger.error("recording the results of \(check.name) failed: \(error)")
                         }
                         notifier.status(await engine.statusLine())
-                        if running.isEmpty { Self.returnFreedMemory() }
+                        if running.isEmpty {
+                            await engine.compactAlerts()
+                            Self.returnFreedMemory()
+                        }
                     case .reload:
                         await reload()
                         nextRun = nextRun.filter { name, _ in running.contains(name) }
                         group.addTask { await Self.nextHangup() }
-                    case .flushed:
+                    case .flushed(let sent):
                         flushing = false
+                        // What a burst of deliveries freed (70,000 notifications after a first
+                        // national cycle) goes back now, not at the next heartbeat.
+                        if sent > 0 && running.isEmpty { Self.returnFreedMemory() }
                     case .signalsEnded:
                         break
                     }
