@@ -56,7 +56,7 @@ public struct Alert: Sendable, Codable, Hashable {
         var lastNotifiedSeverity: Severity?
         var values: [String: Value]
         /// JSON key `summary`, as the older rows wrote it.
-        var summary: Message
+        var summary: MessageField
         var silencedBy: [String]?
         var inhibitedBy: String?
         var source: String?
@@ -88,7 +88,7 @@ public struct Alert: Sendable, Codable, Hashable {
             fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
             subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
             resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
-            values: values, summary: message, silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source))
+            values: values, summary: MessageField(message), silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source))
     }
 
     /// An alert whose summary is given as text.
@@ -109,7 +109,7 @@ public struct Alert: Sendable, Codable, Hashable {
     /// what the state's older rows hold.
     public func encode(to encoder: any Encoder) throws {
         var fields = box.fields
-        fields.summary = .rendered(summary)
+        fields.summary = MessageField(.rendered(summary))
         try fields.encode(to: encoder)
     }
 
@@ -135,10 +135,10 @@ public struct Alert: Sendable, Codable, Hashable {
     public var lastNotifiedSeverity: Severity? { get { box.fields.lastNotifiedSeverity } set { fields.lastNotifiedSeverity = newValue } }
     public var values: [String: Value] { get { box.fields.values } set { fields.values = newValue } }
     /// What the alert says, as kept: see ``Message``.
-    public var message: Message { get { box.fields.summary } set { fields.summary = newValue } }
+    public var message: Message { get { box.fields.summary.message } set { fields.summary = MessageField(newValue) } }
     /// The summary people read, in both languages; rendered on each read from a template.
     public var summary: LocalizedText {
-        switch box.fields.summary {
+        switch box.fields.summary.message {
         case .template(let template): Rule.render(template, subject: box.fields.subject, values: box.fields.values)
         case .rendered(let text): text
         }
@@ -146,7 +146,7 @@ public struct Alert: Sendable, Codable, Hashable {
 
     /// The summary in one language: a receiver configured for one renders only that one.
     public func summary(in language: Language) -> String {
-        switch box.fields.summary {
+        switch box.fields.summary.message {
         case .template(let template): Rule.render(template, subject: box.fields.subject, values: box.fields.values, in: language)
         case .rendered(let text): text.text(in: language)
         }
@@ -156,17 +156,22 @@ public struct Alert: Sendable, Codable, Hashable {
     /// and renders it when someone reads it: the tracker makes tens of thousands of alerts in a
     /// national first cycle, and most are written to the state and never read. Alerts recorded
     /// before templates were kept (the state's format 1, its JSON rows) carry the text as rendered then.
-    public enum Message: Sendable, Hashable, Codable {
+    public enum Message: Sendable, Hashable {
         case template(LocalizedText)
         case rendered(LocalizedText)
+    }
 
-        public init(from decoder: any Decoder) throws { self = .rendered(try LocalizedText(from: decoder)) }
+    /// A message in the JSON of the state's older rows and of `ntmwatch alerts`: the text, which
+    /// is all those rows had. ``Alert`` renders a template before it encodes.
+    struct MessageField: Sendable, Hashable, Codable {
+        var message: Message
 
-        /// ``Alert`` encodes its rendered summary; a template encodes as written.
-        public func encode(to encoder: any Encoder) throws {
-            switch self {
-            case .template(let text), .rendered(let text): try text.encode(to: encoder)
-            }
+        init(_ message: Message) { self.message = message }
+        init(from decoder: any Decoder) throws { message = .rendered(try LocalizedText(from: decoder)) }
+
+        func encode(to encoder: any Encoder) throws {
+            guard case .rendered(let text) = message else { preconditionFailure("an alert encodes its rendered summary") }
+            try text.encode(to: encoder)
         }
     }
     /// The active silences that mute it (their ids), when any.

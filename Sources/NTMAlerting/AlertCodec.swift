@@ -33,6 +33,8 @@ public enum AlertCodec {
     /// the state writes an alert and its notification together, and packing every alert twice
     /// was a twentieth of a national first cycle.
     public static func pack(_ notification: Notification, packedAlert: [UInt8]) -> [UInt8] {
+        // Bytes of another format (a row read back) would be written under this one's byte.
+        precondition(packedAlert.first == format, "packedAlert must come from pack(_:)")
         var out = Writer()
         out.bytes.reserveCapacity(packedAlert.count + 64)
         out.byte(format)
@@ -45,6 +47,11 @@ public enum AlertCodec {
         try reading(bytes) { input throws(Corrupt) in try input.alert() }
     }
 
+    /// What the tracker keeps of a packed alert, without decoding the rest (see ``Reader/tracked(interned:)``).
+    public static func tracked(_ bytes: some Collection<UInt8>, interned: (String) -> String = { $0 }) throws(Corrupt) -> TrackedAlert {
+        try reading(bytes) { input throws(Corrupt) in try input.tracked(interned: interned) }
+    }
+
     public static func unpackNotification(_ bytes: some Collection<UInt8>) throws(Corrupt) -> Notification {
         try reading(bytes) { input throws(Corrupt) in
             let id = try input.string()
@@ -54,7 +61,7 @@ public enum AlertCodec {
         }
     }
 
-    private static func reading<T>(_ bytes: some Collection<UInt8>, _ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T {
+    static func reading<T>(_ bytes: some Collection<UInt8>, _ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T {
         try Array(bytes).withUnsafeBufferPointer { buffer throws(Corrupt) in
             var input = Reader(buffer: buffer)
             input.format = try input.byte()
@@ -65,36 +72,58 @@ public enum AlertCodec {
         }
     }
 
-    private struct Writer {
+    struct Writer {
         var bytes: [UInt8] = []
 
         mutating func alert(_ alert: Alert) {
             string(alert.fingerprint); string(alert.scope); string(alert.check)
             string(alert.ruleID); string(alert.messageID)
             dictionary(alert.labels)
-            string(alert.subject.kind); string(alert.subject.id); string(alert.subject.name)
-            optional(alert.subject.unitID) { $0.string($1) }
+            subject(alert.subject)
             string(alert.severity.rawValue); string(alert.status.rawValue)
             date(alert.activeSince)
             optional(alert.firingSince) { $0.date($1) }
             optional(alert.resolvedAt) { $0.date($1) }
             optional(alert.lastNotifiedAt) { $0.date($1) }
             optional(alert.lastNotifiedSeverity) { $0.string($1.rawValue) }
-            count(alert.values.count)
-            for key in alert.values.keys.sorted() {
-                string(key)
-                value(alert.values[key]!)
-            }
-            switch alert.message {
-            case .rendered(let text): byte(0); string(text.vi); string(text.en)
-            case .template(let template): byte(1); string(template.vi); string(template.en)
-            }
+            valuesAndMessage(alert.values, alert.message)
             optional(alert.silencedBy) { writer, ids in
                 writer.count(ids.count)
                 ids.forEach { writer.string($0) }
             }
             optional(alert.inhibitedBy) { $0.string($1) }
             optional(alert.source) { $0.string($1) }
+        }
+
+        /// What ``AlertContent`` hashes, as the alert's packed form has it: the subject, then the
+        /// values and the message, then the source. ``Reader/tracked(interned:)`` hashes the same
+        /// bytes where they lie in a packed alert.
+        mutating func content(subject: Subject, values: [String: Value], message: Alert.Message, source: String?) {
+            self.subject(subject)
+            valuesAndMessage(values, message)
+            optional(source) { $0.string($1) }
+        }
+
+        mutating func subject(_ subject: Subject) {
+            string(subject.kind); string(subject.id); string(subject.name)
+            optional(subject.unitID) { $0.string($1) }
+        }
+
+        mutating func valuesAndMessage(_ values: [String: Value], _ message: Alert.Message) {
+            count(values.count)
+            if values.count == 1, let (key, only) = values.first {
+                string(key)
+                value(only)
+            } else {
+                for key in values.keys.sorted() {
+                    string(key)
+                    value(values[key]!)
+                }
+            }
+            switch message {
+            case .rendered(let text): byte(0); string(text.vi); string(text.en)
+            case .template(let template): byte(1); string(template.vi); string(template.en)
+            }
         }
 
         mutating func byte(_ value: UInt8) { bytes.append(value) }
@@ -153,7 +182,7 @@ public enum AlertCodec {
         }
     }
 
-    private struct Reader {
+    struct Reader {
         let buffer: UnsafeBufferPointer<UInt8>
         var offset = 0
         var format: UInt8 = 0
@@ -214,6 +243,77 @@ public enum AlertCodec {
             // Every counted item takes at least a byte: a larger count is damage, not a big alert.
             guard value <= UInt64(buffer.count - offset) else { throw Corrupt(reason: "a length past the end") }
             return Int(value)
+        }
+
+        /// What the tracker keeps of the alert (``TrackedAlert``), read without making the alert:
+        /// the labels are the packed dictionary's own bytes, and the content's hash is taken over
+        /// the packed bytes of the subject, values, message and source, as ``Writer/content``
+        /// writes them for a finding. A state of 70,000 open alerts was decoded whole at every start.
+        mutating func tracked(interned: (String) -> String) throws(Corrupt) -> TrackedAlert {
+            let fingerprint = try string(), scope = interned(try string()), check = interned(try string())
+            let ruleID = interned(try string()), messageID = interned(try string())
+            let entries = try count()
+            let labelsStart = offset
+            for _ in 0..<entries * 2 { try skipString() }
+            let labels = TrackedAlert.Labels(packed: buffer[labelsStart..<offset])
+            let subjectStart = offset
+            try skipString()
+            let subjectID = try string()
+            try skipString()
+            _ = try optional { reader throws(Corrupt) in try reader.skipString() }
+            let subjectEnd = offset
+            let severity = try severity()
+            guard let status = Alert.Status(rawValue: try string()) else { throw Corrupt(reason: "unknown status") }
+            let activeSince = try date()
+            let firingSince = try optional { reader throws(Corrupt) in try reader.date() }
+            _ = try optional { reader throws(Corrupt) in try reader.date() }
+            let lastNotifiedAt = try optional { reader throws(Corrupt) in try reader.date() }
+            let lastNotifiedSeverity = try optional { reader throws(Corrupt) in try reader.severity() }
+            let valuesStart = offset
+            for _ in 0..<(try count()) {
+                try skipString()
+                try skipValue()
+            }
+            // Format 1 has no message kind: its content never equals a finding's, and the alert is
+            // written again (as format 2) the first time its check finds it.
+            if format != 1 { _ = try byte() }
+            try skipString(); try skipString()
+            let valuesEnd = offset
+            let silencedBy = try optional { reader throws(Corrupt) in
+                try (0..<reader.count()).map { _ throws(Corrupt) in try reader.string() }
+            }
+            let inhibitedBy = try optional { reader throws(Corrupt) in try reader.string() }
+            let sourceStart = offset
+            _ = try optional { reader throws(Corrupt) in try reader.skipString() }
+            var hasher = Hasher()
+            var content = [UInt8]()
+            content.reserveCapacity(subjectEnd - subjectStart + valuesEnd - valuesStart + offset - sourceStart)
+            content.append(contentsOf: buffer[subjectStart..<subjectEnd])
+            content.append(contentsOf: buffer[valuesStart..<valuesEnd])
+            content.append(contentsOf: buffer[sourceStart..<offset])
+            content.withUnsafeBytes { hasher.combine(bytes: $0) }
+            return TrackedAlert(
+                fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
+                subjectID: subjectID, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
+                lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy,
+                inhibitedBy: inhibitedBy, content: hasher.finalize())
+        }
+
+        mutating func skipString() throws(Corrupt) {
+            let length = try count()
+            guard length <= buffer.count - offset else { throw Corrupt(reason: "a text past the end") }
+            offset += length
+        }
+
+        mutating func skipValue() throws(Corrupt) {
+            switch try byte() {
+            case 0: try skipString()
+            case 1, 2, 4, 5, 6, 7: _ = try fixed()
+            case 3: _ = try byte()
+            case 8: for _ in 0..<(try count()) { try skipString() }
+            case 9: try skipString(); try skipString()
+            case let kind: throw Corrupt(reason: "unknown value kind \(kind)")
+            }
         }
 
         mutating func string() throws(Corrupt) -> String {

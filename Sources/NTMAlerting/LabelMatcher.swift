@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One label condition, as Alertmanager's matchers: `name=value`, `name!=value`, `name=~regex`,
 /// `name!~regex`. A regex is anchored at both ends and compiled once, when the matcher is made,
@@ -83,9 +84,22 @@ extension Array where Element == LabelMatcher {
     public func matches(_ label: (String) -> String?) -> Bool { allSatisfy { $0.matches(label) } }
 }
 
-/// A compiled regex shared read-only between tasks: `Regex` holds no mutable state once built.
+/// A compiled regex shared between tasks (`Regex` holds no mutable state once built), with the
+/// answers it gave. A matcher sees the same few values again and again (an inhibit rule's
+/// `rule=~…` is asked for every open alert after every run: 70,000 times nationally), and a
+/// Swift `Regex` match costs microseconds. At most `remembered` answers are kept, so a pattern
+/// over unbounded values (subject ids) stops remembering instead of growing.
 private final class CompiledPattern: @unchecked Sendable {
     let regex: Regex<AnyRegexOutput>
+    private let answers = Mutex<[String: Bool]>([:])
+    static let remembered = 4096
+
     init(_ regex: Regex<AnyRegexOutput>) { self.regex = regex }
-    func matches(_ text: String) -> Bool { (try? regex.wholeMatch(in: text)) != nil }
+
+    func matches(_ text: String) -> Bool {
+        if let known = answers.withLock({ $0[text] }) { return known }
+        let answer = (try? regex.wholeMatch(in: text)) != nil
+        answers.withLock { if $0.count < Self.remembered { $0[text] = answer } }
+        return answer
+    }
 }

@@ -26,6 +26,9 @@ public struct TrackedAlert: Sendable, Hashable {
         var silencedBy: [String]?
         var inhibitedBy: String?
         let content: Int
+        /// Whether the `rule` label is the rule's id, as the labeller makes it: then matchers read
+        /// the field instead of searching the labels.
+        var ruleLabelled = false
     }
 
     // Changed only through `fields`' setter, which copies a shared box first.
@@ -76,6 +79,18 @@ public struct TrackedAlert: Sendable, Hashable {
                                                     source: alert.source), interned: interned)
     }
 
+    /// From its packed form: ``AlertCodec/tracked(_:interned:)``.
+    init(fingerprint: String, scope: String, check: String, ruleID: String, messageID: String, labels: Labels, subjectID: String,
+         severity: Severity, status: Alert.Status, activeSince: Date, firingSince: Date?, lastNotifiedAt: Date?,
+         lastNotifiedSeverity: Severity?, silencedBy: [String]?, inhibitedBy: String?, content: Int) {
+        box = Box(Fields(
+            fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
+            subjectID: subjectID, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
+            lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy,
+            inhibitedBy: inhibitedBy, content: content))
+        box.fields.ruleLabelled = box.fields.labels["rule"] == box.fields.ruleID
+    }
+
     /// With the content's hash already known (the tracker has it from the finding).
     init(_ alert: Alert, content: Int, interned: (String) -> String = { $0 }) {
         box = Box(Fields(
@@ -85,6 +100,7 @@ public struct TrackedAlert: Sendable, Hashable {
             lastNotifiedAt: alert.lastNotifiedAt, lastNotifiedSeverity: alert.lastNotifiedSeverity,
             silencedBy: alert.silencedBy, inhibitedBy: alert.inhibitedBy,
             content: content))
+        box.fields.ruleLabelled = box.fields.labels["rule"] == box.fields.ruleID
     }
 
     /// The alert whole: this lifecycle over `stored`, the alert as last written (from the state
@@ -110,9 +126,15 @@ public struct TrackedAlert: Sendable, Hashable {
         return alert
     }
 
-    /// One label as receivers see it (the identifying ones plus `severity`).
+    /// One label as receivers see it (the identifying ones plus `severity`). `rule` is read from
+    /// the rule's id when it is that (as the labeller makes it), not searched for: an inhibit rule
+    /// asks every firing alert's `rule` after every run.
     public func notificationLabel(_ name: String) -> String? {
-        name == "severity" ? severity.rawValue : labels[name]
+        switch name {
+        case "severity": severity.rawValue
+        case "rule" where box.fields.ruleLabelled: ruleID
+        default: labels[name]
+        }
     }
 
     var muteText: String? {
@@ -129,6 +151,7 @@ public struct TrackedAlert: Sendable, Hashable {
             labels: labels.compacted(), subjectID: Self.fresh(subjectID), severity: severity, status: status,
             activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
             lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy, inhibitedBy: inhibitedBy, content: content))
+        copy.box.fields.ruleLabelled = box.fields.ruleLabelled
         return copy
     }
 
@@ -167,6 +190,10 @@ extension TrackedAlert {
 
         private init(bytes: [UInt8]) { self.bytes = bytes }
 
+        /// From a packed alert's labels (``AlertCodec``): the dictionary's entries, without its
+        /// count, are these bytes already.
+        init(packed: Slice<UnsafeBufferPointer<UInt8>>) { bytes = Array(packed) }
+
         /// The same labels in an allocation of exactly their size: appending leaves up to twice it.
         func compacted() -> Labels {
             Labels(bytes: [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
@@ -196,14 +223,16 @@ extension TrackedAlert {
         }
 
         public subscript(name: String) -> String? {
-            let wanted = Array(name.utf8)
-            var found: String?
-            forEach { nameRange, valueRange in
-                guard bytes[nameRange].elementsEqual(wanted) else { return true }
-                found = String(decoding: bytes[valueRange], as: UTF8.self)
-                return false
+            var name = name
+            return name.withUTF8 { wanted in
+                var found: String?
+                forEach { nameRange, valueRange in
+                    guard nameRange.count == wanted.count, bytes[nameRange].elementsEqual(wanted) else { return true }
+                    found = String(decoding: bytes[valueRange], as: UTF8.self)
+                    return false
+                }
+                return found
             }
-            return found
         }
 
         public var dictionary: [String: String] {
@@ -238,64 +267,23 @@ enum AlertContent {
     /// 2^64 (the alert then keeps its old values until they change again). Seeded per process:
     /// never stored.
     ///
-    /// Texts are hashed as their UTF-8 bytes, not as Strings: String hashing normalizes every
-    /// Vietnamese text to NFC first, and a dictionary hashes each entry with a hasher of its own;
-    /// both were a tenth of a steady national cycle. Two spellings of one text (composed and
-    /// decomposed) hash apart: the alert is written again once, never lost.
+    /// The hash is taken over the content's bytes as ``AlertCodec`` packs them (lengths before
+    /// texts, kinds before values, values in key order), so that an alert loaded from the state
+    /// is hashed from its packed bytes without being decoded (``AlertCodec/tracked(_:interned:)``).
+    /// String hashing would also normalize every Vietnamese text first, and dictionary hashing use
+    /// a hasher per entry: both were a tenth of a steady national cycle. Two spellings of one
+    /// text (composed and decomposed) hash apart: the alert is written again once, never lost.
     static func hash(subject: Subject, values: [String: Value], message: Alert.Message, source: String?) -> Int {
+        var writer = AlertCodec.Writer()
+        writer.bytes.reserveCapacity(512)
+        writer.content(subject: subject, values: values, message: message, source: source)
         var hasher = Hasher()
-        hasher.text(subject.kind)
-        hasher.text(subject.id)
-        hasher.text(subject.name)
-        hasher.optionalText(subject.unitID)
-        hasher.combine(values.count)
-        if values.count == 1, let (key, value) = values.first {
-            hasher.text(key)
-            hasher.value(value)
-        } else {
-            for key in values.keys.sorted() {
-                hasher.text(key)
-                hasher.value(values[key]!)
-            }
-        }
-        switch message {
-        case .rendered(let text): hasher.combine(0 as UInt8); hasher.text(text.vi); hasher.text(text.en)
-        case .template(let text): hasher.combine(1 as UInt8); hasher.text(text.vi); hasher.text(text.en)
-        }
-        hasher.optionalText(source)
+        writer.bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         return hasher.finalize()
     }
 
     static func hash(_ labeled: LabeledFinding) -> Int {
         hash(subject: labeled.finding.subject, values: labeled.finding.values, message: .template(labeled.finding.template),
              source: labeled.source)
-    }
-}
-
-private extension Hasher {
-    /// The text's bytes and their count, so that adjacent texts cannot run into each other.
-    mutating func text(_ text: String) {
-        var text = text
-        text.withUTF8 { combine(bytes: UnsafeRawBufferPointer($0)) }
-        combine(text.utf8.count)
-    }
-
-    mutating func optionalText(_ text: String?) {
-        if let text { combine(1 as UInt8); self.text(text) } else { combine(0 as UInt8) }
-    }
-
-    mutating func value(_ value: Value) {
-        switch value {
-        case .text(let text): combine(0 as UInt8); self.text(text)
-        case .integer(let number): combine(1 as UInt8); combine(number)
-        case .number(let number): combine(2 as UInt8); combine(number.bitPattern)
-        case .bool(let flag): combine(3 as UInt8); combine(flag)
-        case .date(let day): combine(4 as UInt8); combine(day.dayNumber)
-        case .instant(let instant): combine(5 as UInt8); combine(instant.timeIntervalSince1970.bitPattern)
-        case .amountVND(let amount): combine(6 as UInt8); combine(amount)
-        case .percent(let rate): combine(7 as UInt8); combine(rate.bitPattern)
-        case .list(let items): combine(8 as UInt8); combine(items.count); items.forEach { text($0) }
-        case .localized(let localized): combine(9 as UInt8); text(localized.vi); text(localized.en)
-        }
     }
 }

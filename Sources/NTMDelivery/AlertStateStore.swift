@@ -35,7 +35,10 @@ public actor AlertStateStore {
         }
     }
 
-    static let schemaVersion = 7
+    /// 8: no table changed, but alerts are packed in AlertCodec's format 2 (an alert keeps its
+    /// template), which an ntmwatch of version 7 cannot read: it refuses the file at open instead
+    /// of failing on the first alert.
+    static let schemaVersion = 8
 
     /// The store was used after ``close()``: a defect of the caller.
     public struct Closed: Error, CustomStringConvertible {
@@ -228,8 +231,8 @@ public actor AlertStateStore {
     public func trackedAlerts() throws -> [TrackedAlert] {
         var interned = TextInterner()
         return try database.rows("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint") { row in
-            TrackedAlert(try row.optionalBlob(0).map(AlertCodec.unpack) ?? decoder.decode(Alert.self, from: Data(row.text(1).utf8)),
-                         interned: { interned($0) })
+            if let packed = try row.optionalBlob(0) { return try AlertCodec.tracked(packed) { interned($0) } }
+            return TrackedAlert(try decoder.decode(Alert.self, from: Data(row.text(1).utf8)), interned: { interned($0) })
         }
     }
 

@@ -92,9 +92,39 @@ import Testing
         #expect(alert.message == .rendered(alert.summary))
         #expect(alert.summary.vi.hasPrefix("Xã 9: nợ đọng XDCB tăng 90.000.000 đ"))
         #expect(alert.summary.en.hasSuffix("no new debt may arise"))
+        // Its tracked view is the decoded alert's, and never equal in content to a template's.
+        let tracked = try AlertCodec.tracked(bytes)
+        #expect(tracked.fingerprint == alert.fingerprint && tracked.labels.dictionary == alert.labels)
+        #expect(tracked.status == alert.status && tracked.lastNotifiedAt == alert.lastNotifiedAt)
+        #expect(tracked.content != AlertContent.hash(subject: alert.subject, values: alert.values,
+                                                     message: .template(alert.summary), source: alert.source))
         let again = AlertCodec.pack(alert)
         #expect(again.first == AlertCodec.format && AlertCodec.format == 2)
         #expect(try AlertCodec.unpack(again) == alert)
+    }
+
+    /// The tracker's view read straight from the packed bytes (issue 21: a national state is read
+    /// at every start) is the view of the alert decoded whole: same fields, same labels, and the
+    /// content hash a finding of the same content gets, so a steady run changes nothing.
+    @Test(arguments: [true, false])
+    func theTrackedViewOfPackedBytesIsTheDecodedAlerts(optionals: Bool) throws {
+        for message in [Alert.Message.rendered(LocalizedText(vi: "Nợ quá hạn", en: "Overdue debt")),
+                        .template(LocalizedText(vi: "{subject}: {localized}", en: "{subject}: {localized}"))] {
+            var alert = Self.alert(optionals: optionals)
+            alert.message = message
+            let tracked = try AlertCodec.tracked(AlertCodec.pack(alert))
+            #expect(tracked == TrackedAlert(alert))
+            #expect(tracked.labels.dictionary == alert.labels && tracked.subjectID == alert.subject.id)
+            #expect(tracked.content == AlertContent.hash(subject: alert.subject, values: alert.values, message: alert.message,
+                                                         source: alert.source))
+            var changed = alert
+            changed.values["integer"] = .integer(-41)
+            #expect(try AlertCodec.tracked(AlertCodec.pack(changed)).content != tracked.content)
+        }
+        let damaged = AlertCodec.pack(Self.alert(optionals: optionals))
+        for cut in [1, damaged.count / 2, damaged.count - 1] {
+            #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.tracked(damaged.prefix(cut)) }
+        }
     }
 
     @Test func damagedBytesAreRefusedNotMisread() {

@@ -204,6 +204,37 @@ import NTMAlertingTestSupport
         }
     }
 
+    /// Contents built to feed the same bytes to a hash that wrote each text's length after it
+    /// (found in review): lengths now go first, so they differ.
+    @Test func contentsThatRunIntoEachOtherStillDiffer() {
+        var one = finding("A"), other = finding("A")
+        one.finding.values = [String(repeating: "\0", count: 9): .integer(9)]
+        other.finding.values = ["": .text("\t\0\0\0\0\0\0\0\u{1}")]
+        var tracker = AlertTracker()
+        _ = tracker.apply(scope: "demo", findings: [one], at: t0) { _ in nil }
+        #expect(tracker.apply(scope: "demo", findings: [other], at: hours(1)) { _ in nil }.changed.count == 1)
+    }
+
+    /// `rule` is read from the field only where the labels say the same; otherwise the labels
+    /// answer, as for any other name.
+    @Test func theRuleLabelIsTheLabelsOwn() {
+        var tracker = AlertTracker()
+        var own = finding("A"), other = finding("B"), none = finding("C")
+        other.labels["rule"] = "something.else"
+        none.labels["rule"] = nil
+        own = LabeledFinding(finding: own.finding, check: own.check, messageID: own.messageID, labels: own.labels,
+                             severity: own.severity, pendingFor: own.pendingFor)
+        other = LabeledFinding(finding: other.finding, check: other.check, messageID: other.messageID, labels: other.labels,
+                               severity: other.severity, pendingFor: other.pendingFor)
+        none = LabeledFinding(finding: none.finding, check: none.check, messageID: none.messageID, labels: none.labels,
+                              severity: none.severity, pendingFor: none.pendingFor)
+        _ = tracker.apply(scope: "demo", findings: [own, other, none], at: t0) { _ in nil }
+        #expect(tracker.active[own.fingerprint]?.notificationLabel("rule") == Self.rule.id)
+        #expect(tracker.active[other.fingerprint]?.notificationLabel("rule") == "something.else")
+        #expect(tracker.active[none.fingerprint]?.notificationLabel("rule") == nil)
+        #expect(tracker.compacted().active[other.fingerprint]?.notificationLabel("rule") == "something.else")
+    }
+
     /// A compacted tracker (issue 21: the daemon copies its alerts into fresh memory after a run
     /// that made many) holds the same alerts in storage of their own, and goes on exactly as the
     /// original would.

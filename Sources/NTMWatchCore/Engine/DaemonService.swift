@@ -124,8 +124,9 @@ public final class DaemonService: Service {
                     case .flushed(let sent):
                         flushing = false
                         // What a burst of deliveries freed (70,000 notifications after a first
-                        // national cycle) goes back now, not at the next heartbeat.
-                        if sent > 0 && running.isEmpty { Self.returnFreedMemory() }
+                        // national cycle) goes back now, not at the next heartbeat; a trickle
+                        // waits for the heartbeat (a trim walks the arenas under their locks).
+                        if sent >= 1000 && running.isEmpty { Self.returnFreedMemory() }
                     case .signalsEnded:
                         break
                     }

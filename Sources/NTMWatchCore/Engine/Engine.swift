@@ -292,7 +292,8 @@ public actor Engine {
     /// Copies the open alerts' lifecycles into fresh memory after runs that changed many of them
     /// (see ``AlertTracker/compacted()``): the daemon calls it when no check runs, before it gives
     /// freed memory back. At least 10,000 changed alerts and a quarter of the open ones: a copy of
-    /// 70,000 takes a few tens of milliseconds, and a province never needs one.
+    /// 70,000 takes a few tens of milliseconds; a province gets one only after many runs, and its
+    /// copy is then a millisecond.
     public func compactAlerts() {
         guard changedSinceCompaction >= 10_000, changedSinceCompaction * 4 >= tracker.active.count else { return }
         changedSinceCompaction = 0
@@ -316,6 +317,7 @@ public actor Engine {
     }
 
     /// Delivers what is due; then raises or resolves `ntmwatch.delivery_failed` per receiver.
+    /// Returns how many notifications were delivered.
     @discardableResult
     public func flushDeliveries(force: Bool = false) async -> Int {
         do {
@@ -329,7 +331,8 @@ public actor Engine {
         }
         if let depth = try? await state.ledgerDepth() { metrics.ledger(pending: depth.pending, deadLetters: depth.dead) }
         await pruneHistory()
-        guard report.dead > 0 || report.sent > 0 || failingReceivers > 0 else { return report.sent }
+        var sent = report.sent
+        guard report.dead > 0 || report.sent > 0 || failingReceivers > 0 else { return sent }
         do {
             let failing = try await state.failingReceivers()
             let muting = try await currentMuting()
@@ -343,11 +346,11 @@ public actor Engine {
             let now = Date()
             let step = try tracker.apply(scope: "meta:delivery", findings: findings, at: now, stored: stored.alert)
             try await record(step, muting: muting, scopes: ["meta:delivery"], at: now)
-            if force && !step.notifications.isEmpty { await dispatcher.flush(now: Date(), force: true) }
+            if force && !step.notifications.isEmpty { sent += await dispatcher.flush(now: Date(), force: true).sent }
         } catch {
             logger.error("could not update the delivery_failed alerts: \(error)")
         }
-        return report.sent
+        return sent
     }
     private var failingReceivers = 0
 

@@ -51,11 +51,15 @@ struct Labeler: Sendable {
             } else {
                 labels = [:]
             }
-            labels.merge(finding.labels) { _, own in own }
-            labels.merge([
-                "alertname": finding.ruleID, "rule": finding.ruleID, "check": check.name, "instance": instance,
-                "subject_kind": finding.subject.kind, "subject_id": finding.subject.id,
-            ]) { _, fixed in fixed }
+            if !finding.labels.isEmpty { labels.merge(finding.labels) { _, own in own } }
+            // Set one by one: a dictionary literal to merge was a table made and freed per finding.
+            labels.reserveCapacity(labels.count + 6)
+            labels["alertname"] = finding.ruleID
+            labels["rule"] = finding.ruleID
+            labels["check"] = check.name
+            labels["instance"] = instance
+            labels["subject_kind"] = finding.subject.kind
+            labels["subject_id"] = finding.subject.id
             return LabeledFinding(
                 finding: finding, check: check.name, messageID: rule?.messageID ?? MetaRules.moduleFailed.messageID,
                 labels: labels, severity: check.severity[finding.ruleID] ?? finding.severity,
