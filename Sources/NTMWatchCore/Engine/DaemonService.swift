@@ -72,6 +72,7 @@ public final class DaemonService: Service {
                 var running = Set<String>()
                 var flushing = false
                 var lastHeartbeat = ContinuousClock.now - .seconds(3600)
+                var lastFlushTrim = ContinuousClock.now - .seconds(3600)
 
                 while let event = await group.next() {
                     if stopping.withLock({ $0 }) {
@@ -123,10 +124,14 @@ public final class DaemonService: Service {
                         group.addTask { await Self.nextHangup() }
                     case .flushed(let sent):
                         flushing = false
-                        // What a burst of deliveries freed (70,000 notifications after a first
-                        // national cycle) goes back now, not at the next heartbeat; a trickle
-                        // waits for the heartbeat (a trim walks the arenas under their locks).
-                        if sent >= 1000 && running.isEmpty { Self.returnFreedMemory() }
+                        // What deliveries freed (70,000 notifications after a first national
+                        // cycle, the last of them sent after the last run ended) goes back now,
+                        // not at the next heartbeat; at most every ten seconds, since a trim
+                        // walks the arenas under their locks.
+                        if sent > 0 && running.isEmpty && ContinuousClock.now - lastFlushTrim >= .seconds(10) {
+                            lastFlushTrim = ContinuousClock.now
+                            Self.returnFreedMemory()
+                        }
                     case .signalsEnded:
                         break
                     }
