@@ -28,7 +28,7 @@ public struct TrackedAlert: Sendable, Hashable {
         let content: Int
         /// Whether the `rule` label is the rule's id, as the labeller makes it: then matchers read
         /// the field instead of searching the labels.
-        var ruleLabelled = false
+        let ruleLabelled: Bool
     }
 
     // Changed only through `fields`' setter, which copies a shared box first.
@@ -79,7 +79,8 @@ public struct TrackedAlert: Sendable, Hashable {
                                                     source: alert.source), interned: interned)
     }
 
-    /// From its packed form: ``AlertCodec/tracked(_:interned:)``.
+    /// Every tracked alert is made here: from its packed form (``AlertCodec/tracked(_:interned:)``),
+    /// from an alert, or as a compacted copy.
     init(fingerprint: String, scope: String, check: String, ruleID: String, messageID: String, labels: Labels, subjectID: String,
          severity: Severity, status: Alert.Status, activeSince: Date, firingSince: Date?, lastNotifiedAt: Date?,
          lastNotifiedSeverity: Severity?, silencedBy: [String]?, inhibitedBy: String?, content: Int) {
@@ -87,20 +88,17 @@ public struct TrackedAlert: Sendable, Hashable {
             fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
             subjectID: subjectID, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
             lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy,
-            inhibitedBy: inhibitedBy, content: content))
-        box.fields.ruleLabelled = box.fields.labels["rule"] == box.fields.ruleID
+            inhibitedBy: inhibitedBy, content: content, ruleLabelled: labels["rule"] == ruleID))
     }
 
     /// With the content's hash already known (the tracker has it from the finding).
     init(_ alert: Alert, content: Int, interned: (String) -> String = { $0 }) {
-        box = Box(Fields(
-            fingerprint: alert.fingerprint, scope: interned(alert.scope), check: interned(alert.check), ruleID: interned(alert.ruleID),
-            messageID: interned(alert.messageID), labels: Labels(alert.labels), subjectID: alert.subject.id,
-            severity: alert.severity, status: alert.status, activeSince: alert.activeSince, firingSince: alert.firingSince,
-            lastNotifiedAt: alert.lastNotifiedAt, lastNotifiedSeverity: alert.lastNotifiedSeverity,
-            silencedBy: alert.silencedBy, inhibitedBy: alert.inhibitedBy,
-            content: content))
-        box.fields.ruleLabelled = box.fields.labels["rule"] == box.fields.ruleID
+        self.init(fingerprint: alert.fingerprint, scope: interned(alert.scope), check: interned(alert.check),
+                  ruleID: interned(alert.ruleID), messageID: interned(alert.messageID), labels: Labels(alert.labels),
+                  subjectID: alert.subject.id, severity: alert.severity, status: alert.status, activeSince: alert.activeSince,
+                  firingSince: alert.firingSince, lastNotifiedAt: alert.lastNotifiedAt,
+                  lastNotifiedSeverity: alert.lastNotifiedSeverity, silencedBy: alert.silencedBy, inhibitedBy: alert.inhibitedBy,
+                  content: content)
     }
 
     /// The alert whole: this lifecycle over `stored`, the alert as last written (from the state
@@ -145,14 +143,10 @@ public struct TrackedAlert: Sendable, Hashable {
     /// The same alert in allocations of its own, each of the size it needs. Texts shared by many
     /// alerts (rule, check and message ids) stay shared. See ``AlertTracker/compacted()``.
     func compacted() -> TrackedAlert {
-        var copy = self
-        copy.box = Box(Fields(
-            fingerprint: Self.fresh(fingerprint), scope: scope, check: check, ruleID: ruleID, messageID: messageID,
-            labels: labels.compacted(), subjectID: Self.fresh(subjectID), severity: severity, status: status,
-            activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
-            lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy, inhibitedBy: inhibitedBy, content: content))
-        copy.box.fields.ruleLabelled = box.fields.ruleLabelled
-        return copy
+        TrackedAlert(fingerprint: Self.fresh(fingerprint), scope: scope, check: check, ruleID: ruleID, messageID: messageID,
+                     labels: labels.compacted(), subjectID: Self.fresh(subjectID), severity: severity, status: status,
+                     activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
+                     lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy, inhibitedBy: inhibitedBy, content: content)
     }
 
     /// A text in storage of its own (`String(text)` would share the storage it is given).
