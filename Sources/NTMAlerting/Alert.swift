@@ -91,18 +91,6 @@ public struct Alert: Sendable, Codable, Hashable {
             values: values, summary: MessageField(message), silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source))
     }
 
-    /// An alert whose summary is given as text.
-    public init(fingerprint: String, scope: String, check: String, ruleID: String, messageID: String, labels: [String: String],
-                subject: Subject, severity: Severity, status: Status, activeSince: Date, firingSince: Date? = nil,
-                resolvedAt: Date? = nil, lastNotifiedAt: Date? = nil, lastNotifiedSeverity: Severity? = nil,
-                values: [String: Value], summary: LocalizedText, silencedBy: [String]? = nil, inhibitedBy: String? = nil,
-                source: String? = nil) {
-        self.init(fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
-                  subject: subject, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
-                  resolvedAt: resolvedAt, lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity,
-                  values: values, message: .rendered(summary), silencedBy: silencedBy, inhibitedBy: inhibitedBy, source: source)
-    }
-
     public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
 
     /// JSON carries the summary as read, never a template: it is what `ntmwatch alerts` prints and

@@ -24,7 +24,7 @@ import Testing
             resolvedAt: optionals ? Date(timeIntervalSince1970: 1_730_090_000) : nil,
             lastNotifiedAt: optionals ? Date(timeIntervalSince1970: 1_730_003_600) : nil,
             lastNotifiedSeverity: optionals ? .warning : nil,
-            values: optionals ? everyValue : [:], summary: LocalizedText(vi: "Nợ quá hạn", en: "Overdue debt"))
+            values: optionals ? everyValue : [:], message: .rendered(LocalizedText(vi: "Nợ quá hạn", en: "Overdue debt")))
         if optionals {
             alert.silencedBy = ["s-1", "s-2"]
             alert.inhibitedBy = "abcd"

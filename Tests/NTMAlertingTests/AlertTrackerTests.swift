@@ -286,7 +286,7 @@ import NTMAlertingTestSupport
             }
             let alert = Alert(fingerprint: Fingerprint.of(labels), scope: "demo", check: "demo", ruleID: "demo.late", messageID: "m",
                               labels: labels, subject: Subject(kind: "unit", id: "A", name: "A"), severity: .warning, status: .firing,
-                              activeSince: Date(timeIntervalSince1970: 0), values: [:], summary: LocalizedText(vi: "", en: ""))
+                              activeSince: Date(timeIntervalSince1970: 0), values: [:], message: .rendered(LocalizedText(vi: "", en: "")))
             let tracked = TrackedAlert(alert)
             #expect(tracked.labels.dictionary == labels)
             for (name, value) in labels { #expect(tracked.labels[name] == value) }

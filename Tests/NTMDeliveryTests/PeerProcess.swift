@@ -137,7 +137,7 @@ enum Fixtures {
               activeSince: at.addingTimeInterval(-600), firingSince: at.addingTimeInterval(-300),
               resolvedAt: status == .resolved ? at : nil, lastNotifiedAt: nil, lastNotifiedSeverity: nil,
               values: ["days_overdue": .integer(7)],
-              summary: LocalizedText(vi: "Tiên Lãnh: quá hạn 7 ngày", en: "Tiên Lãnh: 7 days overdue"), source: "002 §V")
+              message: .rendered(LocalizedText(vi: "Tiên Lãnh: quá hạn 7 ngày", en: "Tiên Lãnh: 7 days overdue")), source: "002 §V")
     }
 
     static func group(_ ids: [String], receiver: String = "hook") -> NotificationGroup {

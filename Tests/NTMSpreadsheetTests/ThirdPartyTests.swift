@@ -22,7 +22,7 @@ import Testing
                      severity: severity, status: .firing, activeSince: ISO8601DateFormatter().date(from: since)!,
                      firingSince: ISO8601DateFormatter().date(from: since)!, resolvedAt: nil, lastNotifiedAt: nil,
                      lastNotifiedSeverity: nil, values: amount.map { ["outstanding": .amountVND($0)] } ?? [:],
-                     summary: LocalizedText(vi: summary, en: summary))
+                     message: .rendered(LocalizedText(vi: summary, en: summary)))
     }
 
     static let alerts = [
