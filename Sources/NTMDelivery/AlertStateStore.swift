@@ -53,12 +53,16 @@ public actor AlertStateStore {
         }
     }
 
+    /// The size a write-ahead log is cut back to once checkpointed. Without a limit SQLite keeps
+    /// the file at its largest: a national first cycle left a 1 GB `alerts.sqlite-wal` behind.
+    public static let walSizeLimit = 64 << 20
+
     /// Opens (and creates or upgrades) the state file for the daemon.
-    public static func open(directory: String) async throws -> AlertStateStore {
+    public static func open(directory: String, walSizeLimit: Int = walSizeLimit) async throws -> AlertStateStore {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = (directory as NSString).appendingPathComponent("alerts.sqlite")
         let store = try AlertStateStore(path: path, flags: [.readWrite, .create])
-        try await store.prepare()
+        try await store.prepare(walSizeLimit: walSizeLimit)
         return store
     }
 
@@ -85,9 +89,17 @@ public actor AlertStateStore {
         try database.connection.execute("PRAGMA query_only = ON")
     }
 
-    private func prepare() throws {
+    private func prepare(walSizeLimit: Int) throws {
         try database.connection.execute("PRAGMA journal_mode = WAL")
         try database.connection.execute("PRAGMA synchronous = FULL")
+        try database.connection.execute("PRAGMA journal_size_limit = \(walSizeLimit)")
+        // A national first cycle writes 70,000 alerts, their notifications and ledger rows in one
+        // transaction, into indexes keyed by hashes (every page of them touched). With SQLite's
+        // default 2 MiB cache, pages were spilled to the log and read back over and over: 955,000
+        // writes and 348,000 reads, against 428,000 and 141,000 with this cache, and 13% less CPU.
+        // The cache fills only as far as a transaction needs; `releaseMemory()` empties it when
+        // the daemon is idle.
+        try database.connection.execute("PRAGMA cache_size = -65536")
         let version = try database.integer("PRAGMA user_version") ?? 0
         if version > Self.schemaVersion { throw NewerSchema(path: path, version: version) }
         guard version < Self.schemaVersion else { return }
@@ -378,6 +390,11 @@ public actor AlertStateStore {
                 nextAttemptAt: Date(timeIntervalSince1970: row.double(6)),
                 groupLastFlush: row.optionalDouble(9).map { Date(timeIntervalSince1970: $0) })
         }
+    }
+
+    /// Gives back the page cache a large transaction filled (see `prepare`).
+    public func releaseMemory() {
+        file?.connection.releaseMemory()
     }
 
     public struct NewBatch: Sendable {

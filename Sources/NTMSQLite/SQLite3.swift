@@ -113,6 +113,12 @@ public final class SQLite3Connection {
         sqlite3_busy_timeout(db, milliseconds)
     }
 
+    /// Frees the page cache's unused pages (`sqlite3_db_release_memory`): what a large
+    /// transaction cached is given back instead of kept until the connection closes.
+    public func releaseMemory() {
+        sqlite3_db_release_memory(db)
+    }
+
     /// Runs statements that return no rows (PRAGMA, BEGIN, ...).
     public func execute(_ sql: String) throws(SQLite3Error) {
         guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw lastError }

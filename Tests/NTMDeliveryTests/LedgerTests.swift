@@ -94,6 +94,26 @@ import Testing
         }
     }
 
+    /// The log of a large transaction is cut back once checkpointed: a national first cycle
+    /// left a 1 GB `alerts.sqlite-wal` beside the state file for as long as the daemon ran.
+    @Test func theLogIsCutBackAfterALargeStep() async throws {
+        let folder = try Self.folder()
+        var tracker = RecordingTracker()
+        let large = step((0..<3_000).map { "S\($0)" }, at: t0, tracker: &tracker)
+        let limit = 64 << 10
+        let state = try await AlertStateStore.open(directory: folder, walSizeLimit: limit)
+        func logSize() throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: folder + "/alerts.sqlite-wal")[.size] as? Int) ?? 0
+        }
+        try await state.record(large, destinations: Self.destinations)
+        // Past SQLite's automatic checkpoint (1,000 pages): the commit checkpointed it.
+        #expect(try logSize() > 1_000 * 4096)
+        // The next write starts the log over, and cuts the file back.
+        try await state.recordRun(check: "demo", at: t0, duration: 0.1, outcome: "ok", reason: nil, findings: 3_000)
+        #expect(try logSize() <= limit)
+        await state.close()
+    }
+
     func step(_ subjects: [String], at instant: Date, tracker: inout RecordingTracker) -> AlertTracker.Step {
         let findings = subjects.map { subject in
             LabeledFinding(finding: Finding(rule: Self.rule, subject: Subject(kind: "unit", id: subject, name: subject)),

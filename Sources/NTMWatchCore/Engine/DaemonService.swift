@@ -92,7 +92,7 @@ public final class DaemonService: Service {
                             lastHeartbeat = ContinuousClock.now
                             await engine.heartbeat()
                             // Deliveries free their notifications after the runs that made them.
-                            if running.isEmpty && !flushing { Self.returnFreedMemory() }
+                            if running.isEmpty && !flushing { await returnFreedMemory() }
                         }
                         await launchDue(into: &group, running: &running, nextRun: &nextRun)
                         // Group timers and retries are due by the clock, not by check results. The
@@ -114,9 +114,11 @@ public final class DaemonService: Service {
                             logger.error("recording the results of \(check.name) failed: \(error)")
                         }
                         notifier.status(await engine.statusLine())
-                        if running.isEmpty {
+                        // Not beside a flush: it reads and frees every pending notification,
+                        // and a copy made among those would be as scattered as the original.
+                        if running.isEmpty && !flushing {
                             await engine.compactAlerts()
-                            Self.returnFreedMemory()
+                            await returnFreedMemory()
                         }
                     case .reload:
                         await reload()
@@ -128,9 +130,10 @@ public final class DaemonService: Service {
                         // cycle, the last of them sent after the last run ended) goes back now,
                         // not at the next heartbeat; at most every ten seconds, since a trim
                         // walks the arenas under their locks.
-                        if sent > 0 && running.isEmpty && ContinuousClock.now - lastFlushTrim >= .seconds(10) {
+                        guard running.isEmpty else { break }
+                        if await engine.compactAlerts() || (sent > 0 && ContinuousClock.now - lastFlushTrim >= .seconds(10)) {
                             lastFlushTrim = ContinuousClock.now
-                            Self.returnFreedMemory()
+                            await returnFreedMemory()
                         }
                     case .signalsEnded:
                         break
@@ -151,7 +154,8 @@ public final class DaemonService: Service {
     /// Gives the memory of the last runs back to the system. A national cycle reads a million
     /// rows; glibc keeps what was freed in its arenas, so a daemon idle between hourly runs held
     /// the peak of its last run (about a gigabyte nationally) until the next.
-    static func returnFreedMemory() {
+    func returnFreedMemory() async {
+        await engine.state.releaseMemory()
         _ = malloc_trim(0)
     }
 

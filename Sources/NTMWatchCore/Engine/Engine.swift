@@ -294,10 +294,12 @@ public actor Engine {
     /// freed memory back. At least 10,000 changed alerts and a quarter of the open ones: a copy of
     /// 70,000 takes a few tens of milliseconds; a province gets one only after many runs, and its
     /// copy is then a millisecond.
-    public func compactAlerts() {
-        guard changedSinceCompaction >= 10_000, changedSinceCompaction * 4 >= tracker.active.count else { return }
+    @discardableResult
+    public func compactAlerts() -> Bool {
+        guard changedSinceCompaction >= 10_000, changedSinceCompaction * 4 >= tracker.active.count else { return false }
         changedSinceCompaction = 0
         tracker = tracker.compacted()
+        return true
     }
 
     /// Pushes alerts to the configured Alertmanagers and re-sends them (run it as a service beside
