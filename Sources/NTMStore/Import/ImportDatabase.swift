@@ -61,7 +61,7 @@ final class SQLiteImportDatabase: ImportDatabase {
     init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        connection = try SQLite3Connection(path: path, flags: [.readWrite, .create, .noMutex])
+        connection = try SQLite3Connection(path: path, flags: [.readWrite, .create])
         connection.setBusyTimeout(milliseconds: 5000)
         try connection.execute("PRAGMA foreign_keys = ON")
         try connection.execute("PRAGMA journal_mode = WAL")
