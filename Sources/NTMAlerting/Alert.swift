@@ -218,6 +218,28 @@ public enum Fingerprint {
 
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// The 64 bits `fingerprint` spells if it is what ``of(_:)`` makes (16 lower-case hex
+    /// digits), else nil: ``hex(_:)`` of the value gives the same text back.
+    static func value(of fingerprint: String) -> UInt64? {
+        var fingerprint = fingerprint
+        return fingerprint.withUTF8 { value(of: $0) }
+    }
+
+    static func value(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard bytes.count == 16 else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
+    }
+
     /// 16 lower-case hex digits; `String(format:)` costs a locale lookup per call.
     static func hex(_ value: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { buffer in

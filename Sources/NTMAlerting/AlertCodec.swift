@@ -47,9 +47,9 @@ public enum AlertCodec {
         try reading(bytes) { input throws(Corrupt) in try input.alert() }
     }
 
-    /// What the tracker keeps of a packed alert, without decoding the rest (see ``Reader/tracked(interned:)``).
-    public static func tracked(_ bytes: some Collection<UInt8>, interned: (String) -> String = { $0 }) throws(Corrupt) -> TrackedAlert {
-        try reading(bytes) { input throws(Corrupt) in try input.tracked(interned: interned) }
+    /// What the tracker keeps of a packed alert, without decoding the rest (see ``Reader/tracked(origins:)``).
+    public static func tracked(_ bytes: some Collection<UInt8>, origins: inout OriginTable) throws(Corrupt) -> TrackedAlert {
+        try reading(bytes) { input throws(Corrupt) in try input.tracked(origins: &origins) }
     }
 
     public static func unpackNotification(_ bytes: some Collection<UInt8>) throws(Corrupt) -> Notification {
@@ -96,7 +96,7 @@ public enum AlertCodec {
         }
 
         /// What ``AlertContent`` hashes, as the alert's packed form has it: the subject, then the
-        /// values and the message, then the source. ``Reader/tracked(interned:)`` hashes the same
+        /// values and the message, then the source. ``Reader/tracked(origins:)`` hashes the same
         /// bytes where they lie in a packed alert.
         mutating func content(subject: Subject, values: [String: Value], message: Alert.Message, source: String?) {
             self.subject(subject)
@@ -249,9 +249,9 @@ public enum AlertCodec {
         /// the labels are the packed dictionary's own bytes, and the content's hash is taken over
         /// the packed bytes of the subject, values, message and source, as ``Writer/content``
         /// writes them for a finding. A state of 70,000 open alerts was decoded whole at every start.
-        mutating func tracked(interned: (String) -> String) throws(Corrupt) -> TrackedAlert {
-            let fingerprint = try string(), scope = interned(try string()), check = interned(try string())
-            let ruleID = interned(try string()), messageID = interned(try string())
+        mutating func tracked(origins: inout OriginTable) throws(Corrupt) -> TrackedAlert {
+            let key = try key()
+            let origin = origins(scope: try string(), check: try string(), ruleID: try string(), messageID: try string())
             let entries = try count()
             let labelsStart = offset
             for _ in 0..<entries * 2 { try skipString() }
@@ -293,10 +293,20 @@ public enum AlertCodec {
             content.append(contentsOf: buffer[sourceStart..<offset])
             content.withUnsafeBytes { hasher.combine(bytes: $0) }
             return TrackedAlert(
-                fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
-                subjectID: subjectID, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
+                key: key, origin: origin, labels: labels, subjectID: subjectID, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
                 lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy,
                 inhibitedBy: inhibitedBy, content: hasher.finalize())
+        }
+
+        /// A fingerprint as ``AlertKey``: no `String` made for the usual 16 hex digits.
+        mutating func key() throws(Corrupt) -> AlertKey {
+            let start = offset
+            try skipString()
+            if offset - start == 17, let value = Fingerprint.value(of: UnsafeBufferPointer(rebasing: buffer[start + 1..<offset])) {
+                return .hash(value)
+            }
+            offset = start
+            return .text(try string())
         }
 
         mutating func skipString() throws(Corrupt) {

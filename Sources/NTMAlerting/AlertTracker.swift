@@ -14,8 +14,10 @@ public struct AlertTracker: Sendable {
     public typealias Stored = (_ fingerprint: String) throws -> Alert?
 
     /// Pending and firing alerts, by fingerprint.
-    public internal(set) var active: [String: TrackedAlert]
+    public internal(set) var active: [AlertKey: TrackedAlert]
     public var repeatInterval: [Severity: Duration]
+    /// What the alerts share, kept once (see ``TrackedAlert/Origin``).
+    var origins = OriginTable()
 
     public static let defaultRepeatInterval: [Severity: Duration] = [
         .critical: .seconds(4 * 3600), .error: .seconds(12 * 3600), .warning: .seconds(24 * 3600),
@@ -23,9 +25,14 @@ public struct AlertTracker: Sendable {
     ]
 
     public init(active: [TrackedAlert] = [], repeatInterval: [Severity: Duration] = AlertTracker.defaultRepeatInterval) {
-        self.active = Dictionary(active.map { ($0.fingerprint, $0) }, uniquingKeysWith: { a, _ in a })
+        var origins = OriginTable()
+        self.active = Dictionary(active.map { ($0.key, $0.sharing(&origins)) }, uniquingKeysWith: { a, _ in a })
+        self.origins = origins
         self.repeatInterval = repeatInterval
     }
+
+    /// The open alert of `fingerprint`, if any.
+    public subscript(fingerprint fingerprint: String) -> TrackedAlert? { active[AlertKey(fingerprint)] }
 
     /// The same tracker in fresh allocations. A run that makes tens of thousands of alerts (a
     /// national first cycle) makes them among its reads and findings, and when those are freed
@@ -34,7 +41,11 @@ public struct AlertTracker: Sendable {
     /// the run's memory is freed, the alerts fill that free memory closely and their old pages
     /// empty (issue 21).
     public func compacted() -> AlertTracker {
-        AlertTracker(active: active.values.map { $0.compacted() }, repeatInterval: repeatInterval)
+        var origins = OriginTable()
+        var copy = AlertTracker(repeatInterval: repeatInterval)
+        copy.active = Dictionary(uniqueKeysWithValues: active.values.map { ($0.key, $0.compacted(origins: &origins)) })
+        copy.origins = origins
+        return copy
     }
 
     /// The outcome of one step: notifications to send and every alert whose record changed
@@ -79,11 +90,11 @@ public struct AlertTracker: Sendable {
     /// among the findings resolve (firing) or are dropped (pending).
     public mutating func apply(scope: String, findings: [LabeledFinding], at instant: Date, stored: Stored) rethrows -> Step {
         var step = Step()
-        var seen = Set<String>()
+        var seen = Set<AlertKey>()
         for labeled in findings {
-            let fingerprint = labeled.fingerprint
-            guard seen.insert(fingerprint).inserted else { continue }
-            let existing = active[fingerprint]
+            let fingerprint = labeled.fingerprint, key = AlertKey(fingerprint)
+            guard seen.insert(key).inserted else { continue }
+            let existing = active[key]
             let content = AlertContent.hash(labeled)
             // Most alerts of a steady cycle are found again unchanged: nothing is made, compared
             // whole or written for them.
@@ -109,8 +120,8 @@ public struct AlertTracker: Sendable {
                     id: "\(fingerprint)-\(Int(instant.timeIntervalSince1970))-\(reason.rawValue)",
                     reason: reason, at: instant, alert: alert))
             }
-            let tracked = TrackedAlert(alert, content: content)
-            active[fingerprint] = tracked
+            let tracked = TrackedAlert(alert, content: content, origins: &origins)
+            active[key] = tracked
             if tracked != existing { step.changed.append(alert) }
             if existing == nil || alert.status != existing?.status || alert.severity != existing?.severity {
                 step.transitions.append(Transition(
@@ -120,7 +131,7 @@ public struct AlertTracker: Sendable {
         }
         // Filter before sorting: a cycle applies many scopes, each owning a small share of the alerts.
         let gone = active.compactMap { $0.value.scope == scope && !seen.contains($0.key) ? $0.key : nil }.sorted()
-        for fingerprint in gone { step.merge(try resolve(fingerprint, at: instant, stored: stored)) }
+        for key in gone { step.merge(try resolve(key, at: instant, stored: stored)) }
         return step
     }
 
@@ -128,13 +139,14 @@ public struct AlertTracker: Sendable {
     public mutating func retire(keeping scopes: Set<String>, at instant: Date, stored: Stored) rethrows -> Step {
         var step = Step()
         let gone = active.compactMap { scopes.contains($0.value.scope) ? nil : $0.key }.sorted()
-        for fingerprint in gone { step.merge(try resolve(fingerprint, at: instant, stored: stored)) }
+        for key in gone { step.merge(try resolve(key, at: instant, stored: stored)) }
         return step
     }
 
-    private mutating func resolve(_ fingerprint: String, at instant: Date, stored: Stored) rethrows -> Step {
+    private mutating func resolve(_ key: AlertKey, at instant: Date, stored: Stored) rethrows -> Step {
         var step = Step()
-        guard let tracked = active.removeValue(forKey: fingerprint) else { return step }
+        guard let tracked = active.removeValue(forKey: key) else { return step }
+        let fingerprint = key.fingerprint
         if tracked.status == .pending {
             step.dropped.append(fingerprint)
             step.transitions.append(Transition(fingerprint: fingerprint, at: instant, from: .pending, to: nil,

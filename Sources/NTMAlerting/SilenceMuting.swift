@@ -23,14 +23,14 @@ extension AlertTracker {
     public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date, stored: Stored) rethrows {
         let inhibitors = muting.inhibitor.sources(among: active.values.lazy.filter { $0.status == .firing })
         var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
-        var muted = Set<String>()
-        for fingerprint in active.compactMap({ scopes.contains($0.value.scope) ? $0.key : nil }).sorted() {
-            let before = active[fingerprint]!
+        var muted = Set<AlertKey>()
+        for key in active.compactMap({ scopes.contains($0.value.scope) ? $0.key : nil }).sorted() {
+            let before = active[key]!
             let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(before.notificationLabel, at: instant) }.map(\.id).sorted()
             let silencedBy = silences.isEmpty ? nil : silences
             let inhibitedBy = inhibitors.inhibitor(of: before)
             let isMuted = silencedBy != nil || inhibitedBy != nil
-            if isMuted { muted.insert(fingerprint) }
+            if isMuted { muted.insert(key) }
             // Nothing changes for most alerts: they are not copied.
             if silencedBy == before.silencedBy, inhibitedBy == before.inhibitedBy,
                !isMuted || (before.lastNotifiedAt == nil && before.lastNotifiedSeverity == nil) { continue }
@@ -42,7 +42,8 @@ extension AlertTracker {
                 tracked.lastNotifiedSeverity = nil
             }
             guard tracked != before else { continue }
-            active[fingerprint] = tracked
+            active[key] = tracked
+            let fingerprint = key.fingerprint
             // The alert whole: as this step made it, or as it was last recorded.
             if let index = changedAt[fingerprint] {
                 step.changed[index] = tracked.alert(over: step.changed[index])
@@ -56,6 +57,6 @@ extension AlertTracker {
                     ruleID: tracked.ruleID, subjectID: tracked.subjectID, silencedBy: tracked.muteText))
             }
         }
-        step.notifications.removeAll { $0.reason != .resolved && muted.contains($0.alert.fingerprint) }
+        step.notifications.removeAll { $0.reason != .resolved && muted.contains(AlertKey($0.alert.fingerprint)) }
     }
 }

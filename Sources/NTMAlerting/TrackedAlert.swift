@@ -7,28 +7,56 @@ import Foundation
 /// 70,000 open alerts was most of a national daemon's memory (about 3 KB an alert; issue 21).
 ///
 /// Its fields live in one box, as an ``Alert``'s do: the tracker's table then holds a pointer per
-/// alert, not two hundred bytes in each of its power-of-two buckets.
+/// alert, not two hundred bytes in each of its power-of-two buckets. What many alerts share
+/// (their check, rule and message) is one ``Origin``; the fingerprint is its 64 bits
+/// (``AlertKey``); optional times are a number each. About 600 bytes an alert came down to about
+/// 350 with the table's share (issue 21: the large province keeps 360,000 open alerts).
 public struct TrackedAlert: Sendable, Hashable {
+    /// The check run, check, rule and message an alert comes from, shared by all its alerts: see
+    /// ``OriginTable``.
+    public final class Origin: Sendable, Hashable {
+        public let scope: String, check: String, ruleID: String, messageID: String
+
+        fileprivate init(scope: String, check: String, ruleID: String, messageID: String) {
+            (self.scope, self.check, self.ruleID, self.messageID) = (scope, check, ruleID, messageID)
+        }
+
+        public static func == (a: Origin, b: Origin) -> Bool {
+            a === b || (a.scope, a.check, a.ruleID, a.messageID) == (b.scope, b.check, b.ruleID, b.messageID)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(scope); hasher.combine(check); hasher.combine(ruleID); hasher.combine(messageID)
+        }
+    }
+
+    /// What mutes the alert; nil in almost every alert, so kept apart.
+    private final class Muted: Sendable, Hashable {
+        let silencedBy: [String]?, inhibitedBy: String?
+        init(silencedBy: [String]?, inhibitedBy: String?) { (self.silencedBy, self.inhibitedBy) = (silencedBy, inhibitedBy) }
+        static func == (a: Muted, b: Muted) -> Bool { a.silencedBy == b.silencedBy && a.inhibitedBy == b.inhibitedBy }
+        func hash(into hasher: inout Hasher) { hasher.combine(silencedBy); hasher.combine(inhibitedBy) }
+    }
+
     private struct Fields: Sendable, Hashable {
-        let fingerprint: String
-        let scope: String
-        let check: String
-        let ruleID: String
-        let messageID: String
+        let key: AlertKey
+        let origin: Origin
         let labels: Labels
-        let subjectID: String
+        /// The subject's id where the `subject_id` label is not it; the labeller makes it so.
+        let unlabelledSubjectID: String?
         var severity: Severity
         var status: Alert.Status
-        var activeSince: Date
-        var firingSince: Date?
-        var lastNotifiedAt: Date?
         var lastNotifiedSeverity: Severity?
-        var silencedBy: [String]?
-        var inhibitedBy: String?
-        let content: Int
         /// Whether the `rule` label is the rule's id, as the labeller makes it: then matchers read
         /// the field instead of searching the labels.
         let ruleLabelled: Bool
+        /// Seconds since the reference date; `firingSince` and `lastNotifiedAt` as bit patterns,
+        /// `none` for nil (an optional `Date` takes 16 bytes here; NaN would not equal itself).
+        var activeSince: Double
+        var firingSince: UInt64
+        var lastNotifiedAt: UInt64
+        var muted: Muted?
+        let content: Int
     }
 
     // Changed only through `fields`' setter, which copies a shared box first.
@@ -50,53 +78,76 @@ public struct TrackedAlert: Sendable, Hashable {
     public static func == (a: TrackedAlert, b: TrackedAlert) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
     public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
 
-    public var fingerprint: String { box.fields.fingerprint }
-    public var scope: String { box.fields.scope }
-    public var check: String { box.fields.check }
-    public var ruleID: String { box.fields.ruleID }
-    public var messageID: String { box.fields.messageID }
+    public var key: AlertKey { box.fields.key }
+    public var fingerprint: String { box.fields.key.fingerprint }
+    public var origin: Origin { box.fields.origin }
+    public var scope: String { box.fields.origin.scope }
+    public var check: String { box.fields.origin.check }
+    public var ruleID: String { box.fields.origin.ruleID }
+    public var messageID: String { box.fields.origin.messageID }
     /// The identifying labels, by name.
     public var labels: Labels { box.fields.labels }
-    public var subjectID: String { box.fields.subjectID }
+    public var subjectID: String { box.fields.unlabelledSubjectID ?? box.fields.labels["subject_id"] ?? "" }
     public internal(set) var severity: Severity { get { box.fields.severity } set { fields.severity = newValue } }
     public internal(set) var status: Alert.Status { get { box.fields.status } set { fields.status = newValue } }
-    public internal(set) var activeSince: Date { get { box.fields.activeSince } set { fields.activeSince = newValue } }
-    public internal(set) var firingSince: Date? { get { box.fields.firingSince } set { fields.firingSince = newValue } }
-    public internal(set) var lastNotifiedAt: Date? { get { box.fields.lastNotifiedAt } set { fields.lastNotifiedAt = newValue } }
+    public internal(set) var activeSince: Date {
+        get { Date(timeIntervalSinceReferenceDate: box.fields.activeSince) }
+        set { fields.activeSince = newValue.timeIntervalSinceReferenceDate }
+    }
+    public internal(set) var firingSince: Date? {
+        get { Self.date(box.fields.firingSince) } set { fields.firingSince = Self.seconds(newValue) }
+    }
+    public internal(set) var lastNotifiedAt: Date? {
+        get { Self.date(box.fields.lastNotifiedAt) } set { fields.lastNotifiedAt = Self.seconds(newValue) }
+    }
     public internal(set) var lastNotifiedSeverity: Severity? {
         get { box.fields.lastNotifiedSeverity } set { fields.lastNotifiedSeverity = newValue }
     }
-    public internal(set) var silencedBy: [String]? { get { box.fields.silencedBy } set { fields.silencedBy = newValue } }
-    public internal(set) var inhibitedBy: String? { get { box.fields.inhibitedBy } set { fields.inhibitedBy = newValue } }
+    public internal(set) var silencedBy: [String]? {
+        get { box.fields.muted?.silencedBy }
+        set { fields.muted = Self.muted(silencedBy: newValue, inhibitedBy: inhibitedBy) }
+    }
+    public internal(set) var inhibitedBy: String? {
+        get { box.fields.muted?.inhibitedBy }
+        set { fields.muted = Self.muted(silencedBy: silencedBy, inhibitedBy: newValue) }
+    }
     /// ``AlertContent/hash`` of the alert's content when it was last written.
     var content: Int { box.fields.content }
 
-    /// `interned` gives each text the storage of an equal one already kept, when it has one: a
-    /// state loaded from the file would otherwise hold one copy of a rule's id and message id per
-    /// alert.
-    public init(_ alert: Alert, interned: (String) -> String = { $0 }) {
-        self.init(alert, content: AlertContent.hash(subject: alert.subject, values: alert.values, message: alert.message,
-                                                    source: alert.source), interned: interned)
+    private static let none = UInt64.max
+    private static func date(_ bits: UInt64) -> Date? {
+        bits == none ? nil : Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits))
+    }
+    private static func seconds(_ date: Date?) -> UInt64 { date?.timeIntervalSinceReferenceDate.bitPattern ?? none }
+    private static func muted(silencedBy: [String]?, inhibitedBy: String?) -> Muted? {
+        silencedBy == nil && inhibitedBy == nil ? nil : Muted(silencedBy: silencedBy, inhibitedBy: inhibitedBy)
     }
 
-    /// Every tracked alert is made here: from its packed form (``AlertCodec/tracked(_:interned:)``),
+    /// Every tracked alert is made here: from its packed form (``AlertCodec/tracked(_:origins:)``),
     /// from an alert, or as a compacted copy.
-    init(fingerprint: String, scope: String, check: String, ruleID: String, messageID: String, labels: Labels, subjectID: String,
-         severity: Severity, status: Alert.Status, activeSince: Date, firingSince: Date?, lastNotifiedAt: Date?,
-         lastNotifiedSeverity: Severity?, silencedBy: [String]?, inhibitedBy: String?, content: Int) {
+    init(key: AlertKey, origin: Origin, labels: Labels, subjectID: String, severity: Severity, status: Alert.Status,
+         activeSince: Date, firingSince: Date?, lastNotifiedAt: Date?, lastNotifiedSeverity: Severity?, silencedBy: [String]?,
+         inhibitedBy: String?, content: Int) {
         box = Box(Fields(
-            fingerprint: fingerprint, scope: scope, check: check, ruleID: ruleID, messageID: messageID, labels: labels,
-            subjectID: subjectID, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
-            lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy,
-            inhibitedBy: inhibitedBy, content: content, ruleLabelled: labels["rule"] == ruleID))
+            key: key, origin: origin, labels: labels, unlabelledSubjectID: labels["subject_id"] == subjectID ? nil : subjectID,
+            severity: severity, status: status, lastNotifiedSeverity: lastNotifiedSeverity,
+            ruleLabelled: labels["rule"] == origin.ruleID, activeSince: activeSince.timeIntervalSinceReferenceDate,
+            firingSince: Self.seconds(firingSince), lastNotifiedAt: Self.seconds(lastNotifiedAt),
+            muted: Self.muted(silencedBy: silencedBy, inhibitedBy: inhibitedBy), content: content))
+    }
+
+    /// An alert as the tracker keeps it; `origins` shares what its alerts have in common.
+    public init(_ alert: Alert, origins: inout OriginTable) {
+        self.init(alert, content: AlertContent.hash(subject: alert.subject, values: alert.values, message: alert.message,
+                                                    source: alert.source), origins: &origins)
     }
 
     /// With the content's hash already known (the tracker has it from the finding).
-    init(_ alert: Alert, content: Int, interned: (String) -> String = { $0 }) {
-        self.init(fingerprint: alert.fingerprint, scope: interned(alert.scope), check: interned(alert.check),
-                  ruleID: interned(alert.ruleID), messageID: interned(alert.messageID), labels: Labels(alert.labels),
-                  subjectID: alert.subject.id, severity: alert.severity, status: alert.status, activeSince: alert.activeSince,
-                  firingSince: alert.firingSince, lastNotifiedAt: alert.lastNotifiedAt,
+    init(_ alert: Alert, content: Int, origins: inout OriginTable) {
+        self.init(key: AlertKey(alert.fingerprint),
+                  origin: origins(scope: alert.scope, check: alert.check, ruleID: alert.ruleID, messageID: alert.messageID),
+                  labels: Labels(alert.labels), subjectID: alert.subject.id, severity: alert.severity, status: alert.status,
+                  activeSince: alert.activeSince, firingSince: alert.firingSince, lastNotifiedAt: alert.lastNotifiedAt,
                   lastNotifiedSeverity: alert.lastNotifiedSeverity, silencedBy: alert.silencedBy, inhibitedBy: alert.inhibitedBy,
                   content: content)
     }
@@ -140,13 +191,31 @@ public struct TrackedAlert: Sendable, Hashable {
         return inhibitedBy.map { "inhibited:\($0)" }
     }
 
-    /// The same alert in allocations of its own, each of the size it needs. Texts shared by many
-    /// alerts (rule, check and message ids) stay shared. See ``AlertTracker/compacted()``.
-    func compacted() -> TrackedAlert {
-        TrackedAlert(fingerprint: Self.fresh(fingerprint), scope: scope, check: check, ruleID: ruleID, messageID: messageID,
-                     labels: labels.compacted(), subjectID: Self.fresh(subjectID), severity: severity, status: status,
-                     activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
-                     lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy, inhibitedBy: inhibitedBy, content: content)
+    /// The same alert with its origin from `origins` (one object per rule, whoever made it).
+    func sharing(_ origins: inout OriginTable) -> TrackedAlert {
+        let shared = origins(origin)
+        guard shared !== origin else { return self }
+        var copy = self
+        copy.fields = Fields(
+            key: box.fields.key, origin: shared, labels: box.fields.labels, unlabelledSubjectID: box.fields.unlabelledSubjectID,
+            severity: box.fields.severity, status: box.fields.status, lastNotifiedSeverity: box.fields.lastNotifiedSeverity,
+            ruleLabelled: box.fields.ruleLabelled, activeSince: box.fields.activeSince, firingSince: box.fields.firingSince,
+            lastNotifiedAt: box.fields.lastNotifiedAt, muted: box.fields.muted, content: box.fields.content)
+        return copy
+    }
+
+    /// The same alert in allocations of its own, each of the size it needs, with its origin from
+    /// `origins`. See ``AlertTracker/compacted()``.
+    func compacted(origins: inout OriginTable) -> TrackedAlert {
+        var fields = box.fields
+        fields = Fields(
+            key: fields.key.compacted(), origin: origins(fields.origin), labels: fields.labels.compacted(),
+            unlabelledSubjectID: fields.unlabelledSubjectID.map(Self.fresh), severity: fields.severity, status: fields.status,
+            lastNotifiedSeverity: fields.lastNotifiedSeverity, ruleLabelled: fields.ruleLabelled, activeSince: fields.activeSince,
+            firingSince: fields.firingSince, lastNotifiedAt: fields.lastNotifiedAt, muted: fields.muted, content: fields.content)
+        var copy = self
+        copy.box = Box(fields)
+        return copy
     }
 
     /// A text in storage of its own (`String(text)` would share the storage it is given).
@@ -155,6 +224,72 @@ public struct TrackedAlert: Sendable, Hashable {
         // Up to 15 bytes a String holds its text in itself.
         guard count > 15 else { return text }
         return String(unsafeUninitializedCapacity: count) { _ = $0.initialize(fromContentsOf: text.utf8); return count }
+    }
+}
+
+/// An alert's fingerprint as the tracker keys it. ``Fingerprint/of(_:)`` makes 16 lower-case hex
+/// digits: kept as the 64 bits they spell, a key needs no allocation (a 16-byte `String` does:
+/// 64 bytes of heap per open alert). Any other text (tests, hand-edited states) stays text.
+/// Keys order as their fingerprints do.
+public enum AlertKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    case hash(UInt64)
+    case text(String)
+
+    public init(_ fingerprint: String) {
+        if let value = Fingerprint.value(of: fingerprint) { self = .hash(value) } else { self = .text(fingerprint) }
+    }
+
+    public var fingerprint: String {
+        switch self {
+        case .hash(let value): Fingerprint.hex(value)
+        case .text(let text): text
+        }
+    }
+
+    public var description: String { fingerprint }
+
+    public static func < (a: AlertKey, b: AlertKey) -> Bool {
+        if case .hash(let x) = a, case .hash(let y) = b { return x < y }
+        return a.fingerprint < b.fingerprint
+    }
+
+    func compacted() -> AlertKey {
+        if case .text(let text) = self { return .text(TrackedAlert.fresh(text)) }
+        return self
+    }
+}
+
+/// One ``TrackedAlert/Origin`` per distinct check run, check, rule and message: tens of thousands
+/// of alerts of one rule share it.
+public struct OriginTable: Sendable {
+    private struct Key: Hashable { let scope: String, check: String, ruleID: String, messageID: String }
+    private var known: [Key: TrackedAlert.Origin] = [:]
+    /// The last one given: consecutive alerts mostly come from one rule.
+    private var last: TrackedAlert.Origin?
+
+    public init() {}
+
+    public mutating func callAsFunction(scope: String, check: String, ruleID: String, messageID: String) -> TrackedAlert.Origin {
+        if let last, last.ruleID == ruleID, last.scope == scope, last.check == check, last.messageID == messageID { return last }
+        let key = Key(scope: scope, check: check, ruleID: ruleID, messageID: messageID)
+        let origin = known[key] ?? {
+            let made = TrackedAlert.Origin(scope: scope, check: check, ruleID: ruleID, messageID: messageID)
+            known[key] = made
+            return made
+        }()
+        last = origin
+        return origin
+    }
+
+    /// The known origin equal to `origin`, or `origin` itself, kept from now on: alerts read
+    /// from the state share one already, and are not copied to share another.
+    mutating func callAsFunction(_ origin: TrackedAlert.Origin) -> TrackedAlert.Origin {
+        if let last, last === origin || last == origin { return last }
+        let key = Key(scope: origin.scope, check: origin.check, ruleID: origin.ruleID, messageID: origin.messageID)
+        let kept = known[key] ?? origin
+        known[key] = kept
+        last = kept
+        return kept
     }
 }
 
@@ -187,6 +322,9 @@ extension TrackedAlert {
         /// From a packed alert's labels (``AlertCodec``): the dictionary's entries, without its
         /// count, are these bytes already.
         init(packed: Slice<UnsafeBufferPointer<UInt8>>) { bytes = Array(packed) }
+
+        /// Where the bytes are: a compacted copy's are elsewhere (tests).
+        var storage: UnsafeRawPointer? { bytes.withUnsafeBytes { $0.baseAddress } }
 
         /// The same labels in an allocation of exactly their size: appending leaves up to twice it.
         func compacted() -> Labels {
@@ -237,21 +375,6 @@ extension TrackedAlert {
             }
             return labels
         }
-    }
-}
-
-/// Equal texts kept once: see ``TrackedAlert/init(_:interned:)``.
-public struct TextInterner {
-    private var kept = Set<String>()
-
-    public init() {}
-
-    public mutating func callAsFunction(_ text: String) -> String {
-        // Short texts live inside the String value itself: nothing to share.
-        guard text.utf8.count > 15 else { return text }
-        if let known = kept.firstIndex(of: text) { return kept[known] }
-        kept.insert(text)
-        return text
     }
 }
 

@@ -241,10 +241,10 @@ public actor AlertStateStore {
     /// Pending and firing alerts as the tracker keeps them: each decoded and let go at once, so
     /// a start never holds every open alert whole.
     public func trackedAlerts() throws -> [TrackedAlert] {
-        var interned = TextInterner()
+        var origins = OriginTable()
         return try database.rows("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint") { row in
-            if let packed = try row.optionalBlob(0) { return try AlertCodec.tracked(packed) { interned($0) } }
-            return TrackedAlert(try decoder.decode(Alert.self, from: Data(row.text(1).utf8)), interned: { interned($0) })
+            if let packed = try row.optionalBlob(0) { return try AlertCodec.tracked(packed, origins: &origins) }
+            return TrackedAlert(try decoder.decode(Alert.self, from: Data(row.text(1).utf8)), origins: &origins)
         }
     }
 

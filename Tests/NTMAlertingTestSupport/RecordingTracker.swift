@@ -16,7 +16,7 @@ public struct RecordingTracker {
 
     /// Pending and firing alerts, whole.
     public var active: [String: Alert] {
-        tracker.active.mapValues { recorded[$0.fingerprint]! }
+        Dictionary(uniqueKeysWithValues: tracker.active.values.map { ($0.fingerprint, recorded[$0.fingerprint]!) })
     }
 
     public mutating func apply(scope: String, findings: [LabeledFinding], at instant: Date) -> AlertTracker.Step {

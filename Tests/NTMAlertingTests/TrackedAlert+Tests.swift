@@ -1,0 +1,16 @@
+@testable import NTMAlerting
+
+// One alert at a time, each with an origin of its own: the tracker and the state share them.
+extension TrackedAlert {
+    init(_ alert: Alert) {
+        var origins = OriginTable()
+        self.init(alert, origins: &origins)
+    }
+}
+
+extension AlertCodec {
+    static func tracked(_ bytes: some Collection<UInt8>) throws(Corrupt) -> TrackedAlert {
+        var origins = OriginTable()
+        return try tracked(bytes, origins: &origins)
+    }
+}
