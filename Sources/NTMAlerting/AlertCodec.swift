@@ -293,9 +293,10 @@ public enum AlertCodec {
             content.append(contentsOf: buffer[sourceStart..<offset])
             content.withUnsafeBytes { hasher.combine(bytes: $0) }
             return TrackedAlert(
-                key: key, origin: origin, labels: labels, subjectID: subjectID, severity: severity, status: status, activeSince: activeSince, firingSince: firingSince,
-                lastNotifiedAt: lastNotifiedAt, lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy,
-                inhibitedBy: inhibitedBy, content: hasher.finalize())
+                key: key, origin: origin, labels: labels, subjectID: subjectID, severity: severity, status: status,
+                activeSince: activeSince, firingSince: firingSince, lastNotifiedAt: lastNotifiedAt,
+                lastNotifiedSeverity: lastNotifiedSeverity, silencedBy: silencedBy, inhibitedBy: inhibitedBy,
+                content: hasher.finalize())
         }
 
         /// A fingerprint as ``AlertKey``: no `String` made for the usual 16 hex digits.

@@ -39,11 +39,11 @@ public struct TrackedAlert: Sendable, Hashable {
     }
 
     private struct Fields: Sendable, Hashable {
-        let key: AlertKey
-        let origin: Origin
-        let labels: Labels
+        var key: AlertKey
+        var origin: Origin
+        var labels: Labels
         /// The subject's id where the `subject_id` label is not it; the labeller makes it so.
-        let unlabelledSubjectID: String?
+        var unlabelledSubjectID: String?
         var severity: Severity
         var status: Alert.Status
         var lastNotifiedSeverity: Severity?
@@ -196,11 +196,7 @@ public struct TrackedAlert: Sendable, Hashable {
         let shared = origins(origin)
         guard shared !== origin else { return self }
         var copy = self
-        copy.fields = Fields(
-            key: box.fields.key, origin: shared, labels: box.fields.labels, unlabelledSubjectID: box.fields.unlabelledSubjectID,
-            severity: box.fields.severity, status: box.fields.status, lastNotifiedSeverity: box.fields.lastNotifiedSeverity,
-            ruleLabelled: box.fields.ruleLabelled, activeSince: box.fields.activeSince, firingSince: box.fields.firingSince,
-            lastNotifiedAt: box.fields.lastNotifiedAt, muted: box.fields.muted, content: box.fields.content)
+        copy.fields.origin = shared
         return copy
     }
 
@@ -208,11 +204,10 @@ public struct TrackedAlert: Sendable, Hashable {
     /// `origins`. See ``AlertTracker/compacted()``.
     func compacted(origins: inout OriginTable) -> TrackedAlert {
         var fields = box.fields
-        fields = Fields(
-            key: fields.key.compacted(), origin: origins(fields.origin), labels: fields.labels.compacted(),
-            unlabelledSubjectID: fields.unlabelledSubjectID.map(Self.fresh), severity: fields.severity, status: fields.status,
-            lastNotifiedSeverity: fields.lastNotifiedSeverity, ruleLabelled: fields.ruleLabelled, activeSince: fields.activeSince,
-            firingSince: fields.firingSince, lastNotifiedAt: fields.lastNotifiedAt, muted: fields.muted, content: fields.content)
+        fields.key = fields.key.compacted()
+        fields.origin = origins(fields.origin)
+        fields.labels = fields.labels.compacted()
+        fields.unlabelledSubjectID = fields.unlabelledSubjectID.map(Self.fresh)
         var copy = self
         copy.box = Box(fields)
         return copy
@@ -270,26 +265,24 @@ public struct OriginTable: Sendable {
     public init() {}
 
     public mutating func callAsFunction(scope: String, check: String, ruleID: String, messageID: String) -> TrackedAlert.Origin {
-        if let last, last.ruleID == ruleID, last.scope == scope, last.check == check, last.messageID == messageID { return last }
-        let key = Key(scope: scope, check: check, ruleID: ruleID, messageID: messageID)
-        let origin = known[key] ?? {
-            let made = TrackedAlert.Origin(scope: scope, check: check, ruleID: ruleID, messageID: messageID)
-            known[key] = made
-            return made
-        }()
-        last = origin
-        return origin
+        kept(Key(scope: scope, check: check, ruleID: ruleID, messageID: messageID)) {
+            TrackedAlert.Origin(scope: scope, check: check, ruleID: ruleID, messageID: messageID)
+        }
     }
 
     /// The known origin equal to `origin`, or `origin` itself, kept from now on: alerts read
     /// from the state share one already, and are not copied to share another.
     mutating func callAsFunction(_ origin: TrackedAlert.Origin) -> TrackedAlert.Origin {
-        if let last, last === origin || last == origin { return last }
-        let key = Key(scope: origin.scope, check: origin.check, ruleID: origin.ruleID, messageID: origin.messageID)
-        let kept = known[key] ?? origin
-        known[key] = kept
-        last = kept
-        return kept
+        if last === origin { return origin }
+        return kept(Key(scope: origin.scope, check: origin.check, ruleID: origin.ruleID, messageID: origin.messageID)) { origin }
+    }
+
+    private mutating func kept(_ key: Key, else make: () -> TrackedAlert.Origin) -> TrackedAlert.Origin {
+        if let last, Key(scope: last.scope, check: last.check, ruleID: last.ruleID, messageID: last.messageID) == key { return last }
+        let origin = known[key] ?? make()
+        known[key] = origin
+        last = origin
+        return origin
     }
 }
 
