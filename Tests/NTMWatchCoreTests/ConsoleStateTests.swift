@@ -71,18 +71,26 @@ import Testing
         }
     }
 
+    /// A state with P1 (unit C1) and P2 (C2) open, then its file opened past the store, to be
+    /// made into an older version's.
+    func twoAlertsOpenedRaw(in sandbox: Sandbox, tracker: inout RecordingTracker) async throws -> SQLite3Connection {
+        var recording = tracker
+        try await Self.open(sandbox.path("state")).closing { state in
+            try await state.record(step([("P1", "C1"), ("P2", "C2")], at: t0, tracker: &recording), destinations: { _ in [] })
+        }
+        tracker = recording
+        return try SQLite3Connection(path: sandbox.path("state/alerts.sqlite"), flags: [.readWrite])
+    }
+
     /// Version 5 packed new alerts, version 4 wrote JSON: both get their console columns.
     @Test(arguments: [4, 5]) func anOlderStateGetsTheConsoleColumnsWhenOpened(version: Int) async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         var tracker = RecordingTracker()
-        try await Self.open(sandbox.path("state")).closing { state in
-            try await state.record(step([("P1", "C1"), ("P2", "C2")], at: t0, tracker: &tracker), destinations: { _ in [] })
-        }
         // What version 6 added (and for version 4, what 5 did) taken away again.
         do {
-            let raw = try SQLite3Connection(path: sandbox.path("state/alerts.sqlite"), flags: [.readWrite])
+            let raw = try await twoAlertsOpenedRaw(in: sandbox, tracker: &tracker)
             try raw.execute("""
-                DROP TRIGGER alerts_inserted; DROP TRIGGER alerts_updated; DROP TRIGGER alerts_deleted; DROP TABLE alert_changes;
+                DROP TABLE alert_changes;
                 DROP INDEX alerts_open; DROP INDEX alert_history_at; DROP INDEX notifications_fingerprint;
                 ALTER TABLE alerts DROP COLUMN severity; ALTER TABLE alerts DROP COLUMN unit_id;
                 ALTER TABLE alerts DROP COLUMN active_since; ALTER TABLE alerts DROP COLUMN resolved_at;
@@ -105,6 +113,34 @@ import Testing
             #expect(try await state.openAlertIndex().compactMap(\.unitID) == ["C1"])
             #expect(try await state.changeMark() != mark)
         }
+    }
+
+    /// Version 8 counted the alerts' writes with a trigger per row; from version 9 a step adds
+    /// its count once. A version-8 file loses its triggers when opened (or every write would be
+    /// counted twice), and the count still moves by one per alert row written or deleted.
+    @Test func theMarkCountsEachAlertWriteOnceAfterTheTriggersAreGone() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        var tracker = RecordingTracker()
+        do {
+            let raw = try await twoAlertsOpenedRaw(in: sandbox, tracker: &tracker)
+            try raw.execute("""
+                CREATE TRIGGER alerts_inserted AFTER INSERT ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END;
+                CREATE TRIGGER alerts_updated AFTER UPDATE ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END;
+                CREATE TRIGGER alerts_deleted AFTER DELETE ON alerts BEGIN UPDATE alert_changes SET count = count + 1; END;
+                PRAGMA user_version = 8
+                """)
+        }
+        try await Self.open(sandbox.path("state")).closing { state in
+            let before = try await state.changeMark().alertChanges
+            // P1 stays as it was (not written), P2 resolves (one write), P3 opens (one write).
+            try await state.record(step([("P1", "C1"), ("P3", "C3")], at: t0.addingTimeInterval(60), tracker: &tracker),
+                                   destinations: { _ in [] })
+            #expect(try await state.changeMark().alertChanges == before + 2)
+        }
+        let raw = try SQLite3Connection(path: sandbox.path("state/alerts.sqlite"), flags: [.readOnly])
+        let statement = try raw.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger'")
+        #expect(try statement.step())
+        #expect(statement.int64(0) == 0)
     }
 
     /// In the daemon's process, over the sample's state: the overview decodes no resolved alert
@@ -136,7 +172,8 @@ import Testing
             try await engine.state.heartbeat(at: Date(), pid: 1)
             _ = try await console.overview(vi)
             #expect(await console.state.overviewBuilds == 2)
-            try raw.execute("UPDATE alerts SET body = body WHERE fingerprint = (SELECT MIN(fingerprint) FROM alerts WHERE status = 'firing')")
+            var tracker = RecordingTracker()
+            try await engine.state.record(step([("P9", "20104")], at: t0, tracker: &tracker), destinations: { _ in [] })
             _ = try await console.overview(vi)
             #expect(await console.state.overviewBuilds == 3)
         } catch {
