@@ -376,12 +376,15 @@ public actor AlertStateStore {
         // A group's labels are the same text on each of its rows: decoded once per text (a JSON
         // decode per row was seconds of a national first cycle).
         var labelsByText: [String: [String: String]] = [:]
+        // Sorted here, not by an ORDER BY: SQLite sorted the whole rows, packed notifications
+        // included, in a temporary file (0.25 s of the 0.44 s this read took after a national
+        // first cycle).
         return try database.rows("""
             SELECT d.receiver, d.group_key, d.group_labels, d.created_at, d.batch, d.attempts, d.next_attempt_at,
                    n.packed, n.body, g.last_flush_at
             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
             LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
-            WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.created_at, d.notification_id
+            WHERE d.state = 'pending' AND d.next_attempt_at <= ?
             """, [cut]) { row in
             let labelsText = row.text(2)
             let groupLabels = try labelsByText[labelsText] ?? {
@@ -395,7 +398,7 @@ public actor AlertStateStore {
                 createdAt: Date(timeIntervalSince1970: row.double(3)), batch: row.optionalText(4), attempts: row.integer(5),
                 nextAttemptAt: Date(timeIntervalSince1970: row.double(6)),
                 groupLastFlush: row.optionalDouble(9).map { Date(timeIntervalSince1970: $0) })
-        }
+        }.sorted { ($0.createdAt, $0.notification.id) < ($1.createdAt, $1.notification.id) }
     }
 
     /// Gives back the page cache a large transaction filled (see `prepare`).

@@ -2,6 +2,7 @@ import CheckKit
 import Foundation
 import Logging
 import NTMAlerting
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,6 +47,9 @@ public struct WebhookFileSink: Notifier {
     public let language: Language
     public let externalURL: String
     public let logger: Logger
+    /// The dispatcher writes a few of a receiver's groups at once: one of them at a time trims
+    /// the spool, so two never count the same files and remove more than the cap asks.
+    private let trimming = SpoolTrimming()
 
     public init(receiver: String, spool: FileSpool, language: Language, externalURL: String, logger: Logger) {
         self.receiver = receiver
@@ -109,7 +113,7 @@ public struct WebhookFileSink: Notifier {
         let contentKey = group.notifications.map(\.id).sorted().joined(separator: "\n")
         let name = "\(stamp)-\(Fingerprint.of(["g": group.groupKey]).prefix(8))-\(Fingerprint.of(["n": contentKey]).prefix(8)).json"
         let path = try AtomicFile.write(body, directory: spool.directory, name: name)
-        enforceSpoolLimit()
+        trimming.lock.withLock { _ in enforceSpoolLimit() }
         return path
     }
 
@@ -151,6 +155,10 @@ public struct WebhookFileSink: Notifier {
         for map in maps.dropFirst() { common = common.filter { map[$0.key] == $0.value } }
         return common
     }
+}
+
+private final class SpoolTrimming: Sendable {
+    let lock = Mutex(())
 }
 
 /// Write-to-temporary, fsync, rename, fsync-the-folder: a reader sees the whole file or none.

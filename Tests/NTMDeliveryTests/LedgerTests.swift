@@ -185,6 +185,36 @@ import Testing
         await state.close()
     }
 
+    /// A receiver's groups go out a few at a time, as Alertmanager flushes each group on its
+    /// own; one group that fails is retried alone, and every other group is delivered once.
+    @Test func aReceiversGroupsAreSentAFewAtATime() async throws {
+        final class Slow: Notifier {
+            let receiver = "a"
+            let inFlight = Mutex((now: 0, most: 0))
+            let accepted = Mutex<[String: Int]>([:])
+            func notify(_ group: NotificationGroup) async throws {
+                inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                defer { inFlight.withLock { $0.now -= 1 } }
+                try await Task.sleep(for: .milliseconds(50))
+                if group.groupKey == "{0}:{unit=\"U3\"}" { throw DeliveryFailure(reason: "refused") }
+                accepted.withLock { for n in group.notifications { $0[n.id, default: 0] += 1 } }
+            }
+        }
+        try await withState { state in
+            let slow = Slow()
+            let dispatcher = Dispatcher(state: state, notifiers: [slow], settings: noWait, logger: Logger(label: "test"))
+            var tracker = RecordingTracker()
+            let units = (0..<10).map { "U\($0)" }
+            try await state.record(step(units, at: t0, tracker: &tracker), destinations: { n in
+                [Destination(receiver: "a", groupKey: "{0}:{unit=\"\(n.alert.subject.id)\"}", groupLabels: ["unit": n.alert.subject.id])] })
+            let report = await dispatcher.flush(now: Date(), force: true)
+            #expect(report.sent == 9 && report.failed == 1)
+            #expect(slow.inFlight.withLock { $0.most } == Dispatcher.concurrentBatches)
+            #expect(slow.accepted.withLock { $0.count == 9 && $0.values.allSatisfy { $0 == 1 } })
+            #expect(try await state.ledgerDepth().pending == 1)
+        }
+    }
+
     /// Defect 7: the daemon batches like Alertmanager: a new group waits `group_wait`, then what
     /// joins it waits `group_interval` since the last send.
     @Test func groupsWaitAndThenSendTogether() async throws {
