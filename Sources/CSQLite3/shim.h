@@ -6,4 +6,11 @@
 static inline void (*ntmsqlite_transient(void))(void *) {
     return SQLITE_TRANSIENT;
 }
+
+/* sqlite3_config is variadic, which Swift cannot call. Turns the allocator's statistics off:
+   they take a process-wide mutex around every allocation and free. Only before the library is
+   initialized (the first open); later it returns SQLITE_MISUSE and changes nothing. */
+static inline int ntmsqlite_disable_memory_statistics(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 #endif
