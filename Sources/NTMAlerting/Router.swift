@@ -83,25 +83,63 @@ extension Router {
 }
 
 /// Notifications grouped for one receiver: one webhook payload, one e-mail.
+///
+/// The group knows each notification's id, instant and alert fingerprint; the notifications
+/// themselves are read when a notifier asks for them. After a national first cycle one group holds
+/// 20,000 notifications and a webhook file shows 500: decoding all of them (360,000 at the large
+/// size) before anything was sent made the flush's time and most of the daemon's peak memory.
 public struct NotificationGroup: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public let id: String
+        public let at: Date
+        public let fingerprint: String
+
+        public init(id: String, at: Date, fingerprint: String) {
+            self.id = id
+            self.at = at
+            self.fingerprint = fingerprint
+        }
+    }
+
     public let receiver: String
     public let groupKey: String
     public let groupLabels: [String: String]
-    public var notifications: [Notification]
+    /// Oldest first.
+    public let entries: [Entry]
+    private let load: @Sendable ([Entry]) async throws -> [Notification]
 
-    public init(receiver: String, groupKey: String, groupLabels: [String: String], notifications: [Notification]) {
+    /// `load` gives the notifications of the entries it is given, in their order, or throws.
+    public init(receiver: String, groupKey: String, groupLabels: [String: String], entries: [Entry],
+                load: @escaping @Sendable ([Entry]) async throws -> [Notification]) {
         self.receiver = receiver
         self.groupKey = groupKey
         self.groupLabels = groupLabels
-        self.notifications = notifications
+        self.entries = entries
+        self.load = load
     }
+
+    /// A group of notifications already in memory.
+    public init(receiver: String, groupKey: String, groupLabels: [String: String], notifications: [Notification]) {
+        let byID = Dictionary(notifications.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.init(receiver: receiver, groupKey: groupKey, groupLabels: groupLabels,
+                  entries: notifications.map { Entry(id: $0.id, at: $0.at, fingerprint: $0.alert.fingerprint) },
+                  load: { entries in entries.compactMap { byID[$0.id] } })
+    }
+
+    public var ids: [String] { entries.map(\.id) }
+
+    /// Every notification of the group, oldest first.
+    public func notifications() async throws -> [Notification] { try await load(entries) }
+
+    /// The notifications of some of the group's entries, in the entries' order.
+    public func notifications(_ some: [Entry]) async throws -> [Notification] { try await load(some) }
 
     /// The group's delivery key: the same receiver, group and notification ids give the same key.
     /// The ledger fixes a batch's composition before it is sent, so a batch sent again (after a
     /// crash, or a timeout the receiver in fact survived) carries the key it carried the first
     /// time: HTTP receivers get it as `Idempotency-Key`, e-mail as the `Message-ID`.
     public var deliveryKey: String {
-        Self.deliveryKey(receiver: receiver, groupKey: groupKey, ids: notifications.map(\.id))
+        Self.deliveryKey(receiver: receiver, groupKey: groupKey, ids: ids)
     }
 
     public static func deliveryKey(receiver: String, groupKey: String, ids: [String]) -> String {

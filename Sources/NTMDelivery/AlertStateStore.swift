@@ -354,9 +354,10 @@ public actor AlertStateStore {
 
     // MARK: The ledger
 
-    /// A pending ledger row with what the dispatcher needs to group, send and retry it.
+    /// A pending ledger row with what the dispatcher needs to group, send and retry it; its
+    /// notification is read when its receiver's notifier asks (``notifications(ids:)``).
     public struct PendingDelivery: Sendable {
-        public var notification: NTMAlerting.Notification
+        public var entry: NotificationGroup.Entry
         public var receiver: String
         public var groupKey: String
         public var groupLabels: [String: String]
@@ -376,12 +377,10 @@ public actor AlertStateStore {
         // A group's labels are the same text on each of its rows: decoded once per text (a JSON
         // decode per row was seconds of a national first cycle).
         var labelsByText: [String: [String: String]] = [:]
-        // Sorted here, not by an ORDER BY: SQLite sorted the whole rows, packed notifications
-        // included, in a temporary file (0.25 s of the 0.44 s this read took after a national
-        // first cycle).
+        // Sorted here, not by an ORDER BY: SQLite sorted the whole rows in a temporary file.
         return try database.rows("""
             SELECT d.receiver, d.group_key, d.group_labels, d.created_at, d.batch, d.attempts, d.next_attempt_at,
-                   n.packed, n.body, g.last_flush_at
+                   n.id, n.created_at, n.fingerprint, g.last_flush_at
             FROM deliveries d JOIN notifications n ON n.id = d.notification_id
             LEFT JOIN aggregation_groups g ON g.receiver = d.receiver AND g.group_key = d.group_key
             WHERE d.state = 'pending' AND d.next_attempt_at <= ?
@@ -393,12 +392,28 @@ public actor AlertStateStore {
                 return decoded
             }()
             return PendingDelivery(
-                notification: try notification(packed: row.optionalBlob(7), body: row.text(8)),
+                entry: NotificationGroup.Entry(id: row.text(7), at: Date(timeIntervalSince1970: row.double(8)), fingerprint: row.text(9)),
                 receiver: row.text(0), groupKey: row.text(1), groupLabels: groupLabels,
                 createdAt: Date(timeIntervalSince1970: row.double(3)), batch: row.optionalText(4), attempts: row.integer(5),
                 nextAttemptAt: Date(timeIntervalSince1970: row.double(6)),
-                groupLastFlush: row.optionalDouble(9).map { Date(timeIntervalSince1970: $0) })
-        }.sorted { ($0.createdAt, $0.notification.id) < ($1.createdAt, $1.notification.id) }
+                groupLastFlush: row.optionalDouble(10).map { Date(timeIntervalSince1970: $0) })
+        }.sorted { ($0.createdAt, $0.entry.id) < ($1.createdAt, $1.entry.id) }
+    }
+
+    /// A pending row's notification is gone from the state file (it never is, short of a hand edit).
+    public struct MissingNotification: Error, CustomStringConvertible {
+        public let id: String
+        public var description: String { "notification \(id) is in the delivery ledger but not in the state file" }
+    }
+
+    /// The notifications of these ids, in their order.
+    public func notifications(ids: [String]) throws -> [NTMAlerting.Notification] {
+        try ids.map { id in
+            guard let found = try database.rows("SELECT packed, body FROM notifications WHERE id = ?", [.text(id)], {
+                try notification(packed: $0.optionalBlob(0), body: $0.text(1))
+            }).first else { throw MissingNotification(id: id) }
+            return found
+        }
     }
 
     /// Gives back the page cache a large transaction filled (see `prepare`).

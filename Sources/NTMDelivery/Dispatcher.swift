@@ -83,7 +83,7 @@ public actor Dispatcher {
                     ?? (now.timeIntervalSince(oldest) >= settings.groupWait.seconds)
                 guard due else { report.waiting += rows.count; continue }
             }
-            let id = NotificationGroup.deliveryKey(receiver: key.receiver, groupKey: first.groupKey, ids: rows.map(\.notification.id))
+            let id = NotificationGroup.deliveryKey(receiver: key.receiver, groupKey: first.groupKey, ids: rows.map(\.entry.id))
             batches.append(Batch(id: id, receiver: key.receiver, groupKey: first.groupKey, groupLabels: first.groupLabels,
                                  rows: rows, isNew: true))
         }
@@ -92,7 +92,7 @@ public actor Dispatcher {
         // Persist the new batches' composition (one transaction) before anything leaves.
         do {
             try await state.assignBatches(batches.filter(\.isNew).map {
-                AlertStateStore.NewBatch(id: $0.id, receiver: $0.receiver, groupKey: $0.groupKey, ids: $0.rows.map(\.notification.id))
+                AlertStateStore.NewBatch(id: $0.id, receiver: $0.receiver, groupKey: $0.groupKey, ids: $0.rows.map(\.entry.id))
             }, at: now)
         } catch {
             logger.error("recording delivery batches failed; they are tried again at the next flush: \(error)")
@@ -158,7 +158,7 @@ public actor Dispatcher {
                 guard let batch = waiting.popFirst() else { return }
                 group.addTask {
                     do {
-                        try await notifier.notify(batch.group)
+                        try await notifier.notify(batch.group(readingFrom: state))
                     } catch let failure as DeliveryFailure {
                         return (batch, failure)
                     } catch {
@@ -203,9 +203,10 @@ public actor Dispatcher {
         let rows: [AlertStateStore.PendingDelivery]
         let isNew: Bool
 
-        var group: NotificationGroup {
-            NotificationGroup(receiver: receiver, groupKey: groupKey, groupLabels: groupLabels,
-                              notifications: rows.map(\.notification))
+        func group(readingFrom state: AlertStateStore) -> NotificationGroup {
+            NotificationGroup(receiver: receiver, groupKey: groupKey, groupLabels: groupLabels, entries: rows.map(\.entry)) {
+                try await state.notifications(ids: $0.map(\.id))
+            }
         }
     }
 }

@@ -59,7 +59,7 @@ public struct JournaldSink: Notifier {
 
     public func notify(_ group: NotificationGroup) async throws {
         let toJournal = Journal.isAvailable
-        for notification in group.notifications {
+        for notification in try await group.notifications() {
             let fields = fields(for: notification)
             if toJournal {
                 let code = Journal.send(fields)

@@ -61,9 +61,10 @@ public struct WebhookFileSink: Notifier {
 
     static let zeroTime = "0001-01-01T00:00:00Z"
 
-    public func payload(for group: NotificationGroup) -> WebhookPayload {
-        let sorted = group.notifications.sorted { ($0.at, $0.alert.fingerprint) < ($1.at, $1.alert.fingerprint) }
-        let kept = sorted.prefix(spool.maxAlertsPerFile)
+    /// Reads only the notifications it shows: the first `maxAlertsPerFile` by time and fingerprint.
+    public func payload(for group: NotificationGroup) async throws -> WebhookPayload {
+        let sorted = group.entries.sorted { ($0.at, $0.fingerprint) < ($1.at, $1.fingerprint) }
+        let kept = try await group.notifications(Array(sorted.prefix(spool.maxAlertsPerFile)))
         let alerts = kept.map { notification -> WebhookPayload.Alert in
             let alert = notification.alert
             let resolved = notification.reason == .resolved
@@ -89,12 +90,12 @@ public struct WebhookFileSink: Notifier {
             status: alerts.contains { $0.status == "firing" } ? "firing" : "resolved", receiver: group.receiver,
             groupLabels: group.groupLabels, commonLabels: Self.common(alerts.map(\.labels)),
             commonAnnotations: Self.common(alerts.map(\.annotations)), externalURL: externalURL, alerts: alerts,
-            notificationIDs: group.notifications.map(\.id).sorted())
+            notificationIDs: group.ids.sorted())
     }
 
     public func notify(_ group: NotificationGroup) async throws {
         do {
-            try deliver(group)
+            try await deliver(group)
         } catch {
             throw DeliveryFailure(reason: "\(error)")
         }
@@ -102,15 +103,15 @@ public struct WebhookFileSink: Notifier {
 
     /// Writes the group's file and returns its path.
     @discardableResult
-    public func deliver(_ group: NotificationGroup) throws -> String {
-        let payload = payload(for: group)
+    public func deliver(_ group: NotificationGroup) async throws -> String {
+        let payload = try await payload(for: group)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let body = try encoder.encode(payload)
-        let at = group.notifications.map(\.at).max() ?? Date()
+        let at = group.entries.map(\.at).max() ?? Date()
         let stamp = at.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
             .year().month().day().time(includingFractionalSeconds: true).timeSeparator(.omitted).dateSeparator(.omitted))
-        let contentKey = group.notifications.map(\.id).sorted().joined(separator: "\n")
+        let contentKey = group.ids.sorted().joined(separator: "\n")
         let name = "\(stamp)-\(Fingerprint.of(["g": group.groupKey]).prefix(8))-\(Fingerprint.of(["n": contentKey]).prefix(8)).json"
         let path = try AtomicFile.write(body, directory: spool.directory, name: name)
         trimming.lock.withLock { _ in enforceSpoolLimit() }

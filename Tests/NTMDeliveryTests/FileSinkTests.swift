@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NTMAlerting
 import NTMAlertingTestSupport
+import Synchronization
 import Testing
 @testable import NTMDelivery
 
@@ -26,5 +27,40 @@ import Testing
         let payload = try JSONDecoder().decode(WebhookPayload.self, from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(names[0])")))
         #expect(payload.notificationIDs == step.notifications.map(\.id))
         #expect(payload.alerts[0].annotations["notification_id"] == step.notifications[0].id)
+    }
+
+    /// A file shows `max_alerts_per_file` alerts and counts the rest: only those it shows are
+    /// read (a national first cycle's group holds 20,000), the first by time and fingerprint,
+    /// while every id is listed.
+    @Test func aFileReadsOnlyTheNotificationsItShows() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-spool-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let sink = WebhookFileSink(receiver: "a", spool: FileSpool(directory: folder, maxAlertsPerFile: 2), language: .vi,
+                                   externalURL: "", logger: Logger(label: "test"))
+        let rule = Rule(id: "demo.late", title: LocalizedText(vi: "Trễ", en: "Late"), defaultSeverity: .warning,
+                        messageID: "11111111111111111111111111111111", template: LocalizedText(vi: "{subject}", en: "{subject}"))
+        var tracker = RecordingTracker()
+        let t0 = Date(timeIntervalSince1970: 1_764_000_000)
+        var notifications: [NTMAlerting.Notification] = []
+        // Five units, the later ones first in time.
+        for (index, unit) in ["U1", "U2", "U3", "U4", "U5"].enumerated() {
+            notifications += tracker.apply(scope: "demo-\(unit)", findings: [LabeledFinding(
+                finding: Finding(rule: rule, subject: Subject(kind: "unit", id: unit, name: unit)), check: "demo",
+                messageID: rule.messageID, labels: ["rule": rule.id, "subject_id": unit], severity: .warning, pendingFor: .zero)],
+                at: t0.addingTimeInterval(Double(10 - index))).notifications
+        }
+        let asked = Mutex<[String]>([])
+        let all = NotificationGroup(receiver: "a", groupKey: "g", groupLabels: [:], notifications: notifications)
+        let group = NotificationGroup(receiver: "a", groupKey: "g", groupLabels: [:], entries: all.entries) { entries in
+            asked.withLock { $0 += entries.map(\.id) }
+            return try await all.notifications(entries)
+        }
+        let path = try await sink.deliver(group)
+        let payload = try JSONDecoder().decode(WebhookPayload.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let newest = notifications.sorted { $0.at < $1.at }.prefix(2).map(\.id)
+        #expect(asked.withLock { $0 } == newest)
+        #expect(payload.alerts.compactMap { $0.annotations["notification_id"] } == newest)
+        #expect(payload.truncatedAlerts == 3)
+        #expect(payload.notificationIDs == notifications.map(\.id).sorted())
     }
 }

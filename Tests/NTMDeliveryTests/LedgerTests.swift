@@ -28,8 +28,11 @@ import Testing
         }
         func notify(_ group: NotificationGroup) async throws {
             if let failure = failing.withLock({ $0 }) { throw failure }
-            accepted.withLock { for n in group.notifications { $0[n.id, default: 0] += 1 } }
-            groups.withLock { $0.append(group.notifications.map(\.id).sorted()) }
+            // Read as a real notifier reads them: each id must come back as its notification.
+            let notifications = try await group.notifications()
+            guard notifications.map(\.id) == group.ids else { throw DeliveryFailure(reason: "read other notifications than its ids") }
+            accepted.withLock { for n in notifications { $0[n.id, default: 0] += 1 } }
+            groups.withLock { $0.append(group.ids.sorted()) }
         }
         var total: Int { accepted.withLock { $0.values.reduce(0, +) } }
         var duplicates: Int { accepted.withLock { $0.values.filter { $0 > 1 }.count } }
@@ -167,7 +170,7 @@ import Testing
         try await state.record(step(["U1", "U2"], at: t0, tracker: &tracker), destinations: { _ in
             [Destination(receiver: "a", groupKey: "{0}:{}", groupLabels: [:])] })
         let pending = try await state.pendingDeliveries()
-        try await state.assignBatches([.init(id: "batch-1", receiver: "a", groupKey: "{0}:{}", ids: pending.map(\.notification.id))], at: Date())
+        try await state.assignBatches([.init(id: "batch-1", receiver: "a", groupKey: "{0}:{}", ids: pending.map(\.entry.id))], at: Date())
         await state.close()  // the crash: sent, not marked
 
         state = try await AlertStateStore.open(directory: folder)
@@ -177,7 +180,7 @@ import Testing
         let dispatcher = Dispatcher(state: state, notifiers: [recorder], settings: noWait, logger: Logger(label: "test"))
         await dispatcher.flush(now: Date(), force: true)
         let groups = recorder.groups.withLock { $0 }
-        #expect(groups.contains(pending.map(\.notification.id).sorted()))
+        #expect(groups.contains(pending.map(\.entry.id).sorted()))
         #expect(groups.count == 2)
         #expect(recorder.duplicates == 0 && recorder.total == 3)
         let events = try await state.deliveryEvents()
@@ -197,7 +200,7 @@ import Testing
                 defer { inFlight.withLock { $0.now -= 1 } }
                 try await Task.sleep(for: .milliseconds(50))
                 if group.groupKey == "{0}:{unit=\"U3\"}" { throw DeliveryFailure(reason: "refused") }
-                accepted.withLock { for n in group.notifications { $0[n.id, default: 0] += 1 } }
+                accepted.withLock { for id in group.ids { $0[id, default: 0] += 1 } }
             }
         }
         try await withState { state in

@@ -43,7 +43,7 @@ public struct EmailNotifier: Notifier {
     }
 
     public func notify(_ group: NotificationGroup) async throws {
-        try await send(message(for: group, at: Date()))
+        try await send(message(for: group.notifications(), at: Date()))
     }
 
     /// Sends a digest rendered with the digest templates.
@@ -73,8 +73,8 @@ public struct EmailNotifier: Notifier {
         }
     }
 
-    func message(for group: NotificationGroup, at now: Date) -> EmailMessage {
-        let notifications = group.notifications.sorted {
+    func message(for notifications: [NTMAlerting.Notification], at now: Date) -> EmailMessage {
+        let notifications = notifications.sorted {
             ($0.alert.severity, $1.at, $0.alert.fingerprint) > ($1.alert.severity, $0.at, $1.alert.fingerprint)
         }
         let ids = notifications.map(\.id).sorted()

@@ -69,14 +69,14 @@ public struct HTTPWebhookNotifier: Notifier {
     public func notify(_ group: NotificationGroup) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(self.body.payload(for: group))
+        let body = try encoder.encode(await self.body.payload(for: group))
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
         request.tlsConfiguration = try tlsConfiguration()
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "ntmwatch")
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
-        request.headers.add(name: Header.notificationIDs, value: group.notifications.map(\.id).joined(separator: ","))
+        request.headers.add(name: Header.notificationIDs, value: group.ids.joined(separator: ","))
         request.headers.add(name: Header.idempotencyKey, value: "\"\(group.deliveryKey)\"")
         request.headers.add(name: Header.groupKey,
                             value: group.groupKey.addingPercentEncoding(withAllowedCharacters: .urlUnreservedASCII) ?? "")
