@@ -42,7 +42,7 @@ import Testing
         var tracker = RecordingTracker()
         let t0 = Date(timeIntervalSince1970: 1_764_000_000)
         var notifications: [NTMAlerting.Notification] = []
-        // Five units, the later ones first in time.
+        // Five units, each later in the list a second earlier in time.
         for (index, unit) in ["U1", "U2", "U3", "U4", "U5"].enumerated() {
             notifications += tracker.apply(scope: "demo-\(unit)", findings: [LabeledFinding(
                 finding: Finding(rule: rule, subject: Subject(kind: "unit", id: unit, name: unit)), check: "demo",
@@ -57,9 +57,10 @@ import Testing
         }
         let path = try await sink.deliver(group)
         let payload = try JSONDecoder().decode(WebhookPayload.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        let newest = notifications.sorted { $0.at < $1.at }.prefix(2).map(\.id)
-        #expect(asked.withLock { $0 } == newest)
-        #expect(payload.alerts.compactMap { $0.annotations["notification_id"] } == newest)
+        let earliest = notifications.sorted { $0.at < $1.at }.prefix(2).map(\.id)
+        #expect(earliest == [notifications[4].id, notifications[3].id])
+        #expect(asked.withLock { $0 } == earliest)
+        #expect(payload.alerts.compactMap { $0.annotations["notification_id"] } == earliest)
         #expect(payload.truncatedAlerts == 3)
         #expect(payload.notificationIDs == notifications.map(\.id).sorted())
     }
