@@ -111,7 +111,8 @@ public struct WebhookFileSink: Notifier {
         let at = group.entries.map(\.at).max() ?? Date()
         let stamp = at.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
             .year().month().day().time(includingFractionalSeconds: true).timeSeparator(.omitted).dateSeparator(.omitted))
-        let contentKey = group.ids.sorted().joined(separator: "\n")
+        // The payload lists the ids sorted already (20,000 of them in a national group).
+        let contentKey = payload.notificationIDs.joined(separator: "\n")
         let name = "\(stamp)-\(Fingerprint.of(["g": group.groupKey]).prefix(8))-\(Fingerprint.of(["n": contentKey]).prefix(8)).json"
         let path = try AtomicFile.write(body, directory: spool.directory, name: name)
         trimming.lock.withLock { _ in enforceSpoolLimit() }
