@@ -17,6 +17,15 @@ public struct LabeledFinding: Sendable, Hashable {
 
     public init(finding: Finding, check: String, messageID: String, labels: [String: String], severity: Severity, pendingFor: Duration,
                 source: String? = nil) {
+        self.init(finding: finding, check: check, messageID: messageID, labels: labels, fingerprint: Fingerprint.of(labels),
+                  severity: severity, pendingFor: pendingFor, source: source)
+    }
+
+    /// With the fingerprint of `labels` already taken (``Fingerprint/value(ofSorted:)``): the
+    /// labeller orders a check's findings by it before it makes them.
+    public init(finding: Finding, check: String, messageID: String, labels: [String: String], fingerprint: String, severity: Severity,
+                pendingFor: Duration, source: String? = nil) {
+        assert(fingerprint == Fingerprint.of(labels), "the fingerprint given is not the labels'")
         self.finding = finding
         self.check = check
         self.messageID = messageID
@@ -24,7 +33,7 @@ public struct LabeledFinding: Sendable, Hashable {
         self.severity = severity
         self.pendingFor = pendingFor
         self.source = source
-        self.fingerprint = Fingerprint.of(labels)
+        self.fingerprint = fingerprint
     }
 }
 
@@ -202,18 +211,36 @@ public struct Notification: Sendable, Codable, Hashable {
 /// by the byte 0xff, as 16 hex digits.
 public enum Fingerprint {
     public static func of(_ labels: [String: String]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ bytes: some Sequence<UInt8>) {
-            for byte in bytes {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01b3
-            }
+        var hash = FNV()
+        for name in labels.keys.sorted() { hash.mix(name, labels[name]!) }
+        return hex(hash.value)
+    }
+
+    /// The 64 bits ``of(_:)`` spells, from the labels as (name, value) pairs in name order, each
+    /// name once.
+    public static func value(ofSorted labels: [(name: String, value: String)]) -> UInt64 {
+        var hash = FNV()
+        for (name, value) in labels { hash.mix(name, value) }
+        return hash.value
+    }
+
+    /// FNV-1a over each label's name and value, each followed by 0xff.
+    private struct FNV {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        mutating func mix(_ name: String, _ labelValue: String) {
+            mix(name.utf8); mix(0xff)
+            mix(labelValue.utf8); mix(0xff)
         }
-        for name in labels.keys.sorted() {
-            mix(name.utf8); mix([0xff])
-            mix(labels[name]!.utf8); mix([0xff])
+
+        private mutating func mix(_ bytes: String.UTF8View) {
+            for byte in bytes { mix(byte) }
         }
-        return hex(hash)
+
+        private mutating func mix(_ byte: UInt8) {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
+        }
     }
 
     private static let digits = Array("0123456789abcdef".utf8)
@@ -241,7 +268,7 @@ public enum Fingerprint {
     }
 
     /// 16 lower-case hex digits; `String(format:)` costs a locale lookup per call.
-    static func hex(_ value: UInt64) -> String {
+    public static func hex(_ value: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { buffer in
             for index in 0..<16 { buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xf)] }
             return 16

@@ -88,7 +88,7 @@ public struct AlertTracker: Sendable {
 
     /// Applies the findings of one run in `scope` at `instant`. Alerts of the scope that are not
     /// among the findings resolve (firing) or are dropped (pending).
-    public mutating func apply(scope: String, findings: [LabeledFinding], at instant: Date, stored: Stored) rethrows -> Step {
+    public mutating func apply(scope: String, findings: some Sequence<LabeledFinding>, at instant: Date, stored: Stored) rethrows -> Step {
         var step = Step()
         var seen = Set<AlertKey>()
         for labeled in findings {

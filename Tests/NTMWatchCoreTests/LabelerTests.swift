@@ -1,5 +1,7 @@
 import CheckKit
 import Foundation
+import NTMAlerting
+@testable import NTMModuleHost
 import Testing
 @testable import NTMWatchCore
 
@@ -45,4 +47,53 @@ import Testing
         #expect(labeler.hierarchy(of: "49") == ["province": "48"])
         #expect(labeler.hierarchy(of: "unknown").isEmpty && labeler.hierarchy(of: nil).isEmpty)
     }
+
+    /// The labelled findings are made one by one from an order worked out without their label
+    /// tables (fingerprints over name-ordered pairs): they must be the findings the tables give,
+    /// in rule and fingerprint order, with the same precedence (the finding's own labels over the
+    /// hierarchy's, the labeller's over both).
+    @Test func findingsAreLabelledInRuleAndFingerprintOrderWithTheTablesFingerprints() throws {
+        let labeler = Self.labeler(on: Self.reform)
+        let check = ConfiguredCheck(name: "demo", module: LoadedModule(module: TwoRules(), path: "(test)"),
+                                    settings: try Settings(specs: [], provided: [:]), interval: .seconds(60), timeout: .seconds(10),
+                                    severity: [:], pendingFor: [:])
+        var findings: [Finding] = []
+        for (index, unit) in ["20107", "20108", "502", "49", "unknown"].enumerated() {
+            for rule in [TwoRules.b, TwoRules.a] {
+                findings.append(Finding(rule: rule, subject: Subject(kind: "unit", id: unit, name: unit, unitID: unit)))
+                // Own labels: one new, one over a hierarchy label, one over the labeller's own.
+                findings.append(Finding(rule: rule, subject: Subject(kind: "project", id: "p\(index)", name: "p", unitID: unit),
+                                        labels: ["occurrence": "2025", "province": "own", "check": "own"]))
+            }
+        }
+        findings.append(Finding(rule: TwoRules.a, subject: Subject(kind: "receiver", id: "r", name: "r")))
+        let labelled = Array(labeler.labelling(findings, of: check))
+        #expect(labelled.count == findings.count)
+        for found in labelled {
+            #expect(found.fingerprint == Fingerprint.of(found.labels))
+            var expected = labeler.hierarchy(of: found.finding.subject.unitID)
+            expected.merge(found.finding.labels) { _, own in own }
+            for (name, value) in ["alertname": found.finding.ruleID, "rule": found.finding.ruleID, "check": "demo", "instance": "test",
+                                  "subject_kind": found.finding.subject.kind, "subject_id": found.finding.subject.id] {
+                expected[name] = value
+            }
+            #expect(found.labels == expected)
+        }
+        #expect(labelled.filter { $0.finding.labels["province"] == "own" }.allSatisfy { $0.labels["province"] == "own" })
+        let keys = labelled.map { ($0.finding.ruleID, $0.fingerprint) }
+        #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(labeler.label(findings, of: check).map(\.fingerprint) == labelled.map(\.fingerprint))
+    }
+}
+
+private struct TwoRules: CheckModule {
+    static let a = Rule(id: "demo.a", title: LocalizedText(vi: "a", en: "a"), defaultSeverity: .warning,
+                        messageID: "0123456789abcdef0123456789abcdea", template: LocalizedText(vi: "a", en: "a"))
+    static let b = Rule(id: "demo.b", title: LocalizedText(vi: "b", en: "b"), defaultSeverity: .warning,
+                        messageID: "0123456789abcdef0123456789abcdeb", template: LocalizedText(vi: "b", en: "b"))
+    var descriptor: ModuleDescriptor {
+        ModuleDescriptor(name: "demo", version: "1", summary: LocalizedText(vi: "x", en: "x"), settings: [], rules: [Self.a, Self.b])
+    }
+
+    func evaluate(_ context: EvaluationContext) async throws -> [Finding] { [] }
 }

@@ -222,7 +222,8 @@ public actor Engine {
             var meta: [LabeledFinding] = []
             switch outcome {
             case .findings(let findings):
-                step.merge(try tracker.apply(scope: check.name, findings: labeler.label(findings, of: check), at: instant, stored: stored.alert))
+                step.merge(try tracker.apply(scope: check.name, findings: labeler.labelling(findings, of: check), at: instant,
+                                             stored: stored.alert))
             case .failed(let reason):
                 logger.error("check failed: \(reason)", metadata: ["check": "\(check.name)"])
                 meta.append(labeler.meta(MetaRules.moduleFailed, check: check.name, values: ["reason": .text(reason)]))
