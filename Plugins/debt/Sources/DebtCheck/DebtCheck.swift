@@ -140,34 +140,38 @@ public struct DebtCheck: CheckModule {
     static func findings(today: CivilDate, parameters: Parameters, units: [String: AdministrativeUnit],
                          standing: Standing, projects: [Project]) -> [Finding] {
         var findings: [Finding] = []
-        var usable: [ProjectLedger] = []
-        for project in projects {
-            let ledger = ProjectLedger(project: project)
-            var problems = ledger.problems()
+        func add(_ finding: Finding?) { if let finding { findings.append(finding) } }
+        // Positions in `projects`, not copies: a national store has 200,000 projects.
+        var usable: [Int] = []
+        usable.reserveCapacity(projects.count)
+        for (index, project) in projects.enumerated() {
+            var problems = ProjectLedger(project: project).problems()
             if units[project.communeID] == nil {
                 problems.append(LocalizedText(vi: "xã '\(project.communeID)' không có trong danh mục", en: "the commune '\(project.communeID)' is not a known unit"))
             }
             if problems.isEmpty {
-                usable.append(ledger)
+                usable.append(index)
             } else {
                 findings.append(Rules.badData.finding(subject(project), problems))
             }
         }
-        for ledger in usable {
-            findings += legacyDebt(ledger, today: today, parameters: parameters)
-            findings += settlement(ledger, today: today, parameters: parameters)
-            findings += upperMoneyAfterMark(ledger, today: today, parameters: parameters)
-            findings += handover(ledger, today: today, parameters: parameters)
-            findings += counterpart(ledger, today: today, parameters: parameters)
+        for index in usable {
+            let ledger = ProjectLedger(project: projects[index])
+            add(legacyDebt(ledger, today: today, parameters: parameters))
+            add(settlement(ledger, today: today, parameters: parameters))
+            add(upperMoneyAfterMark(ledger, today: today, parameters: parameters))
+            add(handover(ledger, today: today, parameters: parameters))
+            add(counterpart(ledger, today: today, parameters: parameters))
         }
         // A merged commune's projects count against the commune that carries it today, with that
         // commune's recognition and roadmap; before the merger they are the old commune's.
         let map = UnitMap(units)
-        let byUnit = Dictionary(grouping: usable) { map.heir(of: $0.project.communeID, on: today) ?? $0.project.communeID }
+        let byUnit = Dictionary(grouping: usable) { map.heir(of: projects[$0].communeID, on: today) ?? projects[$0].communeID }
         for unitID in byUnit.keys.sorted() {
-            guard let unit = units[unitID], let ledgers = byUnit[unitID] else { continue }
-            findings += unitDebt(unit, ledgers, today: today, parameters: parameters, standing: standing)
-            findings += newDebt(unit, ledgers, today: today)
+            guard let unit = units[unitID], let indices = byUnit[unitID] else { continue }
+            let ledgers = indices.map { ProjectLedger(project: projects[$0]) }
+            add(unitDebt(unit, ledgers, today: today, parameters: parameters, standing: standing))
+            add(newDebt(unit, ledgers, today: today))
         }
         return findings
     }
@@ -177,10 +181,10 @@ public struct DebtCheck: CheckModule {
     }
 
     static func unitDebt(_ unit: AdministrativeUnit, _ ledgers: [ProjectLedger], today: CivilDate,
-                         parameters: Parameters, standing: Standing) -> [Finding] {
+                         parameters: Parameters, standing: Standing) -> Finding? {
         let recognized = standing.isRecognized(unit.id)
         let target = standing.openTargets(of: unit.id).first { (today.year...today.year + parameters.yearsAhead).contains($0.targetYear) }
-        guard recognized || target != nil else { return [] }
+        guard recognized || target != nil else { return nil }
         var byLevel: [BudgetLevel: Int64] = [:]
         var indebted: [ProjectLedger] = []
         for ledger in ledgers {
@@ -189,7 +193,7 @@ public struct DebtCheck: CheckModule {
             indebted.append(ledger)
             for (key, amount) in owed { byLevel[key.level, default: 0] += amount }
         }
-        guard !indebted.isEmpty else { return [] }
+        guard !indebted.isEmpty else { return nil }
         let unplanned = indebted.filter { $0.project.repaymentPlan == nil }
         var values = debtValues(byLevel)
         values["projects"] = .list(indebted.map { "\($0.project.name) (\($0.project.id))" })
@@ -209,18 +213,18 @@ public struct DebtCheck: CheckModule {
                 vi: "chưa có kế hoạch trả nợ cho \(unplanned.map(\.project.id).joined(separator: ", ")): \(recognized ? "có thể bị thu hồi Quyết định công nhận" : "không đủ điều kiện công nhận")",
                 en: "no repayment plan for \(unplanned.map(\.project.id).joined(separator: ", ")): \(recognized ? "the recognition can be revoked" : "it cannot be recognized")"))
         }
-        return [Finding(rule: Rules.recognizedUnitHasDebt, subject: Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id),
-                        severity: unplanned.isEmpty ? .warning : .critical, values: values)]
+        return Finding(rule: Rules.recognizedUnitHasDebt, subject: Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id),
+                       severity: unplanned.isEmpty ? .warning : .critical, values: values)
     }
 
-    static func legacyDebt(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
+    static func legacyDebt(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> Finding? {
         let cutoff = parameters.legacyCutoff
-        guard today >= cutoff.adding(days: -parameters.legacyWarningDays) else { return [] }
+        guard today >= cutoff.adding(days: -parameters.legacyWarningDays) else { return nil }
         var byLevel: [BudgetLevel: Int64] = [:]
         for (key, amount) in ledger.outstanding(on: today) where key.period == parameters.legacyPeriod && amount > 0 {
             byLevel[key.level, default: 0] += amount
         }
-        guard !byLevel.isEmpty else { return [] }
+        guard !byLevel.isEmpty else { return nil }
         let lastDay = cutoff.adding(days: -1)
         var values = debtValues(byLevel)
         values["period"] = .text(parameters.legacyPeriod)
@@ -237,21 +241,21 @@ public struct DebtCheck: CheckModule {
                 vi: "phải trả xong trước ngày \(cutoff.vietnamese), còn \(today.days(until: lastDay)) ngày",
                 en: "it must be cleared before \(cutoff), \(today.days(until: lastDay)) days left"))
         }
-        return [Finding(rule: Rules.legacyPeriodOutstanding, subject: subject(ledger.project),
-                        severity: late ? .critical : .warning, values: values)]
+        return Finding(rule: Rules.legacyPeriodOutstanding, subject: subject(ledger.project),
+                       severity: late ? .critical : .warning, values: values)
     }
 
-    static func newDebt(_ unit: AdministrativeUnit, _ ledgers: [ProjectLedger], today: CivilDate) -> [Finding] {
+    static func newDebt(_ unit: AdministrativeUnit, _ ledgers: [ProjectLedger], today: CivilDate) -> Finding? {
         let days = Set(ledgers.flatMap(\.snapshotDays)).filter { $0 <= today }.sorted()
-        guard days.count >= 2 else { return [] }
+        guard days.count >= 2 else { return nil }
         let latest = days[days.count - 1], previous = days[days.count - 2]
         func total(_ day: CivilDate) -> Int64 { ledgers.reduce(0) { $0 + $1.outstanding(on: day).values.reduce(0, +) } }
         let now = total(latest), before = total(previous)
-        guard now > before else { return [] }
-        return [Finding(rule: Rules.newDebt, subject: Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id), values: [
+        guard now > before else { return nil }
+        return Finding(rule: Rules.newDebt, subject: Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id), values: [
             "increase_vnd": .amountVND(now - before), "debt_vnd": .amountVND(now), "previous_debt_vnd": .amountVND(before),
             "debt_on": .date(latest), "previous_on": .date(previous),
-        ])]
+        ])
     }
 
     /// The day on which a project has been allocated for `settlement_years` years. The seed's
@@ -260,11 +264,11 @@ public struct DebtCheck: CheckModule {
         project.allocatedOn.map { $0.adding(years: parameters.settlementYears) }
     }
 
-    static func settlement(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
+    static func settlement(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> Finding? {
         let project = ledger.project
         guard let allocated = project.allocatedOn, let mark = settlementMark(project, parameters),
-              project.settlementApprovedOn.map({ $0 > today }) ?? true else { return [] }
-        guard today >= mark.adding(days: -parameters.settlementWarningDays) else { return [] }
+              project.settlementApprovedOn.map({ $0 > today }) ?? true else { return nil }
+        guard today >= mark.adding(days: -parameters.settlementWarningDays) else { return nil }
         // What moves is the upper budgets' part of the debt still owed, not their whole share of
         // the project: what they have already paid is not debt.
         let owed = ledger.outstanding(on: today).filter { $0.key.level.isUpper }.values.reduce(0, +)
@@ -288,52 +292,52 @@ public struct DebtCheck: CheckModule {
                 vi: "sau ngày \(mark.vietnamese) là quá \(years) năm (còn \(today.days(until: mark)) ngày); nếu chưa quyết toán, \(debtVI) chuyển sang nợ ngân sách địa phương",
                 en: "after \(mark) it is more than \(parameters.settlementYears) years (\(today.days(until: mark)) days left); without a settlement \(debtEN) becomes the local budget's debt"))
         }
-        return [Finding(rule: Rules.settlementOverdue, subject: subject(project), severity: late ? .critical : .warning, values: values)]
+        return Finding(rule: Rules.settlementOverdue, subject: subject(project), severity: late ? .critical : .warning, values: values)
     }
 
     /// Central or provincial money paid after the mark while no settlement was approved: the
     /// cumulative upper disbursement grew between the mark and today (or the settlement day).
-    static func upperMoneyAfterMark(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
+    static func upperMoneyAfterMark(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> Finding? {
         let project = ledger.project
-        guard let allocated = project.allocatedOn, let mark = settlementMark(project, parameters), today > mark else { return [] }
+        guard let allocated = project.allocatedOn, let mark = settlementMark(project, parameters), today > mark else { return nil }
         let end = project.settlementApprovedOn.map { min($0.adding(days: -1), today) } ?? today
-        guard end > mark else { return [] }
+        guard end > mark else { return nil }
         func upper(_ day: CivilDate) -> Int64 { ledger.disbursed(on: day).filter { $0.key.isUpper }.values.reduce(0, +) }
         let paid = upper(end) - upper(mark)
-        guard paid > 0 else { return [] }
+        guard paid > 0 else { return nil }
         let lastPaid = project.disbursements.filter { $0.budgetLevel.isUpper && $0.on > mark && $0.on <= end }.map(\.on).max() ?? end
-        return [Finding(rule: Rules.upperMoneyAfterMark, subject: subject(project), values: [
+        return Finding(rule: Rules.upperMoneyAfterMark, subject: subject(project), values: [
             "allocated_on": .date(allocated), "mark_date": .date(mark), "after_mark_vnd": .amountVND(paid), "last_paid_on": .date(lastPaid),
-        ])]
+        ])
     }
 
     /// Works in use whose final settlement is still not approved `handover_settlement_days` later.
-    static func handover(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
+    static func handover(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> Finding? {
         let project = ledger.project
         guard let handedOver = project.handoverOn, project.settlementApprovedOn.map({ $0 > today }) ?? true,
-              handedOver.days(until: today) >= parameters.handoverSettlementDays else { return [] }
-        return [Finding(rule: Rules.handoverUnsettled, subject: subject(project), values: [
+              handedOver.days(until: today) >= parameters.handoverSettlementDays else { return nil }
+        return Finding(rule: Rules.handoverUnsettled, subject: subject(project), values: [
             "handover_on": .date(handedOver), "days_since_handover": .integer(Int64(handedOver.days(until: today))),
-        ])]
+        ])
     }
 
-    static func counterpart(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> [Finding] {
+    static func counterpart(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> Finding? {
         let project = ledger.project
         // Sums in one pass each, without the filtered dictionaries: every project of a national
         // store goes through here.
         let (upperShare, localShare) = upperAndCounterpart(project.shares)
-        guard upperShare > 0, localShare > 0 else { return [] }
+        guard upperShare > 0, localShare > 0 else { return nil }
         let (upperPaid, localPaid) = upperAndCounterpart(ledger.disbursed(on: today))
         // What the treasury may pay from the upper budgets: their share in the proportion the
         // counterpart has reached. Integer VND; rounded down, as the treasury would.
         let allowed = Int64((Double(min(localPaid, localShare)) / Double(localShare) * Double(upperShare)).rounded(.down))
         let ahead = upperPaid - allowed
-        guard ahead > parameters.counterpartTolerance else { return [] }
-        return [Finding(rule: Rules.counterpartLagging, subject: subject(project), values: [
+        guard ahead > parameters.counterpartTolerance else { return nil }
+        return Finding(rule: Rules.counterpartLagging, subject: subject(project), values: [
             "upper_disbursed_vnd": .amountVND(upperPaid), "local_disbursed_vnd": .amountVND(localPaid),
             "local_share_vnd": .amountVND(localShare), "local_percent": .percent(Double(localPaid) * 100 / Double(localShare)),
             "allowed_upper_vnd": .amountVND(allowed), "blocked_vnd": .amountVND(ahead),
-        ])]
+        ])
     }
 
     /// The upper budgets' total and the counterpart's total of amounts per budget level.

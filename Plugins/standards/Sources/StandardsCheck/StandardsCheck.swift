@@ -170,7 +170,9 @@ public struct StandardsCheck: CheckModule {
         let territory = Territory(units: data.units, roadmap: data.roadmap, on: today)
         let standing = Standing(recognitions: data.recognitions, roadmap: territory.roadmap)
         func setInForce(level: String, tier: String) -> CriteriaSet? { data.sets.applicable(level: level, tier: tier, on: today) }
-        let assessmentsByUnit = Dictionary(grouping: data.assessments, by: \.unitID)
+        // Positions, not copies: grouped copies of a national store's 1.9 million assessments
+        // were 290 MB (issue 21).
+        let assessmentsByUnit = Dictionary(grouping: data.assessments.indices) { data.assessments[$0].unitID }
         let recognitionsByUnit = Dictionary(grouping: data.recognitions, by: \.unitID)
         var orders: [String: CriteriaOrder] = [:]
         func order(of set: CriteriaSet) -> CriteriaOrder {
@@ -182,7 +184,10 @@ public struct StandardsCheck: CheckModule {
 
         for unit in territory.current {
             let since = territory.countsFrom[unit.id]
-            let own = (assessmentsByUnit[unit.id] ?? []).filter { assessment in since.map { assessment.assessedOn >= $0 } ?? true }
+            let own = (assessmentsByUnit[unit.id] ?? []).compactMap { position in
+                let assessment = data.assessments[position]
+                return since.map { assessment.assessedOn >= $0 } ?? true ? assessment : nil
+            }
             let subject = Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id)
             // A commune's held tier, its minimum and its roadmap target are usually judged under
             // one set: its results are computed once per unit and set.

@@ -36,8 +36,11 @@ struct Indicators {
     /// Each unit's recognitions: `holds` looks at one unit's few, not all of them (a scan per unit
     /// made the module quadratic, 5.75 s at 10,000 communes: issue 21).
     private let recognitionsByUnit: [String: [Recognition]]
-    /// Each unit's assessments, grouped once rather than for every reading.
-    private let assessmentsByUnit: [String: [Assessment]]
+    /// Each unit's assessments, grouped once rather than for every reading, as positions in
+    /// `assessments`: grouped copies of a national store's 1.9 million assessments were 290 MB
+    /// (issue 21).
+    private let assessmentsByUnit: [String: [Int]]
+    private let assessments: [Assessment]
     /// A cycle reads each target on up to three days, and targets share territories and days:
     /// the territory is computed once per scope and stretch of unchanged map, the criteria counts
     /// once per scope and day (at 10,000 communes each took longer than the rest of the module).
@@ -78,7 +81,8 @@ struct Indicators {
         self.sets = sets
         self.minimumCriteria = minimumCriteria
         recognitionsByUnit = Dictionary(grouping: recognitions, by: \.unitID)
-        assessmentsByUnit = Dictionary(grouping: assessments, by: \.unitID)
+        assessmentsByUnit = Dictionary(grouping: assessments.indices) { assessments[$0].unitID }
+        self.assessments = assessments
         map = UnitMap(units)
         var changes: Set<CivilDate> = []
         for unit in units.values {
@@ -210,14 +214,14 @@ struct Indicators {
         let topLevel = set.topLevelCriteria
         var counts: [String: Int] = [:]
         for commune in communes {
-            let own = assessmentsByUnit[commune.id] ?? []
-            let included = own.count { $0.assessedOn <= day }
+            let positions = assessmentsByUnit[commune.id] ?? []
+            let included = positions.count { assessments[$0].assessedOn <= day }
             let key = MetCountKey(commune: commune.id, set: set.id, assessments: included)
             let count: Int?
             if let known = memo.metCount[key] {
                 count = known
             } else {
-                let results = set.results(for: commune, in: included == own.count ? own : own.filter { $0.assessedOn <= day })
+                let results = set.results(for: commune, in: positions.compactMap { assessments[$0].assessedOn <= day ? assessments[$0] : nil })
                 count = results.isEmpty ? nil : topLevel.count { results[$0.code]?.met == true }
                 memo.metCount[key] = count
             }
