@@ -291,9 +291,13 @@ public final class SQLite3Statement {
     public func double(_ index: Int) -> Double { sqlite3_column_double(statement, Int32(index)) }
 
     public func text(_ index: Int) -> String {
-        guard let bytes = sqlite3_column_text(statement, Int32(index)) else { return "" }
-        let count = Int(sqlite3_column_bytes(statement, Int32(index)))
-        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+        withText(index) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The column's text as SQLite holds it, valid only inside `body`.
+    public func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard let bytes = sqlite3_column_text(statement, Int32(index)) else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return body(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, Int32(index)))))
     }
 
     /// The column's value in its stored type.

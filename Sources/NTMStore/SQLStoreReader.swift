@@ -44,6 +44,23 @@ struct SQLStoreReader: StoreReader {
         }
     }
 
+    /// Values by key from (key, value) rows, in their order. A run of one key (the queries order
+    /// by it) becomes one array, made at its size: `Dictionary(grouping:)` and then `mapValues`
+    /// made every group twice, the key in each element of the first (issue 21: a national
+    /// store's 530,000 project disbursements and debts).
+    private func grouped<T>(_ rows: [(String, T)]) -> [String: [T]] {
+        var groups: [String: [T]] = [:]
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let key = rows[start].0
+            var end = start + 1
+            while end < rows.endIndex, rows[end].0 == key { end += 1 }
+            groups[key, default: []].append(contentsOf: rows[start..<end].lazy.map(\.1))
+            start = end
+        }
+        return groups
+    }
+
     func units() async throws -> [AdministrativeUnit] {
         let today = CivilDate(asOf)
         let links = try await rows("SELECT unit_id, parent_id, valid_from, valid_to FROM unit_parents ORDER BY unit_id, valid_from") { row in
@@ -51,7 +68,7 @@ struct SQLStoreReader: StoreReader {
                 (try row.text("unit_id"), ParentLink(parentID: try row.text("parent_id"), validFrom: from, validTo: try row.date("valid_to")))
             }
         }
-        let changes = Dictionary(grouping: links, by: \.0).mapValues { $0.map(\.1) }
+        let changes = grouped(links)
         let successions = Dictionary(grouping: try await rows("""
             SELECT predecessor_id, successor_id, effective_on, kind, share FROM unit_successions
             WHERE effective_on <= ? ORDER BY predecessor_id, successor_id
@@ -105,7 +122,7 @@ struct SQLStoreReader: StoreReader {
                 code: try row.text("code"), parentCode: try row.optionalText("parent_code"),
                 name: LocalizedText(vi: try row.text("name_vi"), en: try row.text("name_en")), measure: measure))
         }
-        let bySet = Dictionary(grouping: criteria, by: \.0).mapValues { $0.map(\.1) }
+        let bySet = grouped(criteria)
         return try await rows("""
             SELECT id, name_vi, name_en, unit_level, tier, valid_from, valid_to FROM criteria_sets ORDER BY id
             """) { row in
@@ -175,7 +192,7 @@ struct SQLStoreReader: StoreReader {
             let unitID = try row.text("unit_id")
             return (try row.text("obligation_id"), .init(occurrence: occurrence, completedAt: at, unitID: unitID.isEmpty ? nil : unitID))
         }
-        let completions = Dictionary(grouping: done, by: \.0).mapValues { $0.map(\.1) }
+        let completions = grouped(done)
         return try await rows("""
             SELECT id, title_vi, title_en, legal_basis, responsible_unit_id, responsible_body, submits_to, schedule,
                    semantics, starts_on, ends_on, depends_on, reminder_days, status, applies_to, section, quote
@@ -207,7 +224,7 @@ struct SQLStoreReader: StoreReader {
             guard let on = try row.date("on_date"), let level = BudgetLevel(rawValue: try row.text("budget_level")) else { return nil }
             return (try row.text("project_id"), .init(budgetLevel: level, on: on, cumulativeVND: try row.int64("cumulative_vnd")))
         }
-        let disbursements = Dictionary(grouping: disbursed, by: \.0).mapValues { $0.map(\.1) }
+        let disbursements = grouped(disbursed)
         let owed = try await rows("""
             SELECT project_id, budget_level, period, as_of, outstanding_vnd FROM project_debts
             WHERE as_of <= ? ORDER BY project_id, as_of, budget_level, period
@@ -216,7 +233,7 @@ struct SQLStoreReader: StoreReader {
             return (try row.text("project_id"),
                     .init(budgetLevel: level, period: try row.text("period"), asOf: on, outstandingVND: try row.int64("outstanding_vnd")))
         }
-        let debts = Dictionary(grouping: owed, by: \.0).mapValues { $0.map(\.1) }
+        let debts = grouped(owed)
         let planned = try await rows("SELECT project_id, amount_vnd, planned_by, approved_on FROM repayment_plans") { row -> (String, Project.RepaymentPlan)? in
             let approved = try row.date("approved_on")
             if let approved, approved > today { return nil }
@@ -250,7 +267,7 @@ struct SQLStoreReader: StoreReader {
             guard let on = try row.date("on_date") else { return nil }
             return (try row.text("plan_id"), .init(on: on, cumulativeVND: try row.int64("cumulative_vnd")))
         }
-        let disbursed = Dictionary(grouping: amounts, by: \.0).mapValues { $0.map(\.1) }
+        let disbursed = grouped(amounts)
         return try await rows("""
             SELECT id, unit_id, project_id, year, source, assigned_vnd, carried_over_from, due_on
             FROM capital_plans ORDER BY id
