@@ -55,6 +55,13 @@ public final class ReadModel: Sendable {
         }
     }
 
+    /// Drops every value loaded. A cycle's model is done with once its checks have run and the
+    /// labeller has the units: a national store's tables (600 MB at the large size) are not
+    /// what the cycle's record and delivery need.
+    public func clear() {
+        state.withLock { $0.entries = [:] }
+    }
+
     /// The value under `key`, loaded by `load` if no reader has loaded it or is loading it. A
     /// reader waiting for another's load that fails (that reader's check timed out) loads it itself.
     func value<T: Sendable>(_ key: String, _ load: @escaping @Sendable () async throws -> T) async throws -> T {

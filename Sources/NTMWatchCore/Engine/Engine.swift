@@ -213,6 +213,8 @@ public actor Engine {
                  sharing model: ReadModel? = nil) async throws {
         try await settle()
         let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance, sharing: model ?? sharedReads)
+        // A cycle's own reads end with its checks; the daemon's shared ones end with their readers.
+        model?.clear()
         let muting = try await currentMuting()
         var step = AlertTracker.Step()
         var scopes = Set<String>()
