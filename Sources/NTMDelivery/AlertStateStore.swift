@@ -269,23 +269,30 @@ public actor AlertStateStore {
         // An alert changed twice in one step is written once, as it ended.
         var order: [String] = [], latest: [String: Alert] = [:]
         for alert in step.changed where latest.updateValue(alert, forKey: alert.fingerprint) == nil { order.append(alert.fingerprint) }
-        // Each alert packed once: its notification, made in the same step, carries the same alert.
-        var packed: [String: [UInt8]] = [:]
+        let position = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         try database.transaction {
-            for fingerprint in order {
-                let alert = latest[fingerprint]!
-                let bytes = AlertCodec.pack(alert)
-                packed[fingerprint] = bytes
-                try database.run("""
-                    INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)
-                    VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
-                    ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status, body = excluded.body,
-                        packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
-                        active_since = excluded.active_since, resolved_at = excluded.resolved_at
-                    """, [.text(alert.fingerprint), .text(alert.check), .text(alert.status.rawValue), .blob(bytes),
-                          .text(alert.severity.rawValue), .of(alert.subject.unitID), .real(alert.activeSince.timeIntervalSince1970),
-                          .of(alert.resolvedAt?.timeIntervalSince1970)])
+            // Alerts in their order and notifications in theirs, each alert written just before the
+            // first notification that needs it, so that its packed bytes go into that notification
+            // too and are then let go: holding every alert's bytes for the ledger was 650 MB of a
+            // national first cycle (issue 21). Each table gets its rows in the same order as before.
+            var written = 0
+            func writeAlerts(through end: Int) throws -> [UInt8]? {
+                var bytes: [UInt8]?
+                while written <= end {
+                    bytes = try writeAlert(latest[order[written]]!)
+                    written += 1
+                }
+                return bytes
             }
+            try insertLedger(step.notifications, destinations: destinations) { notification in
+                let fingerprint = notification.alert.fingerprint
+                if let at = position[fingerprint], at >= written, let bytes = try writeAlerts(through: at),
+                   notification.alert == latest[fingerprint] {
+                    return AlertCodec.pack(notification, packedAlert: bytes)
+                }
+                return AlertCodec.pack(notification)
+            }
+            _ = try writeAlerts(through: order.count - 1)
             for fingerprint in step.dropped {
                 try database.run("DELETE FROM alerts WHERE fingerprint = ?", [.text(fingerprint)])
             }
@@ -300,18 +307,28 @@ public actor AlertStateStore {
                           .of(transition.to?.rawValue), .text(transition.severity.rawValue), .text(transition.ruleID),
                           .text(transition.subjectID), .of(transition.silencedBy)])
             }
-            try insertLedger(step.notifications, destinations: destinations) { notification in
-                guard let bytes = packed[notification.alert.fingerprint], notification.alert == latest[notification.alert.fingerprint]
-                else { return AlertCodec.pack(notification) }
-                return AlertCodec.pack(notification, packedAlert: bytes)
-            }
         }
+    }
+
+    /// Inserts or replaces an alert's row (inside a transaction); returns its packed bytes.
+    private func writeAlert(_ alert: Alert) throws -> [UInt8] {
+        let bytes = AlertCodec.pack(alert)
+        try database.run("""
+            INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)
+            VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
+            ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status, body = excluded.body,
+                packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
+                active_since = excluded.active_since, resolved_at = excluded.resolved_at
+            """, [.text(alert.fingerprint), .text(alert.check), .text(alert.status.rawValue), .blob(bytes),
+                  .text(alert.severity.rawValue), .of(alert.subject.unitID), .real(alert.activeSince.timeIntervalSince1970),
+                  .of(alert.resolvedAt?.timeIntervalSince1970)])
+        return bytes
     }
 
     /// Notifications and, for each, a ledger row per destination (inside a transaction).
     private func insertLedger(_ notifications: [NTMAlerting.Notification],
                               destinations: (NTMAlerting.Notification) -> [Destination],
-                              packed: (NTMAlerting.Notification) -> [UInt8] = AlertCodec.pack) throws {
+                              packed: (NTMAlerting.Notification) throws -> [UInt8] = AlertCodec.pack) throws {
         // The ledger's clock is the wall clock of recording, not the evaluation instant: a
         // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
         let recordedAt = Date().timeIntervalSince1970
@@ -323,7 +340,7 @@ public actor AlertStateStore {
                 INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed) VALUES (?, ?, ?, ?, '', ?)
                 ON CONFLICT (id) DO NOTHING
                 """, [.text(notification.id), .real(notification.at.timeIntervalSince1970), .text(notification.alert.fingerprint),
-                      .text(notification.reason.rawValue), .blob(packed(notification))])
+                      .text(notification.reason.rawValue), .blob(try packed(notification))])
             for destination in destinations(notification) {
                 let labels = try labelsText[destination.groupLabels] ?? {
                     let text = String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self)

@@ -276,6 +276,36 @@ import Testing
         }
     }
 
+    /// The record writes each alert just before the first notification that carries it and
+    /// packs that notification from the same bytes (issue 21: it held every alert's bytes for
+    /// the ledger). Whatever the two orders, every notification keeps the alert it was made
+    /// with, and the alerts table the last version of each.
+    @Test func eachNotificationKeepsItsOwnAlertWhateverTheOrderOfTheStep() async throws {
+        try await withState { state in
+            var tracker = RecordingTracker()
+            let made = step(["U1", "U2", "U3"], at: t0, tracker: &tracker)
+            let (a1, a2, a3) = (made.changed[0], made.changed[1], made.changed[2])
+            var later = a1
+            later.values = ["days_overdue": .integer(3)]
+            func notification(_ alert: Alert, _ suffix: String) -> NTMAlerting.Notification {
+                var notification = made.notifications[0]
+                notification.id = "\(alert.fingerprint)-\(suffix)"
+                notification.alert = alert
+                return notification
+            }
+            var mixed = AlertTracker.Step()
+            mixed.changed = [a1, a2, a3, later]
+            let notifications = [notification(a3, "a"), notification(a1, "b"), notification(later, "c"), notification(a2, "d")]
+            mixed.notifications = notifications
+            try await state.record(mixed, destinations: { _ in [] })
+            let read = Dictionary(uniqueKeysWithValues: try await state.notifications().map { ($0.id, $0.alert) })
+            #expect(read == Dictionary(uniqueKeysWithValues: notifications.map { ($0.id, $0.alert) }))
+            let alerts = Dictionary(uniqueKeysWithValues: try await state.activeAlerts().map { ($0.fingerprint, $0) })
+            #expect(alerts.count == 3)
+            #expect(alerts[a1.fingerprint] == later && alerts[a2.fingerprint] == a2 && alerts[a3.fingerprint] == a3)
+        }
+    }
+
     /// Issue 18: the history of a run as of a past day was pruned by the wall clock at the next
     /// flush, so the digests built from it showed nothing new and nothing resolved.
     @Test func pruningCountsTheHistorysAgeFromItsNewestEntry() async throws {
