@@ -79,7 +79,8 @@ struct Labeler: Sendable {
         }
         self.hierarchies.byUnit.withLock { [hierarchies] in $0 = hierarchies }
         order.sort { ($0.ruleID, $0.fingerprint) < ($1.ruleID, $1.fingerprint) }
-        return Labelled(labeler: self, check: check, findings: findings, hierarchies: hierarchies, order: order)
+        return Labelled(labeler: self, check: check, descriptor: check.module.descriptor, findings: findings, hierarchies: hierarchies,
+                        order: order)
     }
 
     /// See ``labelling(_:of:)``.
@@ -93,6 +94,8 @@ struct Labeler: Sendable {
 
         let labeler: Labeler
         let check: ConfiguredCheck
+        /// Taken once: a module makes its descriptor each time it is asked.
+        let descriptor: ModuleDescriptor
         let findings: [Finding]
         let hierarchies: [String: Hierarchy]
         let order: [Place]
@@ -104,7 +107,8 @@ struct Labeler: Sendable {
             return AnyIterator {
                 guard let place = next.next() else { return nil }
                 let finding = findings[place.index]
-                return labeler.labelled(finding, of: check, hierarchy: finding.subject.unitID.flatMap { hierarchies[$0] } ?? .none,
+                return labeler.labelled(finding, of: check, descriptor: descriptor,
+                                        hierarchy: finding.subject.unitID.flatMap { hierarchies[$0] } ?? .none,
                                         fingerprint: Fingerprint.hex(place.fingerprint))
             }
         }
@@ -123,8 +127,8 @@ struct Labeler: Sendable {
          "subject_kind": finding.subject.kind, "subject_id": finding.subject.id]
     }
 
-    private func labelled(_ finding: Finding, of check: ConfiguredCheck, hierarchy: Hierarchy, fingerprint: String) -> LabeledFinding {
-        let descriptor = check.module.descriptor
+    private func labelled(_ finding: Finding, of check: ConfiguredCheck, descriptor: ModuleDescriptor, hierarchy: Hierarchy,
+                          fingerprint: String) -> LabeledFinding {
         // CheckRunner has refused findings of undeclared rules, so there is always a rule here.
         let rule = descriptor.rule(finding.ruleID)
         var labels = hierarchy.labels

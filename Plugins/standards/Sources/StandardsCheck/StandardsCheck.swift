@@ -186,7 +186,7 @@ public struct StandardsCheck: CheckModule {
             let since = territory.countsFrom[unit.id]
             let own = (assessmentsByUnit[unit.id] ?? []).compactMap { position in
                 let assessment = data.assessments[position]
-                return since.map { assessment.assessedOn >= $0 } ?? true ? assessment : nil
+                return (since.map { assessment.assessedOn >= $0 } ?? true) ? assessment : nil
             }
             let subject = Subject(kind: "unit", id: unit.id, name: unit.name, unitID: unit.id)
             // A commune's held tier, its minimum and its roadmap target are usually judged under
