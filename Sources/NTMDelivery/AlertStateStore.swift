@@ -276,23 +276,25 @@ public actor AlertStateStore {
             // too and are then let go: holding every alert's bytes for the ledger was 650 MB of a
             // national first cycle (issue 21). Each table gets its rows in the same order as before.
             var written = 0
-            func writeAlerts(through end: Int) throws -> [UInt8]? {
-                var bytes: [UInt8]?
-                while written <= end {
-                    bytes = try writeAlert(latest[order[written]]!)
+            /// Writes the alerts before `end`'s and returns `end`'s packed bytes.
+            func writeAlerts(through end: Int) throws -> [UInt8] {
+                while written < end {
+                    _ = try writeAlert(latest[order[written]]!)
                     written += 1
                 }
-                return bytes
+                written += 1
+                return try writeAlert(latest[order[end]]!)
             }
             try insertLedger(step.notifications, destinations: destinations) { notification in
                 let fingerprint = notification.alert.fingerprint
-                if let at = position[fingerprint], at >= written, let bytes = try writeAlerts(through: at),
-                   notification.alert == latest[fingerprint] {
-                    return AlertCodec.pack(notification, packedAlert: bytes)
+                // Its alert not yet written: written now, and its bytes reused if it is the same alert.
+                if let at = position[fingerprint], at >= written {
+                    let bytes = try writeAlerts(through: at)
+                    if notification.alert == latest[fingerprint] { return AlertCodec.pack(notification, packedAlert: bytes) }
                 }
                 return AlertCodec.pack(notification)
             }
-            _ = try writeAlerts(through: order.count - 1)
+            if written < order.count { _ = try writeAlerts(through: order.count - 1) }
             for fingerprint in step.dropped {
                 try database.run("DELETE FROM alerts WHERE fingerprint = ?", [.text(fingerprint)])
             }
