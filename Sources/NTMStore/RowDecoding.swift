@@ -84,12 +84,15 @@ enum ReaderRow {
     }
 }
 
-/// The current row of a statement being stepped (``SQLiteSnapshot``), read by column name
-/// through a name-to-position map made once per query. Valid only until the next step.
-struct NativeRow {
+/// The current row of a statement being stepped (``SQLiteSnapshot``), read by column name.
+/// Valid only until the next step. One object per query, not a struct: each column read passes
+/// the row along (``ReaderRow``), and a struct of four references was four retains and releases
+/// a column, a tenth of a national cycle's store reading (issue 21).
+final class NativeRow {
     let statement: SQLite3Statement
     let columns: [String]
-    let positions: [String: Int]
+    /// Only for rows too wide to search (see ``position(_:)``).
+    private let positions: [String: Int]?
 
     /// Each column's last text, given again while the next rows repeat it.
     private let recent: RecentTexts
@@ -97,7 +100,8 @@ struct NativeRow {
     init(_ statement: SQLite3Statement) {
         self.statement = statement
         columns = (0..<statement.columnCount).map(statement.columnName)
-        positions = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        positions = columns.count > 16
+            ? Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) : nil
         recent = RecentTexts(columns: columns.count)
     }
 
@@ -124,8 +128,10 @@ struct NativeRow {
         }
     }
 
+    /// A query's few columns are searched: the names are short, and comparing them cost less
+    /// than hashing the name for every column of every row.
     private func position(_ column: String) throws -> Int {
-        guard let position = positions[column] else {
+        guard let position = positions.map({ $0[column] }) ?? columns.firstIndex(of: column) else {
             throw ReaderRow.BadColumn(column: column, expected: "a column", found: "nothing (no such column)")
         }
         return position
