@@ -24,18 +24,27 @@ extension CriteriaSet {
         // the set's criteria built on every call was most of a national cycle's judging (issue 21).
         // Codes the set does not have are never looked up; a code listed twice is judged by its
         // first criterion, and of assessments on the same day the first one counts, as before.
-        var latest: [String: Assessment] = [:]
-        for assessment in assessments where assessment.unitID == unit.id && assessment.setID == id {
-            if let since, assessment.assessedOn < since { continue }
-            if let known = latest[assessment.criterionCode], known.assessedOn >= assessment.assessedOn { continue }
-            latest[assessment.criterionCode] = assessment
+        // Positions, not copies, until a result is made, and one lookup per assessment and per
+        // criterion: copies and repeated lookups were most of what is left (issue 21).
+        var latest: [String: Int] = [:]
+        for index in assessments.indices where assessments[index].unitID == unit.id && assessments[index].setID == id {
+            let on = assessments[index].assessedOn
+            if let since, on < since { continue }
+            func keep(_ slot: inout Int?) {
+                if let known = slot, assessments[known].assessedOn >= on { return }
+                slot = index
+            }
+            keep(&latest[assessments[index].criterionCode])
         }
         guard !latest.isEmpty else { return [:] }
         var results: [String: CriterionResult] = [:]
         results.reserveCapacity(latest.count)
-        for criterion in criteria {
-            guard let assessment = latest[criterion.code], results[criterion.code] == nil else { continue }
-            results[criterion.code] = Self.judge(assessment, against: criterion, for: unit)
+        for position in criteria.indices {
+            // Taken out as it is judged, so a code listed again finds nothing.
+            guard let index = latest.removeValue(forKey: criteria[position].code) else { continue }
+            let criterion = criteria[position]
+            results[criterion.code] = Self.judge(assessments[index], against: criterion, for: unit)
+            if latest.isEmpty { break }
         }
         return results
     }
