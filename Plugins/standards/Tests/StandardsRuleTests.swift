@@ -184,6 +184,26 @@ func day(_ text: String) -> CivilDate { CivilDate(text)! }
         #expect(findings[2].summary.en.contains("criterion 2 is met or not, but has the value 7.0"))
     }
 
+    /// The scan compares each row's unit and set with the row before it: a change of unit or set,
+    /// back and forth, is judged again every time.
+    @Test func badDataIsJudgedRowByRowWhateverTheOrder() throws {
+        let bad = [
+            Assessment(unitID: "A", setID: "xa-2025", criterionCode: "99", assessedOn: day("2024-09-30"), met: true),
+            Assessment(unitID: "NOPE", setID: "xa-2025", criterionCode: "2", assessedOn: day("2024-09-30"), met: true),
+            Assessment(unitID: "NOPE", setID: "xa-2025", criterionCode: "3", assessedOn: day("2024-09-30"), met: true),
+            Assessment(unitID: "A", setID: "xa-2025", criterionCode: "2", assessedOn: day("2024-09-30"), met: true),
+            Assessment(unitID: "A", setID: "xa-9999", criterionCode: "2", assessedOn: day("2024-09-30"), met: true),
+            Assessment(unitID: "A", setID: "xa-2025", criterionCode: "98", assessedOn: day("2024-09-30"), met: true),
+        ]
+        let findings = try run("2024-12-01", assessments: bad).filter { $0.ruleID == "standards.bad_data" }
+        #expect(findings.map(\.subject.id) == ["A/xa-2025/99@2024-09-30", "NOPE/xa-2025/2@2024-09-30", "NOPE/xa-2025/3@2024-09-30",
+                                               "A/xa-9999/2@2024-09-30", "A/xa-2025/98@2024-09-30"])
+        #expect(findings[1].summary.en.contains("the unit 'NOPE' is not a known unit"))
+        #expect(findings[1].subject.unitID == nil && findings[0].subject.unitID == "A")
+        #expect(findings[3].summary.en.contains("no criteria set 'xa-9999'"))
+        #expect(findings[4].summary.en.contains("the set xa-2025 has no criterion 98"))
+    }
+
     @Test func theDescriptorIsSoundAndBadMarginsAreRefused() {
         let check = StandardsCheck()
         #expect(check.descriptor.problems().isEmpty)

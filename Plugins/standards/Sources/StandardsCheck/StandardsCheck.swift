@@ -336,24 +336,33 @@ public struct StandardsCheck: CheckModule {
     }
 
     static func badAssessments(_ data: Data) -> [Finding] {
-        let sets = Dictionary(data.sets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Each set's criteria by code (the first of a code), whether each is met-or-not: searching
+        // a set's criteria for each of a national store's assessments was most of this scan.
+        let sets = Dictionary(data.sets.map { set in
+            (set.id, Dictionary(set.criteria.map { ($0.code, $0.measure == .boolean) }, uniquingKeysWith: { first, _ in first }))
+        }, uniquingKeysWith: { first, _ in first })
         var findings: [Finding] = []
+        // The store hands assessments ordered by unit and set: a row mostly asks what the row
+        // before it asked, and comparing two ids costs less than looking one up.
+        var unit: (id: String, known: Bool)?
+        var set: (id: String, criteria: [String: Bool]?)?
         for assessment in data.assessments {
+            if assessment.unitID != unit?.id { unit = (assessment.unitID, data.units.index(forKey: assessment.unitID) != nil) }
+            if assessment.setID != set?.id { set = (assessment.setID, sets[assessment.setID]) }
             let problem: LocalizedText?
-            if data.units[assessment.unitID] == nil {
+            if unit?.known != true {
                 problem = LocalizedText(vi: "đơn vị '\(assessment.unitID)' không có trong danh mục", en: "the unit '\(assessment.unitID)' is not a known unit")
-            } else if let set = sets[assessment.setID] {
-                if let criterion = set.criteria.first(where: { $0.code == assessment.criterionCode }) {
-                    switch (criterion.measure, assessment.value) {
-                    case (.boolean, .some(let value)) where value != 0 && value != 1:
-                        problem = LocalizedText(vi: "tiêu chí \(criterion.code) là đạt/không đạt nhưng có giá trị \(value)",
-                                                en: "criterion \(criterion.code) is met or not, but has the value \(value)")
-                    default:
+            } else if let criteria = set?.criteria {
+                if let isBoolean = criteria[assessment.criterionCode] {
+                    if isBoolean, let value = assessment.value, value != 0 && value != 1 {
+                        problem = LocalizedText(vi: "tiêu chí \(assessment.criterionCode) là đạt/không đạt nhưng có giá trị \(value)",
+                                                en: "criterion \(assessment.criterionCode) is met or not, but has the value \(value)")
+                    } else {
                         problem = nil
                     }
                 } else {
-                    problem = LocalizedText(vi: "bộ tiêu chí \(set.id) không có tiêu chí \(assessment.criterionCode)",
-                                            en: "the set \(set.id) has no criterion \(assessment.criterionCode)")
+                    problem = LocalizedText(vi: "bộ tiêu chí \(assessment.setID) không có tiêu chí \(assessment.criterionCode)",
+                                            en: "the set \(assessment.setID) has no criterion \(assessment.criterionCode)")
                 }
             } else {
                 problem = LocalizedText(vi: "không có bộ tiêu chí '\(assessment.setID)'", en: "no criteria set '\(assessment.setID)'")
