@@ -1,4 +1,4 @@
-import CheckKit
+@_spi(Daemon) import CheckKit
 import Foundation
 import Synchronization
 
@@ -85,7 +85,7 @@ public final class ReadModel: Sendable {
 
 /// A reader that takes each table from its ``ReadModel`` and reads the store only for what no
 /// other reader has loaded. Operators' SQL queries are not shared: they are the module's own.
-struct SharedReader: StoreReader {
+struct SharedReader: SharingUnitsByID {
     let base: SQLStoreReader
     let model: ReadModel
 
@@ -97,6 +97,10 @@ struct SharedReader: StoreReader {
     }
 
     func units() async throws -> [AdministrativeUnit] { try await shared("units") { try await $0.units() } }
+    func sharedUnitsByID() async throws -> [String: AdministrativeUnit] {
+        let reader = self
+        return try await model.value("units_by_id@\(base.day)") { Self.keyedByID(try await reader.units()) }
+    }
     func criteriaSets() async throws -> [CriteriaSet] { try await shared("criteria_sets") { try await $0.criteriaSets() } }
     func assessments() async throws -> [Assessment] { try await shared("assessments") { try await $0.assessments() } }
     func recognitions() async throws -> [Recognition] { try await shared("recognitions") { try await $0.recognitions() } }

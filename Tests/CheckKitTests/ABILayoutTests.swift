@@ -59,6 +59,14 @@ import Testing
                 if line.hasPrefix("public static let ") || line.hasPrefix("public let "), let value = line.range(of: " = ") {
                     line = String(line[..<value.lowerBound])
                 }
+                // Nor is a body written on the declaration's line (`{ UnitMap(try await units()) }`):
+                // it is the SDK's own code, as when it stands on the lines below. An @inlinable
+                // body is compiled into modules and stays counted.
+                if line.hasPrefix("public "), line.hasSuffix("}"), let body = line.range(of: " { "),
+                   line.dropFirst("public ".count).replacing(/^((static|mutating|nonisolated) )*/, with: "")
+                       .range(of: "^(func |init|var |subscript)", options: .regularExpression) != nil {
+                    line = String(line[..<body.lowerBound])
+                }
                 let isPublic = line.hasPrefix("public ") || line.hasPrefix("@inlinable public ") || line.hasPrefix("open ")
                 let isCase = line.range(of: "^case [A-Za-z_]", options: .regularExpression) != nil
                     && !line.hasPrefix("case let ") && !line.hasPrefix("case var ")
@@ -100,6 +108,8 @@ import Testing
 
     @Test func theFingerprintNoticesADeclarationChange() throws {
         let declarations = try Self.declarations()
+        // A one-line body is left out; the declaration before it is kept.
+        #expect(declarations.contains { $0.hasSuffix("UnitMap.swift: public func unitMap() async throws -> UnitMap") })
         #expect(declarations.contains { $0.contains("public let source: RuleSource?") })
         var changed = declarations
         changed[0] += " "

@@ -52,6 +52,22 @@ import Testing
         await scratch.remove()
     }
 
+    /// Six modules and the labeller key the units by id: through shared reads they get one table
+    /// (its storage the same), equal to what a reader of its own keys.
+    @Test func theUnitsByIDAreKeyedOnceForEveryReaderOfACycle() async throws {
+        let scratch = try await ScratchStore(.sqlite)
+        _ = try await Importer(store: scratch.store).importFolder(ScratchStore.sampleFolder)
+        let instant = Self.instant("2025-08-01"), model = ReadModel.perCycle()
+        let first = try await scratch.store.withReader(asOf: instant, sharing: model) { try await $0.unitsByID() }
+        let second = try await scratch.store.withReader(asOf: instant, sharing: model) { try await $0.unitMap().units }
+        let alone = try await scratch.store.withReader(asOf: instant, sharing: nil) { try await $0.unitsByID() }
+        #expect(!alone.isEmpty && first == alone && second == alone)
+        func storage(_ table: [String: AdministrativeUnit]) -> ObjectIdentifier { ObjectIdentifier(unsafeBitCast(table, to: AnyObject.self)) }
+        #expect(storage(first) == storage(second))
+        #expect(storage(first) != storage(alone))
+        await scratch.remove()
+    }
+
     /// On SQLite the data version is `PRAGMA data_version`; on PostgreSQL, the WAL position.
     @Test(arguments: Backend.available)
     func theDaemonsSharedValuesGoWhenTheDataChanges(backend: Backend) async throws {

@@ -42,9 +42,8 @@ struct Labeler: Sendable {
     }
 
     init(store: Store, at instant: Date, instance: String, sharing model: ReadModel? = nil) async throws {
-        let units = try await store.withReader(asOf: instant, sharing: model) { try await $0.units() }
-        self.init(units: Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
-                  instance: instance, day: CivilDate(instant))
+        let units = try await store.withReader(asOf: instant, sharing: model) { try await $0.unitsByID() }
+        self.init(units: units, instance: instance, day: CivilDate(instant))
     }
 
     /// The findings labelled, in the order the tracker applies them: by rule, then fingerprint.

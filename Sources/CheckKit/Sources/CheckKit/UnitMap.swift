@@ -140,5 +140,5 @@ public struct UnitMap: Sendable {
 
 extension StoreReader {
     /// ``units()`` as a ``UnitMap``.
-    public func unitMap() async throws -> UnitMap { UnitMap(try await units()) }
+    public func unitMap() async throws -> UnitMap { UnitMap(try await unitsByID()) }
 }
