@@ -109,6 +109,34 @@ import NTMSQLite
         await engine.close()
     }
 
+    /// `--once` takes each check's findings through the alert stages as soon as the checks
+    /// before it by name are done (issue 21): checks that end first still come after those in
+    /// the state, as when all were taken at the end.
+    @Test func aCycleRecordsItsChecksInNameOrderWhicheverEndsFirst() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        _ = try sandbox.configuration(checks: """
+              - module: testcheck
+                name: zz-quick
+              - module: testcheck
+                name: aa-stuck
+                timeout: 300ms
+                settings: {mode: hang}
+              - module: testcheck
+                name: mm-quick
+            """)
+        let engine = try await Engine.start(try sandbox.load(), logger: logger)
+        try await engine.runCycle(at: t0)
+        await engine.close()
+        let raw = try SQLite3Connection(path: sandbox.path("state/alerts.sqlite"), flags: [.readOnly])
+        let statement = try raw.prepare("SELECT check_name FROM alerts ORDER BY rowid")
+        var order: [String] = []
+        while try statement.step() {
+            if order.last != statement.text(0) { order.append(statement.text(0)) }
+        }
+        #expect(order == ["aa-stuck", "mm-quick", "zz-quick"])
+    }
+
     @Test func webhookFilesAreAlertmanagerV4AndGroupedAsConfigured() async throws {
         let sandbox = try Sandbox(); defer { sandbox.remove() }
         try sandbox.installModule("libNTMTestCheck.so")

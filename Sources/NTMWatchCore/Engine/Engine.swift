@@ -177,24 +177,41 @@ public actor Engine {
         let started = ContinuousClock.now
         let checks = runtime.checks
         let limit = runtime.configuration.maxConcurrentChecks
-        var results: [(ConfiguredCheck, CheckOutcome)] = []
         let model = ReadModel.perCycle()
-        await withTaskGroup(of: (ConfiguredCheck, CheckOutcome).self) { group in
+        // Each check's findings go through the alert stages as soon as every check before it
+        // in name order has (the order `process` takes them in, so the step is the same), while
+        // the rest still run: waiting for the last check left a core idle through most of a
+        // national cycle's labelling and tracking, and kept every check's findings alive to the
+        // end (issue 21).
+        let order = checks.indices.sorted { checks[$0].name < checks[$1].name }
+        var processing: Processing?
+        try await withThrowingTaskGroup(of: (Int, CheckOutcome).self) { group in
             var next = 0
             func launch() {
-                let check = checks[next]
+                let index = next, check = checks[next]
                 let runner = runner(for: check.name)
                 let store = self.store, logger = self.logger
-                group.addTask { (check, await runner.run(check, store: store, at: instant, sharing: model, logger: logger)) }
+                group.addTask { (index, await runner.run(check, store: store, at: instant, sharing: model, logger: logger)) }
                 next += 1
             }
             while next < checks.count && next < limit { launch() }
-            for await result in group {
-                results.append(result)
+            var finished: [Int: CheckOutcome] = [:]
+            var received = 0, processed = 0
+            for try await (index, outcome) in group {
                 if next < checks.count { launch() }
+                finished[index] = outcome
+                received += 1
+                if processing == nil { processing = try await beginProcessing(at: instant, sharing: model) }
+                // The cycle's reads end with its last check; the labeller has the units.
+                if received == checks.count { model.clear() }
+                while processed < order.count, let outcome = finished.removeValue(forKey: order[processed]) {
+                    try await process(checks[order[processed]], outcome, duration: nil, at: instant, into: &processing!)
+                    processed += 1
+                }
             }
         }
-        try await process(results.sorted { $0.0.name < $1.0.name }, at: instant, sharing: model)
+        if processing == nil { processing = try await beginProcessing(at: instant, sharing: model) }
+        try await endProcessing(processing!, at: instant)
         await flushDeliveries(force: true)
         await sendDueDigests(at: instant)
         lastCycle = (instant, ContinuousClock.now - started)
@@ -211,35 +228,58 @@ public actor Engine {
     /// rows. Delivery follows from the ledger (``flushDeliveries(force:)``).
     func process(_ results: [(ConfiguredCheck, CheckOutcome)], at instant: Date, durations: [String: Duration] = [:],
                  sharing model: ReadModel? = nil) async throws {
-        try await settle()
-        let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance, sharing: model ?? sharedReads)
+        var processing = try await beginProcessing(at: instant, sharing: model)
         // A cycle's own reads end with its checks; the daemon's shared ones end with their readers.
         model?.clear()
-        let muting = try await currentMuting()
+        for (check, outcome) in results {
+            try await process(check, outcome, duration: durations[check.name], at: instant, into: &processing)
+        }
+        try await endProcessing(processing, at: instant)
+    }
+
+    /// The alert stages of one evaluation under way: its labeller, the silences and inhibitions
+    /// read before the tracker changes, and the step its checks' findings add to.
+    struct Processing {
+        let labeler: Labeler
+        let muting: Muting
         var step = AlertTracker.Step()
         var scopes = Set<String>()
-        for (check, outcome) in results {
-            scopes.formUnion([check.name, "meta:\(check.name)"])
-            await recordRun(check.name, outcome: outcome, duration: durations[check.name], at: instant)
-            var meta: [LabeledFinding] = []
-            switch outcome {
-            case .findings(let findings):
-                step.merge(try tracker.apply(scope: check.name, findings: labeler.labelling(findings, of: check), at: instant,
-                                             stored: stored.alert))
-            case .failed(let reason):
-                logger.error("check failed: \(reason)", metadata: ["check": "\(check.name)"])
-                meta.append(labeler.meta(MetaRules.moduleFailed, check: check.name, values: ["reason": .text(reason)]))
-            case .timedOut:
-                logger.error("check timed out", metadata: ["check": "\(check.name)", "timeout": "\(check.timeout)"])
-                meta.append(labeler.meta(MetaRules.moduleTimeout, check: check.name,
-                                         values: ["timeout": .text(DurationText.format(check.timeout))]))
-            case .cancelled:
-                // The daemon is stopping: nothing was learnt about the check, so its alerts stay as they are.
-                continue
-            }
-            step.merge(try tracker.apply(scope: "meta:\(check.name)", findings: meta, at: instant, stored: stored.alert))
+    }
+
+    private func beginProcessing(at instant: Date, sharing model: ReadModel?) async throws -> Processing {
+        try await settle()
+        let labeler = try await Labeler(store: store, at: instant, instance: runtime.configuration.instance, sharing: model ?? sharedReads)
+        return Processing(labeler: labeler, muting: try await currentMuting())
+    }
+
+    /// Labels and tracks one check's outcome.
+    private func process(_ check: ConfiguredCheck, _ outcome: CheckOutcome, duration: Duration?, at instant: Date,
+                         into processing: inout Processing) async throws {
+        processing.scopes.formUnion([check.name, "meta:\(check.name)"])
+        await recordRun(check.name, outcome: outcome, duration: duration, at: instant)
+        let labeler = processing.labeler
+        var meta: [LabeledFinding] = []
+        switch outcome {
+        case .findings(let findings):
+            processing.step.merge(try tracker.apply(scope: check.name, findings: labeler.labelling(findings, of: check), at: instant,
+                                                    stored: stored.alert))
+        case .failed(let reason):
+            logger.error("check failed: \(reason)", metadata: ["check": "\(check.name)"])
+            meta.append(labeler.meta(MetaRules.moduleFailed, check: check.name, values: ["reason": .text(reason)]))
+        case .timedOut:
+            logger.error("check timed out", metadata: ["check": "\(check.name)", "timeout": "\(check.timeout)"])
+            meta.append(labeler.meta(MetaRules.moduleTimeout, check: check.name,
+                                     values: ["timeout": .text(DurationText.format(check.timeout))]))
+        case .cancelled:
+            // The daemon is stopping: nothing was learnt about the check, so its alerts stay as they are.
+            return
         }
-        try await record(step, muting: muting, scopes: scopes, at: instant)
+        processing.step.merge(try tracker.apply(scope: "meta:\(check.name)", findings: meta, at: instant, stored: stored.alert))
+    }
+
+    /// Mutes and records the step with its ledger rows.
+    private func endProcessing(_ processing: Processing, at instant: Date) async throws {
+        try await record(processing.step, muting: processing.muting, scopes: processing.scopes, at: instant)
         metrics.alerts(tracker.active.values)
     }
 
