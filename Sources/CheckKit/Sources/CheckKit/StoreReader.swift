@@ -12,6 +12,7 @@ public protocol StoreReader: Sendable {
 
     func units() async throws -> [AdministrativeUnit]
     func criteriaSets() async throws -> [CriteriaSet]
+    /// In the order of the table's key: unit, set, criterion code, date.
     func assessments() async throws -> [Assessment]
     func recognitions() async throws -> [Recognition]
     func roadmap() async throws -> [RoadmapEntry]
