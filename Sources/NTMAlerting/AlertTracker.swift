@@ -56,6 +56,8 @@ public struct AlertTracker: Sendable {
         public var dropped: [String] = []
         /// What happened to each alert, for the append-only history.
         public var transitions: [Transition] = []
+        /// Each open alert the step changed, as it was before: muting may take back all of it.
+        var previous: [AlertKey: TrackedAlert] = [:]
         public init() {}
     }
 
@@ -122,7 +124,10 @@ public struct AlertTracker: Sendable {
             }
             let tracked = TrackedAlert(alert, content: content, origins: &origins)
             active[key] = tracked
-            if tracked != existing { step.changed.append(alert) }
+            if tracked != existing {
+                step.changed.append(alert)
+                if let existing, step.previous[key] == nil { step.previous[key] = existing }
+            }
             if existing == nil || alert.status != existing?.status || alert.severity != existing?.severity {
                 step.transitions.append(Transition(
                     fingerprint: fingerprint, at: instant, from: existing?.status, to: alert.status,
@@ -195,6 +200,7 @@ extension AlertTracker.Step {
         changed += other.changed
         dropped += other.dropped
         transitions += other.transitions
+        previous.merge(other.previous) { first, _ in first }
     }
 }
 

@@ -24,6 +24,7 @@ extension AlertTracker {
         let inhibitors = muting.inhibitor.sources(among: active.values.lazy.filter { $0.status == .firing })
         var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
         var muted = Set<AlertKey>()
+        var undone = Set<Int>()
         for key in active.compactMap({ scopes.contains($0.value.scope) ? $0.key : nil }).sorted() {
             let before = active[key]!
             let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(before.notificationLabel, at: instant) }.map(\.id).sorted()
@@ -42,8 +43,17 @@ extension AlertTracker {
                 tracked.lastNotifiedSeverity = nil
             }
             guard tracked != before else { continue }
-            active[key] = tracked
             let fingerprint = key.fingerprint
+            // Muting can take back all the step did: a muted alert never told is due again at
+            // every run, made to notify, then muted as it was. That is no change; written and
+            // counted as one, it was 8,900 alerts rewritten at every national `deadline` run
+            // (issue 21).
+            if let previous = step.previous[key], tracked == previous, let index = changedAt[fingerprint] {
+                active[key] = previous
+                undone.insert(index)
+                continue
+            }
+            active[key] = tracked
             // The alert whole: as this step made it, or as it was last recorded.
             if let index = changedAt[fingerprint] {
                 step.changed[index] = tracked.alert(over: step.changed[index])
@@ -57,6 +67,7 @@ extension AlertTracker {
                     ruleID: tracked.ruleID, subjectID: tracked.subjectID, silencedBy: tracked.muteText))
             }
         }
+        if !undone.isEmpty { step.changed = step.changed.indices.filter { !undone.contains($0) }.map { step.changed[$0] } }
         step.notifications.removeAll { $0.reason != .resolved && muted.contains(AlertKey($0.alert.fingerprint)) }
     }
 }

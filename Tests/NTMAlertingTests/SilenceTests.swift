@@ -90,6 +90,29 @@ import NTMAlertingTestSupport
                 == ["firing deadline.overdue A", "resolved deadline.overdue_escalated A"])
     }
 
+    /// An inhibited alert never told is due again at each run and muted again: no change to
+    /// record. It was written and counted as changed at every run (issue 21: 8,900 alerts at
+    /// every national `deadline` run). A silenced one the same.
+    @Test func aMutedAlertFoundAgainAsItWasIsNoChange() throws {
+        let silence = try silence(["subject_id=B"], from: 0, to: 100)
+        let muting = Muting(silences: [silence], inhibitRules: InhibitRule.defaults)
+        var tracker = RecordingTracker()
+        let findings = [finding("deadline.overdue", "A"), finding("deadline.overdue_escalated", "A"), finding("deadline.overdue", "B")]
+        let first = run(&tracker, findings, at: 0, muting: muting)
+        #expect(first.changed.count == 3 && first.notifications.map(\.alert.ruleID) == ["deadline.overdue_escalated"])
+        let before = tracker.tracker.active
+        let again = run(&tracker, findings, at: 1, muting: muting)
+        #expect(again.changed.isEmpty && again.notifications.isEmpty && again.transitions.isEmpty)
+        #expect(tracker.tracker.active == before)
+        // A real change of a muted alert is still one: its severity.
+        var worse = findings
+        worse[0] = LabeledFinding(finding: worse[0].finding, check: "deadline", messageID: worse[0].messageID,
+                                  labels: worse[0].labels, severity: .critical, pendingFor: .zero)
+        let changed = run(&tracker, worse, at: 2, muting: muting)
+        #expect(changed.changed.map(\.subject.id) == ["A"] && changed.changed[0].severity == .critical)
+        #expect(changed.notifications.isEmpty)
+    }
+
     @Test func alertsMatchingBothSidesOfARuleDoNotInhibitEachOther() throws {
         let rule = InhibitRule(sourceMatchers: [try LabelMatcher(parsing: "check=deadline")],
                                targetMatchers: [try LabelMatcher(parsing: "check=deadline")], equal: ["commune"])
