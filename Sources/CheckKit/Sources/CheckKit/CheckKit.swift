@@ -10,5 +10,5 @@
 /// routing, journald, webhook files) is the daemon's job.
 public enum CheckKit {
     /// The SDK's semantic version, for people. The loader compares ``ModuleExport/abiVersion``.
-    public static let version = "4.0.1"
+    public static let version = "4.1.0"
 }
