@@ -53,20 +53,15 @@ import Testing
     static func declarations() throws -> [String] {
         var lines: [String] = []
         for file in try FileManager.default.contentsOfDirectory(atPath: sdkSources).filter({ $0.hasSuffix(".swift") }).sorted() {
+            var above = ""
             for raw in try String(contentsOfFile: "\(sdkSources)/\(file)", encoding: .utf8).split(separator: "\n") {
                 var line = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                defer { if !line.isEmpty { above = line } }
                 // A constant's value is not its declaration: `CheckKit.version` moves with every release.
                 if line.hasPrefix("public static let ") || line.hasPrefix("public let "), let value = line.range(of: " = ") {
                     line = String(line[..<value.lowerBound])
                 }
-                // Nor is a body written on the declaration's line (`{ UnitMap(try await units()) }`):
-                // it is the SDK's own code, as when it stands on the lines below. An @inlinable
-                // body is compiled into modules and stays counted.
-                if line.hasPrefix("public "), line.hasSuffix("}"), let body = line.range(of: " { "),
-                   line.dropFirst("public ".count).replacing(/^((static|mutating|nonisolated) )*/, with: "")
-                       .range(of: "^(func |init|var |subscript)", options: .regularExpression) != nil {
-                    line = String(line[..<body.lowerBound])
-                }
+                line = Self.bodyLeftOut(line, above: above)
                 let isPublic = line.hasPrefix("public ") || line.hasPrefix("@inlinable public ") || line.hasPrefix("open ")
                 let isCase = line.range(of: "^case [A-Za-z_]", options: .regularExpression) != nil
                     && !line.hasPrefix("case let ") && !line.hasPrefix("case var ")
@@ -74,6 +69,33 @@ import Testing
             }
         }
         return lines
+    }
+
+    /// A body written on a function's, initializer's, property's or subscript's own line
+    /// (`{ UnitMap(try await units()) }`) is the SDK's code, as when it stands on the lines below:
+    /// it counts as `{ … }`, so a body's presence still does (a stored property turned computed).
+    /// Kept whole: accessor blocks (a setter added or removed is a declaration change), and a body
+    /// under an attribute on the line above (`@inlinable`, `@_alwaysEmitIntoClient`: modules
+    /// compile those). The body starts at the first brace outside parentheses and brackets, so a
+    /// closure default argument does not cut the parameter list.
+    static func bodyLeftOut(_ line: String, above: String) -> String {
+        guard line.hasPrefix("public "), line.hasSuffix("}"), !above.hasPrefix("@"),
+              line.dropFirst("public ".count).replacing(/^((static|mutating|nonisolated|override|final) )*/, with: "")
+                  .range(of: "^(func |init|var |subscript)", options: .regularExpression) != nil else { return line }
+        var depth = 0
+        for index in line.indices {
+            switch line[index] {
+            case "(", "[": depth += 1
+            case ")", "]": depth -= 1
+            case "{" where depth == 0:
+                let body = line[line.index(after: index)...].drop { $0 == " " }
+                let accessors = ["get", "set", "_read", "_modify", "willSet", "didSet", "unsafeAddress", "unsafeMutableAddress"]
+                if accessors.contains(where: { body.hasPrefix($0) }) { return line }
+                return String(line[..<index]).trimmingCharacters(in: .whitespaces) + " { … }"
+            default: break
+            }
+        }
+        return line
     }
 
     /// FNV-1a over the declarations: stable across machines and runs, unlike `Hasher`.
@@ -108,8 +130,12 @@ import Testing
 
     @Test func theFingerprintNoticesADeclarationChange() throws {
         let declarations = try Self.declarations()
-        // A one-line body is left out; the declaration before it is kept.
-        #expect(declarations.contains { $0.hasSuffix("UnitMap.swift: public func unitMap() async throws -> UnitMap") })
+        // A one-line body is left out; the declaration before it is kept, and that it has a body.
+        #expect(declarations.contains { $0.hasSuffix("UnitMap.swift: public func unitMap() async throws -> UnitMap { … }") })
+        #expect(Self.bodyLeftOut("public var x: Int { get { a } set { a = newValue } }", above: "") == "public var x: Int { get { a } set { a = newValue } }")
+        #expect(Self.bodyLeftOut("public func f() -> Int { 1 }", above: "@inlinable") == "public func f() -> Int { 1 }")
+        #expect(Self.bodyLeftOut("public func f(_ g: () -> Int = { 0 }, h: Int) -> Int { g() + h }", above: "")
+                == "public func f(_ g: () -> Int = { 0 }, h: Int) -> Int { … }")
         #expect(declarations.contains { $0.contains("public let source: RuleSource?") })
         var changed = declarations
         changed[0] += " "

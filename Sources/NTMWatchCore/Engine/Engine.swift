@@ -173,6 +173,10 @@ public actor Engine {
 
     /// Runs every check once as of `instant`, at most `maxConcurrentChecks` at a time, records
     /// the results and delivers everything at once, group timers aside: `ntmwatchd --once`.
+    /// The tracker holds the checks' changes until the cycle records them, so nothing else may
+    /// call the engine meanwhile (a reload retiring a check would record it before the cycle
+    /// does): `--once` and the benchmark call nothing else, and the daemon runs its checks
+    /// through ``process(_:at:durations:sharing:)``.
     public func runCycle(at instant: Date) async throws {
         let started = ContinuousClock.now
         let checks = runtime.checks
