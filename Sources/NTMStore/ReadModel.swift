@@ -99,7 +99,7 @@ struct SharedReader: SharingUnitsByID {
     func units() async throws -> [AdministrativeUnit] { try await shared("units") { try await $0.units() } }
     func sharedUnitsByID() async throws -> [String: AdministrativeUnit] {
         let reader = self
-        return try await model.value("units_by_id@\(base.day)") { Self.keyedByID(try await reader.units()) }
+        return try await model.value("units_by_id@\(base.day)") { UnitMap(try await reader.units()).units }
     }
     func criteriaSets() async throws -> [CriteriaSet] { try await shared("criteria_sets") { try await $0.criteriaSets() } }
     func assessments() async throws -> [Assessment] { try await shared("assessments") { try await $0.assessments() } }

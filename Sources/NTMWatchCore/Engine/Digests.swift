@@ -14,10 +14,10 @@ public enum DigestBuilder {
         let alerts = try await state.allAlerts().filter { alert in
             router.destinations(for: alert.notificationLabels).contains { $0.receiver == receiver }
         }
-        let units = try await store.withReader(asOf: periodEnd) { try await $0.units() }
+        let units = try await store.withReader(asOf: periodEnd) { try await $0.unitsByID() }
         return Digest(receiver: receiver, from: from, to: periodEnd, alerts: alerts,
                       transitions: try await state.transitions(since: from), silences: try await state.silences(),
-                      units: Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }))
+                      units: units)
     }
 }
 

@@ -53,18 +53,13 @@ extension StoreReader {
         // the labeller each keyed a national store's 110,000 units, 92 MB at the large size and
         // a twentieth of the cycle (issue 21).
         if let sharing = self as? any SharingUnitsByID { return try await sharing.sharedUnitsByID() }
-        return Self.keyedByID(try await units())
-    }
-
-    /// The first unit of each id, as ``unitsByID()`` keys them.
-    @_spi(Daemon) public static func keyedByID(_ units: [AdministrativeUnit]) -> [String: AdministrativeUnit] {
-        Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return UnitMap(try await units()).units
     }
 }
 
 /// A reader whose ``StoreReader/unitsByID()`` is built once and handed to every reader of the same
 /// reads (the daemon's shared read model). The daemon's own: not part of the modules' SDK.
 @_spi(Daemon) public protocol SharingUnitsByID: StoreReader {
-    /// The same table as ``StoreReader/keyedByID(_:)`` over ``StoreReader/units()``.
+    /// The same table as ``UnitMap``'s over ``StoreReader/units()`` (the first unit of each id).
     func sharedUnitsByID() async throws -> [String: AdministrativeUnit]
 }
