@@ -131,7 +131,8 @@ final class NativeRow {
     /// A query's few columns are searched: the names are short, and comparing them cost less
     /// than hashing the name for every column of every row.
     private func position(_ column: String) throws -> Int {
-        guard let position = positions.map({ $0[column] }) ?? columns.firstIndex(of: column) else {
+        let found = if let positions { positions[column] } else { columns.firstIndex(of: column) }
+        guard let position = found else {
             throw ReaderRow.BadColumn(column: column, expected: "a column", found: "nothing (no such column)")
         }
         return position
