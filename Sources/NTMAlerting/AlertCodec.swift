@@ -6,27 +6,41 @@ import Foundation
 /// open alerts spent four seconds of every `ntmwatchd --once` (and of every start) decoding; this
 /// form is read in a few microseconds. Dictionaries are written in key order, so one alert always
 /// packs to the same bytes. JSON stays the form of every receiver and export.
+///
+/// A message template is the same for every alert of a rule, and was a third of each packed alert
+/// and of each notification: from format 3 it is kept once, in a ``MessageTable`` the state file
+/// stores beside the alerts, and packed alerts refer to it by number.
 public enum AlertCodec {
-    /// 2: the message is a template or a text (``Alert/Message``), behind a byte. 1 (still read):
-    /// the rendered summary alone.
-    static let format: UInt8 = 2
+    /// 3: a template may be a number in the ``MessageTable``. 2 (still read): the message is a
+    /// template or a text (``Alert/Message``), behind a byte. 1 (still read): the rendered summary alone.
+    static let format: UInt8 = 3
 
     public struct Corrupt: Error, CustomStringConvertible {
         public let reason: String
+        /// The number of a template the table given to the reader does not have: rows written by
+        /// another process after the table was read. Read the table again and retry.
+        public let missingMessage: Int?
+
+        init(reason: String, missingMessage: Int? = nil) {
+            self.reason = reason
+            self.missingMessage = missingMessage
+        }
+
         public var description: String { "an alert in the state file cannot be read: \(reason)" }
     }
 
-    public static func pack(_ alert: Alert) -> [UInt8] {
+    /// `messages` gets the alert's template when it does not have it yet.
+    public static func pack(_ alert: Alert, messages: inout MessageTable) -> [UInt8] {
         var out = Writer()
         out.bytes.reserveCapacity(512)
         out.byte(format)
-        out.alert(alert)
+        out.alert(alert, messages: &messages)
         return out.bytes
     }
 
     /// A notification (the ledger's rows): its id, reason and instant, then its alert.
-    public static func pack(_ notification: Notification) -> [UInt8] {
-        pack(notification, packedAlert: pack(notification.alert))
+    public static func pack(_ notification: Notification, messages: inout MessageTable) -> [UInt8] {
+        pack(notification, packedAlert: pack(notification.alert, messages: &messages))
     }
 
     /// A notification whose alert is packed already (`packedAlert` is `pack(notification.alert)`):
@@ -43,17 +57,18 @@ public enum AlertCodec {
         return out.bytes
     }
 
-    public static func unpack(_ bytes: some Collection<UInt8>) throws(Corrupt) -> Alert {
-        try reading(bytes) { input throws(Corrupt) in try input.alert() }
+    public static func unpack(_ bytes: some Collection<UInt8>, messages: MessageTable) throws(Corrupt) -> Alert {
+        try reading(bytes, messages) { input throws(Corrupt) in try input.alert() }
     }
 
     /// What the tracker keeps of a packed alert, without decoding the rest (see ``Reader/tracked(origins:)``).
-    public static func tracked(_ bytes: some Collection<UInt8>, origins: inout OriginTable) throws(Corrupt) -> TrackedAlert {
-        try reading(bytes) { input throws(Corrupt) in try input.tracked(origins: &origins) }
+    public static func tracked(_ bytes: some Collection<UInt8>, origins: inout OriginTable,
+                               messages: MessageTable) throws(Corrupt) -> TrackedAlert {
+        try reading(bytes, messages) { input throws(Corrupt) in try input.tracked(origins: &origins) }
     }
 
-    public static func unpackNotification(_ bytes: some Collection<UInt8>) throws(Corrupt) -> Notification {
-        try reading(bytes) { input throws(Corrupt) in
+    public static func unpackNotification(_ bytes: some Collection<UInt8>, messages: MessageTable) throws(Corrupt) -> Notification {
+        try reading(bytes, messages) { input throws(Corrupt) in
             let id = try input.string()
             guard let reason = Notification.Reason(rawValue: try input.string()) else { throw Corrupt(reason: "unknown reason") }
             let at = try input.date()
@@ -61,11 +76,12 @@ public enum AlertCodec {
         }
     }
 
-    static func reading<T>(_ bytes: some Collection<UInt8>, _ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T {
+    static func reading<T>(_ bytes: some Collection<UInt8>, _ messages: MessageTable,
+                           _ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T {
         try Array(bytes).withUnsafeBufferPointer { buffer throws(Corrupt) in
-            var input = Reader(buffer: buffer)
+            var input = Reader(buffer: buffer, messages: messages)
             input.format = try input.byte()
-            guard input.format == 1 || input.format == format else { throw Corrupt(reason: "unknown format \(input.format)") }
+            guard (1...format).contains(input.format) else { throw Corrupt(reason: "unknown format \(input.format)") }
             let value = try read(&input)
             guard input.isAtEnd else { throw Corrupt(reason: "bytes after the alert") }
             return value
@@ -75,7 +91,7 @@ public enum AlertCodec {
     struct Writer {
         var bytes: [UInt8] = []
 
-        mutating func alert(_ alert: Alert) {
+        mutating func alert(_ alert: Alert, messages: inout MessageTable) {
             string(alert.fingerprint); string(alert.scope); string(alert.check)
             string(alert.ruleID); string(alert.messageID)
             dictionary(alert.labels)
@@ -86,7 +102,11 @@ public enum AlertCodec {
             optional(alert.resolvedAt) { $0.date($1) }
             optional(alert.lastNotifiedAt) { $0.date($1) }
             optional(alert.lastNotifiedSeverity) { $0.string($1.rawValue) }
-            valuesAndMessage(alert.values, alert.message)
+            values(alert.values)
+            switch alert.message {
+            case .template(let template): byte(2); count(messages.number(of: template))
+            case .rendered: message(alert.message)
+            }
             optional(alert.silencedBy) { writer, ids in
                 writer.count(ids.count)
                 ids.forEach { writer.string($0) }
@@ -95,12 +115,13 @@ public enum AlertCodec {
             optional(alert.source) { $0.string($1) }
         }
 
-        /// What ``AlertContent`` hashes, as the alert's packed form has it: the subject, then the
-        /// values and the message, then the source. ``Reader/tracked(origins:)`` hashes the same
-        /// bytes where they lie in a packed alert.
+        /// What ``AlertContent`` hashes: the subject, then the values and the message (a template
+        /// written out, not by number), then the source. ``Reader/tracked(origins:)`` hashes the
+        /// same bytes from a packed alert, a numbered template's as its table has them.
         mutating func content(subject: Subject, values: [String: Value], message: Alert.Message, source: String?) {
             self.subject(subject)
-            valuesAndMessage(values, message)
+            self.values(values)
+            self.message(message)
             optional(source) { $0.string($1) }
         }
 
@@ -109,7 +130,7 @@ public enum AlertCodec {
             optional(subject.unitID) { $0.string($1) }
         }
 
-        mutating func valuesAndMessage(_ values: [String: Value], _ message: Alert.Message) {
+        mutating func values(_ values: [String: Value]) {
             count(values.count)
             if values.count == 1, let (key, only) = values.first {
                 string(key)
@@ -120,6 +141,10 @@ public enum AlertCodec {
                     value(values[key]!)
                 }
             }
+        }
+
+        /// A message written out: a text (0) or a template (1).
+        mutating func message(_ message: Alert.Message) {
             switch message {
             case .rendered(let text): byte(0); string(text.vi); string(text.en)
             case .template(let template): byte(1); string(template.vi); string(template.en)
@@ -184,8 +209,14 @@ public enum AlertCodec {
 
     struct Reader {
         let buffer: UnsafeBufferPointer<UInt8>
+        let messages: MessageTable
         var offset = 0
         var format: UInt8 = 0
+
+        init(buffer: UnsafeBufferPointer<UInt8>, messages: MessageTable) {
+            self.buffer = buffer
+            self.messages = messages
+        }
 
         mutating func alert() throws(Corrupt) -> Alert {
             let fingerprint = try string(), scope = try string(), check = try string()
@@ -208,6 +239,7 @@ public enum AlertCodec {
             switch format == 1 ? 0 : try byte() {
             case 0: message = .rendered(LocalizedText(vi: try string(), en: try string()))
             case 1: message = .template(LocalizedText(vi: try string(), en: try string()))
+            case 2 where format >= 3: message = .template(try messages.template(try number()))
             case let kind: throw Corrupt(reason: "unknown message kind \(kind)")
             }
             var alert = Alert(
@@ -232,17 +264,28 @@ public enum AlertCodec {
         }
 
         mutating func count() throws(Corrupt) -> Int {
+            let value = try leb128()
+            // Every counted item takes at least a byte: a larger count is damage, not a big alert.
+            guard value <= UInt64(buffer.count - offset) else { throw Corrupt(reason: "a length past the end") }
+            return Int(value)
+        }
+
+        /// A template's number in the ``MessageTable``.
+        mutating func number() throws(Corrupt) -> Int {
+            let value = try leb128()
+            guard value <= UInt64(Int32.max) else { throw Corrupt(reason: "a template number too large") }
+            return Int(value)
+        }
+
+        mutating func leb128() throws(Corrupt) -> UInt64 {
             var value: UInt64 = 0, shift: UInt64 = 0
             while true {
                 let next = try byte()
                 guard shift < 63 else { throw Corrupt(reason: "a length too long") }
                 value |= UInt64(next & 0x7f) << shift
-                if next & 0x80 == 0 { break }
+                if next & 0x80 == 0 { return value }
                 shift += 7
             }
-            // Every counted item takes at least a byte: a larger count is damage, not a big alert.
-            guard value <= UInt64(buffer.count - offset) else { throw Corrupt(reason: "a length past the end") }
-            return Int(value)
         }
 
         /// What the tracker keeps of the alert (``TrackedAlert``), read without making the alert:
@@ -274,11 +317,16 @@ public enum AlertCodec {
                 try skipString()
                 try skipValue()
             }
+            let messageStart = offset
             // Format 1 has no message kind: its content never equals a finding's, and the alert is
-            // written again (as format 2) the first time its check finds it.
-            if format != 1 { _ = try byte() }
-            try skipString(); try skipString()
-            let valuesEnd = offset
+            // written again (as format 3) the first time its check finds it.
+            var numbered: MessageTable.Entry?
+            switch format == 1 ? 0 : try byte() {
+            case 0, 1: try skipString(); try skipString()
+            case 2 where format >= 3: numbered = try messages.entry(try number())
+            case let kind: throw Corrupt(reason: "unknown message kind \(kind)")
+            }
+            let messageEnd = offset
             let silencedBy = try optional { reader throws(Corrupt) in
                 try (0..<reader.count()).map { _ throws(Corrupt) in try reader.string() }
             }
@@ -287,9 +335,15 @@ public enum AlertCodec {
             _ = try optional { reader throws(Corrupt) in try reader.skipString() }
             var hasher = Hasher()
             var content = [UInt8]()
-            content.reserveCapacity(subjectEnd - subjectStart + valuesEnd - valuesStart + offset - sourceStart)
+            content.reserveCapacity(subjectEnd - subjectStart + messageEnd - valuesStart + (numbered?.content.count ?? 0)
+                                    + offset - sourceStart)
             content.append(contentsOf: buffer[subjectStart..<subjectEnd])
-            content.append(contentsOf: buffer[valuesStart..<valuesEnd])
+            if let numbered {
+                content.append(contentsOf: buffer[valuesStart..<messageStart])
+                content.append(contentsOf: numbered.content)
+            } else {
+                content.append(contentsOf: buffer[valuesStart..<messageEnd])
+            }
             content.append(contentsOf: buffer[sourceStart..<offset])
             content.withUnsafeBytes { hasher.combine(bytes: $0) }
             return TrackedAlert(
@@ -381,4 +435,51 @@ public enum AlertCodec {
             }
         }
     }
+}
+
+/// The message templates of a state file, each kept once and numbered from 0 in the order they
+/// were first written (the `messages` table); packed alerts of format 3 name a template by its
+/// number. Templates are only ever added, so a reader whose table is older than a row it reads
+/// learns of it by ``AlertCodec/Corrupt/missingMessage`` and reads the table again.
+public struct MessageTable: Sendable {
+    struct Entry: Sendable {
+        let template: LocalizedText
+        /// The template as ``AlertCodec/Writer/message(_:)`` writes it out: what the content hash
+        /// of an alert takes in its place.
+        let content: [UInt8]
+    }
+
+    private(set) var entries: [Entry] = []
+    private var numbers: [LocalizedText: Int] = [:]
+
+    public init() {}
+
+    /// The table of a state file: its templates in number order.
+    public init(_ templates: [LocalizedText]) {
+        for template in templates { _ = number(of: template) }
+    }
+
+    public var count: Int { entries.count }
+
+    /// The template numbered `number` (from 0).
+    public subscript(number: Int) -> LocalizedText { entries[number].template }
+
+    /// `template`'s number; a new template is added at the end.
+    public mutating func number(of template: LocalizedText) -> Int {
+        if let known = numbers[template] { return known }
+        var writer = AlertCodec.Writer()
+        writer.message(.template(template))
+        entries.append(Entry(template: template, content: writer.bytes))
+        numbers[template] = entries.count - 1
+        return entries.count - 1
+    }
+
+    func entry(_ number: Int) throws(AlertCodec.Corrupt) -> Entry {
+        guard number < entries.count else {
+            throw AlertCodec.Corrupt(reason: "message template \(number) is not in the state file", missingMessage: number)
+        }
+        return entries[number]
+    }
+
+    func template(_ number: Int) throws(AlertCodec.Corrupt) -> LocalizedText { try entry(number).template }
 }

@@ -24,6 +24,8 @@ public actor AlertStateStore {
     private let executor: QueueExecutor
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
+    /// The file's message templates (``MessageTable``), as far as this store has read or written them.
+    private var messages = MessageTable()
     public nonisolated let path: String
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -41,7 +43,10 @@ public actor AlertStateStore {
     /// 9: `alert_changes` is counted by ``record(_:destinations:)`` once per step, not by a trigger
     /// per row: a trigger program ran for each of a national first cycle's 70,000 alert rows, a
     /// fifth to a third of their inserts' time. An ntmwatch of version 8 would not count them.
-    static let schemaVersion = 9
+    /// 10: `messages`: each message template once, which alerts packed in AlertCodec's format 3
+    /// name by number (a third of a national first cycle's bytes were templates repeated in every
+    /// alert and notification). An ntmwatch of version 9 could not read those alerts.
+    static let schemaVersion = 10
 
     /// The store was used after ``close()``: a defect of the caller.
     public struct Closed: Error, CustomStringConvertible {
@@ -90,6 +95,7 @@ public actor AlertStateStore {
 
     private func queryOnly() throws {
         try database.connection.execute("PRAGMA query_only = ON")
+        messages = try database.messages()
     }
 
     private func prepare(walSizeLimit: Int) throws {
@@ -105,7 +111,11 @@ public actor AlertStateStore {
         try database.connection.execute("PRAGMA cache_size = -65536")
         let version = try database.integer("PRAGMA user_version") ?? 0
         if version > Self.schemaVersion { throw NewerSchema(path: path, version: version) }
-        guard version < Self.schemaVersion else { return }
+        if version < Self.schemaVersion { try migrate() }
+        messages = try database.messages()
+    }
+
+    private func migrate() throws {
         try database.transaction {
             for statement in Self.schema { try database.connection.execute(statement) }
             // Version 4 records what muted an alert in its history.
@@ -189,6 +199,8 @@ public actor AlertStateStore {
             receiver TEXT NOT NULL, period_end REAL NOT NULL, claimed_at REAL NOT NULL, sent_at REAL,
             PRIMARY KEY (receiver, period_end))
         """,
+        // Version 10: message templates, numbered from 0 in the order first written; never changed or removed.
+        "CREATE TABLE IF NOT EXISTS messages (number INTEGER PRIMARY KEY, vi TEXT NOT NULL, en TEXT NOT NULL)",
     ]
 
     /// Version 6: the console. Its pages count and place tens of thousands of open alerts;
@@ -224,15 +236,33 @@ public actor AlertStateStore {
 
     /// A notification row: packed since version 7, JSON before.
     private func notification(packed: [UInt8]?, body: String) throws -> NTMAlerting.Notification {
-        if let packed { return try AlertCodec.unpackNotification(packed) }
+        if let packed { return try AlertCodec.unpackNotification(packed, messages: messages) }
         return try decoder.decode(NTMAlerting.Notification.self, from: Data(body.utf8))
+    }
+
+    /// Notifications from a query whose first two columns are `packed` and `body`.
+    private func decodeNotifications(_ query: String, _ binds: [SQLite3Value] = []) throws -> [NTMAlerting.Notification] {
+        try readingMessages { try database.rows(query, binds) { try notification(packed: $0.optionalBlob(0), body: $0.text(1)) } }
     }
 
     /// Alerts from a query whose first two columns are `packed` and `body`.
     private func decodeAlerts(_ query: String, _ binds: [SQLite3Value] = []) throws -> [Alert] {
-        try database.rows(query, binds) { row in
-            if let packed = row.optionalBlob(0) { return try AlertCodec.unpack(packed) }
-            return try decoder.decode(Alert.self, from: Data(row.text(1).utf8))
+        try readingMessages {
+            try database.rows(query, binds) { row in
+                if let packed = row.optionalBlob(0) { return try AlertCodec.unpack(packed, messages: messages) }
+                return try decoder.decode(Alert.self, from: Data(row.text(1).utf8))
+            }
+        }
+    }
+
+    /// Runs `read` again, once, after reading the message table anew when a row names a template
+    /// written since this store read it (by the daemon, when this store reads for `ntmwatch`).
+    private func readingMessages<T>(_ read: () throws -> T) throws -> T {
+        do {
+            return try read()
+        } catch let error as AlertCodec.Corrupt where error.missingMessage != nil {
+            messages = try database.messages()
+            return try read()
         }
     }
 
@@ -244,10 +274,12 @@ public actor AlertStateStore {
     /// Pending and firing alerts as the tracker keeps them: each decoded and let go at once, so
     /// a start never holds every open alert whole.
     public func trackedAlerts() throws -> [TrackedAlert] {
-        var origins = OriginTable()
-        return try database.rows("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint") { row in
-            if let packed = try row.optionalBlob(0) { return try AlertCodec.tracked(packed, origins: &origins) }
-            return TrackedAlert(try decoder.decode(Alert.self, from: Data(row.text(1).utf8)), origins: &origins)
+        try readingMessages {
+            var origins = OriginTable()
+            return try database.rows("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint") { row in
+                if let packed = try row.optionalBlob(0) { return try AlertCodec.tracked(packed, origins: &origins, messages: messages) }
+                return TrackedAlert(try decoder.decode(Alert.self, from: Data(row.text(1).utf8)), origins: &origins)
+            }
         }
     }
 
@@ -264,42 +296,17 @@ public actor AlertStateStore {
 
     /// Records one step of the tracker: alert states, transitions, notifications and, for each
     /// notification, a ledger row per destination. One transaction.
-    public func record(_ step: AlertTracker.Step, destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) throws {
+    public func record(_ step: AlertTracker.Step, destinations: @escaping @Sendable (NTMAlerting.Notification) -> [Destination]) throws {
         guard !step.changed.isEmpty || !step.dropped.isEmpty || !step.notifications.isEmpty || !step.transitions.isEmpty else { return }
-        // An alert changed twice in one step is written once, as it ended.
-        var order: [String] = [], latest: [String: Alert] = [:]
-        for alert in step.changed where latest.updateValue(alert, forKey: alert.fingerprint) == nil { order.append(alert.fingerprint) }
-        let position = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        try database.transaction {
-            // Alerts in their order and notifications in theirs, each alert written just before the
-            // first notification that needs it, so that its packed bytes go into that notification
-            // too and are then let go: holding every alert's bytes for the ledger was 650 MB of a
-            // national first cycle (issue 21). Each table gets its rows in the same order as before.
-            var written = 0
-            /// Writes the alerts before `end`'s and returns `end`'s packed bytes.
-            func writeAlerts(through end: Int) throws -> [UInt8] {
-                while written < end {
-                    _ = try writeAlert(latest[order[written]]!)
-                    written += 1
-                }
-                written += 1
-                return try writeAlert(latest[order[end]]!)
-            }
-            try insertLedger(step.notifications, destinations: destinations) { notification in
-                let fingerprint = notification.alert.fingerprint
-                // Its alert not yet written: written now, and its bytes reused if it is the same alert.
-                if let at = position[fingerprint], at >= written {
-                    let bytes = try writeAlerts(through: at)
-                    if notification.alert == latest[fingerprint] { return AlertCodec.pack(notification, packedAlert: bytes) }
-                }
-                return AlertCodec.pack(notification)
-            }
-            if written < order.count { _ = try writeAlerts(through: order.count - 1) }
+        let rows = StepRows(alerts: step.changed, notifications: step.notifications)
+        let messages = try database.transaction {
+            let messages = try write(rows, destinations: destinations)
             for fingerprint in step.dropped {
                 try database.run("DELETE FROM alerts WHERE fingerprint = ?", [.text(fingerprint)])
             }
-            if !order.isEmpty || !step.dropped.isEmpty {
-                try database.run("UPDATE alert_changes SET count = count + ? WHERE id = 1", [.integer(Int64(order.count + step.dropped.count))])
+            if !rows.alerts.isEmpty || !step.dropped.isEmpty {
+                try database.run("UPDATE alert_changes SET count = count + ? WHERE id = 1",
+                                 [.integer(Int64(rows.alerts.count + step.dropped.count))])
             }
             for transition in step.transitions {
                 try database.run("""
@@ -309,64 +316,57 @@ public actor AlertStateStore {
                           .of(transition.to?.rawValue), .text(transition.severity.rawValue), .text(transition.ruleID),
                           .text(transition.subjectID), .of(transition.silencedBy)])
             }
+            return messages
         }
+        // The templates the step added are the file's only once committed.
+        self.messages = messages
     }
 
-    /// Inserts or replaces an alert's row (inside a transaction); returns its packed bytes.
-    private func writeAlert(_ alert: Alert) throws -> [UInt8] {
-        let bytes = AlertCodec.pack(alert)
-        try database.run("""
-            INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)
-            VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
-            ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status, body = excluded.body,
-                packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
-                active_since = excluded.active_since, resolved_at = excluded.resolved_at
-            """, [.text(alert.fingerprint), .text(alert.check), .text(alert.status.rawValue), .blob(bytes),
-                  .text(alert.severity.rawValue), .of(alert.subject.unitID), .real(alert.activeSince.timeIntervalSince1970),
-                  .of(alert.resolvedAt?.timeIntervalSince1970)])
-        return bytes
-    }
-
-    /// Notifications and, for each, a ledger row per destination (inside a transaction).
-    private func insertLedger(_ notifications: [NTMAlerting.Notification],
-                              destinations: (NTMAlerting.Notification) -> [Destination],
-                              packed: (NTMAlerting.Notification) throws -> [UInt8] = AlertCodec.pack) throws {
+    /// Alerts, notifications and their ledger rows (inside a transaction), prepared on another
+    /// thread a slice ahead of the writing (``StepRows``). Returns the message table with the
+    /// templates the rows added, to be taken once the transaction commits.
+    private func write(_ rows: StepRows, destinations: @escaping @Sendable (NTMAlerting.Notification) -> [Destination]) throws -> MessageTable {
         // The ledger's clock is the wall clock of recording, not the evaluation instant: a
         // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
-        let recordedAt = Date().timeIntervalSince1970
-        // A group's labels are encoded once per group, not per row (tens of thousands of rows share
-        // a handful of groups after a national first cycle).
-        var labelsText: [[String: String]: String] = [:]
-        for notification in notifications {
-            try database.run("""
-                INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed) VALUES (?, ?, ?, ?, '', ?)
-                ON CONFLICT (id) DO NOTHING
-                """, [.text(notification.id), .real(notification.at.timeIntervalSince1970), .text(notification.alert.fingerprint),
-                      .text(notification.reason.rawValue), .blob(try packed(notification))])
-            for destination in destinations(notification) {
-                let labels = try labelsText[destination.groupLabels] ?? {
-                    let text = String(decoding: try encoder.encode(destination.groupLabels), as: UTF8.self)
-                    labelsText[destination.groupLabels] = text
-                    return text
-                }()
-                try database.run("""
-                    INSERT INTO deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)
-                    VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (notification_id, receiver) DO NOTHING
-                    """, [.text(notification.id), .text(destination.receiver), .text(destination.groupKey), .text(labels),
-                          .real(recordedAt)])
+        let database = try database
+        return try rows.pipelined(messages: messages, destinations: destinations, recordedAt: Date().timeIntervalSince1970) { slice in
+            for row in slice {
+                switch row {
+                case .message(let binds):
+                    try database.run("INSERT INTO messages (number, vi, en) VALUES (?, ?, ?)", binds)
+                case .alert(let binds):
+                    try database.run("""
+                        INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)
+                        VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
+                        ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status,
+                            body = excluded.body, packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
+                            active_since = excluded.active_since, resolved_at = excluded.resolved_at
+                        """, binds)
+                case .notification(let binds):
+                    try database.run("""
+                        INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed) VALUES (?, ?, ?, ?, '', ?)
+                        ON CONFLICT (id) DO NOTHING
+                        """, binds)
+                case .delivery(let binds):
+                    try database.run("""
+                        INSERT INTO deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)
+                        VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (notification_id, receiver) DO NOTHING
+                        """, binds)
+                }
             }
         }
     }
 
     /// Moves what a version-1 state file left in its outbox into the ledger.
-    public func adoptLegacyOutbox(destinations: @Sendable (NTMAlerting.Notification) -> [Destination]) throws -> Int {
+    public func adoptLegacyOutbox(destinations: @escaping @Sendable (NTMAlerting.Notification) -> [Destination]) throws -> Int {
         let notifications = try database.rows("SELECT body FROM outbox ORDER BY created_at, id") {
             try decoder.decode(NTMAlerting.Notification.self, from: Data($0.text(0).utf8))
         }
         guard !notifications.isEmpty else { return 0 }
-        try database.transaction {
-            try insertLedger(notifications, destinations: destinations)
+        messages = try database.transaction {
+            let messages = try write(StepRows(alerts: [], notifications: notifications), destinations: destinations)
             try database.run("DELETE FROM outbox")
+            return messages
         }
         return notifications.count
     }
@@ -428,9 +428,9 @@ public actor AlertStateStore {
     /// The notifications of these ids, in their order.
     public func notifications(ids: [String]) throws -> [NTMAlerting.Notification] {
         try ids.map { id in
-            guard let found = try database.rows("SELECT packed, body FROM notifications WHERE id = ?", [.text(id)], {
-                try notification(packed: $0.optionalBlob(0), body: $0.text(1))
-            }).first else { throw MissingNotification(id: id) }
+            guard let found = try decodeNotifications("SELECT packed, body FROM notifications WHERE id = ?", [.text(id)]).first else {
+                throw MissingNotification(id: id)
+            }
             return found
         }
     }
@@ -650,8 +650,8 @@ public actor AlertStateStore {
 
     /// Every notification recorded, oldest first (the history; delivered ones too).
     public func notifications(since: Date = .distantPast) throws -> [NTMAlerting.Notification] {
-        try database.rows("SELECT packed, body FROM notifications WHERE created_at >= ? ORDER BY created_at, id",
-                          [.real(since.timeIntervalSince1970)]) { try notification(packed: $0.optionalBlob(0), body: $0.text(1)) }
+        try decodeNotifications("SELECT packed, body FROM notifications WHERE created_at >= ? ORDER BY created_at, id",
+                                [.real(since.timeIntervalSince1970)])
     }
 
     /// Drops history and finished ledger rows older than `retention`; pending rows never. The alert
@@ -823,9 +823,7 @@ public actor AlertStateStore {
 
     /// The notifications of one alert, oldest first.
     public func notifications(of fingerprint: String) throws -> [NTMAlerting.Notification] {
-        try database.rows("SELECT packed, body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)]) {
-            try notification(packed: $0.optionalBlob(0), body: $0.text(1))
-        }
+        try decodeNotifications("SELECT packed, body FROM notifications WHERE fingerprint = ? ORDER BY created_at, id", [.text(fingerprint)])
     }
 
     /// Closes the file; later calls fail.
@@ -853,14 +851,27 @@ public actor AlertStateStore {
 public final class StoredAlerts {
     private let database: StateDatabase
     private let decoder = JSONDecoder()
+    /// Read again when an alert names a template written since.
+    private var messages: MessageTable
 
     init(path: String) throws {
         database = try StateDatabase(path: path, flags: [.readOnly])
+        messages = try database.messages()
     }
 
     public func alert(_ fingerprint: String) throws -> Alert? {
+        do {
+            return try read(fingerprint)
+        } catch let error as AlertCodec.Corrupt where error.missingMessage != nil {
+            messages = try database.messages()
+            return try read(fingerprint)
+        }
+    }
+
+    private func read(_ fingerprint: String) throws -> Alert? {
         try database.rows("SELECT packed, body FROM alerts WHERE fingerprint = ?", [.text(fingerprint)]) { row in
-            try row.optionalBlob(0).map(AlertCodec.unpack) ?? decoder.decode(Alert.self, from: Data(row.text(1).utf8))
+            if let packed = row.optionalBlob(0) { return try AlertCodec.unpack(packed, messages: messages) }
+            return try decoder.decode(Alert.self, from: Data(row.text(1).utf8))
         }.first
     }
 }

@@ -1,4 +1,6 @@
+import CheckKit
 import Dispatch
+import NTMAlerting
 import NTMSQLite
 
 /// The state file's one connection, with each statement compiled once and reused.
@@ -60,6 +62,23 @@ final class StateDatabase {
             try? connection.execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// The file's message templates (``MessageTable``); empty in a file older than the table.
+    func messages() throws -> MessageTable {
+        guard try integer("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'messages'") == 1 else { return MessageTable() }
+        var expected = 0
+        return MessageTable(try rows("SELECT number, vi, en FROM messages ORDER BY number") { row in
+            // Numbers are places in the table: a gap would give every later template a wrong one.
+            guard row.integer(0) == expected else { throw MessageGap(number: expected) }
+            expected += 1
+            return LocalizedText(vi: row.text(1), en: row.text(2))
+        })
+    }
+
+    struct MessageGap: Error, CustomStringConvertible {
+        let number: Int
+        var description: String { "the state file's message template \(number) is missing: the file was damaged" }
     }
 
     /// Column names of a table.

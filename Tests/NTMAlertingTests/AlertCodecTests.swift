@@ -33,22 +33,33 @@ import Testing
         return alert
     }
 
+    /// The bytes a fixture spells in hex.
+    static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var digits = hex.makeIterator()
+        while let high = digits.next(), let low = digits.next() { bytes.append(UInt8(String([high, low]), radix: 16)!) }
+        return bytes
+    }
+
     @Test(arguments: [true, false])
     func anAlertComesBackAsItWent(optionals: Bool) throws {
         let alert = Self.alert(optionals: optionals)
-        let packed = AlertCodec.pack(alert)
-        #expect(try AlertCodec.unpack(packed) == alert)
+        var messages = MessageTable()
+        let packed = AlertCodec.pack(alert, messages: &messages)
+        #expect(try AlertCodec.unpack(packed, messages: messages) == alert)
         // Dictionaries go in key order: the same alert always packs to the same bytes.
         var shuffled = alert
         shuffled.labels = Dictionary(uniqueKeysWithValues: alert.labels.reversed())
-        #expect(AlertCodec.pack(shuffled) == packed)
+        #expect(AlertCodec.pack(shuffled, messages: &messages) == packed)
     }
 
     @Test func aNotificationComesBackAsItWent() throws {
         let notification = Notification(id: "9f2c-1730003600-firing", reason: .severityChanged,
                                         at: Date(timeIntervalSince1970: 1_730_003_600.25), alert: Self.alert(optionals: true))
-        #expect(try AlertCodec.unpackNotification(AlertCodec.pack(notification)) == notification)
-        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpackNotification(AlertCodec.pack(notification).dropLast()) }
+        var messages = MessageTable()
+        let packed = AlertCodec.pack(notification, messages: &messages)
+        #expect(try AlertCodec.unpackNotification(packed, messages: messages) == notification)
+        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpackNotification(packed.dropLast(), messages: messages) }
     }
 
     /// An alert keeps its finding's template (issue 21): packed, it comes back a template, and
@@ -57,7 +68,8 @@ import Testing
         var alert = Self.alert(optionals: true)
         let template = LocalizedText(vi: "{subject}: {localized}", en: "{subject}: {localized}")
         alert.message = .template(template)
-        let back = try AlertCodec.unpack(AlertCodec.pack(alert))
+        var messages = MessageTable()
+        let back = try AlertCodec.unpack(AlertCodec.pack(alert, messages: &messages), messages: messages)
         #expect(back == alert && back.message == .template(template))
         #expect(back.summary == LocalizedText(vi: "Đường trục xã: Chưa đạt", en: "Đường trục xã: Not met"))
         #expect(back.summary(in: .en) == "Đường trục xã: Not met")
@@ -83,10 +95,8 @@ import Testing
             2C3030302C2066726F6D20564E44203434302C3030302C3030302028323032332D31322D33312920746F20564E44203533302C3030302C\
             3030302028323032342D31322D3331293B206E6F206E65772064656274206D61792061726973650000010930303220C2A7562E33
             """
-        var bytes: [UInt8] = []
-        var digits = hex.makeIterator()
-        while let high = digits.next(), let low = digits.next() { bytes.append(UInt8(String([high, low]), radix: 16)!) }
-        let alert = try AlertCodec.unpack(bytes)
+        let bytes = Self.bytes(hex: hex)
+        let alert = try AlertCodec.unpack(bytes, messages: MessageTable())
         #expect(alert.ruleID == "debt.new_debt" && alert.subject.name == "Xã 9" && alert.source == "002 §V.3")
         #expect(alert.values["debt_vnd"] == .amountVND(530_000_000))
         #expect(alert.message == .rendered(alert.summary))
@@ -98,9 +108,84 @@ import Testing
         #expect(tracked.status == alert.status && tracked.lastNotifiedAt == alert.lastNotifiedAt)
         #expect(tracked.content != AlertContent.hash(subject: alert.subject, values: alert.values,
                                                      message: .template(alert.summary), source: alert.source))
-        let again = AlertCodec.pack(alert)
-        #expect(again.first == AlertCodec.format && AlertCodec.format == 2)
-        #expect(try AlertCodec.unpack(again) == alert)
+        var messages = MessageTable()
+        let again = AlertCodec.pack(alert, messages: &messages)
+        #expect(again.first == AlertCodec.format && AlertCodec.format == 3)
+        #expect(try AlertCodec.unpack(again, messages: messages) == alert)
+    }
+
+    /// A state file of schema 9 (format 2, here an alert as ntmwatch af32e4d wrote it in a national
+    /// first cycle) has each template written out in the alert: it reads as that template, its
+    /// tracked content is its finding's, so a steady run does not rewrite it, and packed again it
+    /// names the template by number.
+    @Test func aFormatTwoAlertReadsWithTheTemplateItCarries() throws {
+        let hex = """
+            02103135613035623334653333313630613608646561646C696E6508646561646C696E6510646561646C696E652E6F7665726475652031\
+            613163643730333334656334653562626534613062333033336331323263390709616C6572746E616D6510646561646C696E652E6F7665\
+            7264756505636865636B08646561646C696E6508696E7374616E63650562656E63680870726F76696E636501500472756C651064656164\
+            6C696E652E6F7665726475650A7375626A6563745F69640F4F422D5040323032352D30392D32300C7375626A6563745F6B696E640A6F62\
+            6C69676174696F6E0A6F626C69676174696F6E0F4F422D5040323032352D30392D32302954E1BB896E682062C3A16F2063C3A16F207468\
+            C3A16E6720286BE1BBB32032302F30392F323032352901015008637269746963616C06666972696E6700000088D161C7410100000088D1\
+            61C741000100000088D161C7410108637269746963616C060C646179735F6F766572647565013600000000000000086475655F64617465\
+            047F4F000000000000086C6173745F646179047E4F0000000000000B6C6567616C5F6261736973000973796E7468657469630B72657370\
+            6F6E7369626C65000C54E1BB896E68204DE1BAAB750A7375626D6974735F746F001042616E204368E1BB8920C491E1BAA16F01757B7375\
+            626A6563747D3A207175C3A12068E1BAA16E207B646179735F6F7665726475657D206E67C3A07920286E67C3A079206375E1BB9169207B\
+            6C6173745F6461797D293B206368E1BBA7207472C3AC3A207B726573706F6E7369626C657D3B207472C3AC6E683A207B7375626D697473\
+            5F746F7D717B7375626A6563747D3A207B646179735F6F7665726475657D2064617973206F76657264756520286C61737420646179207B\
+            6C6173745F6461797D293B20726573706F6E7369626C653A207B726573706F6E7369626C657D3B207375626D697420746F3A207B737562\
+            6D6974735F746F7D0000010730303220C2A756
+            """
+        let bytes = Self.bytes(hex: hex)
+        #expect(bytes.first == 2)
+        let alert = try AlertCodec.unpack(bytes, messages: MessageTable())
+        guard case .template(let template) = alert.message else {
+            Issue.record("a format 2 template came back as \(alert.message)")
+            return
+        }
+        #expect(alert.ruleID == "deadline.overdue" && alert.subject.id == "OB-P@2025-09-20")
+        #expect(template.vi.hasPrefix("{subject}: quá hạn {days_overdue} ngày") && template.en.hasPrefix("{subject}: {days_overdue} days overdue"))
+        #expect(try AlertCodec.tracked(bytes).content
+                == AlertContent.hash(subject: alert.subject, values: alert.values, message: alert.message, source: alert.source))
+        var messages = MessageTable()
+        let again = AlertCodec.pack(alert, messages: &messages)
+        #expect(messages.count == 1 && messages[0] == template)
+        #expect(again.count < bytes.count - template.vi.utf8.count - template.en.utf8.count + 8)
+        #expect(try AlertCodec.unpack(again, messages: messages) == alert)
+        #expect(try AlertCodec.tracked(again, messages: messages) == AlertCodec.tracked(bytes))
+    }
+
+    /// From format 3 a template is kept once (issue 21: templates were a third of a national first
+    /// cycle's bytes): every alert of a rule names the same number, and a reader whose table
+    /// lacks the number says which one, so that it can read the table again.
+    @Test func aTemplateIsKeptOnceAndNamedByNumber() throws {
+        let first = LocalizedText(vi: "{subject}: {localized}", en: "{subject}: {localized}")
+        let second = LocalizedText(vi: "{subject} trễ hạn", en: "{subject} is late")
+        var messages = MessageTable()
+        var packed: [[UInt8]] = []
+        for (index, template) in [first, second, first, second].enumerated() {
+            var alert = Self.alert(optionals: index % 2 == 0)
+            alert.fingerprint = "f\(index)"
+            alert.message = .template(template)
+            packed.append(AlertCodec.pack(alert, messages: &messages))
+            #expect(try AlertCodec.unpack(packed[index], messages: messages) == alert)
+        }
+        #expect(messages.count == 2 && messages[0] == first && messages[1] == second)
+        #expect(messages.number(of: second) == 1 && messages.count == 2)
+        let older = MessageTable([first])
+        #expect(try AlertCodec.unpack(packed[0], messages: older).message == .template(first))
+        do {
+            _ = try AlertCodec.unpack(packed[1], messages: older)
+            Issue.record("a template missing from the table was read")
+        } catch {
+            #expect(error.missingMessage == 1)
+        }
+        var origins = OriginTable()
+        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.tracked(packed[3], origins: &origins, messages: older) }
+        // A rendered text stays in the alert: it is the alert's own.
+        var rendered = Self.alert(optionals: false)
+        rendered.message = .rendered(LocalizedText(vi: "Mô-đun lỗi", en: "Module failed"))
+        #expect(try AlertCodec.unpack(AlertCodec.pack(rendered, messages: &messages), messages: MessageTable()) == rendered)
+        #expect(messages.count == 2)
     }
 
     /// The tracker's view read straight from the packed bytes (issue 21: a national state is read
@@ -112,31 +197,34 @@ import Testing
                         .template(LocalizedText(vi: "{subject}: {localized}", en: "{subject}: {localized}"))] {
             var alert = Self.alert(optionals: optionals)
             alert.message = message
-            let tracked = try AlertCodec.tracked(AlertCodec.pack(alert))
+            var messages = MessageTable()
+            let tracked = try AlertCodec.tracked(AlertCodec.pack(alert, messages: &messages), messages: messages)
             #expect(tracked == TrackedAlert(alert))
             #expect(tracked.labels.dictionary == alert.labels && tracked.subjectID == alert.subject.id)
             #expect(tracked.content == AlertContent.hash(subject: alert.subject, values: alert.values, message: alert.message,
                                                          source: alert.source))
             var changed = alert
             changed.values["integer"] = .integer(-41)
-            #expect(try AlertCodec.tracked(AlertCodec.pack(changed)).content != tracked.content)
+            #expect(try AlertCodec.tracked(AlertCodec.pack(changed, messages: &messages), messages: messages).content != tracked.content)
         }
-        let damaged = AlertCodec.pack(Self.alert(optionals: optionals))
+        var messages = MessageTable()
+        let damaged = AlertCodec.pack(Self.alert(optionals: optionals), messages: &messages)
         for cut in [1, damaged.count / 2, damaged.count - 1] {
-            #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.tracked(damaged.prefix(cut)) }
+            #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.tracked(damaged.prefix(cut), messages: messages) }
         }
     }
 
     @Test func damagedBytesAreRefusedNotMisread() {
-        let packed = AlertCodec.pack(Self.alert(optionals: true))
+        var messages = MessageTable()
+        let packed = AlertCodec.pack(Self.alert(optionals: true), messages: &messages)
         for cut in [0, 1, packed.count / 2, packed.count - 1] {
-            #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack(packed.prefix(cut)) }
+            #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack(packed.prefix(cut), messages: messages) }
         }
-        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack(packed + [0]) }
+        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack(packed + [0], messages: messages) }
         var unknownFormat = packed
         unknownFormat[0] = 99
-        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack(unknownFormat) }
+        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack(unknownFormat, messages: messages) }
         // A length claiming more bytes than there are.
-        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack([AlertCodec.format, 0xff, 0xff, 0x03, 0x41]) }
+        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.unpack([AlertCodec.format, 0xff, 0xff, 0x03, 0x41], messages: messages) }
     }
 }

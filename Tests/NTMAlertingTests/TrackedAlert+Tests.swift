@@ -9,8 +9,8 @@ extension TrackedAlert {
 }
 
 extension AlertCodec {
-    static func tracked(_ bytes: some Collection<UInt8>) throws(Corrupt) -> TrackedAlert {
+    static func tracked(_ bytes: some Collection<UInt8>, messages: MessageTable = MessageTable()) throws(Corrupt) -> TrackedAlert {
         var origins = OriginTable()
-        return try tracked(bytes, origins: &origins)
+        return try tracked(bytes, origins: &origins, messages: messages)
     }
 }

@@ -306,6 +306,61 @@ import Testing
         }
     }
 
+    /// A step of several slices (issue 21: a national first cycle's rows are prepared on another
+    /// thread a slice ahead of the writing) is written whole and in order: every alert, every
+    /// notification with its own alert, a ledger row per destination, each template once.
+    @Test func aStepOfManySlicesIsWrittenWholeWithEachTemplateOnce() async throws {
+        try await withState { state in
+            var tracker = RecordingTracker()
+            let made = step((0..<2_500).map { "U\($0)" }, at: t0, tracker: &tracker)
+            #expect(made.changed.count == 2_500 && made.notifications.count == 2_500)
+            try await state.record(made, destinations: Self.destinations)
+            #expect(try await state.activeAlerts() == made.changed.sorted { $0.fingerprint < $1.fingerprint })
+            let read = try await state.notifications()
+            #expect(Dictionary(uniqueKeysWithValues: read.map { ($0.id, $0) })
+                    == Dictionary(uniqueKeysWithValues: made.notifications.map { ($0.id, $0) }))
+            let pending = try await state.pendingDeliveries()
+            #expect(pending.count == 5_000 && Set(pending.map(\.receiver)) == ["a", "b"])
+            let file = try SQLite3Connection(path: state.path, flags: .readOnly)
+            let templates = try file.prepare("SELECT number, vi FROM messages")
+            #expect(try templates.step() && templates.int64(0) == 0 && templates.text(1) == Self.rule.template.vi)
+            #expect(try !templates.step())
+        }
+    }
+
+    /// The daemon writes templates while `ntmwatch` and the tracker's own reader have the file
+    /// open: a reader whose table is older than a row reads the table again, and the row.
+    @Test func aReaderOpenedBeforeATemplateWasWrittenStillReadsIt() async throws {
+        let folder = try Self.folder()
+        try await withState(folder) { state in
+            var tracker = RecordingTracker()
+            try await state.record(step(["A"], at: t0, tracker: &tracker)) { _ in [] }
+            // Each reader's first read after the new template takes a different path.
+            var readers: [AlertStateStore] = []
+            for _ in 0..<3 {
+                let reader = try #require(try await AlertStateStore.openReadOnly(directory: folder))
+                #expect(try await reader.activeAlerts().map(\.subject.id) == ["A"])
+                readers.append(reader)
+            }
+            let stored = try state.storedAlerts()
+            // A rule of another template, first written now.
+            let other = Rule(id: "demo.stalled", title: LocalizedText(vi: "Đình trệ", en: "Stalled"), defaultSeverity: .warning,
+                             messageID: "22222222222222222222222222222222",
+                             template: LocalizedText(vi: "{subject} đình trệ", en: "{subject} stalled"))
+            let finding = LabeledFinding(finding: Finding(rule: other, subject: Subject(kind: "unit", id: "B", name: "B")),
+                                         check: "demo", messageID: other.messageID,
+                                         labels: ["check": "demo", "rule": other.id, "subject_id": "B"], severity: .warning, pendingFor: .zero)
+            let second = tracker.apply(scope: "demo-2", findings: [finding], at: t0)
+            try await state.record(second) { _ in [] }
+            let alert = try #require(second.changed.first)
+            #expect(try await readers[0].activeAlerts().map(\.subject.id).sorted() == ["A", "B"])
+            #expect(try await readers[1].notifications(of: alert.fingerprint).map(\.alert) == [alert])
+            #expect(try await readers[2].trackedAlerts().map(\.subjectID).sorted() == ["A", "B"])
+            #expect(try stored.alert(alert.fingerprint) == alert)
+            for reader in readers { await reader.close() }
+        }
+    }
+
     /// Issue 18: the history of a run as of a past day was pruned by the wall clock at the next
     /// flush, so the digests built from it showed nothing new and nothing resolved.
     @Test func pruningCountsTheHistorysAgeFromItsNewestEntry() async throws {

@@ -1,0 +1,173 @@
+import Dispatch
+import Foundation
+import NTMAlerting
+import NTMSQLite
+
+/// The rows one tracker step writes into the state file, in the order they are written, made
+/// ready (packed, routed, bound) apart from the writing.
+///
+/// A national first cycle writes 70,000 alerts, 61,000 notifications and 79,000 ledger rows in
+/// one transaction on the state's one thread. Packing and routing them there took a third of
+/// that thread's time while the other core had nothing to do (issue 21), so ``AlertStateStore``
+/// writes one slice of rows while another thread prepares the next: the writes are the same and
+/// in the same order, and at most two slices' bytes are held at a time.
+struct StepRows: Sendable {
+    /// One thing to write: an alert (by its place in `alerts`), or a notification (by its place in
+    /// `notifications`) with its ledger rows. `alert` is the alert written just before it, whose
+    /// packed bytes the notification reuses when it carries that very alert.
+    enum Item: Sendable {
+        case alert(Int)
+        case notification(Int, after: Int?)
+    }
+
+    enum Row {
+        /// A template first packed by this step: its number and texts (``MessageTable``).
+        case message([SQLite3Value])
+        case alert([SQLite3Value])
+        case notification([SQLite3Value])
+        case delivery([SQLite3Value])
+    }
+
+    /// Each changed alert once, as it ended (an alert changed twice in one step is written once),
+    /// in the order of its first change.
+    let alerts: [Alert]
+    let notifications: [NTMAlerting.Notification]
+    let items: [Item]
+
+    /// Alerts in their order and notifications in theirs, each alert written just before the
+    /// first notification that needs it, so that its packed bytes go into that notification too
+    /// and are then let go: holding every alert's bytes for the ledger was 650 MB of a national
+    /// first cycle. Alerts no notification needs come last.
+    init(alerts changed: [Alert], notifications: [NTMAlerting.Notification]) {
+        var order: [String] = [], latest: [String: Alert] = [:]
+        for alert in changed where latest.updateValue(alert, forKey: alert.fingerprint) == nil { order.append(alert.fingerprint) }
+        let position = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var items: [Item] = []
+        items.reserveCapacity(order.count + notifications.count)
+        var written = 0
+        for (index, notification) in notifications.enumerated() {
+            guard let at = position[notification.alert.fingerprint], at >= written else {
+                items.append(.notification(index, after: nil))
+                continue
+            }
+            while written < at {
+                items.append(.alert(written))
+                written += 1
+            }
+            items.append(.alert(at))
+            written += 1
+            items.append(.notification(index, after: at))
+        }
+        while written < order.count {
+            items.append(.alert(written))
+            written += 1
+        }
+        self.alerts = order.map { latest[$0]! }
+        self.notifications = notifications
+        self.items = items
+    }
+
+    var isEmpty: Bool { items.isEmpty }
+
+    /// The rows of `items[range]`, `recordedAt` being the ledger's clock.
+    func rows(_ range: Range<Int>, destinations: (NTMAlerting.Notification) -> [Destination], recordedAt: Double,
+              preparation: Preparation) throws -> [Row] {
+        var rows: [Row] = []
+        rows.reserveCapacity(range.count * 2)
+        var last: (index: Int, bytes: [UInt8])?
+        /// Packs with the step's table, and writes the templates it did not have before.
+        func pack(_ pack: (inout MessageTable) -> [UInt8]) -> [UInt8] {
+            let known = preparation.messages.count
+            let bytes = pack(&preparation.messages)
+            for number in known..<preparation.messages.count {
+                let template = preparation.messages[number]
+                rows.append(.message([.integer(Int64(number)), .text(template.vi), .text(template.en)]))
+            }
+            return bytes
+        }
+        for item in items[range] {
+            switch item {
+            case .alert(let index):
+                let alert = alerts[index]
+                let bytes = pack { AlertCodec.pack(alert, messages: &$0) }
+                rows.append(.alert([.text(alert.fingerprint), .text(alert.check), .text(alert.status.rawValue), .blob(bytes),
+                                    .text(alert.severity.rawValue), .of(alert.subject.unitID),
+                                    .real(alert.activeSince.timeIntervalSince1970), .of(alert.resolvedAt?.timeIntervalSince1970)]))
+                last = (index, bytes)
+            case .notification(let index, let after):
+                let notification = notifications[index]
+                let packed = if let after, let last, last.index == after, notification.alert == alerts[after] {
+                    AlertCodec.pack(notification, packedAlert: last.bytes)
+                } else {
+                    pack { AlertCodec.pack(notification, messages: &$0) }
+                }
+                last = nil
+                rows.append(.notification([.text(notification.id), .real(notification.at.timeIntervalSince1970),
+                                           .text(notification.alert.fingerprint), .text(notification.reason.rawValue),
+                                           .blob(packed)]))
+                for destination in destinations(notification) {
+                    rows.append(.delivery([.text(notification.id), .text(destination.receiver), .text(destination.groupKey),
+                                           .text(try preparation.labelsText(destination.groupLabels)), .real(recordedAt)]))
+                }
+            }
+        }
+        return rows
+    }
+
+    /// Prepares the rows of slice k+1 on another thread while `write` takes those of slice k,
+    /// slices in order. The slices are prepared one after another, never two at once. Returns
+    /// `messages` with the templates the rows added.
+    func pipelined(sliceSize: Int = 1024, messages: MessageTable,
+                   destinations: @escaping @Sendable (NTMAlerting.Notification) -> [Destination],
+                   recordedAt: Double, write: ([Row]) throws -> Void) throws -> MessageTable {
+        let preparation = Preparation(messages: messages)
+        let slices = stride(from: 0, to: items.count, by: sliceSize).map { $0..<min($0 + sliceSize, items.count) }
+        guard !slices.isEmpty else { return messages }
+        let prepare: @Sendable (Int) -> Result<[Row], any Error> = { slice in
+            Result { try rows(slices[slice], destinations: destinations, recordedAt: recordedAt, preparation: preparation) }
+        }
+        var next = prepare(0)
+        for slice in slices.indices {
+            let current = next
+            let prepared = Prepared()
+            if slice + 1 < slices.count {
+                DispatchQueue.global().async(group: prepared.group) { prepared.result = prepare(slice + 1) }
+            }
+            // A failed write leaves the next slice's preparation to finish on its own: it writes nothing.
+            try write(current.get())
+            prepared.group.wait()
+            if let result = prepared.result { next = result }
+        }
+        return preparation.messages
+    }
+
+    /// One slice under preparation; `group.wait()` orders its result before the writer reads it.
+    private final class Prepared: @unchecked Sendable {
+        let group = DispatchGroup()
+        var result: Result<[Row], any Error>?
+    }
+}
+
+/// What the preparation of one slice hands to the next: the message table, which grows as new
+/// templates are packed, and each group's labels as the ledger keeps them (JSON, keys sorted),
+/// encoded once per group (tens of thousands of rows share a handful). Used by one slice's
+/// preparation at a time (``StepRows/pipelined(sliceSize:messages:destinations:recordedAt:write:)``
+/// starts the next only after the one before has ended), hence unchecked.
+final class Preparation: @unchecked Sendable {
+    var messages: MessageTable
+    private var known: [[String: String]: String] = [:]
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    init(messages: MessageTable) { self.messages = messages }
+
+    func labelsText(_ labels: [String: String]) throws -> String {
+        if let text = known[labels] { return text }
+        let text = String(decoding: try encoder.encode(labels), as: UTF8.self)
+        known[labels] = text
+        return text
+    }
+}
