@@ -328,6 +328,25 @@ import Testing
         }
     }
 
+    /// Marking a batch sent or failed found its rows by going through every pending row of the
+    /// ledger, once per batch (issue 21: a third of a national first cycle's delivery). They are
+    /// found through the index of the batches under way.
+    @Test func aBatchsRowsAreFoundWithoutGoingThroughTheLedger() async throws {
+        let folder = try Self.folder()
+        try await withState(folder) { state in
+            var tracker = RecordingTracker()
+            try await state.record(step(["A", "B"], at: t0, tracker: &tracker), destinations: Self.destinations)
+        }
+        let file = try SQLite3Connection(path: folder + "/alerts.sqlite", flags: .readOnly)
+        for statement in ["UPDATE deliveries SET state = 'delivered' WHERE batch = ? AND receiver = ? AND state = 'pending'",
+                          "SELECT COUNT(*) FROM deliveries WHERE batch = ? AND receiver = ? AND state = 'pending' AND created_at < ?"] {
+            let plan = try file.prepare("EXPLAIN QUERY PLAN " + statement)
+            var steps: [String] = []
+            while try plan.step() { steps.append(plan.text(3)) }
+            #expect(steps.contains { $0.contains("USING INDEX deliveries_batch (batch=? AND receiver=?)") }, "\(steps)")
+        }
+    }
+
     /// The daemon writes templates while `ntmwatch` and the tracker's own reader have the file
     /// open: a reader whose table is older than a row reads the table again, and the row.
     @Test func aReaderOpenedBeforeATemplateWasWrittenStillReadsIt() async throws {
