@@ -39,11 +39,21 @@ struct StepRows: Sendable {
     /// and are then let go: holding every alert's bytes for the ledger was 650 MB of a national
     /// first cycle. Alerts no notification needs come last.
     init(alerts changed: [Alert], notifications: [NTMAlerting.Notification]) {
-        var order: [String] = [], latest: [String: Alert] = [:]
-        for alert in changed where latest.updateValue(alert, forKey: alert.fingerprint) == nil { order.append(alert.fingerprint) }
-        let position = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        // One table, fingerprint to place: keying the alerts and then their places was 0.13 s of
+        // a national first cycle, on the state's thread before anything was written.
+        var alerts: [Alert] = [], position: [String: Int] = [:]
+        alerts.reserveCapacity(changed.count)
+        position.reserveCapacity(changed.count)
+        for alert in changed {
+            if let at = position[alert.fingerprint] {
+                alerts[at] = alert
+            } else {
+                position[alert.fingerprint] = alerts.count
+                alerts.append(alert)
+            }
+        }
         var items: [Item] = []
-        items.reserveCapacity(order.count + notifications.count)
+        items.reserveCapacity(alerts.count + notifications.count)
         var written = 0
         for (index, notification) in notifications.enumerated() {
             guard let at = position[notification.alert.fingerprint], at >= written else {
@@ -58,11 +68,11 @@ struct StepRows: Sendable {
             written += 1
             items.append(.notification(index, after: at))
         }
-        while written < order.count {
+        while written < alerts.count {
             items.append(.alert(written))
             written += 1
         }
-        self.alerts = order.map { latest[$0]! }
+        self.alerts = alerts
         self.notifications = notifications
         self.items = items
     }

@@ -330,7 +330,8 @@ import Testing
 
     /// Marking a batch sent or failed found its rows by going through every pending row of the
     /// ledger, once per batch (issue 21: a third of a national first cycle's delivery). They are
-    /// found through the index of the batches under way.
+    /// found through the index of the batches under way, and a batch's rows are fixed through the
+    /// primary key, one statement per batch.
     @Test func aBatchsRowsAreFoundWithoutGoingThroughTheLedger() async throws {
         let folder = try Self.folder()
         try await withState(folder) { state in
@@ -338,12 +339,14 @@ import Testing
             try await state.record(step(["A", "B"], at: t0, tracker: &tracker), destinations: Self.destinations)
         }
         let file = try SQLite3Connection(path: folder + "/alerts.sqlite", flags: .readOnly)
-        for statement in ["UPDATE deliveries SET state = 'delivered' WHERE batch = ? AND receiver = ? AND state = 'pending'",
-                          "SELECT COUNT(*) FROM deliveries WHERE batch = ? AND receiver = ? AND state = 'pending' AND created_at < ?"] {
+        typealias SQL = AlertStateStore.LedgerSQL
+        for (statement, index) in [(SQL.markDelivered, "deliveries_batch (batch=? AND receiver=?)"),
+                                   (SQL.countDying, "deliveries_batch (batch=? AND receiver=?)"),
+                                   (SQL.assignBatch, "sqlite_autoindex_deliveries_1 (notification_id=? AND receiver=?)")] {
             let plan = try file.prepare("EXPLAIN QUERY PLAN " + statement)
             var steps: [String] = []
             while try plan.step() { steps.append(plan.text(3)) }
-            #expect(steps.contains { $0.contains("USING INDEX deliveries_batch (batch=? AND receiver=?)") }, "\(steps)")
+            #expect(steps.contains { $0.contains("SEARCH deliveries USING INDEX " + index) }, "\(steps)")
         }
     }
 
