@@ -313,14 +313,12 @@ public actor AlertStateStore {
                 try database.run("UPDATE alert_changes SET count = count + ? WHERE id = 1",
                                  [.integer(Int64(rows.alerts.count + step.dropped.count))])
             }
-            for transition in step.transitions {
-                try database.run("""
-                    INSERT INTO alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, [.text(transition.fingerprint), .real(transition.at.timeIntervalSince1970), .of(transition.from?.rawValue),
-                          .of(transition.to?.rawValue), .text(transition.severity.rawValue), .text(transition.ruleID),
-                          .text(transition.subjectID), .of(transition.silencedBy)])
-            }
+            try database.insert("INSERT INTO alert_history (fingerprint, at, from_status, to_status, severity, rule, subject_id, silenced_by)",
+                                values: "(?, ?, ?, ?, ?, ?, ?, ?)", rows: step.transitions.lazy.map { transition in
+                [.text(transition.fingerprint), .real(transition.at.timeIntervalSince1970), .of(transition.from?.rawValue),
+                 .of(transition.to?.rawValue), .text(transition.severity.rawValue), .text(transition.ruleID),
+                 .text(transition.subjectID), .of(transition.silencedBy)]
+            })
             return messages
         }
         // The templates the step added are the file's only once committed.
@@ -335,30 +333,17 @@ public actor AlertStateStore {
         // backfill (`--once --at` a past day) must not find its rows already too old to deliver.
         let database = try database
         return try rows.pipelined(messages: messages, destinations: destinations, recordedAt: Date().timeIntervalSince1970) { slice in
-            for row in slice {
-                switch row {
-                case .message(let binds):
-                    try database.run("INSERT INTO messages (number, vi, en) VALUES (?, ?, ?)", binds)
-                case .alert(let binds):
-                    try database.run("""
-                        INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)
-                        VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)
-                        ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status,
-                            body = excluded.body, packed = excluded.packed, severity = excluded.severity, unit_id = excluded.unit_id,
-                            active_since = excluded.active_since, resolved_at = excluded.resolved_at
-                        """, binds)
-                case .notification(let binds):
-                    try database.run("""
-                        INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed) VALUES (?, ?, ?, ?, '', ?)
-                        ON CONFLICT (id) DO NOTHING
-                        """, binds)
-                case .delivery(let binds):
-                    try database.run("""
-                        INSERT INTO deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)
-                        VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (notification_id, receiver) DO NOTHING
-                        """, binds)
-                }
-            }
+            try database.insert("INSERT INTO messages (number, vi, en)", values: "(?, ?, ?)", rows: slice.messages)
+            try database.insert("INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)",
+                                values: "(?, ?, ?, '', ?, ?, ?, ?, ?)", """
+                                    ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status,
+                                        body = excluded.body, packed = excluded.packed, severity = excluded.severity,
+                                        unit_id = excluded.unit_id, active_since = excluded.active_since, resolved_at = excluded.resolved_at
+                                    """, rows: slice.alerts)
+            try database.insert("INSERT INTO notifications (id, created_at, fingerprint, reason, body, packed)",
+                                values: "(?, ?, ?, ?, '', ?)", "ON CONFLICT (id) DO NOTHING", rows: slice.notifications)
+            try database.insert("INSERT INTO deliveries (notification_id, receiver, group_key, group_labels, created_at, next_attempt_at)",
+                                values: "(?, ?, ?, ?, ?, 0)", "ON CONFLICT (notification_id, receiver) DO NOTHING", rows: slice.deliveries)
         }
     }
 

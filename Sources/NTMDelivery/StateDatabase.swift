@@ -35,6 +35,37 @@ final class StateDatabase {
         while try statement.step() {}
     }
 
+    /// Inserts `rows` (each the values of one `values` tuple, in order) with `head`, then `tail`
+    /// (an `ON CONFLICT` clause): up to ``insertChunk`` rows per statement. A statement per row
+    /// spent as long in SQLite's start and end of a statement as in the inserts themselves for a
+    /// national first cycle's 270,000 rows (issue 21). The rows beyond the last whole chunk go one
+    /// by one, so that at most two statements per table are kept compiled.
+    func insert(_ head: String, values tuple: String, _ tail: String = "", rows: some Collection<[SQLite3Value]>) throws(SQLite3Error) {
+        guard !rows.isEmpty else { return }
+        let one = "\(head) VALUES \(tuple) \(tail)"
+        let many = rows.count < Self.insertChunk ? one
+            : "\(head) VALUES \(Array(repeating: tuple, count: Self.insertChunk).joined(separator: ", ")) \(tail)"
+        var chunk: [SQLite3Value] = []
+        var inChunk = 0, left = rows.count
+        for row in rows {
+            if left < Self.insertChunk && inChunk == 0 {
+                try run(one, row)
+                left -= 1
+                continue
+            }
+            chunk.append(contentsOf: row)
+            inChunk += 1
+            left -= 1
+            if inChunk == Self.insertChunk {
+                try run(many, chunk)
+                chunk.removeAll(keepingCapacity: true)
+                inChunk = 0
+            }
+        }
+    }
+
+    static let insertChunk = 64
+
     /// The rows of a query, each made while its statement stands on it.
     func rows<T>(_ sql: String, _ binds: [SQLite3Value] = [], _ make: (StateRow) throws -> T) throws -> [T] {
         let statement = try statement(sql)

@@ -3,14 +3,14 @@ import Foundation
 import NTMAlerting
 import NTMSQLite
 
-/// The rows one tracker step writes into the state file, in the order they are written, made
-/// ready (packed, routed, bound) apart from the writing.
+/// The rows one tracker step writes into the state file, made ready (packed, routed, bound) apart
+/// from the writing.
 ///
-/// A national first cycle writes 70,000 alerts, 61,000 notifications and 79,000 ledger rows in
+/// A national first cycle writes 70,000 alerts, 61,000 notifications and 61,000 ledger rows in
 /// one transaction on the state's one thread. Packing and routing them there took a third of
 /// that thread's time while the other core had nothing to do (issue 21), so ``AlertStateStore``
-/// writes one slice of rows while another thread prepares the next: the writes are the same and
-/// in the same order, and at most two slices' bytes are held at a time.
+/// writes one slice of rows while another thread prepares the next: each table gets the same
+/// rows in the same order, and at most two slices' bytes are held at a time.
 struct StepRows: Sendable {
     /// One thing to write: an alert (by its place in `alerts`), or a notification (by its place in
     /// `notifications`) with its ledger rows. `alert` is the alert written just before it, whose
@@ -20,12 +20,13 @@ struct StepRows: Sendable {
         case notification(Int, after: Int?)
     }
 
-    enum Row {
-        /// A template first packed by this step: its number and texts (``MessageTable``).
-        case message([SQLite3Value])
-        case alert([SQLite3Value])
-        case notification([SQLite3Value])
-        case delivery([SQLite3Value])
+    /// A slice's rows by table, each row its statement's values in order.
+    struct Rows: Sendable {
+        /// Templates first packed by this step: number and texts (``MessageTable``).
+        var messages: [[SQLite3Value]] = []
+        var alerts: [[SQLite3Value]] = []
+        var notifications: [[SQLite3Value]] = []
+        var deliveries: [[SQLite3Value]] = []
     }
 
     /// Each changed alert once, as it ended (an alert changed twice in one step is written once),
@@ -81,9 +82,11 @@ struct StepRows: Sendable {
 
     /// The rows of `items[range]`, `recordedAt` being the ledger's clock.
     func rows(_ range: Range<Int>, destinations: (NTMAlerting.Notification) -> [Destination], recordedAt: Double,
-              preparation: Preparation) throws -> [Row] {
-        var rows: [Row] = []
-        rows.reserveCapacity(range.count * 2)
+              preparation: Preparation) throws -> Rows {
+        var rows = Rows()
+        rows.alerts.reserveCapacity(range.count)
+        rows.notifications.reserveCapacity(range.count)
+        rows.deliveries.reserveCapacity(range.count)
         var last: (index: Int, bytes: [UInt8])?
         /// Packs with the step's table, and writes the templates it did not have before.
         func pack(_ pack: (inout MessageTable) -> [UInt8]) -> [UInt8] {
@@ -91,7 +94,7 @@ struct StepRows: Sendable {
             let bytes = pack(&preparation.messages)
             for number in known..<preparation.messages.count {
                 let template = preparation.messages[number]
-                rows.append(.message([.integer(Int64(number)), .text(template.vi), .text(template.en)]))
+                rows.messages.append([.integer(Int64(number)), .text(template.vi), .text(template.en)])
             }
             return bytes
         }
@@ -100,9 +103,9 @@ struct StepRows: Sendable {
             case .alert(let index):
                 let alert = alerts[index]
                 let bytes = pack { AlertCodec.pack(alert, messages: &$0) }
-                rows.append(.alert([.text(alert.fingerprint), .text(alert.check), .text(alert.status.rawValue), .blob(bytes),
+                rows.alerts.append([.text(alert.fingerprint), .text(alert.check), .text(alert.status.rawValue), .blob(bytes),
                                     .text(alert.severity.rawValue), .of(alert.subject.unitID),
-                                    .real(alert.activeSince.timeIntervalSince1970), .of(alert.resolvedAt?.timeIntervalSince1970)]))
+                                    .real(alert.activeSince.timeIntervalSince1970), .of(alert.resolvedAt?.timeIntervalSince1970)])
                 last = (index, bytes)
             case .notification(let index, let after):
                 let notification = notifications[index]
@@ -112,12 +115,12 @@ struct StepRows: Sendable {
                     pack { AlertCodec.pack(notification, messages: &$0) }
                 }
                 last = nil
-                rows.append(.notification([.text(notification.id), .real(notification.at.timeIntervalSince1970),
+                rows.notifications.append([.text(notification.id), .real(notification.at.timeIntervalSince1970),
                                            .text(notification.alert.fingerprint), .text(notification.reason.rawValue),
-                                           .blob(packed)]))
+                                           .blob(packed)])
                 for destination in destinations(notification) {
-                    rows.append(.delivery([.text(notification.id), .text(destination.receiver), .text(destination.groupKey),
-                                           .text(try preparation.labelsText(destination.groupLabels)), .real(recordedAt)]))
+                    rows.deliveries.append([.text(notification.id), .text(destination.receiver), .text(destination.groupKey),
+                                            .text(try preparation.labelsText(destination.groupLabels)), .real(recordedAt)])
                 }
             }
         }
@@ -129,11 +132,11 @@ struct StepRows: Sendable {
     /// `messages` with the templates the rows added.
     func pipelined(sliceSize: Int = 1024, messages: MessageTable,
                    destinations: @escaping @Sendable (NTMAlerting.Notification) -> [Destination],
-                   recordedAt: Double, write: ([Row]) throws -> Void) throws -> MessageTable {
+                   recordedAt: Double, write: (Rows) throws -> Void) throws -> MessageTable {
         let preparation = Preparation(messages: messages)
         let slices = stride(from: 0, to: items.count, by: sliceSize).map { $0..<min($0 + sliceSize, items.count) }
         guard !slices.isEmpty else { return messages }
-        let prepare: @Sendable (Int) -> Result<[Row], any Error> = { slice in
+        let prepare: @Sendable (Int) -> Result<Rows, any Error> = { slice in
             Result { try rows(slices[slice], destinations: destinations, recordedAt: recordedAt, preparation: preparation) }
         }
         var next = prepare(0)
@@ -154,7 +157,7 @@ struct StepRows: Sendable {
     /// One slice under preparation; `group.wait()` orders its result before the writer reads it.
     private final class Prepared: @unchecked Sendable {
         let group = DispatchGroup()
-        var result: Result<[Row], any Error>?
+        var result: Result<Rows, any Error>?
     }
 }
 
