@@ -21,6 +21,9 @@ import NTMSQLite
 public actor AlertStateStore {
     /// nil once closed.
     private var file: StateDatabase?
+    /// The daemon's store checkpoints the log on a connection of its own (``Checkpointer``);
+    /// nil for a read-only store.
+    private var checkpointer: Checkpointer?
     private let executor: QueueExecutor
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
@@ -116,6 +119,14 @@ public actor AlertStateStore {
         if version > Self.schemaVersion { throw NewerSchema(path: path, version: version) }
         if version < Self.schemaVersion { try migrate() }
         messages = try database.messages()
+        let checkpointer = try Checkpointer(path: path)
+        try database.connection.setWALHook { checkpointer.committed(frames: $0) }
+        self.checkpointer = checkpointer
+    }
+
+    /// Returns once a checkpoint of the log started before the call has ended (tests).
+    func waitForCheckpoint() {
+        checkpointer?.wait()
     }
 
     private func migrate() throws {
@@ -827,6 +838,8 @@ public actor AlertStateStore {
 
     /// Closes the file; later calls fail.
     public func close() {
+        checkpointer?.close()
+        checkpointer = nil
         file = nil
     }
 

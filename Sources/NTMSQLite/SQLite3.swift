@@ -83,6 +83,7 @@ public final class SQLite3Connection {
     // The C callbacks reach these through their context pointer; the connection keeps them alive.
     private var authorizer: Unmanaged<Box<(SQLite3AuthorizerRequest) -> SQLite3AuthorizerDecision>>?
     private var progress: Unmanaged<Box<() -> Bool>>?
+    private var walHook: Unmanaged<Box<(Int) -> Void>>?
 
     public init(path: String, flags: OpenFlags) throws(SQLite3Error) {
         _ = memoryStatisticsOff
@@ -109,6 +110,7 @@ public final class SQLite3Connection {
         }
         authorizer?.release()
         progress?.release()
+        walHook?.release()
     }
 
     var lastError: SQLite3Error {
@@ -194,6 +196,28 @@ public final class SQLite3Connection {
 
     /// Called about every `instructions` virtual machine steps of a running statement; returning
     /// true interrupts it. nil removes it.
+    /// Calls `committed` with the number of frames in the write-ahead log after each commit, in
+    /// place of SQLite's automatic checkpoint, which the commit would otherwise run itself.
+    public func setWALHook(_ committed: @escaping (Int) -> Void) {
+        walHook?.release()
+        let hook = Unmanaged.passRetained(Box(committed))
+        walHook = hook
+        sqlite3_wal_hook(db, { context, _, _, frames in
+            Unmanaged<Box<(Int) -> Void>>.fromOpaque(context!).takeUnretainedValue().value(Int(frames))
+            return SQLITE_OK
+        }, hook.toOpaque())
+    }
+
+    /// Copies what it can of the write-ahead log into the database without waiting for readers or
+    /// the writer (`SQLITE_CHECKPOINT_PASSIVE`); returns the frames left to copy.
+    @discardableResult
+    public func checkpoint() throws(SQLite3Error) -> Int {
+        var logged: Int32 = 0, copied: Int32 = 0
+        let result = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied)
+        guard result == SQLITE_OK || result == SQLITE_BUSY else { throw lastError }
+        return Int(logged - copied)
+    }
+
     public func setProgressHandler(every instructions: Int32, _ shouldStop: (() -> Bool)?) {
         progress?.release()
         progress = shouldStop.map { Unmanaged.passRetained(Box($0)) }
