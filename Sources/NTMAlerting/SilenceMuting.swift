@@ -21,11 +21,16 @@ extension AlertTracker {
     /// daemon started for a backfill does not flip every alert at the wall clock's instant.
     /// Any firing alert can inhibit.
     public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date, stored: Stored) rethrows {
+        let scoped = active.compactMap { scopes.contains($0.value.scope) ? $0.key : nil }.sorted()
+        // Nothing open in the scopes, nothing to mute: indexing the firing alerts that could inhibit
+        // (70,000 nationally) was a tenth of a second after every delivery, for its empty
+        // `meta:delivery` step.
+        guard !scoped.isEmpty else { return }
         let inhibitors = muting.inhibitor.sources(among: active.values.lazy.filter { $0.status == .firing })
         var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
         var muted = Set<AlertKey>()
         var undone = Set<Int>()
-        for key in active.compactMap({ scopes.contains($0.value.scope) ? $0.key : nil }).sorted() {
+        for key in scoped {
             let before = active[key]!
             let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(before.notificationLabel, at: instant) }.map(\.id).sorted()
             let silencedBy = silences.isEmpty ? nil : silences
