@@ -13,7 +13,7 @@ import NTMSQLite
 /// rows in the same order, and at most two slices' bytes are held at a time.
 struct StepRows: Sendable {
     /// One thing to write: an alert (by its place in `alerts`), or a notification (by its place in
-    /// `notifications`) with its ledger rows. `alert` is the alert written just before it, whose
+    /// `notifications`) with its ledger rows. `after` is the alert written just before it, whose
     /// packed bytes the notification reuses when it carries that very alert.
     enum Item: Sendable {
         case alert(Int)
@@ -77,8 +77,6 @@ struct StepRows: Sendable {
         self.notifications = notifications
         self.items = items
     }
-
-    var isEmpty: Bool { items.isEmpty }
 
     /// The rows of `items[range]`, `recordedAt` being the ledger's clock.
     func rows(_ range: Range<Int>, destinations: (NTMAlerting.Notification) -> [Destination], recordedAt: Double,
