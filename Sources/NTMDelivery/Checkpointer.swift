@@ -35,7 +35,7 @@ final class Checkpointer: Sendable {
             scheduled.store(false, ordering: .releasing)
             // A checkpoint that fails (or finds the log busy) leaves the frames where they are,
             // safe: the next commit past the threshold, or the state's close, copies them.
-            connection.withLock { _ = try? $0?.checkpoint() }
+            connection.withLock { try? $0?.checkpoint() }
         }
     }
 

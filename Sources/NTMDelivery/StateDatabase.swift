@@ -45,21 +45,17 @@ final class StateDatabase {
         let one = "\(head) VALUES \(tuple) \(tail)"
         let many = rows.count < Self.insertChunk ? one
             : "\(head) VALUES \(Array(repeating: tuple, count: Self.insertChunk).joined(separator: ", ")) \(tail)"
+        let inChunks = rows.count - rows.count % Self.insertChunk
         var chunk: [SQLite3Value] = []
-        var inChunk = 0, left = rows.count
-        for row in rows {
-            if left < Self.insertChunk && inChunk == 0 {
+        for (index, row) in rows.enumerated() {
+            guard index < inChunks else {
                 try run(one, row)
-                left -= 1
                 continue
             }
             chunk.append(contentsOf: row)
-            inChunk += 1
-            left -= 1
-            if inChunk == Self.insertChunk {
+            if (index + 1) % Self.insertChunk == 0 {
                 try run(many, chunk)
                 chunk.removeAll(keepingCapacity: true)
-                inChunk = 0
             }
         }
     }

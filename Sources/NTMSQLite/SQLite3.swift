@@ -194,8 +194,6 @@ public final class SQLite3Connection {
         }, authorizer.toOpaque())
     }
 
-    /// Called about every `instructions` virtual machine steps of a running statement; returning
-    /// true interrupts it. nil removes it.
     /// Calls `committed` with the number of frames in the write-ahead log after each commit, in
     /// place of SQLite's automatic checkpoint, which the commit would otherwise run itself.
     public func setWALHook(_ committed: @escaping (Int) -> Void) {
@@ -209,15 +207,14 @@ public final class SQLite3Connection {
     }
 
     /// Copies what it can of the write-ahead log into the database without waiting for readers or
-    /// the writer (`SQLITE_CHECKPOINT_PASSIVE`); returns the frames left to copy.
-    @discardableResult
-    public func checkpoint() throws(SQLite3Error) -> Int {
-        var logged: Int32 = 0, copied: Int32 = 0
-        let result = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied)
+    /// the writer (`SQLITE_CHECKPOINT_PASSIVE`). Another checkpoint under way is not an error.
+    public func checkpoint() throws(SQLite3Error) {
+        let result = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
         guard result == SQLITE_OK || result == SQLITE_BUSY else { throw lastError }
-        return Int(logged - copied)
     }
 
+    /// Called about every `instructions` virtual machine steps of a running statement; returning
+    /// true interrupts it. nil removes it.
     public func setProgressHandler(every instructions: Int32, _ shouldStop: (() -> Bool)?) {
         progress?.release()
         progress = shouldStop.map { Unmanaged.passRetained(Box($0)) }
