@@ -138,16 +138,30 @@ struct SQLStoreReader: StoreReader {
     func assessments() async throws -> [Assessment] {
         // The key's order, which the primary key's index gives as it is: by date before code the
         // store sorted each unit's rows on every read, most of the query (issue 21).
-        try await rows("""
+        func query(_ range: String) -> String {
+            """
             SELECT unit_id, set_id, criterion_code, assessed_on, met, value, source FROM assessments
-            WHERE assessed_on <= ? ORDER BY unit_id, set_id, criterion_code, assessed_on
-            """, [day]) { row in
+            WHERE assessed_on <= ?\(range) ORDER BY unit_id, set_id, criterion_code, assessed_on
+            """
+        }
+        let make: @Sendable (ReaderRow) throws -> Assessment? = { row in
             guard let on = try row.date("assessed_on") else { return nil }
             return Assessment(
                 unitID: try row.text("unit_id"), setID: try row.text("set_id"),
                 criterionCode: try row.text("criterion_code"), assessedOn: on, met: try row.int("met") != 0,
                 value: try row.optionalDouble("value"), source: try row.optionalText("source"))
         }
+        guard case .sqlite(let snapshot) = source else { return try await rows(query(""), [day], make) }
+        // Read in two halves at once, split at the unit that halves the table.
+        let split = "SELECT count(*), (SELECT unit_id FROM assessments ORDER BY unit_id LIMIT 1 OFFSET (SELECT count(*) FROM assessments) / 2) FROM assessments"
+        let below = query(" AND unit_id < ?"), from = query(" AND unit_id >= ?")
+        let (rows, key) = try await snapshot.rowsInHalves(split: split, below: below, from: from, [.text(day)]) { try make(.native($0)) }
+        // As issued; the split key, a unit id, is text (NULL only for an empty table, whose
+        // halves are then empty whatever is bound).
+        log?.record(QueryLog.Query(sql: split, parameters: []))
+        let keyText = if case .text(let text) = key { text } else { "" }
+        for half in [below, from] { log?.record(QueryLog.Query(sql: half, parameters: [day, keyText])) }
+        return rows
     }
 
     func recognitions() async throws -> [Recognition] {

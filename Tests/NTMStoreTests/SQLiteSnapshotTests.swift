@@ -102,4 +102,100 @@ import Testing
         }
         await scratch.remove()
     }
+
+    /// A store of `units` communes, each with two criteria assessed on two days, one of them
+    /// after `asOf` (left out when read as of it).
+    static func assessed(units: Int) async throws -> ScratchStore {
+        let scratch = try await ScratchStore(.sqlite)
+        let connection = try SQLite3Connection(path: try #require(scratch.sqlitePath), flags: [.readWrite])
+        try connection.execute("""
+            INSERT INTO criteria_sets (id, name_vi, name_en, unit_level, tier, valid_from) VALUES ('S', 'Bộ', 'Set', 'commune', 'ntm', '2021-01-01');
+            BEGIN
+            """)
+        for unit in 1...units {
+            let id = String(format: "X%03d", unit)
+            try connection.execute("INSERT INTO units (id, name, level) VALUES ('\(id)', 'Xã \(unit)', 'commune')")
+            for code in ["1", "2"] {
+                try connection.execute("""
+                    INSERT INTO assessments VALUES ('\(id)', 'S', '\(code)', '2024-01-0\(code)', \(unit % 2), \(unit).5, 'QĐ \(unit)'),
+                                                   ('\(id)', 'S', '\(code)', '2030-01-01', 1, NULL, NULL)
+                    """)
+            }
+        }
+        try connection.execute("COMMIT")
+        return scratch
+    }
+
+    static let asOf = CivilDate("2025-01-01")!.startInstant()
+
+    /// The assessments, the longest read of a national cycle, are read in two halves at once on
+    /// two connections (issue 21): together they are the one query's rows in its order, and the
+    /// queries issued are logged as issued, the split first.
+    @Test func theAssessmentsAreReadInTwoHalvesAtOnceAsTheOneQueryGivesThem() async throws {
+        let scratch = try await Self.assessed(units: 31)
+        let path = try #require(scratch.sqlitePath)
+        let expected = try Self.plainAssessments(path)
+        #expect(expected.count == 62)
+        let snapshot = try SQLiteSnapshot(path: path, timeout: .seconds(60))
+        let log = QueryLog()
+        let read = try await SQLStoreReader(.sqlite(snapshot), asOf: Self.asOf, log: log).assessments()
+        snapshot.end()
+        #expect(read.map(Self.row) == expected)
+        #expect(snapshot.partnerSharesTheSnapshot == true)
+        let queries = log.queries
+        #expect(queries.count == 3)
+        #expect(queries.first?.sql.contains("OFFSET") == true)
+        // 124 rows with the later ones, 4 a unit: the second half starts at the 16th unit.
+        #expect(queries.dropFirst().map(\.parameters) == [["2025-01-01", "X016"], ["2025-01-01", "X016"]])
+        #expect(queries.dropFirst().map { $0.sql.contains("unit_id < ?") } == [true, false])
+        await scratch.remove()
+    }
+
+    /// Debian's SQLite cannot open a second connection on a given snapshot, so the partner
+    /// checks it reads the same one. A commit after the snapshot was taken (here between a
+    /// check's first read and its assessments) leaves the partner out: both halves come from the
+    /// first connection, as of its snapshot. Read on the partner, the second half would hold
+    /// the new row and the changed value.
+    @Test func aCommitAfterTheSnapshotKeepsBothHalvesOnIt() async throws {
+        let scratch = try await Self.assessed(units: 20)
+        let path = try #require(scratch.sqlitePath)
+        let expected = try Self.plainAssessments(path)
+        let snapshot = try SQLiteSnapshot(path: path, timeout: .seconds(60))
+        // The snapshot is taken by its first query.
+        #expect(try await snapshot.rows("SELECT count(*) FROM units", []) { $0.statement.int64(0) } == [20])
+        let writer = try SQLite3Connection(path: path, flags: [.readWrite])
+        try writer.execute("""
+            INSERT INTO units (id, name, level) VALUES ('X999', 'Xã mới', 'commune');
+            INSERT INTO assessments VALUES ('X999', 'S', '1', '2024-06-01', 1, NULL, NULL);
+            UPDATE assessments SET value = 0 WHERE unit_id = 'X020'
+            """)
+        let read = try await SQLStoreReader(.sqlite(snapshot), asOf: Self.asOf).assessments()
+        snapshot.end()
+        #expect(read.map(Self.row) == expected)
+        #expect(snapshot.partnerSharesTheSnapshot == false)
+        // A reader after the commit sees it.
+        #expect(try Self.plainAssessments(path).count == expected.count + 1)
+        await scratch.remove()
+    }
+
+    static func row(_ assessment: Assessment) -> String {
+        "\(assessment.unitID)|\(assessment.setID)|\(assessment.criterionCode)|\(assessment.assessedOn)|\(assessment.met)|"
+            + "\(assessment.value.map { "\($0)" } ?? "-")|\(assessment.source ?? "-")"
+    }
+
+    /// The rows as one plain query gives them, in the reader's order.
+    static func plainAssessments(_ path: String) throws -> [String] {
+        let connection = try SQLite3Connection(path: path, flags: [.readOnly])
+        let statement = try connection.prepare("""
+            SELECT unit_id, set_id, criterion_code, assessed_on, met, value, source FROM assessments
+            WHERE assessed_on <= '2025-01-01' ORDER BY unit_id, set_id, criterion_code, assessed_on
+            """)
+        var rows: [String] = []
+        while try statement.step() {
+            let value = statement.type(5) == .null ? "-" : "\(statement.double(5))"
+            let source = statement.type(6) == .null ? "-" : statement.text(6)
+            rows.append("\(statement.text(0))|\(statement.text(1))|\(statement.text(2))|\(statement.text(3))|\(statement.int64(4) != 0)|\(value)|\(source)")
+        }
+        return rows
+    }
 }

@@ -41,6 +41,10 @@ struct ScratchStore {
         try await store.migrate()
     }
 
+    var sqlitePath: String? {
+        if case .sqlite(let path) = store.location { path } else { nil }
+    }
+
     func write(_ name: String, _ text: String) throws -> String {
         let path = (folder as NSString).appendingPathComponent(name)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
