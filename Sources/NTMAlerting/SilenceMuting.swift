@@ -21,25 +21,32 @@ extension AlertTracker {
     /// daemon started for a backfill does not flip every alert at the wall clock's instant.
     /// Any firing alert can inhibit.
     public mutating func mute(_ step: inout Step, scopes: Set<String>, with muting: Muting, at instant: Date, stored: Stored) rethrows {
-        let scoped = active.compactMap { scopes.contains($0.value.scope) ? $0.key : nil }.sorted()
-        // Nothing open in the scopes, nothing to mute: indexing the firing alerts that could inhibit
-        // (70,000 nationally) was a tenth of a second after every delivery, for its empty
-        // `meta:delivery` step.
-        guard !scoped.isEmpty else { return }
+        // Alerts whose muting changes are few; each is looked at here in the table's own order
+        // and only those are then handled in key order, the order of the step's changes: sorting
+        // all 70,000 open national alerts' keys, and copying each, was most of a steady cycle's
+        // muting (issue 21).
+        guard active.values.contains(where: { scopes.contains($0.scope) }) else { return }
         let inhibitors = muting.inhibitor.sources(among: active.values.lazy.filter { $0.status == .firing })
-        var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
         var muted = Set<AlertKey>()
-        var undone = Set<Int>()
-        for key in scoped {
-            let before = active[key]!
-            let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(before.notificationLabel, at: instant) }.map(\.id).sorted()
+        var changing: [(key: AlertKey, silencedBy: [String]?, inhibitedBy: String?)] = []
+        for index in active.indices where scopes.contains(active.values[index].scope) {
+            let alert = active.values[index]
+            let silences = muting.silences.isEmpty ? [] : muting.silences.filter { $0.mutes(alert.notificationLabel, at: instant) }.map(\.id).sorted()
             let silencedBy = silences.isEmpty ? nil : silences
-            let inhibitedBy = inhibitors.inhibitor(of: before)
+            let inhibitedBy = inhibitors.inhibitor(of: alert)
             let isMuted = silencedBy != nil || inhibitedBy != nil
-            if isMuted { muted.insert(key) }
-            // Nothing changes for most alerts: they are not copied.
-            if silencedBy == before.silencedBy, inhibitedBy == before.inhibitedBy,
-               !isMuted || (before.lastNotifiedAt == nil && before.lastNotifiedSeverity == nil) { continue }
+            if isMuted { muted.insert(active.keys[index]) }
+            // Nothing changes for most alerts.
+            if silencedBy == alert.silencedBy, inhibitedBy == alert.inhibitedBy,
+               !isMuted || (alert.lastNotifiedAt == nil && alert.lastNotifiedSeverity == nil) { continue }
+            changing.append((active.keys[index], silencedBy, inhibitedBy))
+        }
+        changing.sort { $0.key < $1.key }
+        var changedAt = Dictionary(step.changed.enumerated().map { ($1.fingerprint, $0) }, uniquingKeysWith: { first, _ in first })
+        var undone = Set<Int>()
+        for (key, silencedBy, inhibitedBy) in changing {
+            let before = active[key]!
+            let isMuted = silencedBy != nil || inhibitedBy != nil
             var tracked = before
             tracked.silencedBy = silencedBy
             tracked.inhibitedBy = inhibitedBy
