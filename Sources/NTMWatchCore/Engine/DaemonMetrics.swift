@@ -31,13 +31,20 @@ public struct DaemonMetrics: Sendable {
         }
     }
 
+    /// An alert's state and severity: counted by the two values, not by a text made of them for
+    /// each of 70,000 national alerts after every run.
+    private struct Kind: Hashable {
+        let status: Alert.Status
+        let severity: Severity
+    }
+
     func alerts(_ active: some Collection<TrackedAlert>) {
-        var counts: [String: Int] = [:]
-        for alert in active { counts["\(alert.status.rawValue)|\(alert.severity.rawValue)", default: 0] += 1 }
+        var counts: [Kind: Int] = [:]
+        for alert in active { counts[Kind(status: alert.status, severity: alert.severity), default: 0] += 1 }
         for status in [Alert.Status.pending, .firing] {
             for severity in Severity.allCases {
                 Gauge(label: "ntmwatch_alerts", dimensions: [("state", status.rawValue), ("severity", severity.rawValue)], factory: factory)
-                    .record(counts["\(status.rawValue)|\(severity.rawValue)", default: 0])
+                    .record(counts[Kind(status: status, severity: severity), default: 0])
             }
         }
     }
