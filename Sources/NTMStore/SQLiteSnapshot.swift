@@ -3,8 +3,9 @@ import Foundation
 import NTMSQLite
 import Synchronization
 
-/// One reader's snapshot of an SQLite store, on a read-only connection of its own through
-/// NTMSQLite (Debian's libsqlite3): rows are read by position as they are stepped, with no row
+/// One reader's snapshot of an SQLite store, on a read-only connection of its own (and a
+/// partner for reads in halves) through NTMSQLite (Debian's libsqlite3): rows are read by
+/// position as they are stepped, with no row
 /// arrays in between (issue 21), and every query stops at `store.query_timeout` or when its task
 /// is cancelled, as PostgreSQL's `statement_timeout` and cancellation do. The module host's SQL
 /// rules and the data version read the store through the same library, so the daemon does not
@@ -66,8 +67,8 @@ final class SQLiteSnapshot: @unchecked Sendable {
         }
     }
 
-    /// Whether the partner has read a half on this snapshot; nil before any read in halves, or
-    /// when there is no partner (tests).
+    /// Whether the partner was found on this snapshot, for tests; nil before any read in halves,
+    /// or without a partner.
     var partnerSharesTheSnapshot: Bool? { partner?.usable.withLock { $0 } }
 
     struct TimedOut: Error, CustomStringConvertible {
