@@ -25,6 +25,8 @@ extension AlertTracker {
         // and only those are then handled in key order, the order of the step's changes: sorting
         // all 70,000 open national alerts' keys, and copying each, was most of a steady cycle's
         // muting (issue 21).
+        // Nothing open in the scopes (every delivery records its usually empty `meta:delivery`
+        // step), nothing to mute: the firing alerts that could inhibit are not indexed.
         guard active.values.contains(where: { scopes.contains($0.scope) }) else { return }
         let inhibitors = muting.inhibitor.sources(among: active.values.lazy.filter { $0.status == .firing })
         var muted = Set<AlertKey>()

@@ -44,27 +44,27 @@ final class SQLiteSnapshot: @unchecked Sendable {
     private final class Partner: Sendable {
         let line: Line
         let before: Int64
-        /// Whether the partner reads `main`'s snapshot; nil until it has begun.
+        /// Whether the partner reads `main`'s snapshot; nil until it has taken its own.
         let usable = Mutex<Bool?>(nil)
 
         init?(path: String) {
-            guard let line = try? Line(path: path), let version = try? line.dataVersion() else { return nil }
+            // The transaction takes no lock until its first read (see `partnerShares`).
+            guard let line = try? Line(path: path), let version = try? line.dataVersion(),
+                  (try? line.connection.execute("BEGIN DEFERRED")) != nil else { return nil }
             self.line = line
             before = version
         }
+    }
 
-        /// Takes the partner's snapshot the first time; whether it is `main`'s.
-        func begin() -> Bool {
-            usable.withLock { usable in
-                if let known = usable { return known }
-                let same = line.lock.withLock { _ in
-                    // `PRAGMA data_version` inside the transaction takes its snapshot.
-                    (try? line.connection.execute("BEGIN DEFERRED")) != nil && (try? line.dataVersion()) == before
-                }
-                usable = same
-                return same
-            }
-        }
+    /// Takes the partner's snapshot the first time, on a thread of its own as every query (the
+    /// read may wait for a lock); whether it is `main`'s.
+    private func partnerShares(_ partner: Partner) async throws -> Bool {
+        if let known = partner.usable.withLock({ $0 }) { return known }
+        // `PRAGMA data_version` inside the transaction takes its snapshot.
+        let version = try await rows("PRAGMA data_version", [], on: partner.line) { $0.statement.int64(0) }.first
+        let same = version == partner.before
+        partner.usable.withLock { $0 = same }
+        return same
     }
 
     /// Whether the partner was found on this snapshot, for tests; nil before any read in halves,
@@ -120,7 +120,8 @@ final class SQLiteSnapshot: @unchecked Sendable {
         let found = try await rows(split, [], on: main) { row in (count: Int(row.statement.int64(0)), key: row.statement.value(1)) }
         guard let (count, key) = found.first.map({ ($0.count, $0.key) }) else { return ([], .null) }
         let bound = binds + [key]
-        guard let partner, partner.begin() else {
+        // A partner that cannot take its snapshot is left out like one on another snapshot.
+        guard let partner, (try? await partnerShares(partner)) == true else {
             var rows = try await self.rows(below, bound, on: main, reserving: count, make)
             rows += try await self.rows(from, bound, on: main, make)
             return (rows, key)
