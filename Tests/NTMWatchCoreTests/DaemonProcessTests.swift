@@ -51,7 +51,7 @@ import Glibc
         let run = try Daemon.launch([Self.daemon, "--config", config], notifySocket: notify.path, watchdogMicroseconds: 6_000_000)
         defer { run.kill() }
 
-        let ready = try await notify.next(containing: "READY=1", within: .seconds(20))
+        let ready = try await notify.next(containing: "READY=1", within: .seconds(60))
         #expect(ready.contains("STATUS="))
         // WatchdogSec=6 in the environment: the daemon pings within it, also while it loads the
         // open alerts. (6 s, not 2: a loaded 2-core CI machine must not be what fails the test.)
@@ -62,7 +62,7 @@ import Glibc
         _ = try sandbox.configuration(interval: "sometimes")
         run.signal(SIGHUP)
         _ = try await notify.next(containing: "RELOADING=1", within: .seconds(10))
-        _ = try await notify.next(containing: "READY=1", within: .seconds(10))
+        _ = try await notify.next(containing: "READY=1", within: .seconds(60))
         #expect(run.isRunning)
         // The daemon logs to journald when one listens, else to stderr.
         let journal = try Journald.ensureRunning()
@@ -76,7 +76,7 @@ import Glibc
         _ = try sandbox.configuration(checks: "  - module: testcheck\n  - module: testcheck\n    name: plains\n    settings: {flag_region: plains}\n")
         run.signal(SIGHUP)
         _ = try await notify.next(containing: "RELOADING=1", within: .seconds(10))
-        _ = try await notify.next(containing: "READY=1", within: .seconds(10))
+        _ = try await notify.next(containing: "READY=1", within: .seconds(60))
         try await eventually {
             try sandbox.webhookFiles("province").flatMap(\.payload.alerts).contains { $0.labels["check"] == "plains" }
         }

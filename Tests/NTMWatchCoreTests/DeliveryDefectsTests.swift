@@ -57,8 +57,10 @@ import Glibc
 
     func ledger(_ sandbox: Sandbox) async throws -> (pending: Int, dead: Int) {
         let state = try #require(try await AlertStateStore.openReadOnly(directory: sandbox.path("state")))
-        defer { Task { await state.close() } }
-        return try await state.ledgerDepth()
+        // Closed before returning: the connection is the state's last, and its close copies the
+        // log's last commits into the file. Closed by a task of its own, it did so while a test
+        // went on to check that `evaluate` leaves the file untouched (a race seen failing).
+        return try await state.closing { try await $0.ledgerDepth() }
     }
 
     /// Defect 4: a second notifier on the same state doubled every transition.
@@ -69,7 +71,7 @@ import Glibc
         let notify = try NotifySocket(path: sandbox.path("notify.sock"))
         let run = try Daemon.launch([Self.daemon, "--config", config], notifySocket: notify.path)
         defer { run.kill() }
-        _ = try await notify.next(containing: "READY=1", within: .seconds(20))
+        _ = try await notify.next(containing: "READY=1", within: .seconds(60))
         let second = try Sandbox.run(Self.daemon, ["--config", config, "--once"])
         #expect(second.status != 0)
         #expect(second.output.contains("another ntmwatchd (pid \(run.process.processIdentifier))"), "\(second.output)")
@@ -133,7 +135,7 @@ import Glibc
         let notify = try NotifySocket(path: sandbox.path("notify.sock"))
         let run = try Daemon.launch([Self.daemon, "--config", config], notifySocket: notify.path)
         defer { run.kill() }
-        _ = try await notify.next(containing: "READY=1", within: .seconds(20))
+        _ = try await notify.next(containing: "READY=1", within: .seconds(60))
         try await eventually {
             try sandbox.webhookFiles("province").flatMap(\.payload.alerts).contains { $0.labels["check"] == "c" }
         }

@@ -26,7 +26,7 @@ import Glibc
         let notify = try NotifySocket(path: sandbox.path("notify.sock"))
         let run = try Daemon.launch([Self.daemon, "--config", config], notifySocket: notify.path)
         defer { run.kill() }
-        _ = try await notify.next(containing: "READY=1", within: .seconds(20))
+        _ = try await notify.next(containing: "READY=1", within: .seconds(60))
         try await eventually { (try? Self.get("http://127.0.0.1:\(port)/readyz").status) == 200 }
         #expect(try Self.get("http://127.0.0.1:\(port)/healthz").status == 200)
         try await eventually {
