@@ -213,6 +213,13 @@ public final class SQLite3Connection {
         guard result == SQLITE_OK || result == SQLITE_BUSY else { throw lastError }
     }
 
+    /// `PRAGMA data_version`: moves whenever another connection commits to the file (read within
+    /// a transaction, it takes the transaction's snapshot).
+    public func dataVersion() throws(SQLite3Error) -> Int64? {
+        let statement = try prepare("PRAGMA data_version")
+        return try statement.step() ? statement.int64(0) : nil
+    }
+
     /// Called about every `instructions` virtual machine steps of a running statement; returning
     /// true interrupts it. nil removes it.
     public func setProgressHandler(every instructions: Int32, _ shouldStop: (() -> Bool)?) {

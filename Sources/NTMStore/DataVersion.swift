@@ -31,8 +31,7 @@ public final class DataVersion: Sendable {
             if connection == nil {
                 connection = try? SQLite3Connection(path: StoreLocation.readOnlySQLiteURI(path), flags: [.readOnly, .uri])
             }
-            guard let statement = try? connection?.prepare("PRAGMA data_version"), (try? statement.step()) == true else { return nil }
-            return statement.int64(0)
+            return try? connection?.dataVersion()
         }
     }
 }

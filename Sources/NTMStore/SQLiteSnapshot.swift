@@ -29,11 +29,6 @@ final class SQLiteSnapshot: @unchecked Sendable {
             connection.setBusyTimeout(milliseconds: 5000)
             try connection.execute("PRAGMA query_only = ON")
         }
-
-        func dataVersion() throws -> Int64? {
-            let statement = try connection.prepare("PRAGMA data_version")
-            return try statement.step() ? statement.int64(0) : nil
-        }
     }
 
     /// SQLite on Debian is built without `sqlite3_snapshot_open`, so the partner's snapshot is
@@ -49,7 +44,7 @@ final class SQLiteSnapshot: @unchecked Sendable {
 
         init?(path: String) {
             // The transaction takes no lock until its first read (see `partnerShares`).
-            guard let line = try? Line(path: path), let version = try? line.dataVersion(),
+            guard let line = try? Line(path: path), let version = try? line.connection.dataVersion(),
                   (try? line.connection.execute("BEGIN DEFERRED")) != nil else { return nil }
             self.line = line
             before = version
