@@ -152,8 +152,11 @@ struct SQLStoreReader: StoreReader {
                 value: try row.optionalDouble("value"), source: try row.optionalText("source"))
         }
         guard case .sqlite(let snapshot) = source else { return try await rows(query(""), [day], make) }
-        // Read in two halves at once, split at the unit that halves the table.
-        let split = "SELECT count(*), (SELECT unit_id FROM assessments ORDER BY unit_id LIMIT 1 OFFSET (SELECT count(*) FROM assessments) / 2) FROM assessments"
+        // Read in two halves at once, split at the unit that halves the table (counted once).
+        let split = """
+            WITH n (rows) AS MATERIALIZED (SELECT count(*) FROM assessments)
+            SELECT rows, (SELECT unit_id FROM assessments ORDER BY unit_id LIMIT 1 OFFSET (SELECT rows FROM n) / 2) FROM n
+            """
         let below = query(" AND unit_id < ?"), from = query(" AND unit_id >= ?")
         let (rows, key) = try await snapshot.rowsInHalves(split: split, below: below, from: from, [.text(day)]) { try make(.native($0)) }
         // As issued; the split key, a unit id, is text (NULL only for an empty table, whose
