@@ -31,27 +31,33 @@ public struct HelpfulPrometheusFactory: MetricsFactory {
         "ntmwatch_module_load_failures": "Module files and checks that could not be loaded or configured.",
     ]
 
-    func text(_ label: String) -> String { help[label] ?? label.replacingOccurrences(of: "_", with: " ") }
+    /// The whole label is the metric's name: `DaemonMetrics` names them in full, units included,
+    /// so the descriptor's unit stays empty (empty parts are left out of the name).
+    func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "",
+                             helpText: help[label] ?? label.replacingOccurrences(of: "_", with: " "))
+    }
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: text(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: text(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: text(label)) }
-        return registry.makeValueHistogram(name: label, labels: dimensions, buckets: [1, 10, 100, 1000, 10_000], help: text(label))
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
+        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions,
+                                           buckets: [1, 10, 100, 1000, 10_000])
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.makeGauge(name: label, labels: dimensions, help: text(label))
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(name: label, labels: dimensions, buckets: durationBuckets, help: text(label))
+        registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: durationBuckets)
     }
 
     public func destroyCounter(_ handler: any CounterHandler) {

@@ -17,16 +17,15 @@ public struct JournaldLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("MESSAGE", message.description),
-            ("PRIORITY", String(Self.priority(level))),
+            ("MESSAGE", event.message.description),
+            ("PRIORITY", String(Self.priority(event.level))),
             ("SYSLOG_IDENTIFIER", "ntmwatchd"),
-            ("CODE_FILE", file), ("CODE_LINE", String(line)), ("CODE_FUNC", function),
+            ("CODE_FILE", event.file), ("CODE_LINE", String(event.line)), ("CODE_FUNC", event.function),
             ("NTMWATCH_LOGGER", label),
         ]
-        for (key, value) in self.metadata.merging(explicit ?? [:], uniquingKeysWith: { _, new in new }) {
+        for (key, value) in self.metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
             fields.append(("NTMWATCH_" + Journal.fieldName(key), value.description))
         }
         Journal.send(fields)
