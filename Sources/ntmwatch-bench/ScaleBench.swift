@@ -137,14 +137,20 @@ struct ScaleBench: AsyncParsableCommand {
         }
     }
 
-    /// The running daemon's memory after its first cycle (as of today, on an empty state), and a
-    /// minute later, when it has given what it freed back to the system.
+    /// The running daemon's memory after its first cycle (as of today, on an empty state): as
+    /// its checks have all run (their results may still be being recorded and sent), once the
+    /// delivery ledger is empty and the daemon's trim pacing has passed, and a minute later.
     func rssAfterDaemonCycle(tag: String, folder: String, name: String, store: String, modules: String, checks: [String]) async throws {
         let port = 20_000 + Int.random(in: 0..<20_000)
         let config = try writeConfig(folder: folder, name: "\(name)-daemon", store: store, modules: modules, checks: checks, port: port)
         try await Child.serve(tool("ntmwatchd"), config, port: port, readyWithin: .seconds(1800)) { pid in
+            let ready = ContinuousClock.now
             print("\(tag)\t\(name): daemon RSS after its first cycle\t\(mib(try Child.rss(pid))) MiB")
-            try await Task.sleep(for: .seconds(65))
+            let sent = try await Child.ledgerEmptied(port: port, within: .seconds(1800))
+            // The daemon trims at most every ten seconds, on a one-second tick.
+            try await Task.sleep(for: .seconds(12))
+            print("\(tag)\t\(name): daemon RSS 12 s after its deliveries (sent \(format(seconds(sent - ready))) s after ready)\t\(mib(try Child.rss(pid))) MiB")
+            try await Task.sleep(until: ready + .seconds(65))
             print("\(tag)\t\(name): daemon RSS a minute later\t\(mib(try Child.rss(pid))) MiB")
         }
     }
@@ -311,6 +317,18 @@ enum Child {
         // Let start-up allocations settle before measuring.
         try await Task.sleep(for: .seconds(2))
         try await body(process.processIdentifier)
+    }
+
+    /// When the daemon's /metrics first shows an empty delivery ledger (every notification of
+    /// its first cycle sent).
+    static func ledgerEmptied(port: Int, within limit: Duration) async throws -> ContinuousClock.Instant {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < limit {
+            let metrics = (try? Child.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(port)/metrics"]))?.output ?? ""
+            if metrics.split(separator: "\n").contains("ntmwatch_ledger_pending 0") { return .now }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw ValidationError("the daemon's delivery ledger did not empty")
     }
 
     /// The process's resident set now, in KiB.

@@ -28,6 +28,9 @@ import Glibc
         defer { run.kill() }
         _ = try await notify.next(containing: "READY=1", within: .seconds(60))
         try await eventually { (try? Self.get("http://127.0.0.1:\(port)/readyz").status) == 200 }
+        // Ready means every check's results are in the state, not only that every check ran.
+        let recorded = try Sandbox.run(Self.tool, ["alerts", "--config", config, "--format", "tsv"]).output
+        #expect(recorded.split(separator: "\n").count == 1 + 2 + 1, "\(recorded)")
         #expect(try Self.get("http://127.0.0.1:\(port)/healthz").status == 200)
         try await eventually {
             (try? Self.get("http://127.0.0.1:\(port)/metrics").body.contains("ntmwatch_notifications_total")) == true

@@ -37,7 +37,7 @@ public actor Engine {
     let logger: Logger
     public let metrics: DaemonMetrics
     public private(set) var lastCycle: (at: Date, duration: Duration)?
-    /// Checks that have run at least once since start (for `/readyz`).
+    /// Checks whose results have been recorded at least once since start (for `/readyz`).
     public private(set) var checksRun = Set<String>()
 
     /// Opens the store (creating and seeding an empty one when the configuration says so), the
@@ -241,6 +241,12 @@ public actor Engine {
             try await process(check, outcome, duration: durations[check.name], at: instant, into: &processing)
         }
         try await endProcessing(consume processing, at: instant)
+        // Ready once a check's alerts are in the state, not as soon as its run ended: a national
+        // first cycle records for seconds after its last check, while `/readyz` already answered.
+        for (check, outcome) in results {
+            if case .cancelled = outcome { continue }
+            checksRun.insert(check.name)
+        }
     }
 
     /// The alert stages of one evaluation under way: its labeller, the silences and inhibitions
@@ -301,7 +307,6 @@ public actor Engine {
         case .cancelled: ("cancelled", nil, nil)
         }
         guard result != "cancelled" else { return }
-        checksRun.insert(check)
         do {
             try await state.recordRun(check: check, at: instant, duration: duration?.seconds, outcome: result, reason: reason, findings: findings)
         } catch {
@@ -318,7 +323,7 @@ public actor Engine {
         }
     }
 
-    /// True once every configured check has run at least once since start.
+    /// True once every configured check has run and its results are recorded, at least once since start.
     public var allChecksHaveRun: Bool { runtime.checks.allSatisfy { checksRun.contains($0.name) } }
 
     /// Silences are read from the state file each time, so `ntmwatch silence` takes effect
