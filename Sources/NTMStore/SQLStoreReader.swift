@@ -160,10 +160,11 @@ struct SQLStoreReader: StoreReader {
         let below = query(" AND unit_id < ?"), from = query(" AND unit_id >= ?")
         let (rows, key) = try await snapshot.rowsInHalves(split: split, below: below, from: from, [.text(day)]) { try make(.native($0)) }
         // As issued; the split key, a unit id, is text (NULL only for an empty table, whose
-        // halves are then empty whatever is bound).
+        // halves are not read).
         log?.record(QueryLog.Query(sql: split, parameters: []))
-        let keyText = if case .text(let text) = key { text } else { "" }
-        for half in [below, from] { log?.record(QueryLog.Query(sql: half, parameters: [day, keyText])) }
+        if case .text(let keyText) = key {
+            for half in [below, from] { log?.record(QueryLog.Query(sql: half, parameters: [day, keyText])) }
+        }
         return rows
     }
 

@@ -113,19 +113,111 @@ final class SQLiteSnapshot: @unchecked Sendable {
     func rowsInHalves<T: Sendable>(split: String, below: String, from: String, _ binds: [SQLite3Value],
                                    _ make: @escaping @Sendable (NativeRow) throws -> T?) async throws -> (rows: [T], key: SQLite3Value) {
         let found = try await rows(split, [], on: main) { row in (count: Int(row.statement.int64(0)), key: row.statement.value(1)) }
-        guard let (count, key) = found.first.map({ ($0.count, $0.key) }) else { return ([], .null) }
-        let bound = binds + [key]
+        guard let (count, key) = found.first.map({ ($0.count, $0.key) }), count > 0 else { return ([], .null) }
         // A partner that cannot take its snapshot is left out like one on another snapshot.
-        guard let partner, (try? await partnerShares(partner)) == true else {
-            var rows = try await self.rows(below, bound, on: main, reserving: count, make)
-            rows += try await self.rows(from, bound, on: main, make)
-            return (rows, key)
+        let shares = if let partner { (try? await partnerShares(partner)) == true } else { false }
+        let second = shares ? partner!.line : main
+        let rows = try await onThread(interrupting: [main, second]) { cancellation in
+            try self.halves(below, from, binds + [key], count: count, second: second, make, cancellation)
         }
-        async let second = rows(from, bound, on: partner.line, make)
-        // Room for both halves at once: joining them then copies only the second.
-        var rows = try await self.rows(below, bound, on: main, reserving: count, make)
-        rows += try await second
         return (rows, key)
+    }
+
+    /// Both halves written into one array with room for the whole table: the first half from its
+    /// start, the second from its middle (on `second`'s thread when that is the partner), then
+    /// moved down to follow the first. Two arrays joined at the end held the second half twice
+    /// at once, 106 MB at the large size (issue 21). The first half has at most `count / 2`
+    /// rows, the key being the unit at that position; the second can have more by that unit's
+    /// rows before it, which wait in a small array of their own. The halves' rows are fewer than
+    /// the table's when the date leaves some out; the rest of the room is never touched.
+    private func halves<T: Sendable>(_ below: String, _ from: String, _ binds: [SQLite3Value], count: Int, second: Line,
+                                     _ make: @escaping @Sendable (NativeRow) throws -> T?, _ cancellation: Cancellation) throws -> [T] {
+        try Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+            let middle = count / 2
+            let lower = UnsafeMutableBufferPointer(rebasing: buffer[..<middle])
+            let upper = Unchecked(UnsafeMutableBufferPointer(rebasing: buffer[middle...]))
+            let first: Result<Filled<T>, any Error>, next: Result<Filled<T>, any Error>
+            if second === main {
+                first = Result { try fill(below, binds, on: main, into: lower, make, cancellation) }
+                next = first.flatMap { _ in Result { try fill(from, binds, on: main, into: upper.value, make, cancellation) } }
+            } else {
+                let other = Unchecked<Result<Filled<T>, any Error>?>(nil)
+                let done = DispatchSemaphore(value: 0)
+                Thread {
+                    other.value = Result { try self.fill(from, binds, on: second, into: upper.value, make, cancellation) }
+                    done.signal()
+                }.start()
+                first = Result { try fill(below, binds, on: main, into: lower, make, cancellation) }
+                if case .failure = first {
+                    cancellation.cancelled.store(true, ordering: .relaxed)
+                    second.connection.interrupter.interrupt()
+                }
+                // The partner writes into `buffer` until it signals: never leave before.
+                done.wait()
+                next = other.value!
+            }
+            // A failed half has put back what it wrote; the other's rows are put back here.
+            let (low, high): (Filled<T>, Filled<T>)
+            switch (first, next) {
+            case (.success(let a), .success(let b)): (low, high) = (a, b)
+            case (.success(let a), .failure(let error)):
+                lower.baseAddress?.deinitialize(count: a.inPlace)
+                throw error
+            case (.failure(let error), .success(let b)):
+                upper.value.baseAddress?.deinitialize(count: b.inPlace)
+                throw error
+            case (.failure(let error), .failure): throw error
+            }
+            guard let base = buffer.baseAddress else { return }
+            var end = low.inPlace
+            func append(_ rows: [T]) {
+                rows.withUnsafeBufferPointer { if let from = $0.baseAddress { (base + end).initialize(from: from, count: $0.count) } }
+                end += rows.count
+            }
+            // The second half's rows move past the first's (and past anything the first could
+            // not place, which its bound rules out); the source and target may overlap.
+            let shift = end + low.overflow.count
+            if shift != middle { (base + shift).moveInitialize(from: base + middle, count: high.inPlace) }
+            append(low.overflow)
+            end += high.inPlace
+            append(high.overflow)
+            initialized = end
+        }
+    }
+
+    /// What one half wrote: its count in place, and the rows past its room, in order after them.
+    private struct Filled<T> {
+        var inPlace = 0
+        var overflow: [T] = []
+    }
+
+    /// A value handed to a thread of ours (a region of an array being built, a half's result):
+    /// each is touched by one thread at a time, with the semaphore ordering the hand-back.
+    private final class Unchecked<Value>: @unchecked Sendable {
+        var value: Value
+        init(_ value: Value) { self.value = value }
+    }
+
+    /// Steps `sql` and writes what `make` gives into `region` from its start, and what does not
+    /// fit after it, in order. On an error it deinitializes what it wrote.
+    private func fill<T>(_ sql: String, _ binds: [SQLite3Value], on line: Line, into region: UnsafeMutableBufferPointer<T>,
+                         _ make: (NativeRow) throws -> T?, _ cancellation: Cancellation) throws -> Filled<T> {
+        var filled = Filled<T>()
+        do {
+            try step(sql, binds, on: line, cancellation) { row in
+                guard let value = try make(row) else { return }
+                if filled.inPlace < region.count {
+                    (region.baseAddress! + filled.inPlace).initialize(to: value)
+                    filled.inPlace += 1
+                } else {
+                    filled.overflow.append(value)
+                }
+            }
+        } catch {
+            region.baseAddress?.deinitialize(count: filled.inPlace)
+            throw error
+        }
+        return filled
     }
 
     /// An operator's query, each value in its stored type (as a SQL rule's are).
@@ -135,26 +227,36 @@ final class SQLiteSnapshot: @unchecked Sendable {
         }
     }
 
-    private func rows<T: Sendable>(_ sql: String, _ binds: [SQLite3Value], on line: Line, reserving capacity: Int = 0,
+    private func rows<T: Sendable>(_ sql: String, _ binds: [SQLite3Value], on line: Line,
                                    _ make: @escaping @Sendable (NativeRow) throws -> T?) async throws -> [T] {
-        let cancellation = Cancellation()
-        let interrupter = line.connection.interrupter
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[T], any Error>) in
-                // A thread of its own: a national table takes seconds to step, which must not
-                // hold one of the few threads of Swift's cooperative pool.
-                Thread {
-                    continuation.resume(with: Result { try self.run(sql, binds, on: line, reserving: capacity, make, cancellation) })
-                }.start()
+        try await onThread(interrupting: [line]) { cancellation in
+            var made: [T] = []
+            try self.step(sql, binds, on: line, cancellation) { row in
+                if let value = try make(row) { made.append(value) }
             }
-        } onCancel: {
-            cancellation.cancelled.store(true, ordering: .relaxed)
-            interrupter.interrupt()
+            return made
         }
     }
 
-    private func run<T>(_ sql: String, _ binds: [SQLite3Value], on line: Line, reserving capacity: Int,
-                        _ make: (NativeRow) throws -> T?, _ cancellation: Cancellation) throws -> [T] {
+    /// Runs `body` on a thread of its own: a national table takes seconds to step, which must
+    /// not hold one of the few threads of Swift's cooperative pool. Cancelling the task
+    /// interrupts the queries of `lines`.
+    private func onThread<R: Sendable>(interrupting lines: [Line], _ body: @escaping @Sendable (Cancellation) throws -> R) async throws -> R {
+        let cancellation = Cancellation()
+        let interrupters = lines.map(\.connection.interrupter)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
+                Thread { continuation.resume(with: Result { try body(cancellation) }) }.start()
+            }
+        } onCancel: {
+            cancellation.cancelled.store(true, ordering: .relaxed)
+            for interrupter in interrupters { interrupter.interrupt() }
+        }
+    }
+
+    /// Prepares and binds `sql` on `line` and hands `each` the statement on every row.
+    private func step(_ sql: String, _ binds: [SQLite3Value], on line: Line, _ cancellation: Cancellation,
+                      _ each: (NativeRow) throws -> Void) throws {
         try line.lock.withLock { _ in
             if cancellation.cancelled.load(ordering: .relaxed) { throw CancellationError() }
             let connection = line.connection
@@ -172,12 +274,7 @@ final class SQLiteSnapshot: @unchecked Sendable {
                 }
                 for (index, bind) in binds.enumerated() { try statement.bind(bind, at: index + 1) }
                 let row = NativeRow(statement)
-                var made: [T] = []
-                made.reserveCapacity(capacity)
-                while try statement.step() {
-                    if let value = try make(row) { made.append(value) }
-                }
-                return made
+                while try statement.step() { try each(row) }
             } catch {
                 guard let failure = error as? SQLite3Error, failure.isInterrupt else { throw error }
                 if cancellation.cancelled.load(ordering: .relaxed) { throw CancellationError() }

@@ -3,6 +3,7 @@ import CSQLite3
 import Foundation
 import NTMSQLite
 @testable import NTMStore
+import Synchronization
 import Testing
 
 /// The store reader on SQLite reads through NTMSQLite, row by row (issue 21): its queries stop at
@@ -151,6 +152,78 @@ import Testing
         await scratch.remove()
     }
 
+    /// The halves are written into one array with room for the table: the first from its start,
+    /// the second from the middle, then moved down. With no row left out by the date, the key
+    /// unit (the 16th of 31, four rows each) starts two rows before the middle, so the first half
+    /// ends two short of it and the second has two rows more than its room.
+    @Test func theHalvesMeetInOneArrayWhenTheKeyUnitStraddlesTheMiddle() async throws {
+        let scratch = try await Self.assessed(units: 31)
+        let path = try #require(scratch.sqlitePath)
+        let expected = try Self.plainAssessments(path, through: "2031-01-01")
+        #expect(expected.count == 124)
+        let snapshot = try SQLiteSnapshot(path: path, timeout: .seconds(60))
+        let read = try await SQLStoreReader(.sqlite(snapshot), asOf: CivilDate("2031-01-01")!.startInstant()).assessments()
+        snapshot.end()
+        #expect(snapshot.partnerSharesTheSnapshot == true)
+        #expect(read.map(Self.row) == expected)
+        await scratch.remove()
+    }
+
+    /// A half that fails (a value `make` refuses, a timeout, a cancellation) leaves no row of
+    /// either half alive: both were written into memory the array had not yet taken as its own.
+    @Test(arguments: ["X003", "X016", "X031"])
+    func aHalfThatFailsLeavesNoRowBehind(_ failing: String) async throws {
+        let scratch = try await Self.assessed(units: 31)
+        let path = try #require(scratch.sqlitePath)
+        let snapshot = try SQLiteSnapshot(path: path, timeout: .seconds(60))
+        let tally = Tally()
+        let split = """
+            WITH n (rows) AS MATERIALIZED (SELECT count(*) FROM assessments)
+            SELECT rows, (SELECT unit_id FROM assessments ORDER BY unit_id LIMIT 1 OFFSET (SELECT rows FROM n) / 2) FROM n
+            """
+        func half(_ range: String) -> String {
+            "SELECT unit_id FROM assessments WHERE assessed_on <= ? AND unit_id \(range) ? ORDER BY unit_id, set_id, criterion_code, assessed_on"
+        }
+        await #expect(throws: Refused.self) {
+            _ = try await snapshot.rowsInHalves(split: split, below: half("<"), from: half(">="), [.text("2031-01-01")]) { row in
+                let unit = row.statement.text(0)
+                if unit == failing { throw Refused() }
+                return Counted(unit, tally)
+            }
+        }
+        #expect(tally.live.load(ordering: .relaxed) == 0)
+        #expect(tally.made.load(ordering: .relaxed) > 0)
+        // And without a failure every row is there, once.
+        let rows = try await snapshot.rowsInHalves(split: split, below: half("<"), from: half(">="), [.text("2031-01-01")]) {
+            Counted($0.statement.text(0), tally)
+        }.rows
+        snapshot.end()
+        withExtendedLifetime(rows) {
+            #expect(rows.map(\.unit) == (1...31).flatMap { Array(repeating: String(format: "X%03d", $0), count: 4) })
+            #expect(tally.live.load(ordering: .relaxed) == 124)
+        }
+        await scratch.remove()
+    }
+
+    struct Refused: Error {}
+
+    final class Tally: Sendable {
+        let live = Atomic<Int>(0)
+        let made = Atomic<Int>(0)
+    }
+
+    /// A row that counts itself alive.
+    final class Counted: Sendable {
+        let unit: String
+        let tally: Tally
+        init(_ unit: String, _ tally: Tally) {
+            self.unit = unit; self.tally = tally
+            tally.live.add(1, ordering: .relaxed)
+            tally.made.add(1, ordering: .relaxed)
+        }
+        deinit { tally.live.subtract(1, ordering: .relaxed) }
+    }
+
     /// Debian's SQLite cannot open a second connection on a given snapshot, so the partner
     /// checks it reads the same one. A commit after the snapshot was taken (here between a
     /// check's first read and its assessments) leaves the partner out: both halves come from the
@@ -184,11 +257,11 @@ import Testing
     }
 
     /// The rows as one plain query gives them, in the reader's order.
-    static func plainAssessments(_ path: String) throws -> [String] {
+    static func plainAssessments(_ path: String, through day: String = "2025-01-01") throws -> [String] {
         let connection = try SQLite3Connection(path: path, flags: [.readOnly])
         let statement = try connection.prepare("""
             SELECT unit_id, set_id, criterion_code, assessed_on, met, value, source FROM assessments
-            WHERE assessed_on <= '2025-01-01' ORDER BY unit_id, set_id, criterion_code, assessed_on
+            WHERE assessed_on <= '\(day)' ORDER BY unit_id, set_id, criterion_code, assessed_on
             """)
         var rows: [String] = []
         while try statement.step() {
