@@ -143,8 +143,14 @@ final class SQLiteSnapshot: @unchecked Sendable {
             } else {
                 let other = Unchecked<Result<Filled<T>, any Error>?>(nil)
                 let done = DispatchSemaphore(value: 0)
+                // A half that fails stops the other: its rows are of no use.
+                let main = self.main
                 Thread {
                     other.value = Result { try self.fill(from, binds, on: second, into: upper.value, make, cancellation) }
+                    if case .failure = other.value {
+                        cancellation.cancelled.store(true, ordering: .relaxed)
+                        main.connection.interrupter.interrupt()
+                    }
                     done.signal()
                 }.start()
                 first = Result { try fill(below, binds, on: main, into: lower, make, cancellation) }
@@ -166,7 +172,16 @@ final class SQLiteSnapshot: @unchecked Sendable {
             case (.failure(let error), .success(let b)):
                 upper.value.baseAddress?.deinitialize(count: b.inPlace)
                 throw error
-            case (.failure(let error), .failure): throw error
+            case (.failure(let error), .failure(let other)):
+                // The half stopped by the other's failure reports a cancellation: say the cause.
+                throw error is CancellationError ? other : error
+            }
+            // The halves of one snapshot have at most the table's rows. Were the partner on
+            // another one after all, more rows would be written past the array: refuse instead.
+            guard low.inPlace + low.overflow.count + high.inPlace + high.overflow.count <= count else {
+                lower.baseAddress?.deinitialize(count: low.inPlace)
+                upper.value.baseAddress?.deinitialize(count: high.inPlace)
+                throw HalvesOutgrewTheTable(rows: count)
             }
             guard let base = buffer.baseAddress else { return }
             var end = low.inPlace
@@ -182,6 +197,13 @@ final class SQLiteSnapshot: @unchecked Sendable {
             end += high.inPlace
             append(high.overflow)
             initialized = end
+        }
+    }
+
+    struct HalvesOutgrewTheTable: Error, CustomStringConvertible {
+        let rows: Int
+        var description: String {
+            "a read in two halves gave more rows than the \(rows) its table held: the two connections did not read one snapshot"
         }
     }
 
