@@ -137,20 +137,20 @@ struct ScaleBench: AsyncParsableCommand {
         }
     }
 
-    /// The running daemon's memory after its first cycle (as of today, on an empty state): as
-    /// its checks have all run (their results may still be being recorded and sent), once the
-    /// delivery ledger is empty and the daemon's trim pacing has passed, and a minute later.
+    /// The running daemon's memory after its first cycle (as of today, on an empty state): once
+    /// its checks' results are recorded (their notifications may still be being sent), 12 s after
+    /// its deliveries ended (the daemon trims at most every ten seconds, on a one-second tick),
+    /// and a minute later.
     func rssAfterDaemonCycle(tag: String, folder: String, name: String, store: String, modules: String, checks: [String]) async throws {
         let port = 20_000 + Int.random(in: 0..<20_000)
         let config = try writeConfig(folder: folder, name: "\(name)-daemon", store: store, modules: modules, checks: checks, port: port)
         try await Child.serve(tool("ntmwatchd"), config, port: port, readyWithin: .seconds(1800)) { pid in
-            let ready = ContinuousClock.now
+            let first = ContinuousClock.now
             print("\(tag)\t\(name): daemon RSS after its first cycle\t\(mib(try Child.rss(pid))) MiB")
-            let sent = try await Child.ledgerEmptied(port: port, within: .seconds(1800))
-            // The daemon trims at most every ten seconds, on a one-second tick.
-            try await Task.sleep(for: .seconds(12))
-            print("\(tag)\t\(name): daemon RSS 12 s after its deliveries (sent \(format(seconds(sent - ready))) s after ready)\t\(mib(try Child.rss(pid))) MiB")
-            try await Task.sleep(until: ready + .seconds(65))
+            let ended = try await Child.deliveriesEnded(port: port, within: .seconds(1800))
+            try await Task.sleep(until: ended + .seconds(12))
+            print("\(tag)\t\(name): daemon RSS 12 s after its deliveries ended (\(format(seconds(ended - first))) s after the reading above)\t\(mib(try Child.rss(pid))) MiB")
+            try await Task.sleep(until: first + .seconds(65))
             print("\(tag)\t\(name): daemon RSS a minute later\t\(mib(try Child.rss(pid))) MiB")
         }
     }
@@ -319,16 +319,30 @@ enum Child {
         try await body(process.processIdentifier)
     }
 
-    /// When the daemon's /metrics first shows an empty delivery ledger (every notification of
-    /// its first cycle sent).
-    static func ledgerEmptied(port: Int, within limit: Duration) async throws -> ContinuousClock.Instant {
+    /// When the daemon's deliveries ended: its /metrics shows an empty delivery ledger and the
+    /// notifications it has handled stay the same for three seconds. The ledger gauge is set at
+    /// the end of each flush, so one reading of it can predate the last check's notifications;
+    /// three seconds span flushes begun after them (one a second when the daemon is idle).
+    static func deliveriesEnded(port: Int, within limit: Duration) async throws -> ContinuousClock.Instant {
         let start = ContinuousClock.now
+        var steady: (handled: Double, since: ContinuousClock.Instant)?
         while ContinuousClock.now - start < limit {
             let metrics = (try? Child.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(port)/metrics"]))?.output ?? ""
-            if metrics.split(separator: "\n").contains("ntmwatch_ledger_pending 0") { return .now }
+            var pending: Double?, handled = 0.0
+            for line in metrics.split(separator: "\n") {
+                // Prometheus' text format: `name{labels} value`; the registry writes gauges as 0.0.
+                let value = line.split(separator: " ").last.flatMap { Double($0) }
+                if line.hasPrefix("ntmwatch_ledger_pending ") { pending = value }
+                if line.hasPrefix("ntmwatch_notifications_total{") { handled += value ?? 0 }
+            }
+            if pending == 0, let known = steady, known.handled == handled {
+                if ContinuousClock.now - known.since >= .seconds(3) { return known.since }
+            } else {
+                steady = pending == 0 ? (handled, .now) : nil
+            }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw ValidationError("the daemon's delivery ledger did not empty")
+        throw ValidationError("the daemon's deliveries did not end")
     }
 
     /// The process's resident set now, in KiB.

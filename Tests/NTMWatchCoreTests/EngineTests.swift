@@ -21,7 +21,10 @@ import NTMSQLite
         _ = try sandbox.configuration()
         let engine = try await Engine.start(try sandbox.load(), logger: logger)
         #expect(await engine.runtime.modules.map(\.path) == [sandbox.path("modules/libNTMTestCheck.so")])
+        #expect(await !engine.allChecksHaveRun)
         try await engine.runCycle(at: t0)
+        // A cycle's checks count as run once it has recorded their results.
+        #expect(await engine.allChecksHaveRun)
         let alerts = try await engine.activeAlerts()
         #expect(alerts.map(\.subject.name).sorted() == ["Tiên Lãnh", "Đại Chánh"])
         let tienLanh = try #require(alerts.first { $0.subject.id == "QNA.TP.TL" })

@@ -14,6 +14,8 @@ public enum CheckOutcome: Sendable {
     case timedOut
     /// The run was cancelled from outside (the daemon is stopping): nothing is known.
     case cancelled
+
+    var isCancelled: Bool { if case .cancelled = self { true } else { false } }
 }
 
 /// Runs one check against the store as of one instant, within its timeout.

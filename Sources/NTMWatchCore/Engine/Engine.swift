@@ -37,7 +37,10 @@ public actor Engine {
     let logger: Logger
     public let metrics: DaemonMetrics
     public private(set) var lastCycle: (at: Date, duration: Duration)?
-    /// Checks whose results have been recorded at least once since start (for `/readyz`).
+    /// Checks whose results have been recorded at least once since start (for `/readyz`): ready
+    /// once a check's alerts are in the state, not as soon as its run ended (a national first
+    /// cycle records for seconds after its last check). A check whose results could not be
+    /// recorded keeps the daemon not ready until they are.
     public private(set) var checksRun = Set<String>()
 
     /// Opens the store (creating and seeding an empty one when the configuration says so), the
@@ -189,6 +192,7 @@ public actor Engine {
         // end (issue 21).
         let order = checks.indices.sorted { checks[$0].name < checks[$1].name }
         var processing: Processing?
+        var recorded: [String] = []
         try await withThrowingTaskGroup(of: (Int, CheckOutcome).self) { group in
             var next = 0
             func launch() {
@@ -209,6 +213,7 @@ public actor Engine {
                 // The cycle's reads end with its last check; the labeller has the units.
                 if received == checks.count { model.clear() }
                 while processed < order.count, let outcome = finished.removeValue(forKey: order[processed]) {
+                    if !outcome.isCancelled { recorded.append(checks[order[processed]].name) }
                     try await process(checks[order[processed]], outcome, duration: nil, at: instant, into: &processing!)
                     processed += 1
                 }
@@ -218,6 +223,7 @@ public actor Engine {
         let done = processing!
         processing = nil
         try await endProcessing(consume done, at: instant)
+        checksRun.formUnion(recorded)
         await flushDeliveries(force: true)
         await sendDueDigests(at: instant)
         lastCycle = (instant, ContinuousClock.now - started)
@@ -241,12 +247,7 @@ public actor Engine {
             try await process(check, outcome, duration: durations[check.name], at: instant, into: &processing)
         }
         try await endProcessing(consume processing, at: instant)
-        // Ready once a check's alerts are in the state, not as soon as its run ended: a national
-        // first cycle records for seconds after its last check, while `/readyz` already answered.
-        for (check, outcome) in results {
-            if case .cancelled = outcome { continue }
-            checksRun.insert(check.name)
-        }
+        checksRun.formUnion(results.filter { !$0.1.isCancelled }.map(\.0.name))
     }
 
     /// The alert stages of one evaluation under way: its labeller, the silences and inhibitions
