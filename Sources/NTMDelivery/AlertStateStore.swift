@@ -293,7 +293,7 @@ public actor AlertStateStore {
         try readingMessages {
             var origins = OriginTable()
             return try database.rows("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint") { row in
-                if let packed = try row.optionalBlob(0) { return try AlertCodec.tracked(packed, origins: &origins, messages: messages) }
+                if let packed = row.optionalBlob(0) { return try AlertCodec.tracked(packed, origins: &origins, messages: messages) }
                 return TrackedAlert(try decoder.decode(Alert.self, from: Data(row.text(1).utf8)), origins: &origins)
             }
         }

@@ -136,7 +136,7 @@ public struct WebhookFileSink: Notifier {
         var files = names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { name -> (String, Int64) in
             let path = (directory as NSString).appendingPathComponent(name)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-            return (path, size ?? 0)
+            return (path, size)
         }
         var total = files.reduce(0) { $0 + $1.1 }
         while total > spool.maxSpoolBytes, files.count > 1 {

@@ -241,7 +241,7 @@ final class PeerServer: @unchecked Sendable {
 
     static func start(_ program: String, _ arguments: [String], log: String) throws -> PeerServer {
         let server = PeerServer(log: log)
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         server.process.executableURL = URL(fileURLWithPath: program)
         server.process.arguments = arguments

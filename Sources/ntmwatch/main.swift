@@ -70,7 +70,7 @@ struct Common: ParsableArguments {
     }
 }
 
-extension Language: ExpressibleByArgument {}
+extension Language: @retroactive ExpressibleByArgument {}
 
 struct CheckConfig: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

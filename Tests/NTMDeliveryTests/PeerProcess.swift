@@ -32,7 +32,7 @@ enum Scratch {
     @discardableResult
     static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("ntmwatch-run-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         defer { try? output.close() }
@@ -54,7 +54,7 @@ final class PeerProcess: @unchecked Sendable {
 
     init(_ program: String, _ arguments: [String], log: String) throws {
         logPath = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -15,7 +15,7 @@ import Testing
             CapitalPlan(id: "KH-\($0)", unitID: $0, year: 2024, source: .central, assignedVND: 1_000_000_000,
                         disbursed: [.init(on: day("2024-09-30"), cumulativeVND: 100_000_000)])
         }
-        return try DisbursementCheck.findings(today: day(today), parameters: parameters, units: units, projects: [:],
+        return DisbursementCheck.findings(today: day(today), parameters: parameters, units: units, projects: [:],
                                               plans: plans, reports: reports)
             .filter { $0.ruleID == "disbursement.reallocation_report_due" }
     }

@@ -170,7 +170,7 @@ package struct TabularFile: Sendable {
             case .cut(let at) where count == 0:
                 throw notUTF8(line: try line(at: offset + at, in: file, path: path), path: path)
             case .cut(let at):
-                buffer.withUnsafeMutableBytes { raw in memmove(raw.baseAddress!, raw.baseAddress! + at, available - at) }
+                buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + at, available - at) }
                 kept = available - at
                 offset += at
             case .valid:

@@ -214,7 +214,7 @@ public final class DaemonService: Service {
             }
             if let scheduled = nextRun[check.name], now - scheduled > tick * 2 {
                 lateRuns.add(1, ordering: .relaxed)
-                await engine.metrics.lateRun(check.name)
+                engine.metrics.lateRun(check.name)
                 logger.warning("check \(check.name) starts late", metadata: [
                     "check": "\(check.name)", "late_by": "\((now - scheduled).formatted(.units(allowed: [.seconds, .milliseconds])))",
                     "max_concurrent": "\(runtime.configuration.maxConcurrentChecks)",
