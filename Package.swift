@@ -246,7 +246,7 @@ let package = Package(
         .testTarget(
             name: "NTMWatchCoreTests",
             dependencies: ["NTMModuleHost", "NTMSQLite", "NTMWatchCore", "NTMAlerting", "NTMAlertingTestSupport", "NTMDelivery", "NTMExtract",
-                           "NTMWeb"],
+                           "NTMWeb", .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
     ] + pluginTargets

@@ -137,10 +137,11 @@ struct ScaleBench: AsyncParsableCommand {
         }
     }
 
-    /// The running daemon's memory after its first cycle (as of today, on an empty state): once
-    /// its checks' results are recorded (their notifications may still be being sent), 12 s after
-    /// its deliveries ended (the daemon trims at most every ten seconds, on a one-second tick),
-    /// and a minute later.
+    /// The running daemon's memory after its first cycle (as of today, on an empty state): 2 s
+    /// after `/readyz` answers (its checks' results recorded; their notifications may still be
+    /// being sent), 12 s after its deliveries ended (the daemon trims at most every ten seconds,
+    /// on a one-second tick), and a minute after the first reading (at least a minute after the
+    /// deliveries' end).
     func rssAfterDaemonCycle(tag: String, folder: String, name: String, store: String, modules: String, checks: [String]) async throws {
         let port = 20_000 + Int.random(in: 0..<20_000)
         let config = try writeConfig(folder: folder, name: "\(name)-daemon", store: store, modules: modules, checks: checks, port: port)
@@ -150,7 +151,7 @@ struct ScaleBench: AsyncParsableCommand {
             let ended = try await Child.deliveriesEnded(port: port, within: .seconds(1800))
             try await Task.sleep(until: ended + .seconds(12))
             print("\(tag)\t\(name): daemon RSS 12 s after its deliveries ended (\(format(seconds(ended - first))) s after the reading above)\t\(mib(try Child.rss(pid))) MiB")
-            try await Task.sleep(until: first + .seconds(65))
+            try await Task.sleep(until: max(first + .seconds(65), ended + .seconds(72)))
             print("\(tag)\t\(name): daemon RSS a minute later\t\(mib(try Child.rss(pid))) MiB")
         }
     }
@@ -320,9 +321,10 @@ enum Child {
     }
 
     /// When the daemon's deliveries ended: its /metrics shows an empty delivery ledger and the
-    /// notifications it has handled stay the same for three seconds. The ledger gauge is set at
-    /// the end of each flush, so one reading of it can predate the last check's notifications;
-    /// three seconds span flushes begun after them (one a second when the daemon is idle).
+    /// notifications it has handled stay the same for three seconds. The daemon sets the ledger
+    /// gauge as it records a run's notifications (before `/readyz` counts the run) and at the
+    /// end of each flush, so after `/readyz` an empty ledger is one a flush left empty; the three
+    /// seconds guard against reading between a flush's sending and its gauge.
     static func deliveriesEnded(port: Int, within limit: Duration) async throws -> ContinuousClock.Instant {
         let start = ContinuousClock.now
         var steady: (handled: Double, since: ContinuousClock.Instant)?

@@ -7,6 +7,7 @@ import Testing
 import NTMAlerting
 import NTMDelivery
 import NTMSQLite
+import MetricsTestKit
 @testable import NTMWatchCore
 
 /// The daemon's pipeline in process, with real parts: a module loaded with dlopen, an SQLite
@@ -33,6 +34,23 @@ import NTMSQLite
         #expect(tienLanh.labels["province"] == "QNA")
         #expect(tienLanh.labels["commune"] == "QNA.TP.TL")
         #expect(tienLanh.summary.vi == "Xã Tiên Lãnh cần xử lý trước ngày 01/11/2024, số tiền 1.234.567.000 đ")
+        await engine.close()
+    }
+
+    /// `ntmwatch_ledger_pending` counts a run's notifications as soon as they are recorded. It
+    /// was set only at the end of a flush, so a flush that read the ledger just before them left
+    /// it at 0 until the next one: a daemon ready after its first cycle showed nothing to send.
+    @Test func recordingARunSetsTheLedgerGaugeBeforeAnyFlush() async throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        try sandbox.installModule("libNTMTestCheck.so")
+        _ = try sandbox.configuration()
+        let metrics = TestMetrics()
+        let engine = try await Engine.start(try sandbox.load(), logger: logger, metrics: DaemonMetrics(factory: metrics))
+        let check = try #require(await engine.runtime.checks.first)
+        try await engine.process([(check, .failed("deliberate failure"))], at: t0)
+        let pending = try await engine.state.ledgerDepth().pending
+        #expect(pending > 0)
+        #expect(try metrics.expectGauge("ntmwatch_ledger_pending").lastValue == Double(pending))
         await engine.close()
     }
 

@@ -339,6 +339,11 @@ public actor Engine {
         let router = self.router, journald = runtime.configuration.journald
         try await state.record(step) { Self.destinations(of: $0, router: router, journald: journald) }
         changedSinceCompaction += step.changed.count
+        // The ledger's depth as recorded, not only as the next flush leaves it: a flush that
+        // read the ledger before these rows would otherwise show it empty until the one after.
+        if !step.notifications.isEmpty, let depth = try? await state.ledgerDepth() {
+            metrics.ledger(pending: depth.pending, deadLetters: depth.dead)
+        }
         // Alertmanager hears the state, not the notifications: every change, after it is recorded.
         if let alertmanager, !step.changed.isEmpty {
             await alertmanager.update(active: try await state.activeAlerts(), resolved: step.changed.filter { $0.status == .resolved },
