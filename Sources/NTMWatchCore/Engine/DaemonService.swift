@@ -88,14 +88,16 @@ public final class DaemonService: Service {
                     case .tick:
                         if watchdog != nil { notifier.watchdog() }
                         lastTick.store(Int(Date().timeIntervalSince1970), ordering: .relaxed)
+                        var heartbeat = false
                         if ContinuousClock.now - lastHeartbeat >= .seconds(60) {
                             lastHeartbeat = ContinuousClock.now
                             await engine.heartbeat()
-                            // Deliveries free their notifications after the runs that made them.
-                            if running.isEmpty && !flushing { await returnFreedMemory(); trims.trimmed(at: .now) }
+                            heartbeat = true
                         }
-                        if running.isEmpty && !flushing && trims.isDue(at: .now) {
-                            await returnFreedMemory(); trims.trimmed(at: .now)
+                        // Deliveries free their notifications after the runs that made them: each
+                        // idle minute, and what a flush freed once the pacing allows.
+                        if running.isEmpty && !flushing && (heartbeat || trims.isDue(at: .now)) {
+                            await returnFreedMemory(pacing: &trims)
                         }
                         await launchDue(into: &group, running: &running, nextRun: &nextRun)
                         // Group timers and retries are due by the clock, not by check results. The
@@ -121,7 +123,7 @@ public final class DaemonService: Service {
                         // and a copy made among those would be as scattered as the original.
                         if running.isEmpty && !flushing {
                             await engine.compactAlerts()
-                            await returnFreedMemory(); trims.trimmed(at: .now)
+                            await returnFreedMemory(pacing: &trims)
                         }
                     case .reload:
                         await reload()
@@ -135,7 +137,7 @@ public final class DaemonService: Service {
                         if sent > 0 { trims.freed() }
                         guard running.isEmpty else { break }
                         if await engine.compactAlerts() || trims.isDue(at: .now) {
-                            await returnFreedMemory(); trims.trimmed(at: .now)
+                            await returnFreedMemory(pacing: &trims)
                         }
                     case .signalsEnded:
                         break
@@ -156,9 +158,10 @@ public final class DaemonService: Service {
     /// Gives the memory of the last runs back to the system. A national cycle reads a million
     /// rows; glibc keeps what was freed in its arenas, so a daemon idle between hourly runs held
     /// the peak of its last run (about a gigabyte nationally) until the next.
-    func returnFreedMemory() async {
+    func returnFreedMemory(pacing: inout TrimPacing) async {
         await engine.state.releaseMemory()
         _ = malloc_trim(0)
+        pacing.trimmed(at: .now)
     }
 
     /// When memory that deliveries freed is given back: at most every ten seconds, since a trim
