@@ -105,9 +105,7 @@ public struct WebhookFileSink: Notifier {
     @discardableResult
     public func deliver(_ group: NotificationGroup) async throws -> String {
         let payload = try await payload(for: group)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let body = try encoder.encode(payload)
+        let body = payload.json(pretty: true)
         let at = group.entries.map(\.at).max() ?? Date()
         let stamp = at.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
             .year().month().day().time(includingFractionalSeconds: true).timeSeparator(.omitted).dateSeparator(.omitted))

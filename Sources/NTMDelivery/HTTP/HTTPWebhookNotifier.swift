@@ -67,9 +67,7 @@ public struct HTTPWebhookNotifier: Notifier {
     }
 
     public func notify(_ group: NotificationGroup) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(await self.body.payload(for: group))
+        let body = try await self.body.payload(for: group).json(pretty: false)
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
         request.tlsConfiguration = try tlsConfiguration()
