@@ -56,7 +56,9 @@ public struct ModuleProbe: Sendable {
             var info = stat()
             guard fstat(fd, &info) == 0 else { throw ModuleLoadFailure(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
             var hash = SHA256()
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            // Modules are a few hundred KB; a megabyte zeroed per module was most of the hashing's
+            // cost at every start (issue 21).
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
             while true {
                 let count = read(fd, &buffer, buffer.count)
                 if count < 0 && errno == EINTR { continue }
@@ -68,7 +70,8 @@ public struct ModuleProbe: Sendable {
             inode = UInt64(info.st_ino)
             size = Int64(info.st_size)
             modified = "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
-            sha256 = hash.finalize().map { String(format: "%02x", $0) }.joined()
+            let hex = Array("0123456789abcdef".utf8)
+            sha256 = String(decoding: hash.finalize().flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }, as: UTF8.self)
         }
     }
 

@@ -162,6 +162,23 @@ import Testing
         print("start to READY: cold \(times[0]), warm \(times[1]), \(times[2])")
     }
 
+    /// The probe cache knows a library by its SHA-256 in lower-case hex, as `sha256sum` prints it
+    /// and as caches already written hold it, read in pieces smaller than the file.
+    @Test func aLibrarysIdentityIsItsSHA256() throws {
+        let sandbox = try Sandbox(); defer { sandbox.remove() }
+        let path = try sandbox.installModule("libNTMTestCheck.so")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int > 64 << 10)
+        #expect(try ModuleProbe.Identity(path: path).sha256 == String(decoding: printed.prefix(64), as: UTF8.self))
+    }
+
     // MARK: 3. a SQL rule's query stops at the deadline
 
     static let runaway = """
