@@ -13,4 +13,10 @@ static inline void (*ntmsqlite_transient(void))(void *) {
 static inline int ntmsqlite_disable_memory_statistics(void) {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
+
+/* Statement journals in memory whatever their size (SQLite writes one past 64 KiB to a temporary
+   file); temporary tables and sorts are not concerned. The same condition as above. */
+static inline int ntmsqlite_statement_journals_in_memory(void) {
+    return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
+}
 #endif

@@ -47,11 +47,20 @@ public final class SQLite3Interrupter: Sendable {
     }
 }
 
-/// Set once, before the first connection initializes SQLite. Nothing here reads SQLite's memory
-/// statistics, and keeping them took a process-wide mutex around every allocation and free: 4% of
-/// the time a national first cycle spends recording its alerts, with SQLite's allocations locked
-/// against each other from every connection.
-private let memoryStatisticsOff: Void = { _ = ntmsqlite_disable_memory_statistics() }()
+/// Set once, before the first connection initializes SQLite.
+/// - Nothing here reads SQLite's memory statistics, and keeping them took a process-wide mutex
+///   around every allocation and free: 4% of the time a national first cycle spends recording its
+///   alerts, with SQLite's allocations locked against each other from every connection.
+/// - A statement that writes several rows inside a transaction keeps the pages it changes, as
+///   they were, to undo only itself on a constraint failure. Past 64 KiB SQLite writes them to a
+///   temporary file: the state's multi-row inserts wrote 400 MB there in 195,000 calls during a
+///   national first cycle, more than the log and the database together (issue 21). In memory, a
+///   journal is one statement's pages (the inserts take 64 rows at a time); it is never read
+///   unless the statement fails.
+private let configured: Void = {
+    _ = ntmsqlite_disable_memory_statistics()
+    _ = ntmsqlite_statement_journals_in_memory()
+}()
 
 /// What the authorizer is asked about while a statement is prepared (`sqlite3_set_authorizer`).
 public struct SQLite3AuthorizerRequest: Sendable {
@@ -86,7 +95,7 @@ public final class SQLite3Connection {
     private var walHook: Unmanaged<Box<(Int) -> Void>>?
 
     public init(path: String, flags: OpenFlags) throws(SQLite3Error) {
-        _ = memoryStatisticsOff
+        _ = configured
         var handle: OpaquePointer?
         // SQLite's multi-thread mode: no mutex around each call. A connection belongs to one task
         // or thread at a time (above), so the lock and unlock SQLite's default takes around every
