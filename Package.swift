@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "NTMWatchCore",
             dependencies: [
-                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery",
+                "CSystemd", "NTMStore", "NTMModuleHost", "NTMAlerting", "NTMDelivery", "NTMSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "CheckKit", package: "CheckKit"),
@@ -188,6 +188,8 @@ let package = Package(
             name: "ntmwatch-bench",
             dependencies: [
                 "NTMWatchCore", "NTMStore", "NTMExtract", "NTMSpreadsheet", "NTMWorkbooks", "CSQLite3",
+                // Its seeded generator makes the synthetic provinces.
+                "NTMAlertingTestSupport",
                 .product(name: "CheckKit", package: "CheckKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -14,9 +14,10 @@ static inline int ntmsqlite_disable_memory_statistics(void) {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* Statement journals in memory whatever their size (SQLite writes one past 64 KiB to a temporary
-   file); temporary tables and sorts are not concerned. The same condition as above. */
-static inline int ntmsqlite_statement_journals_in_memory(void) {
-    return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
+/* Statement journals kept in memory up to `bytes`, -1 for any size (SQLite's default spills them
+   to a temporary file past 64 KiB); temporary tables and sorts are not concerned. The same
+   condition as above. */
+static inline int ntmsqlite_statement_journals_in_memory(int bytes) {
+    return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, bytes);
 }
 #endif

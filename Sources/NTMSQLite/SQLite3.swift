@@ -47,19 +47,27 @@ public final class SQLite3Interrupter: Sendable {
     }
 }
 
-/// Set once, before the first connection initializes SQLite.
+/// Set once, before the first connection initializes SQLite; the names of those that did not take
+/// effect (``SQLite3Connection/settingsNotApplied``).
 /// - Nothing here reads SQLite's memory statistics, and keeping them took a process-wide mutex
 ///   around every allocation and free: 4% of the time a national first cycle spends recording its
 ///   alerts, with SQLite's allocations locked against each other from every connection.
 /// - A statement that writes several rows inside a transaction keeps the pages it changes, as
-///   they were, to undo only itself on a constraint failure. Past 64 KiB SQLite writes them to a
-///   temporary file: the state's multi-row inserts wrote 400 MB there in 195,000 calls during a
-///   national first cycle, more than the log and the database together (issue 21). In memory, a
-///   journal is one statement's pages (the inserts take 64 rows at a time); it is never read
-///   unless the statement fails.
-private let configured: Void = {
-    _ = ntmsqlite_disable_memory_statistics()
-    _ = ntmsqlite_statement_journals_in_memory()
+///   they were, to undo only itself on a constraint failure; it is never read unless the
+///   statement fails. Past 64 KiB SQLite writes it to a temporary file: the state's 64-row inserts
+///   wrote 400 MB there in 195,000 calls during a national first cycle, more than the log and the
+///   database together (issue 21). It is kept in memory instead, whatever its size: one
+///   statement's changed pages, freed when the statement ends (an insert's few hundred KB; a
+///   ledger update of a whole national batch, tens of MB). Not a finite threshold: with one
+///   between 256 KiB and 8 MiB, SQLite 3.40 (Debian 12's) failed the statement that crossed it
+///   with SQLITE_FULL instead of spilling (a C program on the system library, 2026-11-27).
+private let processSettings: [String] = {
+    var notApplied: [String] = []
+    if ntmsqlite_disable_memory_statistics() != SQLITE_OK { notApplied.append("memory statistics off") }
+    if ntmsqlite_statement_journals_in_memory(-1) != SQLITE_OK {
+        notApplied.append("statement journals in memory")
+    }
+    return notApplied
 }()
 
 /// What the authorizer is asked about while a statement is prepared (`sqlite3_set_authorizer`).
@@ -87,6 +95,11 @@ public final class SQLite3Connection {
         public static let uri = OpenFlags(rawValue: SQLITE_OPEN_URI)
     }
 
+    /// The process-wide settings that did not take effect: SQLite takes them only before it is
+    /// initialized, so something in the process opened the system's SQLite before ntmwatch did.
+    /// Read after a connection is opened.
+    public static var settingsNotApplied: [String] { processSettings }
+
     let db: OpaquePointer
     public let interrupter: SQLite3Interrupter
     // The C callbacks reach these through their context pointer; the connection keeps them alive.
@@ -95,7 +108,7 @@ public final class SQLite3Connection {
     private var walHook: Unmanaged<Box<(Int) -> Void>>?
 
     public init(path: String, flags: OpenFlags) throws(SQLite3Error) {
-        _ = configured
+        _ = processSettings
         var handle: OpaquePointer?
         // SQLite's multi-thread mode: no mutex around each call. A connection belongs to one task
         // or thread at a time (above), so the lock and unlock SQLite's default takes around every

@@ -5,6 +5,7 @@ import NTMModuleHost
 import Logging
 import NTMAlerting
 import NTMDelivery
+import NTMSQLite
 import NTMStore
 
 /// The daemon's core: runs checks, turns their findings into alerts, records them with their
@@ -50,6 +51,10 @@ public actor Engine {
         let store = Store(location: configuration.store.location, queryTimeout: configuration.store.queryTimeout, logger: logger)
         try await prepare(store, seedFrom: configuration.store.seedFrom, logger: logger)
         let state = try await AlertStateStore.open(directory: configuration.stateDirectory)
+        let notApplied = SQLite3Connection.settingsNotApplied
+        if !notApplied.isEmpty {
+            logger.warning("SQLite was started in this process before ntmwatch could set: \(notApplied.joined(separator: ", ")); the daemon works, more slowly")
+        }
         let runtime = Runtime.build(configuration)
         // On a connection and queue of its own: the state's own queue stays free for what comes
         // before READY=1 (a national state takes half a second to read).
