@@ -6,9 +6,10 @@ extension WebhookPayload {
     /// UTF-8 bytes, `"`, `\` and control characters escaped, everything else as it is.
     ///
     /// Written directly rather than through `Codable`: a national first cycle writes tens of
-    /// thousands of alerts into its payloads, and `JSONEncoder`'s containers were two thirds of
-    /// the delivery's time (issue 21). `WebhookPayloadJSONTests` compares the two over random
-    /// payloads; decoding is still `Codable`'s.
+    /// thousands of alerts into its payloads, and `JSONEncoder`'s containers were most of the file
+    /// sink's time (371 perf samples of a 10,000-commune first cycle's 6,815; 56 now; issue 21).
+    /// `WebhookPayloadJSONTests` compares the two over random payloads and checks that every
+    /// stored property is written; decoding is still `Codable`'s.
     public func json(pretty: Bool) -> Data {
         var writer = JSONWriter(pretty: pretty)
         writer.beginObject()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NTMAlertingTestSupport
 import NTMStore
 #if canImport(Glibc)
 import Glibc
@@ -58,9 +59,6 @@ struct FaultsBench: AsyncParsableCommand {
         if !report.clean { throw ExitCode(1) }
     }
 }
-
-/// The province generator's SplitMix64, so that a seed replays the same kill moments.
-extension SplitMix: RandomNumberGenerator {}
 
 extension FaultsBench {
     static let receivers = (files: "files", http: "http")

@@ -1,4 +1,5 @@
 import Foundation
+import NTMAlertingTestSupport
 
 /// Writes a synthetic province as import files: the sample's criteria catalogue and targets, and
 /// made-up districts, communes, villages, assessments, recognitions, roadmap, dossier stages,
@@ -113,18 +114,5 @@ struct SyntheticProvince {
         for (name, text) in files {
             try text.write(toFile: (folder as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so the same parameters give the same province.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

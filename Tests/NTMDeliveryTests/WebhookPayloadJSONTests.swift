@@ -1,4 +1,5 @@
 import Foundation
+import NTMAlertingTestSupport
 import Testing
 @testable import NTMDelivery
 
@@ -34,13 +35,27 @@ import Testing
     func sameBytesAsJSONEncoder(pretty: Bool) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        var generator = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var generator = SplitMix(seed: seed)
         for _ in 0..<500 {
             let payload = Self.payload(&generator)
             let expected = try encoder.encode(payload), written = payload.json(pretty: pretty)
-            #expect(written == expected, "\(String(decoding: written, as: UTF8.self))\n---\n\(String(decoding: expected, as: UTF8.self))")
+            #expect(written == expected, "seed \(seed)\n\(String(decoding: written, as: UTF8.self))\n---\n\(String(decoding: expected, as: UTF8.self))")
             if written != expected { return }
             #expect(try JSONDecoder().decode(WebhookPayload.self, from: written) == payload)
         }
+    }
+
+    /// Every stored property is written: a field added to the payload, even an optional one the
+    /// random payloads would leave nil, must be added to the writer too.
+    @Test func everyStoredPropertyIsWritten() throws {
+        var generator = SplitMix(seed: 21)
+        var payload = Self.payload(&generator)
+        payload.alerts = [WebhookPayload.Alert(status: "firing", labels: [:], annotations: [:], startsAt: "", endsAt: "",
+                                               generatorURL: "", fingerprint: "")]
+        let object = try #require(try JSONSerialization.jsonObject(with: payload.json(pretty: false)) as? [String: Any])
+        #expect(Set(object.keys) == Set(Mirror(reflecting: payload).children.compactMap(\.label)))
+        let alert = try #require((object["alerts"] as? [[String: Any]])?.first)
+        #expect(Set(alert.keys) == Set(Mirror(reflecting: payload.alerts[0]).children.compactMap(\.label)))
     }
 }
