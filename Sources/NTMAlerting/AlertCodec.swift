@@ -136,9 +136,10 @@ public enum AlertCodec {
                 string(key)
                 value(only)
             } else {
-                for key in values.keys.sorted() {
+                // The pairs sorted, not the keys: looking each key up again hashed it again.
+                for (key, value) in values.sorted(by: { $0.key < $1.key }) {
                     string(key)
-                    value(values[key]!)
+                    self.value(value)
                 }
             }
         }

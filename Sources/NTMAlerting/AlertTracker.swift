@@ -90,18 +90,21 @@ public struct AlertTracker: Sendable {
 
     /// Applies the findings of one run in `scope` at `instant`. Alerts of the scope that are not
     /// among the findings resolve (firing) or are dropped (pending).
-    public mutating func apply(scope: String, findings: some Sequence<LabeledFinding>, at instant: Date, stored: Stored) rethrows -> Step {
+    public mutating func apply<Findings: Sequence>(scope: String, findings: Findings, at instant: Date, stored: Stored) rethrows -> Step
+    where Findings.Element: TrackableFinding {
         var step = Step()
         var seen = Set<AlertKey>()
-        for labeled in findings {
-            let fingerprint = labeled.fingerprint, key = AlertKey(fingerprint)
+        for found in findings {
+            let key = found.key
             guard seen.insert(key).inserted else { continue }
             let existing = active[key]
-            let content = AlertContent.hash(labeled)
+            let content = found.contentHash
             // Most alerts of a steady cycle are found again unchanged: nothing is made, compared
-            // whole or written for them.
-            if let existing, existing.severity == labeled.severity, existing.content == content,
-               !isDue(existing, pendingFor: labeled.pendingFor, at: instant) { continue }
+            // whole or written for them, not even the finding's labels.
+            if let existing, existing.severity == found.severity, existing.content == content,
+               !isDue(existing, pendingFor: found.pendingFor, at: instant) { continue }
+            let labeled = found.labeled()
+            let fingerprint = labeled.fingerprint
             var alert = Alert(
                 fingerprint: fingerprint, scope: existing?.scope ?? scope, check: existing?.check ?? labeled.check,
                 ruleID: existing?.ruleID ?? labeled.finding.ruleID, messageID: existing?.messageID ?? labeled.messageID,

@@ -391,9 +391,4 @@ enum AlertContent {
         writer.bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         return hasher.finalize()
     }
-
-    static func hash(_ labeled: LabeledFinding) -> Int {
-        hash(subject: labeled.finding.subject, values: labeled.finding.values, message: .template(labeled.finding.template),
-             source: labeled.source)
-    }
 }

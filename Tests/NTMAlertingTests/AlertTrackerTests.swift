@@ -281,6 +281,52 @@ import NTMAlertingTestSupport
         #expect(a != Fingerprint.of(["check": "demo", "subject_id": "B", "rule": "demo.late"]))
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         #expect(Fingerprint.of(["ab": "c"]) != Fingerprint.of(["a": "bc"]))
+        // FNV-1a over each name and value's UTF-8 followed by 0xff, worked out apart (Python):
+        // small strings, and a long Vietnamese one the hash reads from its own buffer.
+        #expect(a == "4eabe40103b8921c")
+        #expect(Fingerprint.of(["commune": "xã Đông Hòa, một tên dài hơn mười lăm byte", "alertname": "debt.settlement_overdue",
+                                "province": "49"]) == "d4fad1efac95ac69")
+    }
+
+    /// A steady cycle finds most alerts again unchanged: the tracker tells so from a finding's
+    /// key, severity and content hash, and makes its labelled finding only for an alert that is
+    /// new or changed (issue 21).
+    @Test func theLabelledFindingIsMadeOnlyForAnAlertThatChanged() {
+        final class Made: @unchecked Sendable { var count = 0 }
+        struct Lazy: TrackableFinding {
+            let whole: LabeledFinding
+            let made: Made
+            var key: AlertKey { AlertKey(whole.fingerprint) }
+            var severity: Severity { whole.severity }
+            var pendingFor: Duration { whole.pendingFor }
+            var contentHash: Int { whole.contentHash }
+            func labeled() -> LabeledFinding { made.count += 1; return whole }
+        }
+        let made = Made()
+        func found(_ subject: String, days: Int64, severity: Severity = .warning) -> Lazy {
+            var whole = finding(subject, severity: severity)
+            whole.finding.values = ["days_late": .integer(days)]
+            return Lazy(whole: whole, made: made)
+        }
+        var tracker = AlertTracker()
+        var recorded: [String: Alert] = [:]
+        func apply(_ findings: [Lazy], at instant: Date) -> AlertTracker.Step {
+            let step = tracker.apply(scope: "demo", findings: findings, at: instant) { recorded[$0] }
+            for alert in step.changed { recorded[alert.fingerprint] = alert }
+            return step
+        }
+        #expect(apply([found("A", days: 3), found("B", days: 3)], at: t0).changed.count == 2)
+        #expect(made.count == 2)
+        #expect(apply([found("A", days: 3), found("B", days: 3)], at: hours(1)).changed.isEmpty)
+        #expect(made.count == 2)
+        let moved = apply([found("A", days: 4), found("B", days: 3, severity: .critical)], at: hours(2))
+        #expect(made.count == 4)
+        #expect(moved.changed.map(\.values["days_late"]) == [.integer(4), .integer(3)])
+        #expect(moved.notifications.map(\.reason) == [.severityChanged])
+        // Due again (a warning repeats after a day): made to be notified, its content unchanged.
+        #expect(apply([found("A", days: 4), found("B", days: 3, severity: .critical)], at: hours(26)).notifications.map(\.reason)
+                    == [.repeated, .repeated])
+        #expect(made.count == 6)
     }
 }
 

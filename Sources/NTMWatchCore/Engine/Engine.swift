@@ -279,7 +279,7 @@ public actor Engine {
         var meta: [LabeledFinding] = []
         switch outcome {
         case .findings(let findings):
-            processing.step.merge(try tracker.apply(scope: check.name, findings: labeler.labelling(findings, of: check), at: instant,
+            processing.step.merge(try tracker.apply(scope: check.name, findings: await labeler.labelling(findings, of: check), at: instant,
                                                     stored: stored.alert))
         case .failed(let reason):
             logger.error("check failed: \(reason)", metadata: ["check": "\(check.name)"])

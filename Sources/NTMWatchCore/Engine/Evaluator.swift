@@ -51,7 +51,7 @@ public struct Evaluator: Sendable {
         for check in runtime.checks where checkName == nil || check.name == checkName || check.module.descriptor.name == checkName {
             let outcome = await CheckRunner().run(check, store: store, at: instant, sharing: model, logger: logger)
             var labeled: [LabeledFinding] = []
-            if case .findings(let findings) = outcome { labeled = labeler.label(findings, of: check) }
+            if case .findings(let findings) = outcome { labeled = await labeler.label(findings, of: check) }
             output.append(Result(check: check.name, outcome: outcome, findings: labeled))
         }
         return output

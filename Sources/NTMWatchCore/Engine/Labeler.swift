@@ -47,25 +47,61 @@ struct Labeler: Sendable {
     }
 
     /// The findings labelled, in the order the tracker applies them: by rule, then fingerprint.
-    func label(_ findings: [Finding], of check: ConfiguredCheck) -> [LabeledFinding] {
-        Array(labelling(findings, of: check))
+    func label(_ findings: [Finding], of check: ConfiguredCheck) async -> [LabeledFinding] {
+        await labelling(findings, of: check).map { $0.labeled() }
     }
 
-    /// The findings labelled one at a time as they are read, in ``label(_:of:)``'s order. Only
-    /// that order is worked out here, from fingerprints taken over the labels' names and values
-    /// in name order; each labelled finding (its label table, some 700 bytes) is made when the
-    /// tracker reads it and freed when the tracker moves on, unless it becomes an alert. All of
-    /// them at once were a third of a national `debt` run's peak memory (issue 21: 300,000
-    /// findings).
-    func labelling(_ findings: [Finding], of check: ConfiguredCheck) -> Labelled {
-        var hierarchies = self.hierarchies.byUnit.withLock { $0 }
+    /// The findings in ``label(_:of:)``'s order as the tracker reads them: each one's fingerprint
+    /// (taken over its labels' names and values in name order), severity and content hash, worked
+    /// out without its label table. The table (some 700 bytes) is made only for a finding whose
+    /// alert is new or changed (``TrackableFinding/labeled()``): made for every finding, the tables
+    /// were a third of a national `debt` run's peak memory, and in a steady cycle, where nearly
+    /// every alert is found again unchanged, a third of its processing (issue 21: 300,000
+    /// findings). A large run is worked out in slices on every core: the tracker that reads it
+    /// is one thread.
+    func labelling(_ findings: [Finding], of check: ConfiguredCheck, slice: Int = 10_000) async -> Labelled {
+        let rules = Labelled.Rules(findings, check: check)
+        let memo = hierarchies.byUnit.withLock { $0 }
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, findings.count / max(slice, 1)))
+        var order: [Labelled.Place] = []
+        var known = memo
+        if parts == 1 {
+            order = places(findings, findings.indices, check: check, rules: rules, memo: &known)
+        } else {
+            let size = (findings.count + parts - 1) / parts
+            let done = await withTaskGroup(of: (Int, [Labelled.Place], [String: Hierarchy]).self) { group in
+                for part in 0..<parts {
+                    let range = part * size..<min((part + 1) * size, findings.count)
+                    group.addTask {
+                        var memo = memo
+                        return (part, places(findings, range, check: check, rules: rules, memo: &memo), memo)
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }
+            }
+            order.reserveCapacity(findings.count)
+            for (_, places, memo) in done {
+                order.append(contentsOf: places)
+                known.merge(memo) { kept, _ in kept }
+            }
+        }
+        hierarchies.byUnit.withLock { [known] in $0 = known }
+        // The index last: of two findings with one fingerprint the tracker keeps the first.
+        order.sort { ($0.rule, $0.fingerprint, $0.index) < ($1.rule, $1.fingerprint, $1.index) }
+        return Labelled(context: Labelled.Context(labeler: self, check: check, findings: findings, hierarchies: known, rules: rules),
+                        order: order)
+    }
+
+    private func places(_ findings: [Finding], _ range: Range<Int>, check: ConfiguredCheck, rules: Labelled.Rules,
+                        memo: inout [String: Hierarchy]) -> [Labelled.Place] {
         var pairs: [(name: String, value: String)] = []
         pairs.reserveCapacity(16)
-        var order: [Labelled.Place] = []
-        order.reserveCapacity(findings.count)
-        for (index, finding) in findings.enumerated() {
+        var places: [Labelled.Place] = []
+        places.reserveCapacity(range.count)
+        for index in range {
+            let finding = findings[index]
             pairs.removeAll(keepingCapacity: true)
-            pairs.append(contentsOf: hierarchy(of: finding, memo: &hierarchies).sorted)
+            pairs.append(contentsOf: hierarchy(of: finding, memo: &memo).sorted)
             // The same precedence as the table `labelled` builds: the finding's own labels over
             // the hierarchy's, the labeller's own over both.
             func put(_ name: String, _ value: String) {
@@ -74,42 +110,121 @@ struct Labeler: Sendable {
             for (name, value) in finding.labels { put(name, value) }
             for (name, value) in fixedLabels(of: finding, check: check.name) { put(name, value) }
             pairs.sort { $0.name < $1.name }
-            order.append(Labelled.Place(ruleID: finding.ruleID, fingerprint: Fingerprint.value(ofSorted: pairs), index: index))
+            let rule = rules.position[index]
+            places.append(Labelled.Place(
+                rule: rule, fingerprint: Fingerprint.value(ofSorted: pairs), index: Int32(index),
+                content: LabeledFinding.contentHash(of: finding, source: Self.source(of: finding, rule: rules.facts[Int(rule)]))))
         }
-        self.hierarchies.byUnit.withLock { [hierarchies] in $0 = hierarchies }
-        order.sort { ($0.ruleID, $0.fingerprint) < ($1.ruleID, $1.fingerprint) }
-        return Labelled(labeler: self, check: check, descriptor: check.module.descriptor, findings: findings, hierarchies: hierarchies,
-                        order: order)
+        return places
     }
 
-    /// See ``labelling(_:of:)``.
+    /// A finding may name its own source, closer than the rule's: a duty read from a plan.
+    private static func source(of finding: Finding, rule: Labelled.RuleFacts) -> String? {
+        finding.values["source"]?.plain ?? rule.source
+    }
+
+    /// See ``labelling(_:of:slice:)``.
     struct Labelled: Sequence {
         struct Place {
-            let ruleID: String
+            /// The position of the finding's rule in ``Rules/facts``, which are in id order.
+            let rule: Int32
             /// ``Fingerprint/value(ofSorted:)``; its 16 hex digits sort as the number does.
             let fingerprint: UInt64
-            let index: Int
+            let index: Int32
+            let content: Int
         }
 
-        let labeler: Labeler
-        let check: ConfiguredCheck
-        /// Taken once: a module makes its descriptor each time it is asked.
-        let descriptor: ModuleDescriptor
-        let findings: [Finding]
-        let hierarchies: [String: Hierarchy]
+        /// What a finding takes from its rule and check, found once per rule rather than per finding.
+        struct RuleFacts: Sendable {
+            let id: String
+            let messageID: String
+            let severity: Severity?
+            let pendingFor: Duration
+            let source: String?
+        }
+
+        /// The rules of a run's findings, in id order, and each finding's among them.
+        struct Rules: Sendable {
+            let facts: [RuleFacts]
+            let position: [Int32]
+
+            init(_ findings: [Finding], check: ConfiguredCheck) {
+                // Taken once: a module makes its descriptor each time it is asked.
+                let descriptor = check.module.descriptor
+                var seen: [String: Int32] = [:]
+                var ids: [String] = []
+                var position: [Int32] = []
+                position.reserveCapacity(findings.count)
+                var last: (id: String, at: Int32)?
+                for finding in findings {
+                    // A rule's findings mostly come together, each with the rule's own id string.
+                    if let last, last.id == finding.ruleID { position.append(last.at); continue }
+                    let at = seen[finding.ruleID] ?? {
+                        ids.append(finding.ruleID)
+                        seen[finding.ruleID] = Int32(ids.count - 1)
+                        return Int32(ids.count - 1)
+                    }()
+                    position.append(at)
+                    last = (finding.ruleID, at)
+                }
+                let sorted = ids.indices.sorted { ids[$0] < ids[$1] }
+                var rank = [Int32](repeating: 0, count: ids.count)
+                for (place, index) in sorted.enumerated() { rank[index] = Int32(place) }
+                self.position = position.map { rank[Int($0)] }
+                facts = sorted.map { index in
+                    let id = ids[index]
+                    // CheckRunner has refused findings of undeclared rules, so there is always a rule here.
+                    let rule = descriptor.rule(id)
+                    return RuleFacts(id: id, messageID: rule?.messageID ?? MetaRules.moduleFailed.messageID, severity: check.severity[id],
+                                     pendingFor: check.pendingFor[id] ?? rule?.pendingFor ?? .zero, source: rule?.source?.description)
+                }
+            }
+        }
+
+        /// What every finding of the run shares.
+        final class Context: Sendable {
+            let labeler: Labeler
+            let check: ConfiguredCheck
+            let findings: [Finding]
+            let hierarchies: [String: Hierarchy]
+            let rules: Rules
+
+            init(labeler: Labeler, check: ConfiguredCheck, findings: [Finding], hierarchies: [String: Hierarchy], rules: Rules) {
+                self.labeler = labeler
+                self.check = check
+                self.findings = findings
+                self.hierarchies = hierarchies
+                self.rules = rules
+            }
+        }
+
+        /// One finding, as the tracker reads it.
+        struct Found: TrackableFinding {
+            let context: Context
+            let place: Place
+
+            var key: AlertKey { .hash(place.fingerprint) }
+            var severity: Severity { context.rules.facts[Int(place.rule)].severity ?? context.findings[Int(place.index)].severity }
+            var pendingFor: Duration { context.rules.facts[Int(place.rule)].pendingFor }
+            var contentHash: Int { place.content }
+
+            func labeled() -> LabeledFinding {
+                let finding = context.findings[Int(place.index)]
+                return context.labeler.labelled(
+                    finding, of: context.check, rule: context.rules.facts[Int(place.rule)],
+                    hierarchy: finding.subject.unitID.flatMap { context.hierarchies[$0] } ?? .none,
+                    fingerprint: Fingerprint.hex(place.fingerprint))
+            }
+        }
+
+        let context: Context
         let order: [Place]
 
         var underestimatedCount: Int { order.count }
 
-        func makeIterator() -> AnyIterator<LabeledFinding> {
-            var next = order.makeIterator()
-            return AnyIterator {
-                guard let place = next.next() else { return nil }
-                let finding = findings[place.index]
-                return labeler.labelled(finding, of: check, descriptor: descriptor,
-                                        hierarchy: finding.subject.unitID.flatMap { hierarchies[$0] } ?? .none,
-                                        fingerprint: Fingerprint.hex(place.fingerprint))
-            }
+        func makeIterator() -> LazyMapSequence<[Place], Found>.Iterator {
+            let context = self.context
+            return order.lazy.map { Found(context: context, place: $0) }.makeIterator()
         }
     }
 
@@ -126,21 +241,16 @@ struct Labeler: Sendable {
          "subject_kind": finding.subject.kind, "subject_id": finding.subject.id]
     }
 
-    private func labelled(_ finding: Finding, of check: ConfiguredCheck, descriptor: ModuleDescriptor, hierarchy: Hierarchy,
+    private func labelled(_ finding: Finding, of check: ConfiguredCheck, rule: Labelled.RuleFacts, hierarchy: Hierarchy,
                           fingerprint: String) -> LabeledFinding {
-        // CheckRunner has refused findings of undeclared rules, so there is always a rule here.
-        let rule = descriptor.rule(finding.ruleID)
         var labels = hierarchy.labels
         if !finding.labels.isEmpty { labels.merge(finding.labels) { _, own in own } }
         // Set one by one: a dictionary literal to merge was a table made and freed per finding.
         labels.reserveCapacity(labels.count + 6)
         for (name, value) in fixedLabels(of: finding, check: check.name) { labels[name] = value }
-        return LabeledFinding(
-            finding: finding, check: check.name, messageID: rule?.messageID ?? MetaRules.moduleFailed.messageID,
-            labels: labels, fingerprint: fingerprint, severity: check.severity[finding.ruleID] ?? finding.severity,
-            pendingFor: check.pendingFor[finding.ruleID] ?? rule?.pendingFor ?? .zero,
-            // A finding may name its own source, closer than the rule's: a duty read from a plan.
-            source: finding.values["source"]?.plain ?? rule?.source?.description)
+        return LabeledFinding(finding: finding, check: check.name, messageID: rule.messageID, labels: labels, fingerprint: fingerprint,
+                              severity: rule.severity ?? finding.severity, pendingFor: rule.pendingFor,
+                              source: Self.source(of: finding, rule: rule))
     }
 
     func meta(_ rule: Rule, check: String, values: [String: Value], subjectKind: String = "check") -> LabeledFinding {
