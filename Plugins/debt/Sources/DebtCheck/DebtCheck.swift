@@ -109,6 +109,8 @@ public struct DebtCheck: CheckModule {
         let legacyCutoff: CivilDate
         let legacyWarningDays: Int
         let settlementYears: Int
+        /// Two digits, as the seed writes it ("quá 03 năm"); written once, not per project.
+        let settlementYearsText: String
         let settlementWarningDays: Int
         let handoverSettlementDays: Int
         let counterpartTolerance: Int64
@@ -119,6 +121,7 @@ public struct DebtCheck: CheckModule {
             legacyCutoff = try settings[Self.legacyCutoff]
             legacyWarningDays = try settings[Self.legacyWarningDays]
             settlementYears = try settings[Self.settlementYears]
+            settlementYearsText = String(format: "%02d", settlementYears)
             settlementWarningDays = try settings[Self.settlementWarningDays]
             handoverSettlementDays = try settings[Self.handoverSettlementDays]
             counterpartTolerance = Int64(try settings[Self.counterpartTolerance])
@@ -277,7 +280,7 @@ public struct DebtCheck: CheckModule {
             "allocated_on": .date(allocated), "mark_date": .date(mark), "years": .integer(Int64(parameters.settlementYears)),
             "upper_debt_vnd": shifted, "total_vnd": .amountVND(project.totalVND),
         ]
-        let years = String(format: "%02d", parameters.settlementYears)
+        let years = parameters.settlementYearsText
         let late = today > mark
         let debtVI = owed > 0 ? "phần nợ ngân sách trung ương/ngân sách tỉnh \(shifted.formatted(in: .vi))" : "phần nợ ngân sách trung ương/ngân sách tỉnh (hiện là 0 đ)"
         let debtEN = "the central and provincial part of the debt (\(shifted.formatted(in: .en)))"
