@@ -37,11 +37,15 @@ public struct LabeledFinding: Sendable, Hashable {
     }
 }
 
-/// A finding as the tracker first reads it: what tells whether its alert changed. A steady cycle
-/// finds most alerts again unchanged; the labeller made each one's labelled finding (a table of
-/// labels, some 700 bytes) only for the tracker to compare these four and throw it away: a third
-/// of a national `debt` cycle's processing (issue 21). ``labeled()`` makes it only for an alert
-/// that is new or changed.
+/// A finding as the tracker first reads it: what tells whether its alert changed. The tracker
+/// calls ``labeled()`` only for an alert that is new, changed or due, so that the labelled
+/// finding (a table of labels, some 700 bytes) is not made for the many a steady cycle finds
+/// again unchanged (issue 21).
+///
+/// The contract: `key`, `severity`, `pendingFor` and `contentHash` are those of `labeled()`
+/// (`AlertKey(fingerprint)`, its severity and `for`, ``LabeledFinding/contentHash(of:source:)``
+/// of its finding and source). The tracker decides by the four and records the labelled finding,
+/// so a type that broke it would file the alert under another key; debug builds check it.
 public protocol TrackableFinding {
     var key: AlertKey { get }
     var severity: Severity { get }

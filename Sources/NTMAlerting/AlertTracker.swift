@@ -105,6 +105,8 @@ public struct AlertTracker: Sendable {
                !isDue(existing, pendingFor: found.pendingFor, at: instant) { continue }
             let labeled = found.labeled()
             let fingerprint = labeled.fingerprint
+            assert(AlertKey(fingerprint) == key && labeled.severity == found.severity && labeled.pendingFor == found.pendingFor
+                   && labeled.contentHash == content, "a TrackableFinding that is not its labelled finding")
             var alert = Alert(
                 fingerprint: fingerprint, scope: existing?.scope ?? scope, check: existing?.check ?? labeled.check,
                 ruleID: existing?.ruleID ?? labeled.finding.ruleID, messageID: existing?.messageID ?? labeled.messageID,

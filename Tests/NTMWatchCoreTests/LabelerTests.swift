@@ -1,6 +1,7 @@
 import CheckKit
 import Foundation
 import NTMAlerting
+import NTMAlertingTestSupport
 @testable import NTMModuleHost
 import Testing
 @testable import NTMWatchCore
@@ -76,7 +77,7 @@ import Testing
                                 values: ["n": .integer(1)]))
         findings.insert(Finding(rule: TwoRules.a, subject: Subject(kind: "unit", id: "48", name: "48", unitID: "48"),
                                 values: ["n": .integer(0), "source": .text("KH 15 §2")]), at: 3)
-        let found = Array(await labeler.labelling(findings, of: check, slice: 4))
+        let found = Array(await labeler.labelling(findings, of: check, slice: 4, cores: 3))
         #expect(found.count == findings.count)
         let labelled = found.map { $0.labeled() }
         for (one, whole) in zip(found, labelled) {
@@ -88,7 +89,7 @@ import Testing
         let twins = labelled.filter { $0.finding.subject.id == "48" && $0.finding.ruleID == "demo.a" && $0.finding.subject.kind == "unit" }
         #expect(twins.map { $0.finding.values["n"] } == [.integer(0), .integer(1)])
         #expect(twins.first?.source == "KH 15 §2")
-        let whole = await labeler.labelling(findings, of: check, slice: .max).map { $0.labeled() }
+        let whole = await labeler.labelling(findings, of: check, slice: .max, cores: 3).map { $0.labeled() }
         #expect(whole.map(\.fingerprint) == labelled.map(\.fingerprint))
         #expect(whole.map(\.finding.values) == labelled.map(\.finding.values))
         for found in labelled {
@@ -106,6 +107,104 @@ import Testing
         #expect(zip(keys, keys.dropFirst()).allSatisfy { !($1 < $0) })
         #expect(await labeler.label(findings, of: check).map(\.fingerprint) == labelled.map(\.fingerprint))
     }
+
+    /// The labelled findings as the labeller made them whole before the tracker read them lazily
+    /// (84b1e37): the reference the lazy ones are checked against.
+    static func madeWhole(_ findings: [Finding], labeler: Labeler, check: ConfiguredCheck) -> [LabeledFinding] {
+        let descriptor = check.module.descriptor
+        var made: [(LabeledFinding, Int)] = []
+        for (index, finding) in findings.enumerated() {
+            let rule = descriptor.rule(finding.ruleID)
+            var labels = labeler.hierarchy(of: finding.subject.unitID)
+            labels.merge(finding.labels) { _, own in own }
+            for (name, value) in ["alertname": finding.ruleID, "rule": finding.ruleID, "check": check.name, "instance": labeler.instance,
+                                  "subject_kind": finding.subject.kind, "subject_id": finding.subject.id] { labels[name] = value }
+            made.append((LabeledFinding(
+                finding: finding, check: check.name, messageID: rule?.messageID ?? MetaRules.moduleFailed.messageID,
+                labels: labels, severity: check.severity[finding.ruleID] ?? finding.severity,
+                pendingFor: check.pendingFor[finding.ruleID] ?? rule?.pendingFor ?? .zero,
+                source: finding.values["source"]?.plain ?? rule?.source?.description), index))
+        }
+        made.sort { ($0.0.finding.ruleID, $0.0.fingerprint, $0.1) < ($1.0.finding.ruleID, $1.0.fingerprint, $1.1) }
+        return made.map(\.0)
+    }
+
+    /// Random runs of findings: rules with and without their own source and `for`, one the module
+    /// does not declare, overrides of the check, findings naming their own source, units known,
+    /// unknown and none, own labels over the hierarchy's and the labeller's, fingerprints repeated.
+    static func randomFindings(_ count: Int, seed: UInt64) -> [Finding] {
+        var random = SplitMix(seed: seed)
+        func next(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
+        let rules = [ThreeRules.c, ThreeRules.a, ThreeRules.undeclared, ThreeRules.b]
+        let units: [String?] = ["20107", "20108", "502", "49", "48", "unknown", nil]
+        var rule = rules[0]
+        return (0..<count).map { _ in
+            if next(4) == 0 { rule = rules[next(rules.count)] }
+            var labels: [String: String] = [:]
+            if next(3) == 0 { labels["occurrence"] = "\(next(2))" }
+            if next(5) == 0 { labels["province"] = "own" }
+            if next(7) == 0 { labels["check"] = "own" }
+            var values: [String: Value] = ["n": .integer(Int64(next(1000)))]
+            if next(4) == 0 { values["source"] = .text("KH \(next(3))") }
+            return Finding(rule: rule, subject: Subject(kind: next(2) == 0 ? "unit" : "project", id: "s\(next(6))", name: "x",
+                                                        unitID: units[next(units.count)]),
+                           severity: next(2) == 0 ? nil : .info, labels: labels, values: values)
+        }
+    }
+
+    /// Each lazy finding is the one made whole before (key, severity, `for`, content hash and
+    /// the labelled finding itself), in the same order, however the run is sliced; and a tracker
+    /// fed either records the same steps over three cycles (found again, then changed). Five
+    /// findings in four slices: cut in slices of two, the last would start past the end.
+    @Test(arguments: [0, 1, 2, 3, 5, 17, 200, 1000])
+    func lazyFindingsAreTheFindingsMadeWhole(count: Int) async throws {
+        let labeler = Self.labeler(on: Self.reform)
+        let check = ConfiguredCheck(name: "demo", module: LoadedModule(module: ThreeRules(), path: "(test)"),
+                                    settings: try Settings(specs: [], provided: [:]), interval: .seconds(60), timeout: .seconds(10),
+                                    severity: ["demo.b": .critical, "demo.undeclared": .notice],
+                                    pendingFor: ["demo.a": .seconds(600), "demo.undeclared": .seconds(7)])
+        for seed in UInt64(1)...3 {
+            let findings = Self.randomFindings(count, seed: seed)
+            let expected = Self.madeWhole(findings, labeler: labeler, check: check)
+            for slice in [0, 1, 2, 3, 7, 100, Int.max] {
+                let found = Array(await labeler.labelling(findings, of: check, slice: slice, cores: 4))
+                #expect(found.count == expected.count)
+                for (one, want) in zip(found, expected) {
+                    #expect(one.key == AlertKey(want.fingerprint) && one.severity == want.severity && one.pendingFor == want.pendingFor)
+                    #expect(one.contentHash == want.contentHash)
+                    #expect(one.labeled() == want)
+                }
+            }
+            var whole = AlertTracker(), lazy = AlertTracker()
+            for (hour, run) in [(0.0, findings), (1.0, findings), (30.0, Self.randomFindings(count, seed: seed &+ 100))] {
+                let at = Date(timeIntervalSince1970: 1_730_000_000 + hour * 3600)
+                let a = whole.apply(scope: "demo", findings: Self.madeWhole(run, labeler: labeler, check: check), at: at) { _ in nil }
+                let b = lazy.apply(scope: "demo", findings: await labeler.labelling(run, of: check, slice: 3, cores: 2), at: at) { _ in nil }
+                #expect(a.changed == b.changed && a.notifications == b.notifications)
+                #expect(a.transitions == b.transitions && a.dropped == b.dropped)
+            }
+        }
+    }
+}
+
+/// Rules with and without their own source and `for`; `undeclared` is not in the descriptor.
+private struct ThreeRules: CheckModule {
+    static let a = Rule(id: "demo.a", title: LocalizedText(vi: "a", en: "a"), defaultSeverity: .warning,
+                        messageID: "0123456789abcdef0123456789abcdea", template: LocalizedText(vi: "a", en: "a"),
+                        source: RuleSource("002", "IV.9"), pendingFor: .seconds(300))
+    static let b = Rule(id: "demo.b", title: LocalizedText(vi: "b", en: "b"), defaultSeverity: .error,
+                        messageID: "0123456789abcdef0123456789abcdeb", template: LocalizedText(vi: "b", en: "b"),
+                        pendingFor: .seconds(120))
+    static let c = Rule(id: "demo.c", title: LocalizedText(vi: "c", en: "c"), defaultSeverity: .notice,
+                        messageID: "0123456789abcdef0123456789abcdec", template: LocalizedText(vi: "c", en: "c"),
+                        source: RuleSource("007"))
+    static let undeclared = Rule(id: "demo.undeclared", title: LocalizedText(vi: "z", en: "z"), defaultSeverity: .info,
+                                 messageID: "0123456789abcdef0123456789abcdef", template: LocalizedText(vi: "z", en: "z"))
+    var descriptor: ModuleDescriptor {
+        ModuleDescriptor(name: "demo", version: "1", summary: LocalizedText(vi: "x", en: "x"), settings: [], rules: [Self.a, Self.b, Self.c])
+    }
+
+    func evaluate(_ context: EvaluationContext) async throws -> [Finding] { [] }
 }
 
 private struct TwoRules: CheckModule {

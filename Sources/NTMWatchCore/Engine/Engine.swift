@@ -279,8 +279,8 @@ public actor Engine {
         var meta: [LabeledFinding] = []
         switch outcome {
         case .findings(let findings):
-            processing.step.merge(try tracker.apply(scope: check.name, findings: await labeler.labelling(findings, of: check), at: instant,
-                                                    stored: stored.alert))
+            let labelled = await labeler.labelling(findings, of: check)
+            processing.step.merge(try tracker.apply(scope: check.name, findings: labelled, at: instant, stored: stored.alert))
         case .failed(let reason):
             logger.error("check failed: \(reason)", metadata: ["check": "\(check.name)"])
             meta.append(labeler.meta(MetaRules.moduleFailed, check: check.name, values: ["reason": .text(reason)]))

@@ -54,35 +54,39 @@ struct Labeler: Sendable {
     /// The findings in ``label(_:of:)``'s order as the tracker reads them: each one's fingerprint
     /// (taken over its labels' names and values in name order), severity and content hash, worked
     /// out without its label table. The table (some 700 bytes) is made only for a finding whose
-    /// alert is new or changed (``TrackableFinding/labeled()``): made for every finding, the tables
-    /// were a third of a national `debt` run's peak memory, and in a steady cycle, where nearly
-    /// every alert is found again unchanged, a third of its processing (issue 21: 300,000
-    /// findings). A large run is worked out in slices on every core: the tracker that reads it
-    /// is one thread.
-    func labelling(_ findings: [Finding], of check: ConfiguredCheck, slice: Int = 10_000) async -> Labelled {
+    /// alert is new, changed or due (``TrackableFinding/labeled()``): made for every finding, the
+    /// tables were a third of a national `debt` run's peak memory, and in a steady cycle, where
+    /// nearly every alert is found again unchanged, a third of its processing (issue 21: 300,000
+    /// findings). A large run is worked out in slices of at least `slice` findings, one per core
+    /// (`cores`): the tracker that reads it is one thread. Both are parameters for tests.
+    func labelling(_ findings: [Finding], of check: ConfiguredCheck, slice: Int = 10_000,
+                   cores: Int = ProcessInfo.processInfo.activeProcessorCount) async -> Labelled {
         let rules = Labelled.Rules(findings, check: check)
         let memo = hierarchies.byUnit.withLock { $0 }
-        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, findings.count / max(slice, 1)))
+        let parts = max(1, min(cores, findings.count / max(slice, 1)))
         var order: [Labelled.Place] = []
         var known = memo
         if parts == 1 {
-            order = places(findings, findings.indices, check: check, rules: rules, memo: &known)
+            var added: [String: Hierarchy] = [:]
+            order = places(findings, findings.indices, check: check, rules: rules, known: memo, added: &added)
+            known.merge(added) { kept, _ in kept }
         } else {
-            let size = (findings.count + parts - 1) / parts
-            let done = await withTaskGroup(of: (Int, [Labelled.Place], [String: Hierarchy]).self) { group in
+            let count = findings.count
+            // The order the slices come back in does not matter: the sort below ends with the index.
+            let done = await withTaskGroup(of: ([Labelled.Place], [String: Hierarchy]).self) { group in
                 for part in 0..<parts {
-                    let range = part * size..<min((part + 1) * size, findings.count)
                     group.addTask {
-                        var memo = memo
-                        return (part, places(findings, range, check: check, rules: rules, memo: &memo), memo)
+                        var added: [String: Hierarchy] = [:]
+                        let range = part * count / parts..<(part + 1) * count / parts
+                        return (places(findings, range, check: check, rules: rules, known: memo, added: &added), added)
                     }
                 }
-                return await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }
+                return await group.reduce(into: []) { $0.append($1) }
             }
-            order.reserveCapacity(findings.count)
-            for (_, places, memo) in done {
+            order.reserveCapacity(count)
+            for (places, added) in done {
                 order.append(contentsOf: places)
-                known.merge(memo) { kept, _ in kept }
+                known.merge(added) { kept, _ in kept }
             }
         }
         hierarchies.byUnit.withLock { [known] in $0 = known }
@@ -92,8 +96,9 @@ struct Labeler: Sendable {
                         order: order)
     }
 
+    /// The places of `findings[range]`; the hierarchies it works out that `known` lacks go to `added`.
     private func places(_ findings: [Finding], _ range: Range<Int>, check: ConfiguredCheck, rules: Labelled.Rules,
-                        memo: inout [String: Hierarchy]) -> [Labelled.Place] {
+                        known: [String: Hierarchy], added: inout [String: Hierarchy]) -> [Labelled.Place] {
         var pairs: [(name: String, value: String)] = []
         pairs.reserveCapacity(16)
         var places: [Labelled.Place] = []
@@ -101,7 +106,7 @@ struct Labeler: Sendable {
         for index in range {
             let finding = findings[index]
             pairs.removeAll(keepingCapacity: true)
-            pairs.append(contentsOf: hierarchy(of: finding, memo: &memo).sorted)
+            pairs.append(contentsOf: hierarchy(of: finding, known: known, added: &added).sorted)
             // The same precedence as the table `labelled` builds: the finding's own labels over
             // the hierarchy's, the labeller's own over both.
             func put(_ name: String, _ value: String) {
@@ -112,8 +117,9 @@ struct Labeler: Sendable {
             pairs.sort { $0.name < $1.name }
             let rule = rules.position[index]
             places.append(Labelled.Place(
-                rule: rule, fingerprint: Fingerprint.value(ofSorted: pairs), index: Int32(index),
-                content: LabeledFinding.contentHash(of: finding, source: Self.source(of: finding, rule: rules.facts[Int(rule)]))))
+                fingerprint: Fingerprint.value(ofSorted: pairs),
+                content: LabeledFinding.contentHash(of: finding, source: Self.source(of: finding, rule: rules.facts[Int(rule)])),
+                rule: rule, index: Int32(index)))
         }
         return places
     }
@@ -123,15 +129,16 @@ struct Labeler: Sendable {
         finding.values["source"]?.plain ?? rule.source
     }
 
-    /// See ``labelling(_:of:slice:)``.
+    /// See ``labelling(_:of:slice:cores:)``.
     struct Labelled: Sequence {
+        /// 24 bytes per finding (the two narrow fields last, so they share a word).
         struct Place {
-            /// The position of the finding's rule in ``Rules/facts``, which are in id order.
-            let rule: Int32
             /// ``Fingerprint/value(ofSorted:)``; its 16 hex digits sort as the number does.
             let fingerprint: UInt64
-            let index: Int32
             let content: Int
+            /// The position of the finding's rule in ``Rules/facts``, which are in id order.
+            let rule: Int32
+            let index: Int32
         }
 
         /// What a finding takes from its rule and check, found once per rule rather than per finding.
@@ -228,11 +235,11 @@ struct Labeler: Sendable {
         }
     }
 
-    private func hierarchy(of finding: Finding, memo: inout [String: Hierarchy]) -> Hierarchy {
+    private func hierarchy(of finding: Finding, known: [String: Hierarchy], added: inout [String: Hierarchy]) -> Hierarchy {
         guard let unitID = finding.subject.unitID else { return .none }
-        if let known = memo[unitID] { return known }
+        if let found = known[unitID] ?? added[unitID] { return found }
         let found = Hierarchy(hierarchy(of: unitID))
-        memo[unitID] = found
+        added[unitID] = found
         return found
     }
 
