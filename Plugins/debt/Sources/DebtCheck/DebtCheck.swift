@@ -148,7 +148,7 @@ public struct DebtCheck: CheckModule {
         var usable: [Int] = []
         usable.reserveCapacity(projects.count)
         for (index, project) in projects.enumerated() {
-            var problems = ProjectLedger(project: project).problems()
+            var problems = ProjectLedger.problems(of: project)
             if units[project.communeID] == nil {
                 problems.append(LocalizedText(vi: "xã '\(project.communeID)' không có trong danh mục", en: "the commune '\(project.communeID)' is not a known unit"))
             }
@@ -159,20 +159,30 @@ public struct DebtCheck: CheckModule {
             }
         }
         for index in usable {
-            let ledger = ProjectLedger(project: projects[index])
+            let ledger = ProjectLedger(project: projects[index], today: today)
+            // Two rules read what each budget has paid by today.
+            let paid = ledger.disbursed(on: today)
             add(legacyDebt(ledger, today: today, parameters: parameters))
             add(settlement(ledger, today: today, parameters: parameters))
-            add(upperMoneyAfterMark(ledger, today: today, parameters: parameters))
+            add(upperMoneyAfterMark(ledger, today: today, paid: paid, parameters: parameters))
             add(handover(ledger, today: today, parameters: parameters))
-            add(counterpart(ledger, today: today, parameters: parameters))
+            add(counterpart(ledger, paid: paid, parameters: parameters))
         }
         // A merged commune's projects count against the commune that carries it today, with that
         // commune's recognition and roadmap; before the merger they are the old commune's.
         let map = UnitMap(units)
-        let byUnit = Dictionary(grouping: usable) { map.heir(of: projects[$0].communeID, on: today) ?? projects[$0].communeID }
+        // Each commune's heir once: a national store has twenty projects per commune.
+        var heirs: [String: String] = [:]
+        let byUnit = Dictionary(grouping: usable) { index in
+            let commune = projects[index].communeID
+            if let known = heirs[commune] { return known }
+            let heir = map.heir(of: commune, on: today) ?? commune
+            heirs[commune] = heir
+            return heir
+        }
         for unitID in byUnit.keys.sorted() {
             guard let unit = units[unitID], let indices = byUnit[unitID] else { continue }
-            let ledgers = indices.map { ProjectLedger(project: projects[$0]) }
+            let ledgers = indices.map { ProjectLedger(project: projects[$0], today: today) }
             add(unitDebt(unit, ledgers, today: today, parameters: parameters, standing: standing))
             add(newDebt(unit, ledgers, today: today))
         }
@@ -191,7 +201,7 @@ public struct DebtCheck: CheckModule {
         var byLevel: [BudgetLevel: Int64] = [:]
         var indebted: [ProjectLedger] = []
         for ledger in ledgers {
-            let owed = ledger.outstanding(on: today)
+            let owed = ledger.owedToday
             guard owed.values.reduce(0, +) > 0 else { continue }
             indebted.append(ledger)
             for (key, amount) in owed { byLevel[key.level, default: 0] += amount }
@@ -224,7 +234,7 @@ public struct DebtCheck: CheckModule {
         let cutoff = parameters.legacyCutoff
         guard today >= cutoff.adding(days: -parameters.legacyWarningDays) else { return nil }
         var byLevel: [BudgetLevel: Int64] = [:]
-        for (key, amount) in ledger.outstanding(on: today) where key.period == parameters.legacyPeriod && amount > 0 {
+        for (key, amount) in ledger.owedToday where key.period == parameters.legacyPeriod && amount > 0 {
             byLevel[key.level, default: 0] += amount
         }
         guard !byLevel.isEmpty else { return nil }
@@ -274,7 +284,7 @@ public struct DebtCheck: CheckModule {
         guard today >= mark.adding(days: -parameters.settlementWarningDays) else { return nil }
         // What moves is the upper budgets' part of the debt still owed, not their whole share of
         // the project: what they have already paid is not debt.
-        let owed = ledger.outstanding(on: today).filter { $0.key.level.isUpper }.values.reduce(0, +)
+        let owed = ledger.owedToday.filter { $0.key.level.isUpper }.values.reduce(0, +)
         let shifted = Value.amountVND(owed)
         var values: [String: Value] = [
             "allocated_on": .date(allocated), "mark_date": .date(mark), "years": .integer(Int64(parameters.settlementYears)),
@@ -300,12 +310,15 @@ public struct DebtCheck: CheckModule {
 
     /// Central or provincial money paid after the mark while no settlement was approved: the
     /// cumulative upper disbursement grew between the mark and today (or the settlement day).
-    static func upperMoneyAfterMark(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> Finding? {
+    static func upperMoneyAfterMark(_ ledger: ProjectLedger, today: CivilDate, paid paidByToday: [BudgetLevel: Int64],
+                                    parameters: Parameters) -> Finding? {
         let project = ledger.project
         guard let allocated = project.allocatedOn, let mark = settlementMark(project, parameters), today > mark else { return nil }
         let end = project.settlementApprovedOn.map { min($0.adding(days: -1), today) } ?? today
         guard end > mark else { return nil }
-        func upper(_ day: CivilDate) -> Int64 { ledger.disbursed(on: day).filter { $0.key.isUpper }.values.reduce(0, +) }
+        func upper(_ day: CivilDate) -> Int64 {
+            (day == today ? paidByToday : ledger.disbursed(on: day)).filter { $0.key.isUpper }.values.reduce(0, +)
+        }
         let paid = upper(end) - upper(mark)
         guard paid > 0 else { return nil }
         let lastPaid = project.disbursements.filter { $0.budgetLevel.isUpper && $0.on > mark && $0.on <= end }.map(\.on).max() ?? end
@@ -324,13 +337,13 @@ public struct DebtCheck: CheckModule {
         ])
     }
 
-    static func counterpart(_ ledger: ProjectLedger, today: CivilDate, parameters: Parameters) -> Finding? {
+    static func counterpart(_ ledger: ProjectLedger, paid: [BudgetLevel: Int64], parameters: Parameters) -> Finding? {
         let project = ledger.project
         // Sums in one pass each, without the filtered dictionaries: every project of a national
         // store goes through here.
         let (upperShare, localShare) = upperAndCounterpart(project.shares)
         guard upperShare > 0, localShare > 0 else { return nil }
-        let (upperPaid, localPaid) = upperAndCounterpart(ledger.disbursed(on: today))
+        let (upperPaid, localPaid) = upperAndCounterpart(paid)
         // What the treasury may pay from the upper budgets: their share in the proportion the
         // counterpart has reached. Integer VND; rounded down, as the treasury would.
         let allowed = Int64((Double(min(localPaid, localShare)) / Double(localShare) * Double(upperShare)).rounded(.down))

@@ -4,9 +4,19 @@ import CheckKit
 /// budget level has paid out. Snapshots are cumulative, so the latest one per key is the figure.
 struct ProjectLedger {
     let project: Project
+    /// ``outstanding(on:)`` the evaluation day, worked out once: three rules and the commune's
+    /// total read it for every project of a national store (issue 21).
+    let owedToday: [DebtKey: Int64]
+
+    init(project: Project, today: CivilDate) {
+        self.project = project
+        owedToday = Self.outstanding(project, on: today)
+    }
 
     /// The latest outstanding amount per budget level and period, on or before `day`.
-    func outstanding(on day: CivilDate) -> [DebtKey: Int64] {
+    func outstanding(on day: CivilDate) -> [DebtKey: Int64] { Self.outstanding(project, on: day) }
+
+    private static func outstanding(_ project: Project, on day: CivilDate) -> [DebtKey: Int64] {
         var latest: [DebtKey: Project.Debt] = [:]
         for debt in project.debts where debt.asOf <= day {
             let key = DebtKey(level: debt.budgetLevel, period: debt.period)
@@ -30,7 +40,7 @@ struct ProjectLedger {
     }
 
     /// The problems that make the project's figures unusable, in Vietnamese and English.
-    func problems() -> [LocalizedText] {
+    static func problems(of project: Project) -> [LocalizedText] {
         var problems: [LocalizedText] = []
         if project.totalVND < 0 || project.shares.values.contains(where: { $0 < 0 }) {
             problems.append(LocalizedText(vi: "có số tiền âm trong tổng mức hoặc các nguồn vốn", en: "a negative total or budget share"))
