@@ -37,6 +37,16 @@ import Testing
         #expect(labeler.hierarchy(of: "502") == ["district": "502", "province": "49"])
     }
 
+    /// Plain ASCII levels are taken as they are; others go through the same lower-casing and
+    /// filtering as before (issue 21 only added the short way).
+    @Test func aLevelBecomesItsLabelName() {
+        for level in ["commune", "district", "province", "level_2", "x9", ""] { #expect(Labeler.labelName(ofLevel: level) == level) }
+        #expect(Labeler.labelName(ofLevel: "Commune") == "commune")
+        #expect(Labeler.labelName(ofLevel: "Thôn / Bản") == "thônbản")
+        #expect(Labeler.labelName(ofLevel: "ĐẶC KHU-2") == "đặckhu2")
+        #expect(Labeler.labelName(ofLevel: "-") == "")
+    }
+
     @Test func afterTheReformTheLabelsAreThoseInForce() {
         let labeler = Self.labeler(on: Self.reform)
         // A commune now directly under the merged province: no district label.
