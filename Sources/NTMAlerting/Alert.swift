@@ -269,16 +269,15 @@ public enum Fingerprint {
             // run's findings (issue 21).
             let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
                 var value = self.value
-                for byte in buffer { value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+                for byte in buffer { value = Self.step(value, byte) }
                 self.value = value
             }
             if done == nil { for byte in bytes { mix(byte) } }
         }
 
-        private mutating func mix(_ byte: UInt8) {
-            value ^= UInt64(byte)
-            value = value &* 0x0000_0100_0000_01b3
-        }
+        private mutating func mix(_ byte: UInt8) { value = Self.step(value, byte) }
+
+        private static func step(_ value: UInt64, _ byte: UInt8) -> UInt64 { (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
     }
 
     private static let digits = Array("0123456789abcdef".utf8)
