@@ -31,7 +31,7 @@ final class StateDatabase {
     func run(_ sql: String, _ binds: [SQLite3Value] = []) throws(SQLite3Error) {
         let statement = try statement(sql)
         defer { statement.reset() }
-        for (index, value) in binds.enumerated() { try statement.bind(value, at: index + 1) }
+        try statement.bind(binds)
         while try statement.step() {}
     }
 
@@ -66,7 +66,7 @@ final class StateDatabase {
     func rows<T>(_ sql: String, _ binds: [SQLite3Value] = [], _ make: (StateRow) throws -> T) throws -> [T] {
         let statement = try statement(sql)
         defer { statement.reset() }
-        for (index, value) in binds.enumerated() { try statement.bind(value, at: index + 1) }
+        try statement.bind(binds)
         var result: [T] = []
         let row = StateRow(statement: statement)
         while try statement.step() { result.append(try make(row)) }

@@ -87,7 +87,7 @@ struct SQLiteRuleQuery {
         if state.cancelled.load(ordering: .relaxed) { throw CancellationError() }
         do {
             let statement = try connection.prepare(query)
-            for (index, value) in parameters.enumerated() { try statement.bind(StoreSQLiteValues.bindable(value), at: index + 1) }
+            try statement.bind(parameters.map(StoreSQLiteValues.bindable))
             let columns = (0..<statement.columnCount).map(statement.columnName)
             var rows: [StoreRow] = []
             while try statement.step() {

@@ -266,32 +266,75 @@ public final class SQLite3Statement {
         self.connection = connection
     }
 
-    deinit { sqlite3_finalize(statement) }
+    /// The bytes of the text and blobs that ``bind(_:)`` bound last, which SQLite reads in place
+    /// (`SQLITE_STATIC`) until the statement is bound again, reset with its bindings cleared or
+    /// finalized. Binding each with `SQLITE_TRANSIENT` had SQLite allocate, copy and free every
+    /// one: 14% of the state writer's time in a national first cycle (issue 21).
+    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+    deinit {
+        sqlite3_finalize(statement)
+        scratch.deallocate()
+    }
 
     /// True when the statement cannot change the database file (`sqlite3_stmt_readonly`).
     public var isReadOnly: Bool { sqlite3_stmt_readonly(statement) != 0 }
 
     public var parameterCount: Int { Int(sqlite3_bind_parameter_count(statement)) }
 
-    public func bind(_ value: SQLite3Value, at index: Int) throws(SQLite3Error) {
-        let position = Int32(index)
-        let result: Int32
-        switch value {
-        case .null: result = sqlite3_bind_null(statement, position)
-        case .integer(let i): result = sqlite3_bind_int64(statement, position, i)
-        case .real(let d): result = sqlite3_bind_double(statement, position, d)
-        case .text(let s):
-            // With its length, not up to a NUL: text is bound whole, as it was given.
-            var text = s
-            result = text.withUTF8 { bytes in
-                guard let base = bytes.baseAddress else { return sqlite3_bind_text(statement, position, "", 0, ntmsqlite_transient()) }
-                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                    sqlite3_bind_text(statement, position, $0, Int32(bytes.count), ntmsqlite_transient())
-                }
-            }
-        case .blob(let bytes): result = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), ntmsqlite_transient()) }
+    /// Binds `values` to the parameters, one each, in order. Their text and blobs are copied once
+    /// into the statement's own buffer; the bindings hold until the next `bind(_:)`, a reset that
+    /// clears them, or the end of the statement. A zero-length text or blob is bound as itself,
+    /// not as NULL.
+    public func bind(_ values: [SQLite3Value]) throws(SQLite3Error) {
+        // A parameter not bound again would read bytes this row writes over.
+        guard values.count == parameterCount else {
+            throw SQLite3Error(code: SQLITE_RANGE, message: "\(values.count) values bound to a statement of \(parameterCount) parameters")
         }
-        guard result == SQLITE_OK else { throw connection.lastError }
+        var bytes = 1
+        for value in values {
+            switch value {
+            case .text(let s): bytes += s.utf8.count
+            case .blob(let b): bytes += b.count
+            case .null, .integer, .real: break
+            }
+        }
+        if scratch.count < bytes {
+            // Parameters not in `values` may still point into the old buffer.
+            sqlite3_clear_bindings(statement)
+            scratch.deallocate()
+            scratch = .allocate(byteCount: max(bytes, 2 * scratch.count), alignment: 8)
+        }
+        let base = scratch.baseAddress!
+        var offset = 0
+        var position: Int32 = 0
+        for value in values {
+            position += 1
+            let result: Int32
+            switch value {
+            case .null: result = sqlite3_bind_null(statement, position)
+            case .integer(let i): result = sqlite3_bind_int64(statement, position, i)
+            case .real(let d): result = sqlite3_bind_double(statement, position, d)
+            case .text(var s):
+                let start = base + offset
+                let count = s.withUTF8 { utf8 in
+                    if let source = utf8.baseAddress { start.copyMemory(from: source, byteCount: utf8.count) }
+                    return utf8.count
+                }
+                offset += count
+                result = sqlite3_bind_text(statement, position, start.assumingMemoryBound(to: CChar.self), Int32(count), nil)
+            case .blob(let b):
+                let start = base + offset
+                b.withUnsafeBytes { if let source = $0.baseAddress { start.copyMemory(from: source, byteCount: $0.count) } }
+                offset += b.count
+                result = sqlite3_bind_blob(statement, position, start, Int32(b.count), nil)
+            }
+            guard result == SQLITE_OK else {
+                let error = connection.lastError
+                sqlite3_clear_bindings(statement)
+                throw error
+            }
+        }
     }
 
     /// Advances to the next row: true when there is one, false when the statement is done.

@@ -294,7 +294,7 @@ final class SQLiteSnapshot: @unchecked Sendable {
                 guard statement.parameterCount == binds.count else {
                     throw ReadOnlyQuery.ParameterCountMismatch(placeholders: statement.parameterCount, parameters: binds.count)
                 }
-                for (index, bind) in binds.enumerated() { try statement.bind(bind, at: index + 1) }
+                try statement.bind(binds)
                 let row = NativeRow(statement)
                 while try statement.step() { try each(row) }
             } catch {

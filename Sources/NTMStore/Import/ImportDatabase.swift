@@ -88,7 +88,7 @@ final class SQLiteImportDatabase: ImportDatabase {
                                       + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "))
         return try keys.map { key in
             defer { statement.reset(clearingBindings: false) }
-            for (index, cell) in key.enumerated() { try statement.bind(cell, at: index + 1) }
+            try statement.bind(key)
             guard try statement.step() else { return nil }
             return fields.indices.map { Self.read(statement, $0, as: fields[$0].type) }
         }
@@ -99,7 +99,7 @@ final class SQLiteImportDatabase: ImportDatabase {
                                       + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")")
         for row in rows {
             defer { statement.reset(clearingBindings: false) }
-            for (index, cell) in row.enumerated() { try statement.bind(cell, at: index + 1) }
+            try statement.bind(row)
             _ = try statement.step()
         }
     }
@@ -108,7 +108,7 @@ final class SQLiteImportDatabase: ImportDatabase {
         let statement = try statement("UPDATE \(table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE "
                                       + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "))
         defer { statement.reset(clearingBindings: false) }
-        for (index, cell) in (values + key).enumerated() { try statement.bind(cell, at: index + 1) }
+        try statement.bind(values + key)
         _ = try statement.step()
     }
 
@@ -141,13 +141,15 @@ final class SQLiteImportDatabase: ImportDatabase {
 }
 
 extension SQLite3Statement {
-    func bind(_ cell: Cell, at index: Int) throws(SQLite3Error) {
-        switch cell {
-        case .text(let text): try bind(SQLite3Value.text(text), at: index)
-        case .integer(let value): try bind(SQLite3Value.integer(value), at: index)
-        case .number(let value): try bind(SQLite3Value.real(value), at: index)
-        case .null: try bind(SQLite3Value.null, at: index)
-        }
+    func bind(_ cells: [Cell]) throws(SQLite3Error) {
+        try bind(cells.map { cell -> SQLite3Value in
+            switch cell {
+            case .text(let text): .text(text)
+            case .integer(let value): .integer(value)
+            case .number(let value): .real(value)
+            case .null: .null
+            }
+        })
     }
 }
 
