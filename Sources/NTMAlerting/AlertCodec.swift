@@ -9,21 +9,31 @@ import Foundation
 ///
 /// A message template is the same for every alert of a rule, and was a third of each packed alert
 /// and of each notification: from format 3 it is kept once, in a ``MessageTable`` the state file
-/// stores beside the alerts, and packed alerts refer to it by number.
+/// stores beside the alerts, and packed alerts refer to it by number. From format 4 so are the
+/// words a whole state repeats: the scope, check, rule and message ids, severity and status,
+/// every label name and the values of ``wordLabels``. They were 230 of a packed alert's 690
+/// bytes at national scale (issue 21). What an alert's content hash covers (subject, values,
+/// message, source) stays written out, so that hash is still taken over the packed bytes.
 public enum AlertCodec {
-    /// 3: a template may be a number in the ``MessageTable``. 2 (still read): the message is a
-    /// template or a text (``Alert/Message``), behind a byte. 1 (still read): the rendered summary alone.
-    static let format: UInt8 = 3
+    /// 4: words by number in the ``MessageTable``. 3 (still read): a template may be a number in
+    /// the table. 2 (still read): the message is a template or a text (``Alert/Message``), behind
+    /// a byte. 1 (still read): the rendered summary alone.
+    static let format: UInt8 = 4
+
+    /// Labels whose values come from the rule, the check and the configuration (the labeller's),
+    /// so a handful of values across a whole state: kept as words. Other labels' values (units,
+    /// subjects, years) are many and are written out.
+    static let wordLabels: Set<String> = ["alertname", "rule", "check", "instance", "subject_kind", "severity"]
 
     public struct Corrupt: Error, CustomStringConvertible {
         public let reason: String
-        /// The number of a template the table given to the reader does not have: rows written by
-        /// another process after the table was read. Read the table again and retry.
-        public let missingMessage: Int?
+        /// The number of a template or word the table given to the reader does not have: rows
+        /// written by another process after the table was read. Read the table again and retry.
+        public let missingEntry: Int?
 
-        init(reason: String, missingMessage: Int? = nil) {
+        init(reason: String, missingEntry: Int? = nil) {
             self.reason = reason
-            self.missingMessage = missingMessage
+            self.missingEntry = missingEntry
         }
 
         public var description: String { "an alert in the state file cannot be read: \(reason)" }
@@ -57,51 +67,71 @@ public enum AlertCodec {
         return out.bytes
     }
 
-    public static func unpack(_ bytes: some Collection<UInt8>, messages: MessageTable) throws(Corrupt) -> Alert {
-        try reading(bytes, messages) { input throws(Corrupt) in try input.alert() }
+    // The entry points take arrays and buffers, not any collection: a public generic runs
+    // unspecialized from another module, and copied every row's bytes into a new array.
+
+    public static func unpack(_ bytes: [UInt8], messages: MessageTable) throws(Corrupt) -> Alert {
+        try bytes.withUnsafeBufferPointer { buffer throws(Corrupt) in
+            try reading(buffer, messages) { input throws(Corrupt) in try input.alert() }
+        }
     }
 
     /// What the tracker keeps of a packed alert, without decoding the rest (see ``Reader/tracked(origins:)``).
-    public static func tracked(_ bytes: some Collection<UInt8>, origins: inout OriginTable,
+    /// `bytes` are read where they are (a row's blob, as SQLite holds it).
+    public static func tracked(_ bytes: UnsafeBufferPointer<UInt8>, origins: inout OriginTable,
                                messages: MessageTable) throws(Corrupt) -> TrackedAlert {
         try reading(bytes, messages) { input throws(Corrupt) in try input.tracked(origins: &origins) }
     }
 
-    public static func unpackNotification(_ bytes: some Collection<UInt8>, messages: MessageTable) throws(Corrupt) -> Notification {
-        try reading(bytes, messages) { input throws(Corrupt) in
+    public static func unpackNotification(_ bytes: [UInt8], messages: MessageTable) throws(Corrupt) -> Notification {
+        try bytes.withUnsafeBufferPointer { buffer throws(Corrupt) in try reading(buffer, messages) { input throws(Corrupt) in
             let id = try input.string()
             guard let reason = Notification.Reason(rawValue: try input.string()) else { throw Corrupt(reason: "unknown reason") }
             let at = try input.date()
             return Notification(id: id, reason: reason, at: at, alert: try input.alert())
-        }
+        } }
     }
 
-    static func reading<T>(_ bytes: some Collection<UInt8>, _ messages: MessageTable,
+    /// LEB128: counts and lengths are small.
+    static func appendCount(_ value: Int, to bytes: inout [UInt8]) {
+        var rest = UInt64(value)
+        repeat {
+            let low = UInt8(rest & 0x7f)
+            rest >>= 7
+            bytes.append(rest == 0 ? low : low | 0x80)
+        } while rest != 0
+    }
+
+    static func reading<T>(_ buffer: UnsafeBufferPointer<UInt8>, _ messages: MessageTable,
                            _ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T {
-        try Array(bytes).withUnsafeBufferPointer { buffer throws(Corrupt) in
-            var input = Reader(buffer: buffer, messages: messages)
-            input.format = try input.byte()
-            guard (1...format).contains(input.format) else { throw Corrupt(reason: "unknown format \(input.format)") }
-            let value = try read(&input)
-            guard input.isAtEnd else { throw Corrupt(reason: "bytes after the alert") }
-            return value
-        }
+        var input = Reader(buffer: buffer, messages: messages)
+        input.format = try input.byte()
+        guard (1...format).contains(input.format) else { throw Corrupt(reason: "unknown format \(input.format)") }
+        let value = try read(&input)
+        guard input.isAtEnd else { throw Corrupt(reason: "bytes after the alert") }
+        return value
     }
 
     struct Writer {
         var bytes: [UInt8] = []
 
         mutating func alert(_ alert: Alert, messages: inout MessageTable) {
-            string(alert.fingerprint); string(alert.scope); string(alert.check)
-            string(alert.ruleID); string(alert.messageID)
-            dictionary(alert.labels)
+            string(alert.fingerprint)
+            word(alert.scope, &messages); word(alert.check, &messages)
+            word(alert.ruleID, &messages); word(alert.messageID, &messages)
+            labels(alert.labels, &messages)
             subject(alert.subject)
-            string(alert.severity.rawValue); string(alert.status.rawValue)
+            word(alert.severity.rawValue, &messages); word(alert.status.rawValue, &messages)
             date(alert.activeSince)
             optional(alert.firingSince) { $0.date($1) }
             optional(alert.resolvedAt) { $0.date($1) }
             optional(alert.lastNotifiedAt) { $0.date($1) }
-            optional(alert.lastNotifiedSeverity) { $0.string($1.rawValue) }
+            if let severity = alert.lastNotifiedSeverity {
+                byte(1)
+                word(severity.rawValue, &messages)
+            } else {
+                byte(0)
+            }
             values(alert.values)
             switch alert.message {
             case .template(let template): byte(2); count(messages.number(of: template))
@@ -154,15 +184,7 @@ public enum AlertCodec {
 
         mutating func byte(_ value: UInt8) { bytes.append(value) }
 
-        /// LEB128: counts and lengths are small.
-        mutating func count(_ value: Int) {
-            var rest = UInt64(value)
-            repeat {
-                let low = UInt8(rest & 0x7f)
-                rest >>= 7
-                bytes.append(rest == 0 ? low : low | 0x80)
-            } while rest != 0
-        }
+        mutating func count(_ value: Int) { AlertCodec.appendCount(value, to: &bytes) }
 
         mutating func string(_ text: String) {
             var text = text
@@ -184,11 +206,23 @@ public enum AlertCodec {
             write(&self, value)
         }
 
-        mutating func dictionary(_ dictionary: [String: String]) {
-            count(dictionary.count)
-            for key in dictionary.keys.sorted() {
-                string(key)
-                string(dictionary[key]!)
+        mutating func word(_ text: String, _ messages: inout MessageTable) { count(messages.number(ofWord: text)) }
+
+        /// Names as words; a value as a word (its number, doubled, plus one) or written out (its
+        /// length, doubled, then its bytes), so that a reader needs no list of ``wordLabels``.
+        mutating func labels(_ labels: [String: String], _ messages: inout MessageTable) {
+            count(labels.count)
+            for (name, value) in labels.sorted(by: { $0.key < $1.key }) {
+                word(name, &messages)
+                if wordLabels.contains(name) {
+                    count(messages.number(ofWord: value) << 1 | 1)
+                } else {
+                    var value = value
+                    value.withUTF8 { utf8 in
+                        count(utf8.count << 1)
+                        bytes.append(contentsOf: utf8)
+                    }
+                }
             }
         }
 
@@ -220,13 +254,13 @@ public enum AlertCodec {
         }
 
         mutating func alert() throws(Corrupt) -> Alert {
-            let fingerprint = try string(), scope = try string(), check = try string()
-            let ruleID = try string(), messageID = try string()
-            let labels = try dictionary()
+            let fingerprint = try string(), scope = try name(), check = try name()
+            let ruleID = try name(), messageID = try name()
+            let labels = try labels()
             let subject = Subject(kind: try string(), id: try string(), name: try string(),
                                   unitID: try optional { reader throws(Corrupt) in try reader.string() })
             let severity = try severity()
-            guard let status = Alert.Status(rawValue: try string()) else { throw Corrupt(reason: "unknown status") }
+            let status = try status()
             let activeSince = try date()
             let firingSince = try optional { reader throws(Corrupt) in try reader.date() }
             let resolvedAt = try optional { reader throws(Corrupt) in try reader.date() }
@@ -271,10 +305,10 @@ public enum AlertCodec {
             return Int(value)
         }
 
-        /// A template's number in the ``MessageTable``.
+        /// A template's or word's number in the ``MessageTable``.
         mutating func number() throws(Corrupt) -> Int {
             let value = try leb128()
-            guard value <= UInt64(Int32.max) else { throw Corrupt(reason: "a template number too large") }
+            guard value <= UInt64(Int32.max) else { throw Corrupt(reason: "a table number too large") }
             return Int(value)
         }
 
@@ -295,11 +329,16 @@ public enum AlertCodec {
         /// writes them for a finding. A state of 70,000 open alerts was decoded whole at every start.
         mutating func tracked(origins: inout OriginTable) throws(Corrupt) -> TrackedAlert {
             let key = try key()
-            let origin = origins(scope: try string(), check: try string(), ruleID: try string(), messageID: try string())
-            let entries = try count()
-            let labelsStart = offset
-            for _ in 0..<entries * 2 { try skipString() }
-            let labels = TrackedAlert.Labels(packed: buffer[labelsStart..<offset])
+            let origin = origins(scope: try name(), check: try name(), ruleID: try name(), messageID: try name())
+            let labels: TrackedAlert.Labels
+            if format >= 4 {
+                labels = try trackedLabels()
+            } else {
+                let entries = try count()
+                let labelsStart = offset
+                for _ in 0..<entries * 2 { try skipString() }
+                labels = TrackedAlert.Labels(packed: buffer[labelsStart..<offset])
+            }
             let subjectStart = offset
             try skipString()
             let subjectID = try string()
@@ -307,7 +346,7 @@ public enum AlertCodec {
             _ = try optional { reader throws(Corrupt) in try reader.skipString() }
             let subjectEnd = offset
             let severity = try severity()
-            guard let status = Alert.Status(rawValue: try string()) else { throw Corrupt(reason: "unknown status") }
+            let status = try status()
             let activeSince = try date()
             let firingSince = try optional { reader throws(Corrupt) in try reader.date() }
             _ = try optional { reader throws(Corrupt) in try reader.date() }
@@ -400,8 +439,69 @@ public enum AlertCodec {
         mutating func date() throws(Corrupt) -> Date { Date(timeIntervalSinceReferenceDate: Double(bitPattern: try fixed())) }
 
         mutating func severity() throws(Corrupt) -> Severity {
-            guard let severity = Severity(rawValue: try string()) else { throw Corrupt(reason: "unknown severity") }
+            guard let severity = Severity(rawValue: try name()) else { throw Corrupt(reason: "unknown severity") }
             return severity
+        }
+
+        mutating func status() throws(Corrupt) -> Alert.Status {
+            guard let status = Alert.Status(rawValue: try name()) else { throw Corrupt(reason: "unknown status") }
+            return status
+        }
+
+        /// A field written as a word from format 4, and out before.
+        mutating func name() throws(Corrupt) -> String {
+            format >= 4 ? try messages.word(try number()).text : try string()
+        }
+
+        mutating func labels() throws(Corrupt) -> [String: String] {
+            guard format >= 4 else { return try dictionary() }
+            let entries = try count()
+            var labels: [String: String] = [:]
+            labels.reserveCapacity(entries)
+            for _ in 0..<entries {
+                let name = try messages.word(try number()).text
+                labels[name] = switch try labelValue() {
+                case .word(let word): word.text
+                case .written(let range): String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+                }
+            }
+            return labels
+        }
+
+        /// Format 4's labels as ``TrackedAlert/Labels`` keeps them: each name and value with its
+        /// length, a word's as its table entry has them.
+        mutating func trackedLabels() throws(Corrupt) -> TrackedAlert.Labels {
+            let entries = try count()
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(entries * 16)
+            for _ in 0..<entries {
+                bytes.append(contentsOf: try messages.word(try number()).counted)
+                switch try labelValue() {
+                case .word(let word): bytes.append(contentsOf: word.counted)
+                case .written(let range):
+                    AlertCodec.appendCount(range.count, to: &bytes)
+                    bytes.append(contentsOf: buffer[range])
+                }
+            }
+            return TrackedAlert.Labels(bytes: bytes)
+        }
+
+        enum LabelValue {
+            case word(MessageTable.Word)
+            case written(Range<Int>)
+        }
+
+        /// A label value of format 4 (``Writer/labels(_:_:)``): a word, or where its bytes are.
+        mutating func labelValue() throws(Corrupt) -> LabelValue {
+            let tag = try leb128()
+            if tag & 1 == 1 {
+                guard tag >> 1 <= UInt64(Int32.max) else { throw Corrupt(reason: "a table number too large") }
+                return .word(try messages.word(Int(tag >> 1)))
+            }
+            guard tag >> 1 <= UInt64(buffer.count - offset) else { throw Corrupt(reason: "a text past the end") }
+            let length = Int(tag >> 1)
+            defer { offset += length }
+            return .written(offset..<offset + length)
         }
 
         mutating func optional<T>(_ read: (inout Reader) throws(Corrupt) -> T) throws(Corrupt) -> T? {
@@ -438,10 +538,11 @@ public enum AlertCodec {
     }
 }
 
-/// The message templates of a state file, each kept once and numbered from 0 in the order they
-/// were first written (the `messages` table); packed alerts of format 3 name a template by its
-/// number. Templates are only ever added, so a reader whose table is older than a row it reads
-/// learns of it by ``AlertCodec/Corrupt/missingMessage`` and reads the table again.
+/// The message templates and words of a state file, each kept once and numbered from 0 in the
+/// order they were first written (the `messages` and `words` tables); packed alerts of format 3
+/// name a template by its number, of format 4 also a word. Entries are only ever added, so a
+/// reader whose table is older than a row it reads learns of it by
+/// ``AlertCodec/Corrupt/missingEntry`` and reads the table again.
 public struct MessageTable: Sendable {
     struct Entry: Sendable {
         let template: LocalizedText
@@ -450,14 +551,23 @@ public struct MessageTable: Sendable {
         let content: [UInt8]
     }
 
+    struct Word: Sendable {
+        let text: String
+        /// The word with its length before it, as ``TrackedAlert/Labels`` keeps a name or value.
+        let counted: [UInt8]
+    }
+
     private(set) var entries: [Entry] = []
     private var numbers: [LocalizedText: Int] = [:]
+    private(set) var words: [Word] = []
+    private var wordNumbers: [String: Int] = [:]
 
     public init() {}
 
-    /// The table of a state file: its templates in number order.
-    public init(_ templates: [LocalizedText]) {
+    /// The table of a state file: its templates and its words, each in number order.
+    public init(_ templates: [LocalizedText], words: [String] = []) {
         for template in templates { _ = number(of: template) }
+        for word in words { _ = number(ofWord: word) }
     }
 
     public var count: Int { entries.count }
@@ -475,12 +585,34 @@ public struct MessageTable: Sendable {
         return entries.count - 1
     }
 
+    public var wordCount: Int { words.count }
+
+    /// The word numbered `number` (from 0).
+    public func word(at number: Int) -> String { words[number].text }
+
+    /// `word`'s number; a new word is added at the end.
+    public mutating func number(ofWord word: String) -> Int {
+        if let known = wordNumbers[word] { return known }
+        var writer = AlertCodec.Writer()
+        writer.string(word)
+        words.append(Word(text: word, counted: writer.bytes))
+        wordNumbers[word] = words.count - 1
+        return words.count - 1
+    }
+
     func entry(_ number: Int) throws(AlertCodec.Corrupt) -> Entry {
         guard number < entries.count else {
-            throw AlertCodec.Corrupt(reason: "message template \(number) is not in the state file", missingMessage: number)
+            throw AlertCodec.Corrupt(reason: "message template \(number) is not in the state file", missingEntry: number)
         }
         return entries[number]
     }
 
     func template(_ number: Int) throws(AlertCodec.Corrupt) -> LocalizedText { try entry(number).template }
+
+    func word(_ number: Int) throws(AlertCodec.Corrupt) -> Word {
+        guard number < words.count else {
+            throw AlertCodec.Corrupt(reason: "word \(number) is not in the state file", missingEntry: number)
+        }
+        return words[number]
+    }
 }

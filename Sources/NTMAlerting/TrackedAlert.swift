@@ -296,11 +296,7 @@ extension TrackedAlert {
         init(_ labels: [String: String]) {
             var bytes: [UInt8] = []
             func append(_ text: String) {
-                var length = text.utf8.count
-                repeat {
-                    bytes.append(UInt8(length & 0x7f) | (length > 0x7f ? 0x80 : 0))
-                    length >>= 7
-                } while length > 0
+                AlertCodec.appendCount(text.utf8.count, to: &bytes)
                 bytes.append(contentsOf: text.utf8)
             }
             for (name, value) in labels.sorted(by: { $0.key < $1.key }) {
@@ -310,7 +306,8 @@ extension TrackedAlert {
             self.bytes = bytes
         }
 
-        private init(bytes: [UInt8]) { self.bytes = bytes }
+        /// Bytes already in this form (``AlertCodec``'s format 4 reader makes them).
+        init(bytes: [UInt8]) { self.bytes = bytes }
 
         /// From a packed alert's labels (``AlertCodec``): the dictionary's entries, without its
         /// count, are these bytes already.

@@ -52,7 +52,10 @@ public actor AlertStateStore {
     /// 11: `deliveries_batch`, the rows of the batches under way: marking a batch sent or failed
     /// went through every pending row of the ledger, once per batch (22 batches of a national first
     /// cycle, 61,100 rows: a third of its delivery).
-    static let schemaVersion = 11
+    /// 12: `words`: the words a state repeats (ids, label names, severities), which alerts packed
+    /// in AlertCodec's format 4 name by number (a third of a national first cycle's alert and
+    /// notification bytes). An ntmwatch of version 11 could not read those alerts.
+    static let schemaVersion = 12
 
     /// The store was used after ``close()``: a defect of the caller.
     public struct Closed: Error, CustomStringConvertible {
@@ -217,6 +220,8 @@ public actor AlertStateStore {
         "CREATE TABLE IF NOT EXISTS messages (number INTEGER PRIMARY KEY, vi TEXT NOT NULL, en TEXT NOT NULL)",
         // Version 11: a row enters when its batch is fixed and leaves when it is delivered or dead.
         "CREATE INDEX IF NOT EXISTS deliveries_batch ON deliveries (batch, receiver) WHERE batch IS NOT NULL AND state = 'pending'",
+        // Version 12: words, numbered from 0 in the order first written; never changed or removed.
+        "CREATE TABLE IF NOT EXISTS words (number INTEGER PRIMARY KEY, text TEXT NOT NULL)",
     ]
 
     /// Version 6: the console. Its pages count and place tens of thousands of open alerts;
@@ -272,11 +277,11 @@ public actor AlertStateStore {
     }
 
     /// Runs `read` again, once, after reading the message table anew when a row names a template
-    /// written since this store read it (by the daemon, when this store reads for `ntmwatch`).
+    /// or word written since this store read it (by the daemon, when this store reads for `ntmwatch`).
     private func readingMessages<T>(_ read: () throws -> T) throws -> T {
         do {
             return try read()
-        } catch let error as AlertCodec.Corrupt where error.missingMessage != nil {
+        } catch let error as AlertCodec.Corrupt where error.missingEntry != nil {
             messages = try database.messages()
             return try read()
         }
@@ -293,7 +298,9 @@ public actor AlertStateStore {
         try readingMessages {
             var origins = OriginTable()
             return try database.rows("SELECT packed, body FROM alerts WHERE status <> 'resolved' ORDER BY fingerprint") { row in
-                if let packed = row.optionalBlob(0) { return try AlertCodec.tracked(packed, origins: &origins, messages: messages) }
+                if let tracked = try row.withBlob(0, { packed in try AlertCodec.tracked(packed, origins: &origins, messages: messages) }) {
+                    return tracked
+                }
                 return TrackedAlert(try decoder.decode(Alert.self, from: Data(row.text(1).utf8)), origins: &origins)
             }
         }
@@ -345,6 +352,7 @@ public actor AlertStateStore {
         let database = try database
         return try rows.pipelined(messages: messages, destinations: destinations, recordedAt: Date().timeIntervalSince1970) { slice in
             try database.insert("INSERT INTO messages (number, vi, en)", values: "(?, ?, ?)", rows: slice.messages)
+            try database.insert("INSERT INTO words (number, text)", values: "(?, ?)", rows: slice.words)
             try database.insert("INSERT INTO alerts (fingerprint, check_name, status, body, packed, severity, unit_id, active_since, resolved_at)",
                                 values: "(?, ?, ?, '', ?, ?, ?, ?, ?)", """
                                     ON CONFLICT (fingerprint) DO UPDATE SET check_name = excluded.check_name, status = excluded.status,
@@ -863,7 +871,7 @@ public actor AlertStateStore {
 public final class StoredAlerts {
     private let database: StateDatabase
     private let decoder = JSONDecoder()
-    /// Read again when an alert names a template written since.
+    /// Read again when an alert names a template or word written since.
     private var messages: MessageTable
 
     init(path: String) throws {
@@ -874,7 +882,7 @@ public final class StoredAlerts {
     public func alert(_ fingerprint: String) throws -> Alert? {
         do {
             return try read(fingerprint)
-        } catch let error as AlertCodec.Corrupt where error.missingMessage != nil {
+        } catch let error as AlertCodec.Corrupt where error.missingEntry != nil {
             messages = try database.messages()
             return try read(fingerprint)
         }

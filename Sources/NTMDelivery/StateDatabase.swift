@@ -91,21 +91,29 @@ final class StateDatabase {
         }
     }
 
-    /// The file's message templates (``MessageTable``); empty in a file older than the table.
+    /// The file's message templates and words (``MessageTable``); none from a file older than
+    /// their tables.
     func messages() throws -> MessageTable {
-        guard try integer("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'messages'") == 1 else { return MessageTable() }
-        var expected = 0
-        return MessageTable(try rows("SELECT number, vi, en FROM messages ORDER BY number") { row in
-            // Numbers are places in the table: a gap would give every later template a wrong one.
-            guard row.integer(0) == expected else { throw MessageGap(number: expected) }
-            expected += 1
-            return LocalizedText(vi: row.text(1), en: row.text(2))
-        })
+        func has(_ table: String) throws -> Bool {
+            try integer("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", [.text(table)]) == 1
+        }
+        // Numbers are places in a table: a gap would give every later entry a wrong one.
+        func numbered<T>(_ table: String, _ columns: String, _ make: (StateRow) -> T) throws -> [T] {
+            guard try has(table) else { return [] }
+            var expected = 0
+            return try rows("SELECT number, \(columns) FROM \(table) ORDER BY number") { row in
+                guard row.integer(0) == expected else { throw TableGap(table: table, number: expected) }
+                expected += 1
+                return make(row)
+            }
+        }
+        return MessageTable(try numbered("messages", "vi, en") { LocalizedText(vi: $0.text(1), en: $0.text(2)) },
+                            words: try numbered("words", "text") { $0.text(1) })
     }
 
-    struct MessageGap: Error, CustomStringConvertible {
-        let number: Int
-        var description: String { "the state file's message template \(number) is missing: the file was damaged" }
+    struct TableGap: Error, CustomStringConvertible {
+        let table: String, number: Int
+        var description: String { "entry \(number) of the state file's \(table) table is missing: the file was damaged" }
     }
 
     /// Column names of a table.
@@ -127,6 +135,11 @@ struct StateRow {
     func optionalBlob(_ index: Int) -> [UInt8]? {
         if case .blob(let bytes) = statement.value(index) { return bytes }
         return nil
+    }
+    /// A blob's bytes where SQLite holds them, valid only inside `body`; nil when not a blob.
+    func withBlob<T>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T? {
+        guard statement.type(index) == .blob else { return nil }
+        return try statement.withBlob(index, body)
     }
 }
 

@@ -22,8 +22,9 @@ struct StepRows: Sendable {
 
     /// A slice's rows by table, each row its statement's values in order.
     struct Rows: Sendable {
-        /// Templates first packed by this step: number and texts (``MessageTable``).
+        /// Templates and words first packed by this step: number and texts (``MessageTable``).
         var messages: [[SQLite3Value]] = []
+        var words: [[SQLite3Value]] = []
         var alerts: [[SQLite3Value]] = []
         var notifications: [[SQLite3Value]] = []
         var deliveries: [[SQLite3Value]] = []
@@ -86,13 +87,16 @@ struct StepRows: Sendable {
         rows.notifications.reserveCapacity(range.count)
         rows.deliveries.reserveCapacity(range.count)
         var last: (index: Int, bytes: [UInt8])?
-        /// Packs with the step's table, and writes the templates it did not have before.
+        /// Packs with the step's table, and writes the templates and words it did not have before.
         func pack(_ pack: (inout MessageTable) -> [UInt8]) -> [UInt8] {
-            let known = preparation.messages.count
+            let known = preparation.messages.count, knownWords = preparation.messages.wordCount
             let bytes = pack(&preparation.messages)
             for number in known..<preparation.messages.count {
                 let template = preparation.messages[number]
                 rows.messages.append([.integer(Int64(number)), .text(template.vi), .text(template.en)])
+            }
+            for number in knownWords..<preparation.messages.wordCount {
+                rows.words.append([.integer(Int64(number)), .text(preparation.messages.word(at: number))])
             }
             return bytes
         }

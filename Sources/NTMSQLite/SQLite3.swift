@@ -393,6 +393,14 @@ public final class SQLite3Statement {
         return body(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, Int32(index)))))
     }
 
+    /// The column's bytes as SQLite holds them, valid only inside `body`.
+    public func withBlob<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let position = Int32(index)
+        let bytes = sqlite3_column_blob(statement, position)
+        let count = Int(sqlite3_column_bytes(statement, position))
+        return try body(UnsafeBufferPointer(start: bytes?.assumingMemoryBound(to: UInt8.self), count: bytes == nil ? 0 : count))
+    }
+
     /// The column's value in its stored type.
     public func value(_ index: Int) -> SQLite3Value {
         let position = Int32(index)

@@ -11,6 +11,8 @@ extension TrackedAlert {
 extension AlertCodec {
     static func tracked(_ bytes: some Collection<UInt8>, messages: MessageTable = MessageTable()) throws(Corrupt) -> TrackedAlert {
         var origins = OriginTable()
-        return try tracked(bytes, origins: &origins, messages: messages)
+        return try Array(bytes).withUnsafeBufferPointer { buffer throws(Corrupt) in
+            try tracked(buffer, origins: &origins, messages: messages)
+        }
     }
 }

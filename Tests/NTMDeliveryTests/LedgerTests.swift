@@ -102,7 +102,7 @@ import Testing
     @Test func theLogIsCutBackAfterALargeStep() async throws {
         let folder = try Self.folder()
         var tracker = RecordingTracker()
-        let large = step((0..<3_000).map { "S\($0)" }, at: t0, tracker: &tracker)
+        let large = step((0..<5_000).map { "S\($0)" }, at: t0, tracker: &tracker)
         let limit = 64 << 10
         let state = try await AlertStateStore.open(directory: folder, walSizeLimit: limit)
         func logSize() throws -> Int {
