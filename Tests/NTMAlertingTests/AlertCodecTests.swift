@@ -244,6 +244,9 @@ import Testing
         }
         #expect(messages.count == 2 && messages[0] == first && messages[1] == second)
         #expect(messages.number(of: second) == 1 && messages.count == 2)
+        // Asked again in a row, and after another (the table remembers the last one it numbered).
+        #expect(messages.number(of: second) == 1 && messages.number(of: first) == 0 && messages.number(of: first) == 0)
+        #expect(messages.number(of: LocalizedText(vi: second.vi + "", en: String(second.en))) == 1 && messages.count == 2)
         // A reader that knows the first template (and the words) but not the second.
         let older = MessageTable([first], words: (0..<messages.wordCount).map { messages.word(at: $0) })
         #expect(try AlertCodec.unpack(packed[0], messages: older).message == .template(first))
