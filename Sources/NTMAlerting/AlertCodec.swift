@@ -5,7 +5,7 @@ import Foundation
 /// behind a format byte. JSONDecoder took about 55 µs per alert, so a national state of 70,000
 /// open alerts spent four seconds of every `ntmwatchd --once` (and of every start) decoding; this
 /// form is read in a few microseconds. Dictionaries are written in key order, so one alert always
-/// packs to the same bytes. JSON stays the form of every receiver and export.
+/// packs to the same bytes against one table. JSON stays the form of every receiver and export.
 ///
 /// A message template is the same for every alert of a rule, and was a third of each packed alert
 /// and of each notification: from format 3 it is kept once, in a ``MessageTable`` the state file
@@ -39,7 +39,7 @@ public enum AlertCodec {
         public var description: String { "an alert in the state file cannot be read: \(reason)" }
     }
 
-    /// `messages` gets the alert's template when it does not have it yet.
+    /// `messages` gets the alert's template and words when it does not have them yet.
     public static func pack(_ alert: Alert, messages: inout MessageTable) -> [UInt8] {
         var out = Writer()
         out.bytes.reserveCapacity(512)
@@ -324,7 +324,8 @@ public enum AlertCodec {
         }
 
         /// What the tracker keeps of the alert (``TrackedAlert``), read without making the alert:
-        /// the labels are the packed dictionary's own bytes, and the content's hash is taken over
+        /// the labels are the packed dictionary's own bytes up to format 3, and made from the words
+        /// and written values from format 4; the content's hash is taken over
         /// the packed bytes of the subject, values, message and source, as ``Writer/content``
         /// writes them for a finding. A state of 70,000 open alerts was decoded whole at every start.
         mutating func tracked(origins: inout OriginTable) throws(Corrupt) -> TrackedAlert {
@@ -359,7 +360,7 @@ public enum AlertCodec {
             }
             let messageStart = offset
             // Format 1 has no message kind: its content never equals a finding's, and the alert is
-            // written again (as format 3) the first time its check finds it.
+            // written again (in the current format) the first time its check finds it.
             var numbered: MessageTable.Entry?
             switch format == 1 ? 0 : try byte() {
             case 0, 1: try skipString(); try skipString()
@@ -470,10 +471,25 @@ public enum AlertCodec {
 
         /// Format 4's labels as ``TrackedAlert/Labels`` keeps them: each name and value with its
         /// length, a word's as its table entry has them.
+        /// Read twice, to size the bytes once: the tracker keeps them for every open alert, and
+        /// an array grown by appending keeps up to twice its size.
         mutating func trackedLabels() throws(Corrupt) -> TrackedAlert.Labels {
             let entries = try count()
+            let start = offset
+            var size = 0
+            for _ in 0..<entries {
+                size += try messages.word(try number()).counted.count
+                switch try labelValue() {
+                case .word(let word): size += word.counted.count
+                case .written(let range):
+                    var length = range.count
+                    repeat { size += 1; length >>= 7 } while length > 0
+                    size += range.count
+                }
+            }
+            offset = start
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(entries * 16)
+            bytes.reserveCapacity(size)
             for _ in 0..<entries {
                 bytes.append(contentsOf: try messages.word(try number()).counted)
                 switch try labelValue() {
@@ -559,8 +575,24 @@ public struct MessageTable: Sendable {
 
     private(set) var entries: [Entry] = []
     private var numbers: [LocalizedText: Int] = [:]
-    private(set) var words: [Word] = []
-    private var wordNumbers: [String: Int] = [:]
+    private var words: [Word] = []
+    /// Keyed by the bytes, not by `String`'s equality, which takes two spellings of one text
+    /// (composed and decomposed Vietnamese) as one: a word must read back as it was written.
+    private var wordNumbers: [ExactText: Int] = [:]
+
+    struct ExactText: Hashable {
+        let text: String
+
+        static func == (lhs: ExactText, rhs: ExactText) -> Bool {
+            var (left, right) = (lhs.text, rhs.text)
+            return left.withUTF8 { l in right.withUTF8 { r in l.elementsEqual(r) } }
+        }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
 
     public init() {}
 
@@ -605,11 +637,11 @@ public struct MessageTable: Sendable {
 
     /// `word`'s number; a new word is added at the end.
     public mutating func number(ofWord word: String) -> Int {
-        if let known = wordNumbers[word] { return known }
+        if let known = wordNumbers[ExactText(text: word)] { return known }
         var writer = AlertCodec.Writer()
         writer.string(word)
         words.append(Word(text: word, counted: writer.bytes))
-        wordNumbers[word] = words.count - 1
+        wordNumbers[ExactText(text: word)] = words.count - 1
         return words.count - 1
     }
 

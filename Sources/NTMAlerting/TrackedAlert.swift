@@ -309,8 +309,8 @@ extension TrackedAlert {
         /// Bytes already in this form (``AlertCodec``'s format 4 reader makes them).
         init(bytes: [UInt8]) { self.bytes = bytes }
 
-        /// From a packed alert's labels (``AlertCodec``): the dictionary's entries, without its
-        /// count, are these bytes already.
+        /// From a packed alert's labels (``AlertCodec`` formats 1 to 3): the dictionary's entries,
+        /// without its count, are these bytes already.
         init(packed: Slice<UnsafeBufferPointer<UInt8>>) { bytes = Array(packed) }
 
         /// Where the bytes are: a compacted copy's are elsewhere (tests).

@@ -27,7 +27,7 @@ public actor AlertStateStore {
     private let executor: QueueExecutor
     private let encoder: JSONEncoder
     private let decoder = JSONDecoder()
-    /// The file's message templates (``MessageTable``), as far as this store has read or written them.
+    /// The file's message templates and words (``MessageTable``), as far as this store has read or written them.
     private var messages = MessageTable()
     public nonisolated let path: String
 
@@ -339,13 +339,13 @@ public actor AlertStateStore {
             })
             return messages
         }
-        // The templates the step added are the file's only once committed.
+        // The templates and words the step added are the file's only once committed.
         self.messages = messages
     }
 
     /// Alerts, notifications and their ledger rows (inside a transaction), prepared on another
     /// thread a slice ahead of the writing (``StepRows``). Returns the message table with the
-    /// templates the rows added, to be taken once the transaction commits.
+    /// templates and words the rows added, to be taken once the transaction commits.
     private func write(_ rows: StepRows, destinations: @escaping @Sendable (NTMAlerting.Notification) -> [Destination]) throws -> MessageTable {
         // The ledger's clock is the wall clock of recording, not the evaluation instant: a
         // backfill (`--once --at` a past day) must not find its rows already too old to deliver.

@@ -131,7 +131,7 @@ struct StepRows: Sendable {
 
     /// Prepares the rows of slice k+1 on another thread while `write` takes those of slice k,
     /// slices in order. The slices are prepared one after another, never two at once. Returns
-    /// `messages` with the templates the rows added.
+    /// `messages` with the templates and words the rows added.
     func pipelined(sliceSize: Int = 1024, messages: MessageTable,
                    destinations: @escaping @Sendable (NTMAlerting.Notification) -> [Destination],
                    recordedAt: Double, write: (Rows) throws -> Void) throws -> MessageTable {
@@ -164,7 +164,7 @@ struct StepRows: Sendable {
 }
 
 /// What the preparation of one slice hands to the next: the message table, which grows as new
-/// templates are packed, and each group's labels as the ledger keeps them (JSON, keys sorted),
+/// templates and words are packed, and each group's labels as the ledger keeps them (JSON, keys sorted),
 /// encoded once per group (tens of thousands of rows share a handful). Used by one slice's
 /// preparation at a time (``StepRows/pipelined(sliceSize:messages:destinations:recordedAt:write:)``
 /// starts the next only after the one before has ended), hence unchecked.

@@ -254,8 +254,8 @@ public final class SQLite3Connection {
     }
 }
 
-/// A compiled statement: bind by position (1-based, as in SQLite), step, read columns by index
-/// (0-based), reset to run again.
+/// A compiled statement: bind a row of values, step, read columns by index (0-based), reset to
+/// run again.
 public final class SQLite3Statement {
     let statement: OpaquePointer
     // Keeps the connection open as long as one of its statements lives.
@@ -287,6 +287,11 @@ public final class SQLite3Statement {
     /// clears them, or the end of the statement. A zero-length text or blob is bound as itself,
     /// not as NULL.
     public func bind(_ values: [SQLite3Value]) throws(SQLite3Error) {
+        // A statement under way still reads the last row's bytes, which this row would write over
+        // (SQLite itself refuses such a bind, but only once the bytes are already overwritten).
+        guard sqlite3_stmt_busy(statement) == 0 else {
+            throw SQLite3Error(code: SQLITE_MISUSE, message: "a statement was bound again before it was reset")
+        }
         // A parameter not bound again would read bytes this row writes over.
         guard values.count == parameterCount else {
             throw SQLite3Error(code: SQLITE_RANGE, message: "\(values.count) values bound to a statement of \(parameterCount) parameters")

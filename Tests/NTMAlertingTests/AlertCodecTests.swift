@@ -210,7 +210,6 @@ import Testing
         #expect(words.isSuperset(of: ["meta:debt", "debt", "debt.overdue", "0123456789abcdef", "critical", "warning", "firing",
                                       "alertname", "check", "commune", "rule", "subject_id"]))
         #expect(words.isDisjoint(with: ["QNA.TP.TL", "QNA.TP.TH", "P-1"]))
-        #expect(messages.wordCount == words.count, "a word kept twice")
         func contains(_ bytes: [UInt8], _ text: String) -> Bool {
             let needle = Array(text.utf8)
             return bytes.indices.contains { bytes[$0...].starts(with: needle) }
@@ -224,7 +223,31 @@ import Testing
         } catch {
             #expect(error.missingEntry == lastWord)
         }
-        #expect(throws: AlertCodec.Corrupt.self) { try AlertCodec.tracked(packed[0], messages: older) }
+        do {
+            _ = try AlertCodec.tracked(packed[0], messages: older)
+            Issue.record("the tracked view of an alert whose word is missing from the table was read")
+        } catch {
+            #expect(error.missingEntry == lastWord)
+        }
+    }
+
+    /// Two spellings of one Vietnamese text (composed and decomposed) are equal as `String`s but
+    /// are two words: each reads back in the bytes it was written with.
+    @Test func aWordReadsBackInItsOwnBytes() throws {
+        let composed = "Trà Vinh", decomposed = "Tra\u{0300} Vinh"
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        var messages = MessageTable()
+        var back: [String] = []
+        for instance in [composed, decomposed] {
+            var alert = Self.alert(optionals: false)
+            alert.labels["instance"] = instance
+            let packed = AlertCodec.pack(alert, messages: &messages)
+            back.append(try #require(try AlertCodec.unpack(packed, messages: messages).labels["instance"]))
+            #expect(try AlertCodec.tracked(packed, messages: messages).labels.dictionary["instance"].map { Array($0.utf8) }
+                    == Array(instance.utf8))
+        }
+        #expect(back.map { Array($0.utf8) } == [Array(composed.utf8), Array(decomposed.utf8)])
+        #expect(messages.number(ofWord: composed) != messages.number(ofWord: decomposed))
     }
 
     /// From format 3 a template is kept once (issue 21: templates were a third of a national first

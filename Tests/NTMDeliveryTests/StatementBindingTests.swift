@@ -64,6 +64,23 @@ import Testing
         #expect(read == expected)
     }
 
+    /// A statement under way is not bound again: its row still reads the bytes the last bind
+    /// left in the statement's buffer.
+    @Test func aStatementUnderWayIsNotBoundAgain() throws {
+        let connection = try Self.memory()
+        try connection.execute("CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('x'), ('y')")
+        let statement = try connection.prepare("SELECT a, ? FROM t")
+        try statement.bind([.text("first")])
+        #expect(try statement.step())
+        #expect(throws: SQLite3Error.self) { try statement.bind([.text(String(repeating: "z", count: 4096))]) }
+        #expect(statement.value(1) == .text("first"))
+        // The refused row changed nothing: run again, the statement still has the first binding.
+        statement.reset(clearingBindings: false)
+        #expect(try statement.step() && statement.value(1) == .text("first"))
+        statement.reset()
+        #expect(try Self.roundTrip(statement, [.text("again")]) == [.text("x"), .text("again")])
+    }
+
     /// Binding fewer or more values than the statement has parameters is refused: a parameter
     /// left from the last row would read bytes the new row has written over.
     @Test func aRowOfTheWrongWidthIsRefused() throws {
