@@ -470,26 +470,12 @@ public enum AlertCodec {
         }
 
         /// Format 4's labels as ``TrackedAlert/Labels`` keeps them: each name and value with its
-        /// length, a word's as its table entry has them.
-        /// Read twice, to size the bytes once: the tracker keeps them for every open alert, and
-        /// an array grown by appending keeps up to twice its size.
+        /// length, a word's as its table entry has them. Compacted, since the tracker keeps them
+        /// for every open alert and an array grown by appending holds up to twice its bytes.
         mutating func trackedLabels() throws(Corrupt) -> TrackedAlert.Labels {
             let entries = try count()
-            let start = offset
-            var size = 0
-            for _ in 0..<entries {
-                size += try messages.word(try number()).counted.count
-                switch try labelValue() {
-                case .word(let word): size += word.counted.count
-                case .written(let range):
-                    var length = range.count
-                    repeat { size += 1; length >>= 7 } while length > 0
-                    size += range.count
-                }
-            }
-            offset = start
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(size)
+            bytes.reserveCapacity(entries * 32)
             for _ in 0..<entries {
                 bytes.append(contentsOf: try messages.word(try number()).counted)
                 switch try labelValue() {
@@ -499,7 +485,7 @@ public enum AlertCodec {
                     bytes.append(contentsOf: buffer[range])
                 }
             }
-            return TrackedAlert.Labels(bytes: bytes)
+            return TrackedAlert.Labels(bytes: bytes).compacted()
         }
 
         enum LabelValue {
