@@ -333,12 +333,12 @@ public enum AlertCodec {
             let origin = origins(scope: try name(), check: try name(), ruleID: try name(), messageID: try name())
             let labels: TrackedAlert.Labels
             if format >= 4 {
-                labels = try trackedLabels()
+                labels = try trackedLabels(origins: &origins)
             } else {
                 let entries = try count()
                 let labelsStart = offset
                 for _ in 0..<entries * 2 { try skipString() }
-                labels = TrackedAlert.Labels(packed: buffer[labelsStart..<offset])
+                labels = TrackedAlert.Labels(packed: buffer[labelsStart..<offset], table: &origins)
             }
             let subjectStart = offset
             try skipString()
@@ -469,23 +469,25 @@ public enum AlertCodec {
             return labels
         }
 
-        /// Format 4's labels as ``TrackedAlert/Labels`` keeps them: each name and value with its
-        /// length, a word's as its table entry has them. Compacted, since the tracker keeps them
-        /// for every open alert and an array grown by appending holds up to twice its bytes.
-        mutating func trackedLabels() throws(Corrupt) -> TrackedAlert.Labels {
+        /// Format 4's labels as ``TrackedAlert/Labels`` keeps them: a word's bytes as its table
+        /// entry has them, with its length; which values the alerts share goes by the name, as
+        /// for labels made from an alert.
+        mutating func trackedLabels(origins: inout OriginTable) throws(Corrupt) -> TrackedAlert.Labels {
             let entries = try count()
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(entries * 32)
-            for _ in 0..<entries {
-                bytes.append(contentsOf: try messages.word(try number()).counted)
-                switch try labelValue() {
-                case .word(let word): bytes.append(contentsOf: word.counted)
-                case .written(let range):
-                    AlertCodec.appendCount(range.count, to: &bytes)
-                    bytes.append(contentsOf: buffer[range])
+            return try origins.labels { key, own throws(Corrupt) in
+                for _ in 0..<entries {
+                    let name = try messages.word(try number())
+                    key.append(contentsOf: name.counted)
+                    key.append(name.isWordLabel ? 1 : 0)
+                    switch try labelValue() {
+                    case .word(let word):
+                        if name.isWordLabel { key.append(contentsOf: word.counted) } else { own.append(contentsOf: word.counted) }
+                    case .written(let range):
+                        let value = UnsafeBufferPointer(rebasing: buffer[range])
+                        if name.isWordLabel { TrackedAlert.Shape.append(value, to: &key) } else { TrackedAlert.Shape.append(value, to: &own) }
+                    }
                 }
             }
-            return TrackedAlert.Labels(bytes: bytes).compacted()
         }
 
         enum LabelValue {
@@ -557,6 +559,8 @@ public struct MessageTable: Sendable {
         let text: String
         /// The word with its length before it, as ``TrackedAlert/Labels`` keeps a name or value.
         let counted: [UInt8]
+        /// One of ``AlertCodec/wordLabels``, as a label's name.
+        let isWordLabel: Bool
     }
 
     private(set) var entries: [Entry] = []
@@ -626,7 +630,7 @@ public struct MessageTable: Sendable {
         if let known = wordNumbers[ExactText(text: word)] { return known }
         var writer = AlertCodec.Writer()
         writer.string(word)
-        words.append(Word(text: word, counted: writer.bytes))
+        words.append(Word(text: word, counted: writer.bytes, isWordLabel: AlertCodec.wordLabels.contains(word)))
         wordNumbers[ExactText(text: word)] = words.count - 1
         return words.count - 1
     }

@@ -146,7 +146,7 @@ public struct TrackedAlert: Sendable, Hashable {
     init(_ alert: Alert, content: Int, origins: inout OriginTable) {
         self.init(key: AlertKey(alert.fingerprint),
                   origin: origins(scope: alert.scope, check: alert.check, ruleID: alert.ruleID, messageID: alert.messageID),
-                  labels: Labels(alert.labels), subjectID: alert.subject.id, severity: alert.severity, status: alert.status,
+                  labels: Labels(alert.labels, table: &origins), subjectID: alert.subject.id, severity: alert.severity, status: alert.status,
                   activeSince: alert.activeSince, firingSince: alert.firingSince, lastNotifiedAt: alert.lastNotifiedAt,
                   lastNotifiedSeverity: alert.lastNotifiedSeverity, silencedBy: alert.silencedBy, inhibitedBy: alert.inhibitedBy,
                   content: content)
@@ -191,12 +191,13 @@ public struct TrackedAlert: Sendable, Hashable {
         return inhibitedBy.map { "inhibited:\($0)" }
     }
 
-    /// The same alert with its origin from `origins` (one object per rule, whoever made it).
+    /// The same alert with its origin and label shape from `origins` (one object per rule, whoever made it).
     func sharing(_ origins: inout OriginTable) -> TrackedAlert {
-        let shared = origins(origin)
-        guard shared !== origin else { return self }
+        let (shared, labels) = (origins(origin), self.labels.sharing(&origins))
+        guard shared !== origin || labels.shape !== self.labels.shape else { return self }
         var copy = self
         copy.fields.origin = shared
+        copy.fields.labels = labels
         return copy
     }
 
@@ -206,7 +207,7 @@ public struct TrackedAlert: Sendable, Hashable {
         var fields = box.fields
         fields.key = fields.key.compacted()
         fields.origin = origins(fields.origin)
-        fields.labels = fields.labels.compacted()
+        fields.labels = fields.labels.compacted(table: &origins)
         fields.unlabelledSubjectID = fields.unlabelledSubjectID.map(Self.fresh)
         var copy = self
         copy.box = Box(fields)
@@ -254,8 +255,9 @@ public enum AlertKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-/// One ``TrackedAlert/Origin`` per distinct check run, check, rule and message: tens of thousands
-/// of alerts of one rule share it.
+/// One ``TrackedAlert/Origin`` per distinct check run, check, rule and message, and one label
+/// shape (``TrackedAlert/Labels``) per distinct set of names and shared values: tens of thousands
+/// of alerts of one rule share them.
 public struct OriginTable: Sendable {
     private struct Key: Hashable { let scope: String, check: String, ruleID: String, messageID: String }
     private var known: [Key: TrackedAlert.Origin] = [:]
@@ -277,6 +279,37 @@ public struct OriginTable: Sendable {
         return kept(Key(scope: origin.scope, check: origin.check, ruleID: origin.ruleID, messageID: origin.messageID)) { origin }
     }
 
+    private var shapes: Set<TrackedAlert.Shape> = []
+    private var lastShape: TrackedAlert.Shape?
+    /// Reused for each alert's labels: a first national cycle makes 340,000.
+    private var scratch: (key: [UInt8], own: [UInt8]) = ([], [])
+
+    /// Labels that `build` writes as a shape's key and the own values (see ``TrackedAlert/Labels``),
+    /// with the known shape of that key.
+    mutating func labels<E: Error>(_ build: (_ key: inout [UInt8], _ own: inout [UInt8]) throws(E) -> Void) throws(E) -> TrackedAlert.Labels {
+        var (key, own) = scratch
+        scratch = ([], [])
+        key.removeAll(keepingCapacity: true)
+        own.removeAll(keepingCapacity: true)
+        defer { scratch = (key, own) }
+        try build(&key, &own)
+        let shape: TrackedAlert.Shape
+        if let lastShape, lastShape.key == key {
+            shape = lastShape
+        } else {
+            shape = self.shape(TrackedAlert.Shape(key: TrackedAlert.Shape.exactCopy(key)))
+        }
+        return TrackedAlert.Labels(shape: shape, own: TrackedAlert.Shape.exactCopy(own))
+    }
+
+    /// The known shape equal to `shape`, or `shape` itself, kept from now on.
+    mutating func shape(_ shape: TrackedAlert.Shape) -> TrackedAlert.Shape {
+        if let lastShape, lastShape == shape { return lastShape }
+        let kept = shapes.insert(shape).memberAfterInsert
+        lastShape = kept
+        return kept
+    }
+
     private mutating func kept(_ key: Key, else make: () -> TrackedAlert.Origin) -> TrackedAlert.Origin {
         if let last, Key(scope: last.scope, check: last.check, ruleID: last.ruleID, messageID: last.messageID) == key { return last }
         let origin = known[key] ?? make()
@@ -287,60 +320,88 @@ public struct OriginTable: Sendable {
 }
 
 extension TrackedAlert {
-    /// Labels in one allocation of bytes, sorted by name: each name and value as its UTF-8
-    /// length (LEB128) and bytes. A dictionary of nine labels took about six hundred bytes in its
-    /// table alone, before the texts.
+    /// An alert's identifying labels, sorted by name, in two parts:
+    /// - a ``Shape`` that alerts of one kind share: the names, and the values of the labeller's
+    ///   own labels (``AlertCodec/wordLabels``: alertname, rule, check, instance, subject_kind),
+    ///   which are the same for every alert of a rule. ``OriginTable`` keeps one of each;
+    /// - the alert's own values of the other labels (units, subjects, years), each as its UTF-8
+    ///   length (LEB128) and bytes, in one allocation.
+    ///
+    /// The large national province keeps 340,000 open alerts of nine labels. Names and values in
+    /// one array took 224 bytes of heap an alert; the own values take about 64 (issue 21).
+    /// Texts compare byte by byte, as the state file keeps them: two spellings of one text
+    /// (composed and decomposed Vietnamese) stay two values.
     public struct Labels: Sendable, Hashable {
-        private let bytes: [UInt8]
+        let shape: Shape
+        private let own: [UInt8]
 
-        init(_ labels: [String: String]) {
-            var bytes: [UInt8] = []
-            func append(_ text: String) {
-                AlertCodec.appendCount(text.utf8.count, to: &bytes)
-                bytes.append(contentsOf: text.utf8)
-            }
-            for (name, value) in labels.sorted(by: { $0.key < $1.key }) {
-                append(name)
-                append(value)
-            }
-            self.bytes = bytes
+        fileprivate init(shape: Shape, own: [UInt8]) {
+            (self.shape, self.own) = (shape, own)
         }
 
-        /// Bytes already in this form (``AlertCodec``'s format 4 reader makes them).
-        init(bytes: [UInt8]) { self.bytes = bytes }
-
-        /// From a packed alert's labels (``AlertCodec`` formats 1 to 3): the dictionary's entries,
-        /// without its count, are these bytes already.
-        init(packed: Slice<UnsafeBufferPointer<UInt8>>) { bytes = Array(packed) }
-
-        /// Where the bytes are: a compacted copy's are elsewhere (tests).
-        var storage: UnsafeRawPointer? { bytes.withUnsafeBytes { $0.baseAddress } }
-
-        /// The same labels in an allocation of exactly their size: appending leaves up to twice it.
-        func compacted() -> Labels {
-            Labels(bytes: [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-                count = buffer.initialize(fromContentsOf: bytes)
-            })
-        }
-
-        /// Every (name, value) as byte ranges, in order, until `body` says stop.
-        private func forEach(_ body: (Range<Int>, Range<Int>) -> Bool) {
-            var index = 0
-            func next() -> Range<Int> {
-                var length = 0, shift = 0
-                while true {
-                    let byte = bytes[index]
-                    index += 1
-                    length |= Int(byte & 0x7f) << shift
-                    shift += 7
-                    if byte & 0x80 == 0 { break }
+        /// Labels of an alert, with their shape from `table`.
+        init(_ labels: [String: String], table: inout OriginTable) {
+            self = table.labels { key, own in
+                for (name, value) in labels.sorted(by: { $0.key < $1.key }) {
+                    var (name, value) = (name, value)
+                    name.withUTF8 { Shape.append($0, to: &key) }
+                    value.withUTF8 { value in
+                        if AlertCodec.wordLabels.contains(name) {
+                            key.append(1)
+                            Shape.append(value, to: &key)
+                        } else {
+                            key.append(0)
+                            Shape.append(value, to: &own)
+                        }
+                    }
                 }
-                defer { index += length }
-                return index..<index + length
             }
-            while index < bytes.count {
-                let name = next(), value = next()
-                if !body(name, value) { return }
+        }
+
+        /// From a packed alert's labels (``AlertCodec`` formats 1 to 3): its dictionary's entries,
+        /// each name and value with its length, in name order.
+        init(packed: Slice<UnsafeBufferPointer<UInt8>>, table: inout OriginTable) {
+            let bytes = UnsafeBufferPointer(rebasing: packed)
+            self = table.labels { key, own in
+                var index = 0
+                while index < bytes.count {
+                    let name = Shape.counted(bytes, at: &index), value = Shape.counted(bytes, at: &index)
+                    Shape.append(UnsafeBufferPointer(rebasing: bytes[name]), to: &key)
+                    if AlertCodec.wordLabels.contains(String(decoding: UnsafeBufferPointer(rebasing: bytes[name]), as: UTF8.self)) {
+                        key.append(1)
+                        Shape.append(UnsafeBufferPointer(rebasing: bytes[value]), to: &key)
+                    } else {
+                        key.append(0)
+                        Shape.append(UnsafeBufferPointer(rebasing: bytes[value]), to: &own)
+                    }
+                }
+            }
+        }
+
+        /// Where the own values are: a compacted copy's are elsewhere (tests).
+        var storage: UnsafeRawPointer? { own.withUnsafeBytes { $0.baseAddress } }
+
+        /// The same labels, the own values in an allocation of exactly their size and the shape
+        /// `table`'s (see ``AlertTracker/compacted()``).
+        func compacted(table: inout OriginTable) -> Labels {
+            Labels(shape: table.shape(shape), own: Shape.exactCopy(own))
+        }
+
+        /// The same labels with `table`'s shape.
+        func sharing(_ table: inout OriginTable) -> Labels {
+            let shared = table.shape(shape)
+            return shared === shape ? self : Labels(shape: shared, own: own)
+        }
+
+        /// Every (name, value), in order, until `body` says stop.
+        private func forEach(_ body: (_ name: String, _ value: () -> String) -> Bool) {
+            var index = 0
+            own.withUnsafeBufferPointer { own in
+                for entry in shape.entries {
+                    let range = entry.value == nil ? Shape.counted(own, at: &index) : 0..<0
+                    let value = { entry.value ?? String(decoding: UnsafeBufferPointer(rebasing: own[range]), as: UTF8.self) }
+                    if !body(entry.name, value) { return }
+                }
             }
         }
 
@@ -348,9 +409,9 @@ extension TrackedAlert {
             var name = name
             return name.withUTF8 { wanted in
                 var found: String?
-                forEach { nameRange, valueRange in
-                    guard nameRange.count == wanted.count, bytes[nameRange].elementsEqual(wanted) else { return true }
-                    found = String(decoding: bytes[valueRange], as: UTF8.self)
+                forEach { name, value in
+                    guard Shape.same(name, wanted) else { return true }
+                    found = value()
                     return false
                 }
                 return found
@@ -359,11 +420,88 @@ extension TrackedAlert {
 
         public var dictionary: [String: String] {
             var labels: [String: String] = [:]
+            labels.reserveCapacity(shape.entries.count)
             forEach { name, value in
-                labels[String(decoding: bytes[name], as: UTF8.self)] = String(decoding: bytes[value], as: UTF8.self)
+                labels[name] = value()
                 return true
             }
             return labels
+        }
+
+        public static func == (a: Labels, b: Labels) -> Bool { a.shape == b.shape && a.own == b.own }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(shape)
+            own.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
+    /// What the labels of many alerts share (see ``Labels``). Its `key` is every name with its
+    /// length, each followed by 1 and the shared value with its length, or by 0 where each alert
+    /// has its own: equal shapes have equal keys, byte for byte.
+    final class Shape: Sendable, Hashable {
+        struct Entry: Sendable {
+            let name: String
+            /// Nil where the value is each alert's own.
+            let value: String?
+        }
+
+        let key: [UInt8]
+        let entries: [Entry]
+
+        init(key: [UInt8]) {
+            self.key = key
+            var entries: [Entry] = []
+            key.withUnsafeBufferPointer { key in
+                var index = 0
+                func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: key[range]), as: UTF8.self) }
+                while index < key.count {
+                    let name = text(Self.counted(key, at: &index))
+                    index += 1
+                    let value = key[index - 1] == 1 ? text(Self.counted(key, at: &index)) : nil
+                    entries.append(Entry(name: name, value: value))
+                }
+            }
+            self.entries = entries
+        }
+
+        static func == (a: Shape, b: Shape) -> Bool { a === b || a.key == b.key }
+
+        func hash(into hasher: inout Hasher) { key.withUnsafeBytes { hasher.combine(bytes: $0) } }
+
+        static func append(_ text: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+            AlertCodec.appendCount(text.count, to: &bytes)
+            bytes.append(contentsOf: text)
+        }
+
+        /// The range of the text at `index` (after its LEB128 length), moving `index` past it.
+        /// Only for bytes this file wrote.
+        static func counted(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int) -> Range<Int> {
+            var length = 0, shift = 0
+            while true {
+                let byte = bytes[index]
+                index += 1
+                length |= Int(byte & 0x7f) << shift
+                shift += 7
+                if byte & 0x80 == 0 { break }
+            }
+            defer { index += length }
+            return index..<index + length
+        }
+
+        static func counted(_ bytes: [UInt8], at index: inout Int) -> Range<Int> {
+            bytes.withUnsafeBufferPointer { counted($0, at: &index) }
+        }
+
+        static func same(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var text = text
+            return text.withUTF8 { $0.count == bytes.count && $0.elementsEqual(bytes) }
+        }
+
+        /// A copy in an allocation of exactly its size: an array grown by appending holds up to twice it.
+        static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
+            guard !bytes.isEmpty else { return [] }
+            return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in count = buffer.initialize(fromContentsOf: bytes) }
         }
     }
 }
