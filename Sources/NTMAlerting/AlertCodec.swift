@@ -324,8 +324,9 @@ public enum AlertCodec {
         }
 
         /// What the tracker keeps of the alert (``TrackedAlert``), read without making the alert:
-        /// the labels are the packed dictionary's own bytes up to format 3, and made from the words
-        /// and written values from format 4; the content's hash is taken over
+        /// the labels are split into their shape and own values (``TrackedAlert/Labels``) from the
+        /// packed dictionary up to format 3 and from the words and written values from format 4;
+        /// the content's hash is taken over
         /// the packed bytes of the subject, values, message and source, as ``Writer/content``
         /// writes them for a finding. A state of 70,000 open alerts was decoded whole at every start.
         mutating func tracked(origins: inout OriginTable) throws(Corrupt) -> TrackedAlert {
@@ -559,7 +560,8 @@ public struct MessageTable: Sendable {
         let text: String
         /// The word with its length before it, as ``TrackedAlert/Labels`` keeps a name or value.
         let counted: [UInt8]
-        /// One of ``AlertCodec/wordLabels``, as a label's name.
+        /// One of ``AlertCodec/wordLabels``, as a label's name: known once per word, so the
+        /// tracker's reader does not look each label's name up in a set.
         let isWordLabel: Bool
     }
 

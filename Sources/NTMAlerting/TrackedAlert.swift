@@ -9,8 +9,10 @@ import Foundation
 /// Its fields live in one box, as an ``Alert``'s do: the tracker's table then holds a pointer per
 /// alert, not two hundred bytes in each of its power-of-two buckets. What many alerts share
 /// (their check, rule and message) is one ``Origin``; the fingerprint is its 64 bits
-/// (``AlertKey``); optional times are a number each. About 600 bytes an alert came down to about
-/// 350 with the table's share (issue 21: the large province keeps 360,000 open alerts).
+/// (``AlertKey``); optional times are a number each; the labels' names and the labeller's values
+/// are one ``Shape`` per kind of alert. About 600 bytes an alert came down to about 260
+/// with the table's share (issue 21: the large province keeps 340,000 open alerts; malloc's bytes
+/// in use a minute after its first cycle went from 147 to 100 MiB with the shapes).
 public struct TrackedAlert: Sendable, Hashable {
     /// The check run, check, rule and message an alert comes from, shared by all its alerts: see
     /// ``OriginTable``.
@@ -31,14 +33,14 @@ public struct TrackedAlert: Sendable, Hashable {
     }
 
     /// What mutes the alert; nil in almost every alert, so kept apart.
-    private final class Muted: Sendable, Hashable {
+    fileprivate final class Muted: Sendable, Hashable {
         let silencedBy: [String]?, inhibitedBy: String?
         init(silencedBy: [String]?, inhibitedBy: String?) { (self.silencedBy, self.inhibitedBy) = (silencedBy, inhibitedBy) }
         static func == (a: Muted, b: Muted) -> Bool { a.silencedBy == b.silencedBy && a.inhibitedBy == b.inhibitedBy }
         func hash(into hasher: inout Hasher) { hasher.combine(silencedBy); hasher.combine(inhibitedBy) }
     }
 
-    private struct Fields: Sendable, Hashable {
+    fileprivate struct Fields: Sendable, Hashable {
         var key: AlertKey
         var origin: Origin
         var labels: Labels
@@ -201,18 +203,36 @@ public struct TrackedAlert: Sendable, Hashable {
         return copy
     }
 
-    /// The same alert in allocations of its own, each of the size it needs, with its origin from
-    /// `origins`. See ``AlertTracker/compacted()``.
-    func compacted(origins: inout OriginTable) -> TrackedAlert {
+    /// An alert's fields out of its box, its own label values in a buffer that all the parked
+    /// alerts share (see ``AlertTracker/compact(between:)``). It holds the few objects alerts
+    /// share (origin, shape) and its rare texts, not its box nor its labels' array.
+    struct Parked: Sendable {
+        fileprivate let fields: Fields
+        fileprivate let own: Range<Int>
+    }
+
+    func parked(into own: inout [UInt8]) -> Parked {
         var fields = box.fields
+        let start = own.count
+        own.append(contentsOf: fields.labels.own)
+        fields.labels = Labels(shape: fields.labels.shape, own: [])
+        return Parked(fields: fields, own: start..<own.count)
+    }
+
+    /// A parked alert in allocations of its own, each of the size it needs, with its origin and
+    /// shape from `origins`.
+    init(unparking parked: Parked, own: UnsafeBufferPointer<UInt8>, origins: inout OriginTable) {
+        var fields = parked.fields
         fields.key = fields.key.compacted()
         fields.origin = origins(fields.origin)
-        fields.labels = fields.labels.compacted(table: &origins)
+        fields.labels = Labels(shape: origins.shape(fields.labels.shape),
+                               own: Shape.exactCopy(UnsafeBufferPointer(rebasing: own[parked.own])))
         fields.unlabelledSubjectID = fields.unlabelledSubjectID.map(Self.fresh)
-        var copy = self
-        copy.box = Box(fields)
-        return copy
+        box = Box(fields)
     }
+
+    /// The object an alert's fields live in (tests: when it is freed).
+    var boxObject: AnyObject { box }
 
     /// A text in storage of its own (`String(text)` would share the storage it is given).
     static func fresh(_ text: String) -> String {
@@ -322,7 +342,8 @@ public struct OriginTable: Sendable {
 extension TrackedAlert {
     /// An alert's identifying labels, sorted by name, in two parts:
     /// - a ``Shape`` that alerts of one kind share: the names, and the values of the labeller's
-    ///   own labels (``AlertCodec/wordLabels``: alertname, rule, check, instance, subject_kind),
+    ///   own labels (``AlertCodec/wordLabels``: alertname, rule, check, instance, subject_kind,
+    ///   severity),
     ///   which are the same for every alert of a rule. ``OriginTable`` keeps one of each;
     /// - the alert's own values of the other labels (units, subjects, years), each as its UTF-8
     ///   length (LEB128) and bytes, in one allocation.
@@ -333,7 +354,7 @@ extension TrackedAlert {
     /// (composed and decomposed Vietnamese) stay two values.
     public struct Labels: Sendable, Hashable {
         let shape: Shape
-        private let own: [UInt8]
+        fileprivate let own: [UInt8]
 
         fileprivate init(shape: Shape, own: [UInt8]) {
             (self.shape, self.own) = (shape, own)
@@ -381,13 +402,8 @@ extension TrackedAlert {
         /// Where the own values are: a compacted copy's are elsewhere (tests).
         var storage: UnsafeRawPointer? { own.withUnsafeBytes { $0.baseAddress } }
 
-        /// The same labels, the own values in an allocation of exactly their size and the shape
-        /// `table`'s (see ``AlertTracker/compacted()``).
-        func compacted(table: inout OriginTable) -> Labels {
-            Labels(shape: table.shape(shape), own: Shape.exactCopy(own))
-        }
-
-        /// The same labels with `table`'s shape.
+        /// The same labels with `table`'s shape: alerts read through another table then share the
+        /// tracker's shapes, not two copies of each.
         func sharing(_ table: inout OriginTable) -> Labels {
             let shared = table.shape(shape)
             return shared === shape ? self : Labels(shape: shared, own: own)
@@ -475,7 +491,8 @@ extension TrackedAlert {
         }
 
         /// The range of the text at `index` (after its LEB128 length), moving `index` past it.
-        /// Only for bytes this file wrote.
+        /// Unchecked: only for bytes this file wrote, or a state's packed labels whose lengths the
+        /// codec's reader has already checked against the row (`skipString`).
         static func counted(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int) -> Range<Int> {
             var length = 0, shift = 0
             while true {
@@ -489,20 +506,18 @@ extension TrackedAlert {
             return index..<index + length
         }
 
-        static func counted(_ bytes: [UInt8], at index: inout Int) -> Range<Int> {
-            bytes.withUnsafeBufferPointer { counted($0, at: &index) }
-        }
-
         static func same(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
             var text = text
             return text.withUTF8 { $0.count == bytes.count && $0.elementsEqual(bytes) }
         }
 
         /// A copy in an allocation of exactly its size: an array grown by appending holds up to twice it.
-        static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
+        static func exactCopy(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
             guard !bytes.isEmpty else { return [] }
             return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in count = buffer.initialize(fromContentsOf: bytes) }
         }
+
+        static func exactCopy(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBufferPointer { exactCopy($0) } }
     }
 }
 

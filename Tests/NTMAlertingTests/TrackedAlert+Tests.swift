@@ -16,3 +16,12 @@ extension AlertCodec {
         }
     }
 }
+
+extension AlertTracker {
+    /// A compacted copy, beside this tracker (which keeps its alerts allocated).
+    func compacted() -> AlertTracker {
+        var copy = self
+        copy.compact {}
+        return copy
+    }
+}

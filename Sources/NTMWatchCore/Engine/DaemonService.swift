@@ -122,7 +122,7 @@ public final class DaemonService: Service {
                         // Not beside a flush: it reads and frees every pending notification,
                         // and a copy made among those would be as scattered as the original.
                         if running.isEmpty && !flushing {
-                            await engine.compactAlerts()
+                            await engine.compactAlerts(releasing: Self.trim)
                             await returnFreedMemory(pacing: &trims)
                         }
                     case .reload:
@@ -136,7 +136,7 @@ public final class DaemonService: Service {
                         // or at the first idle tick once the pacing allows, not at the next heartbeat.
                         if sent > 0 { trims.freed() }
                         guard running.isEmpty else { break }
-                        if await engine.compactAlerts() || trims.isDue(at: .now) {
+                        if await engine.compactAlerts(releasing: Self.trim) || trims.isDue(at: .now) {
                             await returnFreedMemory(pacing: &trims)
                         }
                     case .signalsEnded:
@@ -160,9 +160,12 @@ public final class DaemonService: Service {
     /// the peak of its last run (about a gigabyte nationally) until the next.
     func returnFreedMemory(pacing: inout TrimPacing) async {
         await engine.state.releaseMemory()
-        _ = malloc_trim(0)
+        Self.trim()
         pacing.trimmed(at: .now)
     }
+
+    /// Gives glibc's free pages back and joins its free chunks.
+    @Sendable static func trim() { _ = malloc_trim(0) }
 
     /// When memory that deliveries freed is given back: at most every ten seconds, since a trim
     /// walks the arenas under their locks, but never left for the minute's heartbeat. A flush

@@ -33,7 +33,7 @@ public actor Engine {
     /// receivers has nothing to shut down) and shut down in `close()`.
     private var http: HTTPClient?
     private var runners: [String: CheckRunner] = [:]
-    /// Alerts recorded as changed since the tracker was last compacted (``compactAlerts()``).
+    /// Alerts recorded as changed since the tracker was last compacted (``compactAlerts(releasing:)``).
     private var changedSinceCompaction = 0
     let logger: Logger
     public let metrics: DaemonMetrics
@@ -357,15 +357,16 @@ public actor Engine {
     }
 
     /// Copies the open alerts' lifecycles into fresh memory after runs that changed many of them
-    /// (see ``AlertTracker/compacted()``): the daemon calls it when no check runs, before it gives
-    /// freed memory back. At least 10,000 changed alerts and a quarter of the open ones: a copy of
-    /// 70,000 takes a few tens of milliseconds; a province gets one only after many runs, and its
-    /// copy is then a millisecond.
+    /// (see ``AlertTracker/compact(between:)``), calling `release` while none is allocated: the
+    /// daemon calls it when no check runs, and gives freed memory back in `release` and again
+    /// after. At least 10,000 changed alerts and a quarter of the open ones: a copy of 70,000
+    /// takes a few tens of milliseconds; a province gets one only after many runs, and its copy is
+    /// then a millisecond.
     @discardableResult
-    public func compactAlerts() -> Bool {
+    public func compactAlerts(releasing release: @Sendable () -> Void = {}) -> Bool {
         guard changedSinceCompaction >= 10_000, changedSinceCompaction * 4 >= tracker.active.count else { return false }
         changedSinceCompaction = 0
-        tracker = tracker.compacted()
+        tracker.compact(between: release)
         return true
     }
 
