@@ -30,7 +30,7 @@ struct NTMWatchDaemon: AsyncParsableCommand {
     static func main() async {
         // The module host re-runs this binary to test a library and to contain an executable's run.
         ModuleHostCommands.runIfRequested()
-        DaemonService.limitMallocArenas()
+        DaemonService.tuneMalloc()
         await main(nil)
     }
 

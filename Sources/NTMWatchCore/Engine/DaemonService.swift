@@ -190,14 +190,27 @@ public final class DaemonService: Service {
         }
     }
 
-    /// Two malloc arenas, not glibc's default of eight per core. Checks run on several threads,
-    /// and each thread's arena kept the long-lived alerts it made scattered among the pages a run
-    /// freed, which trimming cannot give back: a daemon a minute after its first national cycle
-    /// held 249 MiB with the default, 167 MiB with two (the cycle took as long). Called before any
-    /// thread starts; `MALLOC_ARENA_MAX` in the environment still decides when set.
-    public static func limitMallocArenas() {
-        guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
-        _ = mallopt(M_ARENA_MAX, 2)
+    /// glibc's allocator, set for a daemon that runs large cycles and then idles between them.
+    /// Called before any thread starts; `MALLOC_ARENA_MAX`, `MALLOC_TRIM_THRESHOLD_` and
+    /// `MALLOC_MMAP_THRESHOLD_` in the environment still decide when set.
+    /// - Two arenas, not glibc's default of eight per core. Checks run on several threads, and each
+    ///   thread's arena kept the long-lived alerts it made scattered among the pages a run freed,
+    ///   which trimming cannot give back: a daemon a minute after its first national cycle held
+    ///   249 MiB with the default, 167 MiB with two (the cycle took as long).
+    /// - Fixed thresholds, not glibc's sliding ones. glibc raises its trim threshold to twice the
+    ///   largest block it has unmapped (up to 64 MiB), and `malloc_trim` shortens the top of the
+    ///   main arena only, never a thread's: after the large first cycle, daemons kept up to 65 MiB
+    ///   of free memory resident at the top of their second arena (issue 21). With the threshold
+    ///   at 4 MiB, a top beyond it goes back when a block is freed into it. Blocks under 32 MiB,
+    ///   the sliding threshold's own ceiling, still come from the arenas, as they would once glibc
+    ///   had slid there.
+    public static func tuneMalloc() {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["MALLOC_ARENA_MAX"] == nil { _ = mallopt(M_ARENA_MAX, 2) }
+        if environment["MALLOC_TRIM_THRESHOLD_"] == nil && environment["MALLOC_MMAP_THRESHOLD_"] == nil {
+            _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+            _ = mallopt(M_TRIM_THRESHOLD, 4 << 20)
+        }
     }
 
     /// Starts due checks, longest-waiting first, while fewer than `max_concurrent` run: with a
