@@ -35,9 +35,10 @@ public struct AlertTracker: Sendable {
     public subscript(fingerprint fingerprint: String) -> TrackedAlert? { active[AlertKey(fingerprint)] }
 
     /// Moves each open alert into fresh allocations of the size it needs; the origins and label
-    /// shapes the alerts share stay as they are, one per kind of alert. A run that makes tens of thousands of alerts (a
-    /// national first cycle) makes them among its reads and findings, and when those are freed
-    /// each alert still holds a page of mostly free memory that the allocator cannot give back.
+    /// shapes the alerts share stay as they are, one per kind of alert. A run that makes tens of
+    /// thousands of alerts (a national first cycle) makes them among its reads and findings, and
+    /// when those are freed each alert still holds a page of mostly free memory that the
+    /// allocator cannot give back.
     ///
     /// Copied while the old alerts were still allocated, the copies went where glibc's free lists
     /// had room, often the holes beside the old ones: a minute after the large first cycle four

@@ -299,7 +299,12 @@ public struct OriginTable: Sendable {
         return kept(Key(scope: origin.scope, check: origin.check, ruleID: origin.ruleID, messageID: origin.messageID)) { origin }
     }
 
-    private var shapes: Set<TrackedAlert.Shape> = []
+    /// A shape's key, hashed as bytes: it is looked up before a shape is made of it.
+    private struct ShapeKey: Hashable {
+        let bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
+    private var shapes: [ShapeKey: TrackedAlert.Shape] = [:]
     private var lastShape: TrackedAlert.Shape?
     /// Reused for each alert's labels: a first national cycle makes 340,000.
     private var scratch: (key: [UInt8], own: [UInt8]) = ([], [])
@@ -316,6 +321,9 @@ public struct OriginTable: Sendable {
         let shape: TrackedAlert.Shape
         if let lastShape, lastShape.key == key {
             shape = lastShape
+        } else if let known = shapes[ShapeKey(bytes: key)] {
+            shape = known
+            lastShape = known
         } else {
             shape = self.shape(TrackedAlert.Shape(key: TrackedAlert.Shape.exactCopy(key)))
         }
@@ -325,7 +333,8 @@ public struct OriginTable: Sendable {
     /// The known shape equal to `shape`, or `shape` itself, kept from now on.
     mutating func shape(_ shape: TrackedAlert.Shape) -> TrackedAlert.Shape {
         if let lastShape, lastShape == shape { return lastShape }
-        let kept = shapes.insert(shape).memberAfterInsert
+        let kept = shapes[ShapeKey(bytes: shape.key)] ?? shape
+        shapes[ShapeKey(bytes: shape.key)] = kept
         lastShape = kept
         return kept
     }
@@ -343,8 +352,7 @@ extension TrackedAlert {
     /// An alert's identifying labels, sorted by name, in two parts:
     /// - a ``Shape`` that alerts of one kind share: the names, and the values of the labeller's
     ///   own labels (``AlertCodec/wordLabels``: alertname, rule, check, instance, subject_kind,
-    ///   severity),
-    ///   which are the same for every alert of a rule. ``OriginTable`` keeps one of each;
+    ///   severity), which are the same for every alert of a rule. ``OriginTable`` keeps one of each;
     /// - the alert's own values of the other labels (units, subjects, years), each as its UTF-8
     ///   length (LEB128) and bytes, in one allocation.
     ///
