@@ -6,13 +6,15 @@ import Foundation
 /// arrives again with every finding and stays in the state file: keeping it decoded for each of
 /// 70,000 open alerts was most of a national daemon's memory (about 3 KB an alert; issue 21).
 ///
-/// Its fields live in one box, as an ``Alert``'s do: the tracker's table then holds a pointer per
-/// alert, not two hundred bytes in each of its power-of-two buckets. What many alerts share
-/// (their check, rule and message) is one ``Origin``; the fingerprint is its 64 bits
-/// (``AlertKey``); optional times are a number each; the labels' names and the labeller's values
-/// are one ``Shape`` per kind of alert. About 600 bytes an alert came down to about 260
-/// with the table's share (issue 21: the large province keeps 340,000 open alerts; malloc's bytes
-/// in use a minute after its first cycle went from 147 to 100 MiB with the shapes).
+/// An alert is one allocation: a box of its fields, followed by its own label values. The
+/// tracker's table then holds a pointer per alert, not two hundred bytes in each of its
+/// power-of-two buckets. What many alerts share (their check, rule and message) is one
+/// ``Origin``; the fingerprint is its 64 bits (``AlertKey``); optional times are a number each;
+/// the labels' names and the labeller's values are one ``Shape`` per kind of alert; what almost
+/// no alert has is one optional ``Rare``. About 600 bytes an alert came down to about 260 with
+/// the table's share, and then to about 180 (issue 21: the large province keeps 340,000 open
+/// alerts; malloc's bytes in use a minute after its first cycle went from 147 to 100 MiB with
+/// the shapes, and to 71 MiB with one allocation an alert).
 public struct TrackedAlert: Sendable, Hashable {
     /// The check run, check, rule and message an alert comes from, shared by all its alerts: see
     /// ``OriginTable``.
@@ -32,110 +34,166 @@ public struct TrackedAlert: Sendable, Hashable {
         }
     }
 
-    /// What mutes the alert; nil in almost every alert, so kept apart.
-    fileprivate final class Muted: Sendable, Hashable {
-        let silencedBy: [String]?, inhibitedBy: String?
-        init(silencedBy: [String]?, inhibitedBy: String?) { (self.silencedBy, self.inhibitedBy) = (silencedBy, inhibitedBy) }
-        static func == (a: Muted, b: Muted) -> Bool { a.silencedBy == b.silencedBy && a.inhibitedBy == b.inhibitedBy }
-        func hash(into hasher: inout Hasher) { hasher.combine(silencedBy); hasher.combine(inhibitedBy) }
+    /// What almost no alert has, kept apart: a fingerprint that is not 16 hex digits (tests,
+    /// hand-edited states), a subject id that the `subject_id` label is not, and what mutes it.
+    fileprivate final class Rare: Sendable, Hashable {
+        let textKey: String?, unlabelledSubjectID: String?, silencedBy: [String]?, inhibitedBy: String?
+
+        private init(textKey: String?, unlabelledSubjectID: String?, silencedBy: [String]?, inhibitedBy: String?) {
+            (self.textKey, self.unlabelledSubjectID, self.silencedBy, self.inhibitedBy) = (textKey, unlabelledSubjectID, silencedBy, inhibitedBy)
+        }
+
+        /// Nil when there is nothing to keep, as in almost every alert.
+        static func make(textKey: String?, unlabelledSubjectID: String?, silencedBy: [String]?, inhibitedBy: String?) -> Rare? {
+            if textKey == nil, unlabelledSubjectID == nil, silencedBy == nil, inhibitedBy == nil { return nil }
+            return Rare(textKey: textKey, unlabelledSubjectID: unlabelledSubjectID, silencedBy: silencedBy, inhibitedBy: inhibitedBy)
+        }
+
+        /// The same, its texts in storage of their own (``TrackedAlert/fresh(_:)``).
+        func compacted() -> Rare {
+            Rare(textKey: textKey.map(TrackedAlert.fresh), unlabelledSubjectID: unlabelledSubjectID.map(TrackedAlert.fresh),
+                 silencedBy: silencedBy, inhibitedBy: inhibitedBy)
+        }
+
+        static func == (a: Rare, b: Rare) -> Bool {
+            a === b || (a.textKey, a.unlabelledSubjectID, a.inhibitedBy) == (b.textKey, b.unlabelledSubjectID, b.inhibitedBy)
+                && a.silencedBy == b.silencedBy
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(textKey); hasher.combine(unlabelledSubjectID); hasher.combine(silencedBy); hasher.combine(inhibitedBy)
+        }
     }
 
+    /// The box's header; the alert's own label values follow it in the same allocation
+    /// (``Labels``). Nine words and 72 bytes: a test keeps it so.
     fileprivate struct Fields: Sendable, Hashable {
-        var key: AlertKey
+        /// The fingerprint's 64 bits (``AlertKey/hash(_:)``), or 0 where it is text (`rare`).
+        var key: UInt64
         var origin: Origin
-        var labels: Labels
-        /// The subject's id where the `subject_id` label is not it; the labeller makes it so.
-        var unlabelledSubjectID: String?
+        var shape: Shape
+        var rare: Rare?
+        /// Seconds since the reference date; `firingSince` and `lastNotifiedAt` as bit patterns,
+        /// `none` for nil (an optional `Date` takes 16 bytes here; NaN would not equal itself).
+        var activeSince: Double
+        var firingSince: UInt64
+        var lastNotifiedAt: UInt64
+        let content: Int
         var severity: Severity
         var status: Alert.Status
         var lastNotifiedSeverity: Severity?
         /// Whether the `rule` label is the rule's id, as the labeller makes it: then matchers read
         /// the field instead of searching the labels.
         let ruleLabelled: Bool
-        /// Seconds since the reference date; `firingSince` and `lastNotifiedAt` as bit patterns,
-        /// `none` for nil (an optional `Date` takes 16 bytes here; NaN would not equal itself).
-        var activeSince: Double
-        var firingSince: UInt64
-        var lastNotifiedAt: UInt64
-        var muted: Muted?
-        let content: Int
+        /// How many bytes of own label values follow the header.
+        let ownCount: UInt32
     }
 
-    // Changed only through `fields`' setter, which copies a shared box first.
-    private final class Box: @unchecked Sendable {
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
+    /// The fields, then the own label values: one allocation an alert (issue 21: the values in
+    /// an array of their own were a second allocation of 64 to 96 bytes for each of 340,000
+    /// alerts). Changed only through `fields`' setter, which copies a shared box first.
+    ///
+    /// `ManagedBuffer` is never `Sendable`; a box is, as `Alert`'s is: a shared one is never
+    /// changed (`fields` copies it first), and its values are written only in ``make(_:own:)``.
+    fileprivate final class Box: ManagedBuffer<Fields, UInt8> {
+        static func make(_ fields: Fields, own: UnsafeBufferPointer<UInt8>) -> Box {
+            precondition(own.count == Int(fields.ownCount))
+            let box = unsafeDowncast(create(minimumCapacity: own.count) { _ in fields }, to: Box.self)
+            if let start = own.baseAddress { box.withUnsafeMutablePointerToElements { $0.initialize(from: start, count: own.count) } }
+            return box
+        }
 
-    private var box: Box
-
-    private var fields: Fields {
-        get { box.fields }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-            yield &box.fields
+        func withOwn<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+            try withUnsafeMutablePointers { fields, own in try body(UnsafeBufferPointer(start: own, count: Int(fields.pointee.ownCount))) }
         }
     }
 
-    public static func == (a: TrackedAlert, b: TrackedAlert) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
-    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
+    private nonisolated(unsafe) var box: Box
 
-    public var key: AlertKey { box.fields.key }
-    public var fingerprint: String { box.fields.key.fingerprint }
-    public var origin: Origin { box.fields.origin }
-    public var scope: String { box.fields.origin.scope }
-    public var check: String { box.fields.origin.check }
-    public var ruleID: String { box.fields.origin.ruleID }
-    public var messageID: String { box.fields.origin.messageID }
+    private var fields: Fields {
+        get { box.header }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = box.withOwn { Box.make(box.header, own: $0) } }
+            yield &box.header
+        }
+    }
+
+    public static func == (a: TrackedAlert, b: TrackedAlert) -> Bool {
+        a.box === b.box || a.box.header == b.box.header && a.box.withOwn { x in b.box.withOwn { x.elementsEqual($0) } }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        box.header.hash(into: &hasher)
+        box.withOwn { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    public var key: AlertKey { box.header.rare?.textKey.map(AlertKey.text) ?? .hash(box.header.key) }
+    public var fingerprint: String { key.fingerprint }
+    public var origin: Origin { box.header.origin }
+    public var scope: String { box.header.origin.scope }
+    public var check: String { box.header.origin.check }
+    public var ruleID: String { box.header.origin.ruleID }
+    public var messageID: String { box.header.origin.messageID }
     /// The identifying labels, by name.
-    public var labels: Labels { box.fields.labels }
-    public var subjectID: String { box.fields.unlabelledSubjectID ?? box.fields.labels["subject_id"] ?? "" }
-    public internal(set) var severity: Severity { get { box.fields.severity } set { fields.severity = newValue } }
-    public internal(set) var status: Alert.Status { get { box.fields.status } set { fields.status = newValue } }
+    public var labels: Labels { Labels(shape: box.header.shape, own: .tail(box)) }
+    public var subjectID: String { box.header.rare?.unlabelledSubjectID ?? labels["subject_id"] ?? "" }
+    public internal(set) var severity: Severity { get { box.header.severity } set { fields.severity = newValue } }
+    public internal(set) var status: Alert.Status { get { box.header.status } set { fields.status = newValue } }
     public internal(set) var activeSince: Date {
-        get { Date(timeIntervalSinceReferenceDate: box.fields.activeSince) }
+        get { Date(timeIntervalSinceReferenceDate: box.header.activeSince) }
         set { fields.activeSince = newValue.timeIntervalSinceReferenceDate }
     }
     public internal(set) var firingSince: Date? {
-        get { Self.date(box.fields.firingSince) } set { fields.firingSince = Self.seconds(newValue) }
+        get { Self.date(box.header.firingSince) } set { fields.firingSince = Self.seconds(newValue) }
     }
     public internal(set) var lastNotifiedAt: Date? {
-        get { Self.date(box.fields.lastNotifiedAt) } set { fields.lastNotifiedAt = Self.seconds(newValue) }
+        get { Self.date(box.header.lastNotifiedAt) } set { fields.lastNotifiedAt = Self.seconds(newValue) }
     }
     public internal(set) var lastNotifiedSeverity: Severity? {
-        get { box.fields.lastNotifiedSeverity } set { fields.lastNotifiedSeverity = newValue }
+        get { box.header.lastNotifiedSeverity } set { fields.lastNotifiedSeverity = newValue }
     }
     public internal(set) var silencedBy: [String]? {
-        get { box.fields.muted?.silencedBy }
-        set { fields.muted = Self.muted(silencedBy: newValue, inhibitedBy: inhibitedBy) }
+        get { box.header.rare?.silencedBy }
+        set { setRare(silencedBy: newValue, inhibitedBy: inhibitedBy) }
     }
     public internal(set) var inhibitedBy: String? {
-        get { box.fields.muted?.inhibitedBy }
-        set { fields.muted = Self.muted(silencedBy: silencedBy, inhibitedBy: newValue) }
+        get { box.header.rare?.inhibitedBy }
+        set { setRare(silencedBy: silencedBy, inhibitedBy: newValue) }
     }
     /// ``AlertContent/hash`` of the alert's content when it was last written.
-    var content: Int { box.fields.content }
+    var content: Int { box.header.content }
+
+    private mutating func setRare(silencedBy: [String]?, inhibitedBy: String?) {
+        let rare = box.header.rare
+        fields.rare = Rare.make(textKey: rare?.textKey, unlabelledSubjectID: rare?.unlabelledSubjectID, silencedBy: silencedBy,
+                                inhibitedBy: inhibitedBy)
+    }
 
     private static let none = UInt64.max
     private static func date(_ bits: UInt64) -> Date? {
         bits == none ? nil : Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits))
     }
     private static func seconds(_ date: Date?) -> UInt64 { date?.timeIntervalSinceReferenceDate.bitPattern ?? none }
-    private static func muted(silencedBy: [String]?, inhibitedBy: String?) -> Muted? {
-        silencedBy == nil && inhibitedBy == nil ? nil : Muted(silencedBy: silencedBy, inhibitedBy: inhibitedBy)
-    }
 
     /// Every tracked alert is made here: from its packed form (``AlertCodec/tracked(_:origins:)``),
     /// from an alert, or as a compacted copy.
     init(key: AlertKey, origin: Origin, labels: Labels, subjectID: String, severity: Severity, status: Alert.Status,
          activeSince: Date, firingSince: Date?, lastNotifiedAt: Date?, lastNotifiedSeverity: Severity?, silencedBy: [String]?,
          inhibitedBy: String?, content: Int) {
-        box = Box(Fields(
-            key: key, origin: origin, labels: labels, unlabelledSubjectID: labels["subject_id"] == subjectID ? nil : subjectID,
-            severity: severity, status: status, lastNotifiedSeverity: lastNotifiedSeverity,
-            ruleLabelled: labels["rule"] == origin.ruleID, activeSince: activeSince.timeIntervalSinceReferenceDate,
-            firingSince: Self.seconds(firingSince), lastNotifiedAt: Self.seconds(lastNotifiedAt),
-            muted: Self.muted(silencedBy: silencedBy, inhibitedBy: inhibitedBy), content: content))
+        let (bits, textKey): (UInt64, String?) = switch key {
+        case .hash(let value): (value, nil)
+        case .text(let text): (0, text)
+        }
+        box = labels.withOwn { own in
+            Box.make(Fields(
+                key: bits, origin: origin, shape: labels.shape,
+                rare: Rare.make(textKey: textKey, unlabelledSubjectID: labels["subject_id"] == subjectID ? nil : subjectID,
+                                silencedBy: silencedBy, inhibitedBy: inhibitedBy),
+                activeSince: activeSince.timeIntervalSinceReferenceDate, firingSince: Self.seconds(firingSince),
+                lastNotifiedAt: Self.seconds(lastNotifiedAt), content: content, severity: severity, status: status,
+                lastNotifiedSeverity: lastNotifiedSeverity, ruleLabelled: labels["rule"] == origin.ruleID, ownCount: UInt32(own.count)),
+                     own: own)
+        }
     }
 
     /// An alert as the tracker keeps it; `origins` shares what its alerts have in common.
@@ -183,7 +241,7 @@ public struct TrackedAlert: Sendable, Hashable {
     public func notificationLabel(_ name: String) -> String? {
         switch name {
         case "severity": severity.rawValue
-        case "rule" where box.fields.ruleLabelled: ruleID
+        case "rule" where box.header.ruleLabelled: ruleID
         default: labels[name]
         }
     }
@@ -195,44 +253,43 @@ public struct TrackedAlert: Sendable, Hashable {
 
     /// The same alert with its origin and label shape from `origins` (one object per rule, whoever made it).
     func sharing(_ origins: inout OriginTable) -> TrackedAlert {
-        let (shared, labels) = (origins(origin), self.labels.sharing(&origins))
-        guard shared !== origin || labels.shape !== self.labels.shape else { return self }
+        let (origin, shape) = (origins(self.origin), origins.shape(box.header.shape))
+        guard origin !== self.origin || shape !== box.header.shape else { return self }
         var copy = self
-        copy.fields.origin = shared
-        copy.fields.labels = labels
+        copy.fields.origin = origin
+        copy.fields.shape = shape
         return copy
     }
 
     /// An alert's fields out of its box, its own label values in a buffer that all the parked
     /// alerts share (see ``AlertTracker/compact(between:)``). It holds the few objects alerts
-    /// share (origin, shape) and its rare texts, not its box nor its labels' array.
+    /// share (origin, shape) and its rare texts, not its box.
     struct Parked: Sendable {
         fileprivate let fields: Fields
         fileprivate let own: Range<Int>
     }
 
     func parked(into own: inout [UInt8]) -> Parked {
-        var fields = box.fields
         let start = own.count
-        own.append(contentsOf: fields.labels.own)
-        fields.labels = Labels(shape: fields.labels.shape, own: [])
-        return Parked(fields: fields, own: start..<own.count)
+        box.withOwn { own.append(contentsOf: $0) }
+        return Parked(fields: box.header, own: start..<own.count)
     }
 
-    /// A parked alert in allocations of its own, each of the size it needs, with its origin and
+    /// A parked alert in an allocation of its own, of the size it needs, with its origin and
     /// shape from `origins`.
     init(unparking parked: Parked, own: UnsafeBufferPointer<UInt8>, origins: inout OriginTable) {
         var fields = parked.fields
-        fields.key = fields.key.compacted()
         fields.origin = origins(fields.origin)
-        fields.labels = Labels(shape: origins.shape(fields.labels.shape),
-                               own: Shape.exactCopy(UnsafeBufferPointer(rebasing: own[parked.own])))
-        fields.unlabelledSubjectID = fields.unlabelledSubjectID.map(Self.fresh)
-        box = Box(fields)
+        fields.shape = origins.shape(fields.shape)
+        fields.rare = fields.rare?.compacted()
+        box = Box.make(fields, own: UnsafeBufferPointer(rebasing: own[parked.own]))
     }
 
     /// The object an alert's fields live in (tests: when it is freed).
     var boxObject: AnyObject { box }
+
+    /// The size of what a box holds before the own values (tests: it stays small).
+    static var fieldsSize: Int { MemoryLayout<Fields>.size }
 
     /// A text in storage of its own (`String(text)` would share the storage it is given).
     static func fresh(_ text: String) -> String {
@@ -267,11 +324,6 @@ public enum AlertKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func < (a: AlertKey, b: AlertKey) -> Bool {
         if case .hash(let x) = a, case .hash(let y) = b { return x < y }
         return a.fingerprint < b.fingerprint
-    }
-
-    func compacted() -> AlertKey {
-        if case .text(let text) = self { return .text(TrackedAlert.fresh(text)) }
-        return self
     }
 }
 
@@ -327,7 +379,7 @@ public struct OriginTable: Sendable {
         } else {
             shape = self.shape(TrackedAlert.Shape(key: TrackedAlert.Shape.exactCopy(key)))
         }
-        return TrackedAlert.Labels(shape: shape, own: TrackedAlert.Shape.exactCopy(own))
+        return TrackedAlert.Labels(shape: shape, own: .bytes(TrackedAlert.Shape.exactCopy(own)))
     }
 
     /// The known shape equal to `shape`, or `shape` itself, kept from now on.
@@ -354,18 +406,33 @@ extension TrackedAlert {
     ///   own labels (``AlertCodec/wordLabels``: alertname, rule, check, instance, subject_kind,
     ///   severity), which are the same for every alert of a rule. ``OriginTable`` keeps one of each;
     /// - the alert's own values of the other labels (units, subjects, years), each as its UTF-8
-    ///   length (LEB128) and bytes, in one allocation.
+    ///   length (LEB128) and bytes: in a tracked alert's box, after its fields.
     ///
     /// The large national province keeps 340,000 open alerts of nine labels. Names and values in
-    /// one array took 224 bytes of heap an alert; the own values take about 64 (issue 21).
+    /// one array took 224 bytes of heap an alert; the own values in an array of their own, about
+    /// 64 to 96; in the box, about 30 (issue 21).
     /// Texts compare byte by byte, as the state file keeps them: two spellings of one text
     /// (composed and decomposed Vietnamese) stay two values.
     public struct Labels: Sendable, Hashable {
         let shape: Shape
-        fileprivate let own: [UInt8]
+        // A box is never changed once shared (see ``TrackedAlert/Box``).
+        private nonisolated(unsafe) let own: Own
 
-        fileprivate init(shape: Shape, own: [UInt8]) {
+        /// Where the own values are: a tracked alert's follow its fields in its box.
+        fileprivate enum Own {
+            case bytes([UInt8])
+            case tail(Box)
+        }
+
+        fileprivate init(shape: Shape, own: Own) {
             (self.shape, self.own) = (shape, own)
+        }
+
+        func withOwn<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+            switch own {
+            case .bytes(let bytes): try bytes.withUnsafeBufferPointer(body)
+            case .tail(let box): try box.withOwn(body)
+            }
         }
 
         /// Labels of an alert, with their shape from `table`.
@@ -408,7 +475,7 @@ extension TrackedAlert {
         }
 
         /// Where the own values are: a compacted copy's are elsewhere (tests).
-        var storage: UnsafeRawPointer? { own.withUnsafeBytes { $0.baseAddress } }
+        var storage: UnsafeRawPointer? { withOwn { UnsafeRawPointer($0.baseAddress) } }
 
         /// The same labels with `table`'s shape: alerts read through another table then share the
         /// tracker's shapes, not two copies of each.
@@ -420,7 +487,7 @@ extension TrackedAlert {
         /// Every (name, value), in order, until `body` says stop.
         private func forEach(_ body: (_ name: String, _ value: () -> String) -> Bool) {
             var index = 0
-            own.withUnsafeBufferPointer { own in
+            withOwn { own in
                 for entry in shape.entries {
                     let range = entry.value == nil ? Shape.counted(own, at: &index) : 0..<0
                     let value = { entry.value ?? String(decoding: UnsafeBufferPointer(rebasing: own[range]), as: UTF8.self) }
@@ -452,11 +519,13 @@ extension TrackedAlert {
             return labels
         }
 
-        public static func == (a: Labels, b: Labels) -> Bool { a.shape == b.shape && a.own == b.own }
+        public static func == (a: Labels, b: Labels) -> Bool {
+            a.shape == b.shape && a.withOwn { x in b.withOwn { x.elementsEqual($0) } }
+        }
 
         public func hash(into hasher: inout Hasher) {
             hasher.combine(shape)
-            own.withUnsafeBytes { hasher.combine(bytes: $0) }
+            withOwn { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
     }
 

@@ -445,4 +445,41 @@ import NTMAlertingTestSupport
         #expect(tracked.map { Array($0.labels["instance"]!.utf8) } == [Array(composed.utf8), Array(decomposed.utf8)])
         #expect(tracked.map { Array($0.labels["unit"]!.utf8) } == [Array(composed.utf8), Array(decomposed.utf8)])
     }
+
+    /// A tracked alert is one allocation: its own label values follow its fields in the box, and
+    /// the fields stay nine words (issue 21: the values in an array of their own, an optional
+    /// subject id, a text key and a muting beside the fields were 64 to 96 bytes more an alert).
+    @Test func aTrackedAlertIsOneSmallAllocation() {
+        #expect(TrackedAlert.fieldsSize <= 72)
+        var origins = OriginTable()
+        let alert = TrackedAlert(Self.debtAlert(7), origins: &origins)
+        let box = UnsafeRawPointer(Unmanaged.passUnretained(alert.boxObject).toOpaque())
+        let offset = alert.labels.storage.map { $0 - box }
+        #expect(offset.map { (16 + TrackedAlert.fieldsSize)..<(16 + TrackedAlert.fieldsSize + 8) ~= $0 } == true)
+        // A copy that changes gets a box of its own, its values with it.
+        var changed = alert
+        changed.severity = .critical
+        #expect(changed.boxObject !== alert.boxObject && changed.labels == alert.labels && alert.severity == .warning)
+        #expect(changed.labels.storage != alert.labels.storage && changed.labels["commune"] == "C7")
+    }
+
+    /// What almost no alert has is kept apart, and kept whole: a text fingerprint, a subject the
+    /// `subject_id` label is not, silences and an inhibition.
+    @Test func rareFieldsSurviveChangesAndCompaction() {
+        var alert = Self.debtAlert(3)
+        alert.fingerprint = "không-phải-số-hex-0123456789"
+        alert.subject = Subject(kind: "project", id: "một chủ thể khác hẳn nhãn", name: "x")
+        var tracked = TrackedAlert(alert)
+        #expect(tracked.key == .text(alert.fingerprint) && tracked.subjectID == alert.subject.id)
+        tracked.silencedBy = ["s1", "s2"]
+        tracked.inhibitedBy = "0000000000000001"
+        tracked.silencedBy = nil
+        #expect(tracked.inhibitedBy == "0000000000000001" && tracked.silencedBy == nil)
+        #expect(tracked.key == .text(alert.fingerprint) && tracked.subjectID == alert.subject.id)
+        let compacted = AlertTracker(active: [tracked]).compacted()
+        let copy = compacted.active[tracked.key]
+        #expect(copy == tracked && copy?.subjectID == alert.subject.id && copy?.inhibitedBy == "0000000000000001")
+        let plain = TrackedAlert(Self.debtAlert(4))
+        #expect(plain.key == .hash(4) && plain.subjectID == "C4-P1" && plain.silencedBy == nil && plain.inhibitedBy == nil)
+    }
 }
