@@ -62,5 +62,8 @@ struct BatchUpsert {
         updated += updates.count
     }
 
-    private func key(of row: ImportRow) -> [Cell] { keyPositions.map { row.cells[$0] ?? .null } }
+    /// A key column the file leaves out is its default, as the row is inserted: a completion
+    /// without `unit_id` is stored with `''`, and looked up as NULL it was never found again (a
+    /// second import of the Hà Tĩnh sample inserted it twice and failed on the primary key).
+    private func key(of row: ImportRow) -> [Cell] { keyPositions.map { row.cells[$0] ?? spec.fields[$0].defaultValue } }
 }
