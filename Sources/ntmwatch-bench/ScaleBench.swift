@@ -354,6 +354,13 @@ enum Child {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
+    /// Pages the process shares unchanged with others (kB, `Shared_Clean` of `smaps_rollup`).
+    static func sharedClean(_ pid: Int32) throws -> Int {
+        let rollup = try String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)
+        let line = rollup.split(separator: "\n").first { $0.hasPrefix("Shared_Clean:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     static func timeToReady(_ program: String, _ arguments: [String], folder: String) throws -> Double {
         // A socket path has at most 107 bytes; the bench's scratch folder is deeper than that.
         let socketPath = "/tmp/ntmwatch-bench-\(getpid()).sock"

@@ -113,6 +113,7 @@ public final class DaemonService: Service {
                         group.addTask { try? await Task.sleep(for: tick); return .tick }
                     case .finished(let check, let outcome, let at, let duration):
                         running.remove(check.name)
+                        trims.ran()
                         do {
                             try await engine.process([(check, outcome)], at: at, durations: [check.name: duration])
                         } catch {
@@ -157,10 +158,13 @@ public final class DaemonService: Service {
 
     /// Gives the memory of the last runs back to the system. A national cycle reads a million
     /// rows; glibc keeps what was freed in its arenas, so a daemon idle between hourly runs held
-    /// the peak of its last run (about a gigabyte nationally) until the next.
+    /// the peak of its last run (about a gigabyte nationally) until the next. Called only when no
+    /// check runs and no flush is under way; the code pages that start-up, a run or a delivery
+    /// brought in go back too (``CodePages``), once each time.
     func returnFreedMemory(pacing: inout TrimPacing) async {
         await engine.state.releaseMemory()
         Self.trim()
+        if pacing.codeRan { CodePages.pageOut() }
         pacing.trimmed(at: .now)
     }
 
@@ -175,9 +179,16 @@ public final class DaemonService: Service {
         static let interval: Duration = .seconds(10)
         private var last: ContinuousClock.Instant?
         private(set) var owed = false
+        /// Whether code ran since the last trim that was not run at the last: start-up's, a
+        /// run's or a delivery's. The loop's own code, every second, is paged back in once, not
+        /// read back each idle minute.
+        private(set) var codeRan = true
 
         /// Deliveries freed something worth giving back.
-        mutating func freed() { owed = true }
+        mutating func freed() { (owed, codeRan) = (true, true) }
+
+        /// A check's run ended.
+        mutating func ran() { codeRan = true }
 
         /// Owed, and the last trim long enough ago.
         func isDue(at now: ContinuousClock.Instant) -> Bool {
@@ -187,6 +198,7 @@ public final class DaemonService: Service {
         mutating func trimmed(at now: ContinuousClock.Instant) {
             last = now
             owed = false
+            codeRan = false
         }
     }
 
