@@ -91,7 +91,8 @@ public struct TrackedAlert: Sendable, Hashable {
 
     /// The fields, then the own label values: one allocation an alert (issue 21: the values in
     /// an array of their own were a second allocation of 64 to 96 bytes for each of 340,000
-    /// alerts). Changed only through `fields`' setter, which copies a shared box first.
+    /// alerts). Changed only through `fields`, which copies a shared box first and never
+    /// changes how many values follow.
     ///
     /// `ManagedBuffer` is never `Sendable`; a box is, as `Alert`'s is: a shared one is never
     /// changed (`fields` copies it first), and its values are written only in ``make(_:own:)``.
@@ -114,6 +115,8 @@ public struct TrackedAlert: Sendable, Hashable {
         get { box.header }
         _modify {
             if !isKnownUniquelyReferenced(&box) { box = box.withOwn { Box.make(box.header, own: $0) } }
+            let count = box.header.ownCount
+            defer { precondition(box.header.ownCount == count, "the own values' length is the box's") }
             yield &box.header
         }
     }
@@ -187,13 +190,20 @@ public struct TrackedAlert: Sendable, Hashable {
         box = labels.withOwn { own in
             Box.make(Fields(
                 key: bits, origin: origin, shape: labels.shape,
-                rare: Rare.make(textKey: textKey, unlabelledSubjectID: labels["subject_id"] == subjectID ? nil : subjectID,
+                rare: Rare.make(textKey: textKey, unlabelledSubjectID: Self.same(labels["subject_id"], subjectID) ? nil : subjectID,
                                 silencedBy: silencedBy, inhibitedBy: inhibitedBy),
                 activeSince: activeSince.timeIntervalSinceReferenceDate, firingSince: Self.seconds(firingSince),
                 lastNotifiedAt: Self.seconds(lastNotifiedAt), content: content, severity: severity, status: status,
-                lastNotifiedSeverity: lastNotifiedSeverity, ruleLabelled: labels["rule"] == origin.ruleID, ownCount: UInt32(own.count)),
+                lastNotifiedSeverity: lastNotifiedSeverity, ruleLabelled: Self.same(labels["rule"], origin.ruleID),
+                ownCount: UInt32(own.count)),
                      own: own)
         }
+    }
+
+    /// Byte for byte, as labels compare: `==` would take a decomposed subject id for its composed
+    /// label, and give the label's spelling back.
+    private static func same(_ label: String?, _ text: String) -> Bool {
+        label.map { $0.utf8.elementsEqual(text.utf8) } ?? false
     }
 
     /// An alert as the tracker keeps it; `origins` shares what its alerts have in common.
@@ -476,13 +486,6 @@ extension TrackedAlert {
 
         /// Where the own values are: a compacted copy's are elsewhere (tests).
         var storage: UnsafeRawPointer? { withOwn { UnsafeRawPointer($0.baseAddress) } }
-
-        /// The same labels with `table`'s shape: alerts read through another table then share the
-        /// tracker's shapes, not two copies of each.
-        func sharing(_ table: inout OriginTable) -> Labels {
-            let shared = table.shape(shape)
-            return shared === shape ? self : Labels(shape: shared, own: own)
-        }
 
         /// Every (name, value), in order, until `body` says stop.
         private func forEach(_ body: (_ name: String, _ value: () -> String) -> Bool) {
