@@ -3,32 +3,33 @@ import Foundation
 import Glibc
 #endif
 
-/// The daemon's code and read-only data as the kernel holds them between runs.
+/// The daemon's code and read-only data as its page tables hold them between runs.
 ///
 /// An idle daemon's memory is mostly pages of its program and libraries: of the quick start's
 /// 49 MiB, 42 MiB were file pages (the binary 15 MiB, Swift's runtime and Foundation 20 MiB),
-/// mapped in by start-up and by the last run, and counted against the service until the kernel
-/// needs them (issue 21). Between runs an hour apart they are not used. `MADV_PAGEOUT` (Linux
-/// 5.4) asks the kernel to reclaim them now; the next run reads back what it runs.
+/// mapped in by start-up and by the last run and counted in its RSS until the next (issue 21).
+/// `MADV_DONTNEED` unmaps them: they stay in the page cache, and the next run maps back what it
+/// runs (minor faults). `MADV_PAGEOUT` would also evict them, but Linux does that only for the
+/// file's owner or a process that could write it: not for `ntmwatch` running a binary root owns.
 ///
-/// Only private, read-only, file-backed mappings are asked about: code, constants and the
-/// relocated read-only data (whose changed pages are anonymous: without swap the kernel keeps
-/// them, with swap it would write them out, never drop them). Writable mappings and shared ones
-/// (SQLite's `-shm`) are left alone, and the kernel itself skips pages another process maps.
-/// Advice only: what the kernel does not do is no error.
+/// A page of a private file mapping is either the file's own page or an anonymous copy made by a
+/// write: the relocations of RELRO data and of text. Unmapped, the first comes back from the file
+/// as it was; the second would come back unrelocated. So only mappings that are read-only and
+/// have no anonymous page (`Anonymous: 0 kB`, `Swap: 0 kB` in `smaps`) are unmapped. A read-only
+/// mapping gains no anonymous page later: the loader writes RELRO while it is still writable
+/// (`rw-p`, skipped), and the daemon loads its modules on its loop, never beside this.
 enum CodePages {
-    /// Asks the kernel to reclaim the pages of every private, read-only file mapping of this
-    /// process; the bytes of the mappings it took the advice for (0 before Linux 5.4).
+    /// Unmaps every private, read-only file mapping of this process that holds no anonymous
+    /// page; the bytes unmapped.
     @discardableResult
-    static func pageOut(maps: String = "/proc/self/maps") -> Int {
-        guard let text = contents(of: maps) else { return 0 }
-        var advised = 0
-        for mapping in readOnlyFileMappings(text) {
+    static func release(smaps: String = "/proc/self/smaps") -> Int {
+        guard let text = contents(of: smaps) else { return 0 }
+        var released = 0
+        for mapping in cleanFileMappings(text) {
             guard let start = UnsafeMutableRawPointer(bitPattern: mapping.lowerBound) else { continue }
-            // EINVAL also for a locked mapping, not only from a kernel before 5.4.
-            if madvise(start, mapping.count, MADV_PAGEOUT) == 0 { advised += mapping.count }
+            if madvise(start, mapping.count, MADV_DONTNEED) == 0 { released += mapping.count }
         }
-        return advised
+        return released
     }
 
     /// A file of `/proc` whole. Its size is 0 and the kernel gives it a page per read:
@@ -38,7 +39,7 @@ enum CodePages {
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
+        var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
@@ -48,17 +49,36 @@ enum CodePages {
         }
     }
 
-    /// The address ranges of `/proc/PID/maps` lines that map a file privately and read-only
-    /// (`r-xp`, `r--p`): "start-end perms offset dev inode path".
-    static func readOnlyFileMappings(_ maps: String) -> [Range<Int>] {
-        maps.split(separator: "\n").compactMap { line in
-            // The path is padded to a column: it is the sixth field, not what follows the fifth space.
-            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count == 6, fields[1] == "r-xp" || fields[1] == "r--p", fields[5].drop(while: { $0 == " " }).hasPrefix("/")
-            else { return nil }
-            let bounds = fields[0].split(separator: "-")
-            guard bounds.count == 2, let start = Int(bounds[0], radix: 16), let end = Int(bounds[1], radix: 16), start < end else { return nil }
-            return start..<end
+    /// The address ranges of `/proc/PID/smaps` mappings that map a file privately and read-only
+    /// (`r-xp`, `r--p`) and hold no anonymous page. Each mapping is a line "start-end perms
+    /// offset dev inode path", then lines "Name: value kB".
+    static func cleanFileMappings(_ smaps: String) -> [Range<Int>] {
+        var mappings: [Range<Int>] = []
+        var current: Range<Int>?
+        // Until its Anonymous and Swap lines say 0, a mapping is not taken.
+        var anonymous: Int?, swapped: Int?
+        func finish() {
+            if let range = current, anonymous == 0, swapped == 0 { mappings.append(range) }
+            (current, anonymous, swapped) = (nil, nil, nil)
         }
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            guard let first = fields.first else { continue }
+            if first.hasSuffix(":") {
+                guard current != nil, fields.count >= 2 else { continue }
+                if first == "Anonymous:" { anonymous = Int(fields[1]) }
+                if first == "Swap:" { swapped = Int(fields[1]) }
+                continue
+            }
+            finish()
+            // The path is padded to a column: it is the sixth field, not what follows the fifth space.
+            guard fields.count == 6, fields[1] == "r-xp" || fields[1] == "r--p", fields[5].drop(while: { $0 == " " }).hasPrefix("/")
+            else { continue }
+            let bounds = first.split(separator: "-")
+            guard bounds.count == 2, let start = Int(bounds[0], radix: 16), let end = Int(bounds[1], radix: 16), start < end else { continue }
+            current = start..<end
+        }
+        finish()
+        return mappings
     }
 }

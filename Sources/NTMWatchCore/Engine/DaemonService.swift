@@ -95,7 +95,7 @@ public final class DaemonService: Service {
                             heartbeat = true
                         }
                         // Deliveries free their notifications after the runs that made them: each
-                        // idle minute, and what a flush freed once the pacing allows.
+                        // idle minute, and what a flush freed or a run mapped in once the pacing allows.
                         if running.isEmpty && !flushing && (heartbeat || trims.isDue(at: .now)) {
                             await returnFreedMemory(pacing: &trims)
                         }
@@ -159,12 +159,12 @@ public final class DaemonService: Service {
     /// Gives the memory of the last runs back to the system. A national cycle reads a million
     /// rows; glibc keeps what was freed in its arenas, so a daemon idle between hourly runs held
     /// the peak of its last run (about a gigabyte nationally) until the next. Called only when no
-    /// check runs and no flush is under way; the code pages that start-up, a run or a delivery
-    /// brought in go back too (``CodePages``), once each time.
+    /// check runs and no flush is under way; the code pages that a run or a delivery brought in
+    /// are unmapped too (``CodePages``), once each time.
     func returnFreedMemory(pacing: inout TrimPacing) async {
         await engine.state.releaseMemory()
         Self.trim()
-        if pacing.codeRan { CodePages.pageOut() }
+        if pacing.codeRan { CodePages.release() }
         pacing.trimmed(at: .now)
     }
 
@@ -179,10 +179,10 @@ public final class DaemonService: Service {
         static let interval: Duration = .seconds(10)
         private var last: ContinuousClock.Instant?
         private(set) var owed = false
-        /// Whether code ran since the last trim that was not run at the last: start-up's, a
-        /// run's or a delivery's. The loop's own code, every second, is paged back in once, not
-        /// read back each idle minute.
-        private(set) var codeRan = true
+        /// Whether a run or a delivery ran code since the last trim (start-up's goes with the
+        /// first run's). The loop's own code, every second, is then mapped back once, not at
+        /// each idle minute; and not just before the first checks start.
+        private(set) var codeRan = false
 
         /// Deliveries freed something worth giving back.
         mutating func freed() { (owed, codeRan) = (true, true) }
@@ -190,9 +190,10 @@ public final class DaemonService: Service {
         /// A check's run ended.
         mutating func ran() { codeRan = true }
 
-        /// Owed, and the last trim long enough ago.
+        /// Owed (freed memory, or code that ran), and the last trim long enough ago. A run's end
+        /// mostly finds a flush under way, and its code was then held until the next heartbeat.
         func isDue(at now: ContinuousClock.Instant) -> Bool {
-            owed && last.map { now - $0 >= Self.interval } ?? true
+            (owed || codeRan) && last.map { now - $0 >= Self.interval } ?? true
         }
 
         mutating func trimmed(at now: ContinuousClock.Instant) {
