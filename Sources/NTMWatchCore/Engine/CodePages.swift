@@ -15,20 +15,34 @@ import Glibc
 /// A page of a private file mapping is either the file's own page or an anonymous copy made by a
 /// write: the relocations of RELRO data and of text. Unmapped, the first comes back from the file
 /// as it was; the second would come back unrelocated. So only mappings that are read-only and
-/// have no anonymous page (`Anonymous: 0 kB`, `Swap: 0 kB` in `smaps`) are unmapped. A read-only
-/// mapping gains no anonymous page later: the loader writes RELRO while it is still writable
-/// (`rw-p`, skipped), and the daemon loads its modules on its loop, never beside this.
-enum CodePages {
+/// have no anonymous page (`Anonymous: 0 kB`, `Swap: 0 kB` in `smaps`) are unmapped, and only
+/// those that were there, the same, at the last call too: a library that another thread is
+/// loading (glibc's NSS, say) is mapped read-only across its whole span for a moment before its
+/// segments are mapped over it and relocated, and a range read once might be that moment. A
+/// settled read-only mapping gains no anonymous page: the loader writes RELRO while it is still
+/// writable (`rw-p`, skipped), and the daemon loads its modules on its loop, never beside this.
+struct CodePages {
+    /// A mapping as `smaps` heads it: its range, and its permissions, offset, device and inode.
+    struct Mapping: Hashable {
+        let range: Range<Int>
+        let identity: String
+    }
+
+    /// The clean mappings of the last call.
+    private var settled: Set<Mapping> = []
+
     /// Unmaps every private, read-only file mapping of this process that holds no anonymous
-    /// page; the bytes unmapped.
+    /// page and was the same at the last call; the bytes unmapped. The first call only looks.
     @discardableResult
-    static func release(smaps: String = "/proc/self/smaps") -> Int {
-        guard let text = contents(of: smaps) else { return 0 }
+    mutating func release(smaps: String = "/proc/self/smaps") -> Int {
+        guard let text = Self.contents(of: smaps) else { return 0 }
+        let clean = Self.cleanFileMappings(text)
         var released = 0
-        for mapping in cleanFileMappings(text) {
-            guard let start = UnsafeMutableRawPointer(bitPattern: mapping.lowerBound) else { continue }
-            if madvise(start, mapping.count, MADV_DONTNEED) == 0 { released += mapping.count }
+        for mapping in clean where settled.contains(mapping) {
+            guard let start = UnsafeMutableRawPointer(bitPattern: mapping.range.lowerBound) else { continue }
+            if madvise(start, mapping.range.count, MADV_DONTNEED) == 0 { released += mapping.range.count }
         }
+        settled = Set(clean)
         return released
     }
 
@@ -49,12 +63,12 @@ enum CodePages {
         }
     }
 
-    /// The address ranges of `/proc/PID/smaps` mappings that map a file privately and read-only
-    /// (`r-xp`, `r--p`) and hold no anonymous page. Each mapping is a line "start-end perms
-    /// offset dev inode path", then lines "Name: value kB".
-    static func cleanFileMappings(_ smaps: String) -> [Range<Int>] {
-        var mappings: [Range<Int>] = []
-        var current: Range<Int>?
+    /// The `/proc/PID/smaps` mappings that map a file privately and read-only (`r-xp`, `r--p`)
+    /// and hold no anonymous page. Each mapping is a line "start-end perms offset dev inode path",
+    /// then lines "Name: value kB".
+    static func cleanFileMappings(_ smaps: String) -> [Mapping] {
+        var mappings: [Mapping] = []
+        var current: Mapping?
         // Until its Anonymous and Swap lines say 0, a mapping is not taken.
         var anonymous: Int?, swapped: Int?
         func finish() {
@@ -76,7 +90,7 @@ enum CodePages {
             else { continue }
             let bounds = first.split(separator: "-")
             guard bounds.count == 2, let start = Int(bounds[0], radix: 16), let end = Int(bounds[1], radix: 16), start < end else { continue }
-            current = start..<end
+            current = Mapping(range: start..<end, identity: fields[1...4].joined(separator: " "))
         }
         finish()
         return mappings

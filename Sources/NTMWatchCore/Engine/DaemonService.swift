@@ -73,6 +73,9 @@ public final class DaemonService: Service {
                 var flushing = false
                 var lastHeartbeat = ContinuousClock.now - .seconds(3600)
                 var trims = TrimPacing()
+                // Start-up's mappings, settled: the first that can be unmapped (see ``CodePages``).
+                var codePages = CodePages()
+                codePages.release()
 
                 while let event = await group.next() {
                     if stopping.withLock({ $0 }) {
@@ -97,7 +100,7 @@ public final class DaemonService: Service {
                         // Deliveries free their notifications after the runs that made them: each
                         // idle minute, and what a flush freed or a run mapped in once the pacing allows.
                         if running.isEmpty && !flushing && (heartbeat || trims.isDue(at: .now)) {
-                            await returnFreedMemory(pacing: &trims)
+                            await returnFreedMemory(pacing: &trims, codePages: &codePages)
                         }
                         await launchDue(into: &group, running: &running, nextRun: &nextRun)
                         // Group timers and retries are due by the clock, not by check results. The
@@ -124,7 +127,7 @@ public final class DaemonService: Service {
                         // and a copy made among those would be as scattered as the original.
                         if running.isEmpty && !flushing {
                             await engine.compactAlerts(releasing: Self.trim)
-                            await returnFreedMemory(pacing: &trims)
+                            await returnFreedMemory(pacing: &trims, codePages: &codePages)
                         }
                     case .reload:
                         await reload()
@@ -138,7 +141,7 @@ public final class DaemonService: Service {
                         if sent > 0 { trims.freed() }
                         guard running.isEmpty else { break }
                         if await engine.compactAlerts(releasing: Self.trim) || trims.isDue(at: .now) {
-                            await returnFreedMemory(pacing: &trims)
+                            await returnFreedMemory(pacing: &trims, codePages: &codePages)
                         }
                     case .signalsEnded:
                         break
@@ -161,10 +164,10 @@ public final class DaemonService: Service {
     /// the peak of its last run (about a gigabyte nationally) until the next. Called only when no
     /// check runs and no flush is under way; the code pages that a run or a delivery brought in
     /// are unmapped too (``CodePages``), once each time.
-    func returnFreedMemory(pacing: inout TrimPacing) async {
+    func returnFreedMemory(pacing: inout TrimPacing, codePages: inout CodePages) async {
         await engine.state.releaseMemory()
         Self.trim()
-        if pacing.codeRan { CodePages.release() }
+        if pacing.codeRan { codePages.release() }
         pacing.trimmed(at: .now)
     }
 
