@@ -59,7 +59,7 @@ struct TrimPacingTests {
     }
 }
 
-/// The idle daemon's program pages are unmapped (issue 21: 42 of the quick start's 49 MiB were
+/// The idle daemon's program pages are unmapped (issue 21: 41 of the quick start's 48 MiB were
 /// file pages).
 struct CodePagesTests {
     /// Only private, read-only file mappings without an anonymous page: a relocated page unmapped

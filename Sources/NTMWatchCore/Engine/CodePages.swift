@@ -6,7 +6,7 @@ import Glibc
 /// The daemon's code and read-only data as its page tables hold them between runs.
 ///
 /// An idle daemon's memory is mostly pages of its program and libraries: of the quick start's
-/// 49 MiB, 42 MiB were file pages (the binary 15 MiB, Swift's runtime and Foundation 20 MiB),
+/// 48 MiB, 41 MiB were file pages (the binary 15 MiB, Swift's runtime and Foundation 20 MiB),
 /// mapped in by start-up and by the last run and counted in its RSS until the next (issue 21).
 /// `MADV_DONTNEED` unmaps them: they stay in the page cache, and the next run maps back what it
 /// runs (minor faults). `MADV_PAGEOUT` would also evict them, but Linux does that only for the
