@@ -122,12 +122,12 @@ public struct TrackedAlert: Sendable, Hashable {
     }
 
     public static func == (a: TrackedAlert, b: TrackedAlert) -> Bool {
-        a.box === b.box || a.box.header == b.box.header && a.box.withOwn { x in b.box.withOwn { x.elementsEqual($0) } }
+        a.box === b.box || a.box.header == b.box.header && a.labels == b.labels
     }
 
     public func hash(into hasher: inout Hasher) {
         box.header.hash(into: &hasher)
-        box.withOwn { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        hasher.combine(labels)
     }
 
     public var key: AlertKey { box.header.rare?.textKey.map(AlertKey.text) ?? .hash(box.header.key) }
@@ -389,7 +389,9 @@ public struct OriginTable: Sendable {
         } else {
             shape = self.shape(TrackedAlert.Shape(key: TrackedAlert.Shape.exactCopy(key)))
         }
-        return TrackedAlert.Labels(shape: shape, own: .bytes(TrackedAlert.Shape.exactCopy(own)))
+        // The scratch buffer itself: a tracked alert copies the values into its box, and by the
+        // next call these labels are gone, so the buffer is reused, not copied.
+        return TrackedAlert.Labels(shape: shape, own: .bytes(own))
     }
 
     /// The known shape equal to `shape`, or `shape` itself, kept from now on.
