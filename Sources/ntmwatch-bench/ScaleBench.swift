@@ -348,16 +348,15 @@ enum Child {
     }
 
     /// The process's resident set now, in KiB.
-    static func rss(_ pid: Int32) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
+    static func rss(_ pid: Int32) throws -> Int { try kilobytes("VmRSS:", in: "/proc/\(pid)/status") }
 
     /// Pages the process shares unchanged with others (kB, `Shared_Clean` of `smaps_rollup`).
-    static func sharedClean(_ pid: Int32) throws -> Int {
-        let rollup = try String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)
-        let line = rollup.split(separator: "\n").first { $0.hasPrefix("Shared_Clean:") } ?? ""
+    static func sharedClean(_ pid: Int32) throws -> Int { try kilobytes("Shared_Clean:", in: "/proc/\(pid)/smaps_rollup") }
+
+    /// The kB of a "Name: value kB" line of a small `/proc` file (under a page: read whole); 0 without it.
+    static func kilobytes(_ name: String, in path: String) throws -> Int {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name) } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
