@@ -73,6 +73,26 @@ import Testing
         await scratch.remove()
     }
 
+    /// Two rows of one file whose keys differ only in a key column one leaves out and the other
+    /// gives as its default are one key: refused as a repeat, naming both rows, and nothing is
+    /// written. The duplicate check read the absent cell as NULL, so the store's primary key
+    /// refused the file instead, naming neither row.
+    @Test(arguments: Backend.available)
+    func aKeyGivenOnceLeftOutAndOnceAsItsDefaultIsARepeat(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        let importer = Importer(store: scratch.store)
+        _ = try await importer.importFile(.obligations, path: ScratchStore.sampleFolder + "/ha-tinh/obligations.csv")
+        let path = try scratch.write("completions.json", """
+            [{"obligation_id": "OB-25", "occurrence": "2023-04-15", "completed_at": "2023-04-10T10:00:00+07:00"},
+             {"obligation_id": "OB-25", "unit_id": null, "occurrence": "2023-04-15", "completed_at": "2023-04-11T10:00:00+07:00"}]
+            """)
+        let error = await #expect(throws: ImportError.self) { try await importer.importFile(.completions, path: path) }
+        #expect(error?.problems.map(\.row) == [2])
+        #expect(error?.problems.first?.reason.en == "duplicate key: same as row 1")
+        #expect(try await scratch.count("obligation_completions") == 0)
+        await scratch.remove()
+    }
+
     @Test(arguments: Backend.available)
     func vietnameseHeadersWithBOMAndSemicolonsAndNamesWithinParents(backend: Backend) async throws {
         let scratch = try await ScratchStore(backend)

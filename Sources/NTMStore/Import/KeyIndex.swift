@@ -29,10 +29,11 @@ struct KeyIndex {
     private static func capacity(for keys: Int) -> Int { max(1024, keys + keys / 3 + 1) }
 
     /// The row that gave the key of `cells` at `positions` first; nil when none did, and then
-    /// `row` is that row from now on. A cell the row does not give counts as NULL.
-    mutating func firstRow(of cells: [Cell?], at positions: [Int], row: Int) -> Int? {
+    /// `row` is that row from now on. A cell the row does not give counts as its value in
+    /// `absent` (one per position): the value the row is stored and looked up with.
+    mutating func firstRow(of cells: [Cell?], at positions: [Int], absent: [Cell], row: Int) -> Int? {
         scratch.removeAll(keepingCapacity: true)
-        for position in positions { Self.encode(cells[position] ?? .null, into: &scratch) }
+        for (index, position) in positions.enumerated() { Self.encode(cells[position] ?? absent[index], into: &scratch) }
         let (low, high) = scratch.withUnsafeBytes { Self.fingerprint($0) }
         var index = Self.home(low, in: slots.count)
         while slots[index].row != 0 {

@@ -31,6 +31,9 @@ struct RowValidator {
     private let parentPositions: [Int]
     private let columns: [String]
     private let keyPositions: [Int]
+    /// The key columns' defaults: a key cell the row does not give is stored as its default, so
+    /// it is that value, not NULL, that another row of the file must not repeat.
+    private let keyDefaults: [Cell]
 
     init(kind: ImportKind, spec: KindSpec, file: TabularFile, database: any ImportDatabase) async throws {
         self.kind = kind
@@ -50,6 +53,7 @@ struct RowValidator {
         parentPositions = file.headers.indices.filter { Importer.parentHeaders.contains(file.headers[$0].key) }
         columns = spec.columns
         keyPositions = spec.keyPositions
+        keyDefaults = spec.keyPositions.map { spec.fields[$0].defaultValue }
         seenKeys = KeyIndex(expected: file.records.count)
         var unitRows: [UnitDirectory.Entry] = []
         // Only a kind that names units needs them (a national store holds tens of thousands).
@@ -165,7 +169,8 @@ struct RowValidator {
                 }
             }
         }
-        if problems.count == before, let first = seenKeys.firstRow(of: row.cells, at: keyPositions, row: record.row) {
+        if problems.count == before,
+           let first = seenKeys.firstRow(of: row.cells, at: keyPositions, absent: keyDefaults, row: record.row) {
             let keyText = keyPositions.compactMap { row.cells[$0]?.text }.joined(separator: ", ")
             problem(record.row, spec.key.joined(separator: "+"), keyText,
                     vi: "trùng khóa với dòng \(first)", en: "duplicate key: same as row \(first)")
