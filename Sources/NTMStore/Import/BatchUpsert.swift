@@ -8,6 +8,10 @@
 /// can say what did change. Only the columns a row gives are compared and written: an absent
 /// column keeps the stored value. The validator has already refused duplicate keys in a file, so
 /// a batch never holds one key twice.
+///
+/// A table that held no row when its file began holds only that file's rows, whose keys are
+/// distinct: nothing can be found, so nothing is looked up. A first import into a new store (a
+/// national one: 2.9 M rows) spent a lookup per row for nothing.
 struct BatchUpsert {
     let table: String
     let spec: KindSpec
@@ -17,11 +21,13 @@ struct BatchUpsert {
     private let batchSize: Int
     private let columns: [String]
     private let keyPositions: [Int]
+    private let startsEmpty: Bool
 
-    init(table: String, spec: KindSpec, database: any ImportDatabase) {
+    init(table: String, spec: KindSpec, database: any ImportDatabase) async throws {
         self.table = table
         self.spec = spec
         self.database = database
+        startsEmpty = try await database.isEmpty(table)
         columns = spec.columns
         keyPositions = spec.keyPositions
         // Well under both backends' limit on parameters in one statement (SQLite 32,766 since
@@ -38,7 +44,8 @@ struct BatchUpsert {
         guard !batch.isEmpty else { return }
         let rows = batch
         batch.removeAll(keepingCapacity: true)
-        let stored = try await database.find(in: table, fields: spec.fields, keyColumns: spec.key, keys: rows.map(key))
+        let stored = startsEmpty ? Array(repeating: nil, count: rows.count)
+            : try await database.find(in: table, fields: spec.fields, keyColumns: spec.key, keys: rows.map(key))
         var inserts: [[Cell]] = []
         var updates: [(row: ImportRow, changed: [Int])] = []
         for (row, existing) in zip(rows, stored) {

@@ -15,6 +15,8 @@ import SQLKit
 protocol ImportDatabase: AnyObject {
     /// Every row of a query, each of its `columns` as text (nil for NULL).
     func texts(_ query: String, columns: [String]) async throws -> [[String?]]
+    /// Whether `table` holds no row.
+    func isEmpty(_ table: String) async throws -> Bool
     /// For each key (the values of `keyColumns`), the stored row's `fields`, read as a file's
     /// cells would be; nil where the table has no such row.
     func find(in table: String, fields: [FieldSpec], keyColumns: [String], keys: [[Cell]]) async throws -> [[Cell]?]
@@ -81,6 +83,10 @@ final class SQLiteImportDatabase: ImportDatabase {
             rows.append(columns.indices.map { statement.isNull($0) ? nil : statement.text($0) })
         }
         return rows
+    }
+
+    func isEmpty(_ table: String) throws -> Bool {
+        try !connection.prepare("SELECT 1 FROM \(table) LIMIT 1").step()
     }
 
     func find(in table: String, fields: [FieldSpec], keyColumns: [String], keys: [[Cell]]) throws -> [[Cell]?] {
@@ -164,6 +170,10 @@ final class SQLKitImportDatabase: ImportDatabase {
         try await sql.raw(SQLQueryString(query)).all().map { row in
             try columns.map { try row.decodeNil(column: $0) ? nil : row.decode(column: $0, as: String.self) }
         }
+    }
+
+    func isEmpty(_ table: String) async throws -> Bool {
+        try await sql.raw("SELECT 1 AS present FROM \(unsafeRaw: table) LIMIT 1").first() == nil
     }
 
     func find(in table: String, fields: [FieldSpec], keyColumns: [String], keys: [[Cell]]) async throws -> [[Cell]?] {

@@ -37,7 +37,7 @@ public struct Importer: Sendable {
                      progress: ImportProgress? = nil) async throws -> ImportReport {
         let spec = KindSpec.spec(for: kind)
         var validator = try await RowValidator(kind: kind, spec: spec, file: file, database: database)
-        var writer = BatchUpsert(table: kind.table, spec: spec, database: database)
+        var writer = try await BatchUpsert(table: kind.table, spec: spec, database: database)
         if kind == .units {
             // Units go in parents first, which takes the whole file (small beside the data files).
             let rows = try validator.validate()
