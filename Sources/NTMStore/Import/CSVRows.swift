@@ -153,12 +153,18 @@ public enum CSVRows {
             var quoted = false          // inside a quoted field
             var wasQuoted = false       // the current field was quoted (keep its spaces)
             var allWhitespace = true    // every scalar of the current field so far is whitespace
+            // An unquoted field without a quote, read in one go: its bytes, left where they are.
+            var span: Range<Int>?
 
             func endField() {
-                if !texts {
-                    fields.append(field.isEmpty || (!wasQuoted && isBlank(field)) ? "" : "-")
+                if let whole = span {
+                    let text = UnsafeBufferPointer(rebasing: bytes[whole])
+                    fields.append(!texts ? (isBlank(text) ? "" : "-") : trimmedBlanks(text))
+                    span = nil
+                } else if !texts {
+                    fields.append(field.isEmpty || (!wasQuoted && field.withUnsafeBufferPointer(isBlank)) ? "" : "-")
                 } else {
-                    fields.append(wasQuoted ? String(decoding: field, as: UTF8.self) : trimmedBlanks(field))
+                    fields.append(wasQuoted ? String(decoding: field, as: UTF8.self) : field.withUnsafeBufferPointer(trimmedBlanks))
                 }
                 field.removeAll(keepingCapacity: true)
                 wasQuoted = false
@@ -173,6 +179,23 @@ public enum CSVRows {
             }
 
             while position < end {
+                if span == nil && !quoted && !wasQuoted && field.isEmpty {
+                    // Most fields hold no quote: found whole by their end, their text made once
+                    // from the buffer, not a byte at a time. A field with a quote anywhere is
+                    // read by the loop below, from its start, as every field once was.
+                    var stop = position
+                    while stop < end {
+                        let byte = bytes[stop]
+                        if byte == separator || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\"") { break }
+                        stop += 1
+                    }
+                    if stop == end && !atEnd { return .more }
+                    if stop == end || bytes[stop] != UInt8(ascii: "\"") {
+                        span = position..<stop
+                        position = stop
+                        continue
+                    }
+                }
                 let byte = bytes[position]
                 if quoted {
                     if byte == UInt8(ascii: "\"") {
@@ -222,7 +245,7 @@ public enum CSVRows {
             finished = true
             offset = position
             if quoted { return .unterminated }
-            if !field.isEmpty || !fields.isEmpty || wasQuoted {
+            if !field.isEmpty || !fields.isEmpty || wasQuoted || !(span?.isEmpty ?? true) {
                 endField()
                 return .row
             }
@@ -263,31 +286,27 @@ private func isBlank(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool
 }
 
 /// Whether the field holds only blanks (it trims to nothing).
-private func isBlank(_ field: [UInt8]) -> Bool {
-    field.withUnsafeBufferPointer { bytes in
-        var index = 0
-        while index < bytes.count {
-            guard isBlank(bytes, at: index) else { return false }
-            index += scalarLength(bytes[index])
-        }
-        return true
+private func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var index = 0
+    while index < bytes.count {
+        guard isBlank(bytes, at: index) else { return false }
+        index += scalarLength(bytes[index])
     }
+    return true
 }
 
 /// The field without the leading and trailing blanks Foundation's `.whitespaces` means (tab and
 /// the space separators), without bridging every cell through NSString.
-private func trimmedBlanks(_ field: [UInt8]) -> String {
-    field.withUnsafeBufferPointer { bytes in
-        func isBlank(at index: Int) -> Bool { NTMStore.isBlank(bytes, at: index) }
-        var first = 0
-        while first < bytes.count, isBlank(at: first) { first += scalarLength(bytes[first]) }
-        var last = bytes.count
-        while last > first {
-            var start = last - 1
-            while start > first, bytes[start] & 0xC0 == 0x80 { start -= 1 }
-            guard isBlank(at: start) else { break }
-            last = start
-        }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<last]), as: UTF8.self)
+private func trimmedBlanks(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    func isBlank(at index: Int) -> Bool { NTMStore.isBlank(bytes, at: index) }
+    var first = 0
+    while first < bytes.count, isBlank(at: first) { first += scalarLength(bytes[first]) }
+    var last = bytes.count
+    while last > first {
+        var start = last - 1
+        while start > first, bytes[start] & 0xC0 == 0x80 { start -= 1 }
+        guard isBlank(at: start) else { break }
+        last = start
     }
+    return String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<last]), as: UTF8.self)
 }
