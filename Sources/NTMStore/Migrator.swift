@@ -35,7 +35,8 @@ extension Store {
             var applied: [Migration] = []
             for migration in Schema.migrations where migration.version > found {
                 try await connection.transaction {
-                    for statement in migration.statements {
+                    let sqliteOnly = connection.backend == .sqlite ? migration.sqliteOnly : []
+                    for statement in migration.statements + sqliteOnly {
                         try await connection.sql.raw(SQLQueryString(statement)).run()
                     }
                     let now = Date().formatted(.iso8601)

@@ -112,6 +112,56 @@ import Testing
         #expect(obligations.first?.completions.first?.unitID == nil)
     }
 
+    /// Version 4 rebuilds the three national tables without a rowid: a version 3 store keeps
+    /// every row, and the tables are then kept in key order (no rowid to read).
+    @Test func aVersion3StoreKeepsItsRowsWhenItsNationalTablesAreKeyed() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntmstore-v3-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = Store(location: .sqlite(path: "\(folder)/store.sqlite"))
+        let tables = ["assessments", "project_disbursements", "project_debts"]
+        func contents() async throws -> [String] {
+            try await store.withConnection(.readOnly) { connection in
+                var rows: [String] = []
+                for table in tables {
+                    for row in try await connection.sql.raw(SQLQueryString("SELECT * FROM \(table) ORDER BY 1, 2, 3, 4")).all() {
+                        rows.append(table + ": " + row.allColumns.map { column in
+                            (try? row.decode(column: column, as: String?.self)).flatMap { $0 }
+                                ?? (try? row.decode(column: column, as: Double?.self)).flatMap { $0 }.map { "\($0)" } ?? "NULL"
+                        }.joined(separator: "|"))
+                    }
+                }
+                return rows
+            }
+        }
+        try await store.withConnection(.readWrite) { connection in
+            try await connection.sql.raw("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").run()
+            for migration in Schema.migrations where migration.version <= 3 {
+                for statement in migration.statements + migration.sqliteOnly { try await connection.sql.raw(SQLQueryString(statement)).run() }
+                try await connection.sql.raw("INSERT INTO schema_migrations VALUES (\(bind: migration.version), 'v', '2025-01-01')").run()
+            }
+            for statement in [
+                "INSERT INTO units (id, name, level) VALUES ('49', 'Quảng Nam', 'province'), ('20107', 'Đại Chánh', 'commune')",
+                "INSERT INTO criteria_sets (id, name_vi, name_en, unit_level, tier, valid_from) VALUES ('2021-2025', 'Bộ tiêu chí', 'Criteria', 'commune', 'ntm', '2021-01-01')",
+                "INSERT INTO projects (id, name, commune_id, total_vnd) VALUES ('P-1', 'Đường', '20107', 1000)",
+                "INSERT INTO assessments VALUES ('20107', '2021-2025', '19.2', '2024-06-30', 0, 2.5, 'Sở'), ('20107', '2021-2025', '1', '2023-01-01', 1, NULL, NULL)",
+                "INSERT INTO project_disbursements VALUES ('P-1', 'province', '2024-03-31', 400), ('P-1', 'commune', '2024-03-31', 50)",
+                "INSERT INTO project_debts VALUES ('P-1', 'commune', '2024', '2024-12-31', 30)",
+            ] { try await connection.sql.raw(SQLQueryString(statement)).run() }
+        }
+        let before = try await contents()
+        #expect(before.count == 5)
+        #expect(try await store.migrate().map(\.version) == [4])
+        #expect(try await contents() == before)
+        try await store.withConnection(.readOnly) { connection in
+            for table in tables {
+                await #expect(throws: (any Error).self, "\(table) still has a rowid") {
+                    try await connection.sql.raw(SQLQueryString("SELECT rowid FROM \(table)")).all()
+                }
+            }
+        }
+    }
+
     @Test(arguments: Backend.available)
     func templatesAndPerUnitCompletionsImportAndReadBack(_ backend: Backend) async throws {
         let scratch = try await ScratchStore(backend)
