@@ -58,7 +58,7 @@ package struct FieldSpec: Sendable {
 /// A validated row: one cell per field of its kind, in the kind's order, nil where the file does
 /// not give the column (an update keeps the stored value, an insert takes the column's default).
 /// Positions rather than a dictionary per row, which was a large part of an import's time.
-package struct ImportRow {
+package struct ImportRow: Sendable {
     /// The kind's columns, in order: one array shared by every row of a file.
     let columns: [String]
     var cells: [Cell?]

@@ -8,21 +8,24 @@ import Foundation
 /// fingerprint with a chance of about n²/2⁹⁷ (3 M keys: 6·10⁻¹⁷), far below a disk's or memory's
 /// undetected errors, and a new seed each run; the key is encoded as the store's unique index
 /// compares it (every text cell is NFC already).
-struct KeyIndex {
-    private struct Slot {
+struct KeyIndex: Sendable {
+    private struct Slot: Sendable {
         var low: UInt64 = 0
         var high: UInt32 = 0
         /// 0 for an empty slot: rows are numbered from 1.
         var row: Int32 = 0
     }
 
-    private var slots: [Slot]
+    /// Made at the first key: an index copied before it (into the task that checks a file) is
+    /// an empty array, not a second table of tens of MiB to copy on the first write.
+    private var slots: [Slot] = []
+    private let expected: Int
     private var count = 0
     private var scratch: [UInt8] = []
 
     /// Sized for `expected` keys, so that a file of known length never grows the table.
     init(expected: Int = 0) {
-        slots = [Slot](repeating: Slot(), count: Self.capacity(for: expected))
+        self.expected = expected
     }
 
     /// Room for `keys` at most three quarters full.
@@ -35,6 +38,7 @@ struct KeyIndex {
         scratch.removeAll(keepingCapacity: true)
         for (index, position) in positions.enumerated() { Self.encode(cells[position] ?? absent[index], into: &scratch) }
         let (low, high) = scratch.withUnsafeBytes { Self.fingerprint($0) }
+        if slots.isEmpty { slots = [Slot](repeating: Slot(), count: Self.capacity(for: expected)) }
         var index = Self.home(low, in: slots.count)
         while slots[index].row != 0 {
             if slots[index].low == low, slots[index].high == high { return Int(slots[index].row) }

@@ -1,9 +1,10 @@
 import CheckKit
 import Foundation
 import SQLKit
+import Synchronization
 
 /// Turns a file's text cells into typed rows, collecting every problem with its row and column.
-struct RowValidator {
+struct RowValidator: Sendable {
     let kind: ImportKind
     let spec: KindSpec
     let file: TabularFile
@@ -560,8 +561,8 @@ extension RowValidator {
 }
 
 /// Units by id and by name, for resolving what people type.
-struct UnitDirectory {
-    struct Entry { let id: String; let name: String; let parentID: String? }
+struct UnitDirectory: Sendable {
+    struct Entry: Sendable { let id: String; let name: String; let parentID: String? }
     enum Resolution { case found(String), missing, ambiguous([String]) }
 
     private var byID: [String: Entry] = [:]
@@ -570,18 +571,22 @@ struct UnitDirectory {
     /// unit's name for each file of an import was a sixth of its time.
     private var names = NameIndex()
 
-    private final class NameIndex {
-        private var index: (exact: [String: [Entry]], folded: [String: [Entry]])?
+    /// Shared by copies of the directory, which may be in other tasks (an import checks a file
+    /// in a task of its own): built once, under a lock.
+    private final class NameIndex: Sendable {
+        private let index = Mutex<(exact: [String: [Entry]], folded: [String: [Entry]])?>(nil)
 
         func of(_ entries: [Entry]) -> (exact: [String: [Entry]], folded: [String: [Entry]]) {
-            if let index { return index }
-            var exact: [String: [Entry]] = [:], folded: [String: [Entry]] = [:]
-            for entry in entries {
-                exact[NameKey.exact(entry.name), default: []].append(entry)
-                folded[NameKey.folded(entry.name), default: []].append(entry)
+            index.withLock { index in
+                if let index { return index }
+                var exact: [String: [Entry]] = [:], folded: [String: [Entry]] = [:]
+                for entry in entries {
+                    exact[NameKey.exact(entry.name), default: []].append(entry)
+                    folded[NameKey.folded(entry.name), default: []].append(entry)
+                }
+                index = (exact, folded)
+                return (exact, folded)
             }
-            index = (exact, folded)
-            return (exact, folded)
         }
     }
 
