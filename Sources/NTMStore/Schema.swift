@@ -1,5 +1,5 @@
 /// The store's schema, as versioned migrations. Each one is plain SQL that SQLite and
-/// PostgreSQL both accept: text for civil dates (`YYYY-MM-DD`, so they sort) and for instants
+/// PostgreSQL both accept, and at most a few SQLite-only statements of layout (``Migration/sqliteOnly``): text for civil dates (`YYYY-MM-DD`, so they sort) and for instants
 /// (ISO 8601 in UTC), BIGINT for money in VND, INTEGER 0/1 for flags (so that an operator's SQL
 /// rule reads the same on both backends).
 public struct Migration: Sendable {
@@ -8,7 +8,14 @@ public struct Migration: Sendable {
     public let statements: [String]
     /// Run after `statements`, on SQLite only: how SQLite lays a table out, which PostgreSQL
     /// has no words for (it keeps every table's rows apart from its key's index).
-    public var sqliteOnly: [String] = []
+    public let sqliteOnly: [String]
+
+    init(version: Int, name: String, statements: [String], sqliteOnly: [String] = []) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+        self.sqliteOnly = sqliteOnly
+    }
 }
 
 public enum Schema {
@@ -290,8 +297,10 @@ public enum Schema {
         // without a rowid: each row was stored twice, in the table and in its key's index, and
         // read in key order through that index one table lookup at a time. A national store
         // takes 157 MiB instead of 268, its assessments read in key order in a third to a half
-        // of the time, and an import writes one tree per row instead of two. (A store migrated
-        // keeps its file's size: the freed pages are reused as it grows.) Nothing refers to these
+        // of the time, and an import writes one tree per row instead of two. Migrating an
+        // existing store copies these tables before it drops the old ones: its file grows by
+        // about their new size (116 MiB at national scale), kept free inside the file for what
+        // the store writes next, until `VACUUM` gives it back (README, "Upgrading"). Nothing refers to these
         // tables, and nothing reads their rowid.
         Migration(version: 4, name: "national tables kept in key order (SQLite)", statements: [],
                   sqliteOnly: Self.withoutRowid("assessments", columns: """

@@ -70,8 +70,21 @@ import Testing
     static let pieces = [",", ",", ";", "\"", "\"", "\"\"", "\r", "\n", "\r\n", " ", " ", "\t", "\u{00A0}", "\u{3000}",
                          "\u{000B}", "\u{0085}", "a", "OB-1", "Hồ sơ", "ắ", "𝄞", "1.5"]
 
+    /// Seeded, so that a failure can be run again: the seed is in every failure's message.
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
     @Test func randomTextsReadAsTheRulesSay() throws {
-        var generator = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var generator = SplitMix64(state: seed)
         let folder = NSTemporaryDirectory() + "csv-reference-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -81,14 +94,17 @@ import Testing
             for shapes in [false, true] {
                 let expected = Self.reference(text, delimiter: delimiter.unicodeScalars.first!, shapes: shapes)
                 var whole = CSVRows.Parser(text, delimiter: delimiter)
-                #expect(Self.parsed(&whole, shapes: shapes) == expected, "\(text.debugDescription), shapes \(shapes)")
+                #expect(Self.parsed(&whole, shapes: shapes) == expected, "seed \(seed): \(text.debugDescription), shapes \(shapes)")
                 guard round % 10 == 0 else { continue }
+                // Every other file starts with a byte order mark, which the parser is told to skip.
+                let start = round % 20 == 0 ? 3 : 0
                 let path = folder + "/\(round).csv"
-                try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+                try Data((start == 3 ? [0xEF, 0xBB, 0xBF] : []) + Array(text.utf8)).write(to: URL(fileURLWithPath: path))
                 let file = try #require(ReadOnlyFile(path: path))
                 for size in [1, 2, 3, 5, 8] {
-                    var streamed = CSVRows.Parser(file: file, start: 0, delimiter: delimiter.asciiValue!, bufferSize: size)
-                    #expect(Self.parsed(&streamed, shapes: shapes) == expected, "\(text.debugDescription), buffer \(size), shapes \(shapes)")
+                    var streamed = CSVRows.Parser(file: file, start: start, delimiter: delimiter.asciiValue!, bufferSize: size)
+                    #expect(Self.parsed(&streamed, shapes: shapes) == expected,
+                            "seed \(seed): \(text.debugDescription), start \(start), buffer \(size), shapes \(shapes)")
                 }
             }
         }

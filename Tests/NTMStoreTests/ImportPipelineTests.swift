@@ -71,6 +71,23 @@ import Synchronization
         await scratch.remove()
     }
 
+    /// After a problem the reading sends nothing more, so it must notice a failed write on its
+    /// own: a row refused early, then the writer failing on the batch before it once the
+    /// reading is past the problem.
+    @Test func aFailedWriteAfterAProblemStillStopsTheReading() async throws {
+        let scratch = try await ScratchStore()
+        let file = try Self.file(scratch, count: 50_000, bad: [600])
+        let furthest = Furthest()
+        await #expect(throws: WriteFailed.self) {
+            try await Importer.checking(file, with: try await Self.validator(file, scratch), progress: { done, _ in furthest.saw(done) }) { _ in
+                while furthest.value < 2_048 { try await Task.sleep(for: .milliseconds(1)) }
+                throw WriteFailed()
+            }
+        }
+        #expect(furthest.value < 25_000, "read \(furthest.value) of 50,000 rows after the write failed")
+        await scratch.remove()
+    }
+
     /// An import cancelled while it writes (the daemon stopping) throws; it never returns as if
     /// the file had ended, which would commit part of it.
     @Test func aCancelledImportThrowsAndDoesNotEndEarly() async throws {

@@ -93,6 +93,19 @@ import Testing
         await scratch.remove()
     }
 
+    /// A folder may give a kind twice (`criteria-sets.csv` and `.json`): the table is empty when
+    /// the first file begins but not when the second does, whose row of the same key updates.
+    @Test(arguments: Backend.available)
+    func aKindGivenTwiceInAFolderUpdatesFromItsSecondFile(backend: Backend) async throws {
+        let scratch = try await ScratchStore(backend)
+        _ = try scratch.write("criteria-sets.csv", "id,name_vi,name_en,unit_level,tier,valid_from\nS1,Bộ 1,Set 1,commune,ntm,2021-01-01\n")
+        _ = try scratch.write("criteria-sets.json", #"[{"id": "S1", "name_vi": "Bộ một", "name_en": "Set 1", "unit_level": "commune", "tier": "ntm", "valid_from": "2021-01-01"}]"#)
+        let reports = try await Importer(store: scratch.store).importFolder(scratch.folder)
+        #expect(reports.map { [$0.inserted, $0.updated, $0.unchanged] } == [[1, 0, 0], [0, 1, 0]])
+        #expect(try await scratch.count("criteria_sets") == 1)
+        await scratch.remove()
+    }
+
     @Test(arguments: Backend.available)
     func vietnameseHeadersWithBOMAndSemicolonsAndNamesWithinParents(backend: Backend) async throws {
         let scratch = try await ScratchStore(backend)

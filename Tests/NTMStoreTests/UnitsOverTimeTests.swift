@@ -113,22 +113,26 @@ import Testing
     }
 
     /// Version 4 rebuilds the three national tables without a rowid: a version 3 store keeps
-    /// every row, and the tables are then kept in key order (no rowid to read).
+    /// every row, column, key and reference, the tables refuse what they refused, and they are
+    /// then kept in key order (no rowid to read).
     @Test func aVersion3StoreKeepsItsRowsWhenItsNationalTablesAreKeyed() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntmstore-v3-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = Store(location: .sqlite(path: "\(folder)/store.sqlite"))
         let tables = ["assessments", "project_disbursements", "project_debts"]
+        /// Every row of each table, and what SQLite says of its columns and references.
         func contents() async throws -> [String] {
             try await store.withConnection(.readOnly) { connection in
                 var rows: [String] = []
                 for table in tables {
-                    for row in try await connection.sql.raw(SQLQueryString("SELECT * FROM \(table) ORDER BY 1, 2, 3, 4")).all() {
-                        rows.append(table + ": " + row.allColumns.map { column in
-                            (try? row.decode(column: column, as: String?.self)).flatMap { $0 }
-                                ?? (try? row.decode(column: column, as: Double?.self)).flatMap { $0 }.map { "\($0)" } ?? "NULL"
-                        }.joined(separator: "|"))
+                    for query in ["SELECT * FROM \(table) ORDER BY 1, 2, 3, 4", "PRAGMA table_xinfo(\(table))", "PRAGMA foreign_key_list(\(table))"] {
+                        for row in try await connection.sql.raw(SQLQueryString(query)).all() {
+                            rows.append(table + ": " + row.allColumns.map { column in
+                                (try? row.decode(column: column, as: String?.self)).flatMap { $0 }
+                                    ?? (try? row.decode(column: column, as: Double?.self)).flatMap { $0 }.map { "\($0)" } ?? "NULL"
+                            }.joined(separator: "|"))
+                        }
                     }
                 }
                 return rows
@@ -150,14 +154,24 @@ import Testing
             ] { try await connection.sql.raw(SQLQueryString(statement)).run() }
         }
         let before = try await contents()
-        #expect(before.count == 5)
+        let (rows, columns, references) = (5, 7 + 4 + 5, 2 + 1 + 1)
+        #expect(before.count == rows + columns + references)
         #expect(try await store.migrate().map(\.version) == [4])
         #expect(try await contents() == before)
-        try await store.withConnection(.readOnly) { connection in
+        try await store.withConnection(.readWrite) { connection in
             for table in tables {
                 await #expect(throws: (any Error).self, "\(table) still has a rowid") {
                     try await connection.sql.raw(SQLQueryString("SELECT rowid FROM \(table)")).all()
                 }
+            }
+            for refused in [
+                "INSERT INTO assessments VALUES ('20107', '2021-2025', '2', '2024-06-30', 2, NULL, NULL)",      // met is 0 or 1
+                "INSERT INTO assessments VALUES ('99999', '2021-2025', '2', '2024-06-30', 1, NULL, NULL)",      // no such unit
+                "INSERT INTO assessments VALUES ('20107', '2021-2025', '1', '2023-01-01', 0, NULL, NULL)",      // the key again
+                "INSERT INTO project_disbursements VALUES ('P-2', 'province', '2024-03-31', 1)",                // no such project
+                "INSERT INTO project_debts VALUES ('P-1', 'commune', '2024', '2024-12-31', NULL)",              // NOT NULL
+            ] {
+                await #expect(throws: (any Error).self, "\(refused)") { try await connection.sql.raw(SQLQueryString(refused)).run() }
             }
         }
     }

@@ -48,9 +48,10 @@ public struct Importer: Sendable {
                 try await writer.add(row)
             }
         } else {
-            // A record is validated and written as it is read, so a file is never held whole. After
-            // the first problem nothing more is written (the transaction is rolled back anyway);
-            // the rest is read only to report every problem at once.
+            // Records are read and checked in a task of their own and written a batch at a time
+            // behind it (``checking``), so a file is never held whole. After the first problem
+            // nothing more is written (the transaction is rolled back anyway); the rest is read
+            // only to report every problem at once.
             validator.checkHeaders()
             if !validator.problems.isEmpty { throw ImportError(file: file.path, problems: validator.problems) }
             var report: (@Sendable (Int, Int?) -> Void)?
@@ -95,7 +96,14 @@ extension Importer {
                     var batch: [ImportRow] = []
                     var index = 0
                     while let record = try records.next() {
-                        if index % 1024 == 1023 { progress?(index + 1, file.records.count) }
+                        if index % 1024 == 1023 {
+                            // After a problem nothing is sent, so the send no longer notices a
+                            // failed write or a cancelled import, nor lets other tasks have this
+                            // thread (the daemon's pool has one per core): this does.
+                            await Task.yield()
+                            try Task.checkCancellation()
+                            progress?(index + 1, file.records.count)
+                        }
                         index += 1
                         let row = validator.validate(record)
                         guard validator.problems.isEmpty else { continue }
