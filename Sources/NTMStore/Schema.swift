@@ -1,5 +1,6 @@
 /// The store's schema, as versioned migrations. Each one is plain SQL that SQLite and
-/// PostgreSQL both accept, and at most a few SQLite-only statements of layout (``Migration/sqliteOnly``): text for civil dates (`YYYY-MM-DD`, so they sort) and for instants
+/// PostgreSQL both accept (and at most a few SQLite-only statements of layout,
+/// ``Migration/sqliteOnly``): text for civil dates (`YYYY-MM-DD`, so they sort) and for instants
 /// (ISO 8601 in UTC), BIGINT for money in VND, INTEGER 0/1 for flags (so that an operator's SQL
 /// rule reads the same on both backends).
 public struct Migration: Sendable {
@@ -63,18 +64,7 @@ public enum Schema {
                 PRIMARY KEY (set_id, code)
             )
             """,
-            """
-            CREATE TABLE assessments (
-                unit_id TEXT NOT NULL REFERENCES units(id),
-                set_id TEXT NOT NULL REFERENCES criteria_sets(id),
-                criterion_code TEXT NOT NULL,
-                assessed_on TEXT NOT NULL,
-                met INTEGER NOT NULL CHECK (met IN (0, 1)),
-                value DOUBLE PRECISION,
-                source TEXT,
-                PRIMARY KEY (unit_id, set_id, criterion_code, assessed_on)
-            )
-            """,
+            "CREATE TABLE assessments (\n\(Self.assessments)\n)",
             """
             CREATE TABLE recognitions (
                 unit_id TEXT NOT NULL REFERENCES units(id),
@@ -149,25 +139,8 @@ public enum Schema {
                 settlement_approved_on TEXT
             )
             """,
-            """
-            CREATE TABLE project_disbursements (
-                project_id TEXT NOT NULL REFERENCES projects(id),
-                budget_level TEXT NOT NULL,
-                on_date TEXT NOT NULL,
-                cumulative_vnd BIGINT NOT NULL,
-                PRIMARY KEY (project_id, budget_level, on_date)
-            )
-            """,
-            """
-            CREATE TABLE project_debts (
-                project_id TEXT NOT NULL REFERENCES projects(id),
-                budget_level TEXT NOT NULL,
-                period TEXT NOT NULL,
-                as_of TEXT NOT NULL,
-                outstanding_vnd BIGINT NOT NULL,
-                PRIMARY KEY (project_id, budget_level, period, as_of)
-            )
-            """,
+            "CREATE TABLE project_disbursements (\n\(Self.projectDisbursements)\n)",
+            "CREATE TABLE project_debts (\n\(Self.projectDebts)\n)",
             """
             CREATE TABLE repayment_plans (
                 project_id TEXT PRIMARY KEY REFERENCES projects(id),
@@ -300,44 +273,50 @@ public enum Schema {
         // of the time, and an import writes one tree per row instead of two. Migrating an
         // existing store copies these tables before it drops the old ones: its file grows by
         // about their new size (116 MiB at national scale), kept free inside the file for what
-        // the store writes next, until `VACUUM` gives it back (README, "Upgrading"). Nothing refers to these
-        // tables, and nothing reads their rowid.
+        // the store writes next, until `VACUUM` gives it back (README, "Upgrading the store").
+        // Nothing refers to these tables, and nothing reads their rowid.
         Migration(version: 4, name: "national tables kept in key order (SQLite)", statements: [],
-                  sqliteOnly: Self.withoutRowid("assessments", columns: """
-                      unit_id TEXT NOT NULL REFERENCES units(id),
-                      set_id TEXT NOT NULL REFERENCES criteria_sets(id),
-                      criterion_code TEXT NOT NULL,
-                      assessed_on TEXT NOT NULL,
-                      met INTEGER NOT NULL CHECK (met IN (0, 1)),
-                      value DOUBLE PRECISION,
-                      source TEXT,
-                      PRIMARY KEY (unit_id, set_id, criterion_code, assessed_on)
-                      """, names: "unit_id, set_id, criterion_code, assessed_on, met, value, source")
-                      + Self.withoutRowid("project_disbursements", columns: """
-                      project_id TEXT NOT NULL REFERENCES projects(id),
-                      budget_level TEXT NOT NULL,
-                      on_date TEXT NOT NULL,
-                      cumulative_vnd BIGINT NOT NULL,
-                      PRIMARY KEY (project_id, budget_level, on_date)
-                      """, names: "project_id, budget_level, on_date, cumulative_vnd")
-                      + Self.withoutRowid("project_debts", columns: """
-                      project_id TEXT NOT NULL REFERENCES projects(id),
-                      budget_level TEXT NOT NULL,
-                      period TEXT NOT NULL,
-                      as_of TEXT NOT NULL,
-                      outstanding_vnd BIGINT NOT NULL,
-                      PRIMARY KEY (project_id, budget_level, period, as_of)
-                      """, names: "project_id, budget_level, period, as_of, outstanding_vnd")),
+                  sqliteOnly: Self.withoutRowid("assessments", Self.assessments)
+                      + Self.withoutRowid("project_disbursements", Self.projectDisbursements)
+                      + Self.withoutRowid("project_debts", Self.projectDebts)),
     ]
 
-    /// Rebuilds `table` with the same `columns` but without a rowid, keeping its rows (`names`:
-    /// every column, in order).
-    private static func withoutRowid(_ table: String, columns: String, names: String) -> [String] {
+    /// Rebuilds `table` from the `columns` it was created with (version 1), without a rowid,
+    /// keeping its rows: the same columns in the same order, so `SELECT *` copies them.
+    private static func withoutRowid(_ table: String, _ columns: String) -> [String] {
         [
             "CREATE TABLE \(table)_keyed (\n\(columns)\n) WITHOUT ROWID",
-            "INSERT INTO \(table)_keyed (\(names)) SELECT \(names) FROM \(table)",
+            "INSERT INTO \(table)_keyed SELECT * FROM \(table)",
             "DROP TABLE \(table)",
             "ALTER TABLE \(table)_keyed RENAME TO \(table)",
         ]
     }
+
+    // The columns of the three tables version 4 rebuilds, as version 1 created them: one text
+    // for both, so that the rebuilt tables cannot drift from the created ones.
+    private static let assessments = """
+            unit_id TEXT NOT NULL REFERENCES units(id),
+            set_id TEXT NOT NULL REFERENCES criteria_sets(id),
+            criterion_code TEXT NOT NULL,
+            assessed_on TEXT NOT NULL,
+            met INTEGER NOT NULL CHECK (met IN (0, 1)),
+            value DOUBLE PRECISION,
+            source TEXT,
+            PRIMARY KEY (unit_id, set_id, criterion_code, assessed_on)
+        """
+    private static let projectDisbursements = """
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            budget_level TEXT NOT NULL,
+            on_date TEXT NOT NULL,
+            cumulative_vnd BIGINT NOT NULL,
+            PRIMARY KEY (project_id, budget_level, on_date)
+        """
+    private static let projectDebts = """
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            budget_level TEXT NOT NULL,
+            period TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            outstanding_vnd BIGINT NOT NULL,
+            PRIMARY KEY (project_id, budget_level, period, as_of)
+        """
 }

@@ -172,14 +172,7 @@ struct RowValidator: Sendable {
         }
         if problems.count == before,
            let first = seenKeys.firstRow(of: row.cells, at: keyPositions, absent: keyDefaults, row: record.row) {
-            let keyText = keyPositions.indices.map { index -> String in
-                switch row.cells[keyPositions[index]] ?? keyDefaults[index] {
-                case .text(let text): text
-                case .integer(let value): String(value)
-                case .number(let value): String(value)
-                case .null: ""
-                }
-            }.joined(separator: ", ")
+            let keyText = keyPositions.indices.map { (row.cells[keyPositions[$0]] ?? keyDefaults[$0]).text ?? "" }.joined(separator: ", ")
             problem(record.row, spec.key.joined(separator: "+"), keyText,
                     vi: "trùng khóa với dòng \(first)", en: "duplicate key: same as row \(first)")
         }
